@@ -1,0 +1,47 @@
+# Set-up is part of every target: a fresh machine needs only `make app` or `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNS   ?= runs
+PORT   ?= 8501
+
+.PHONY: app test test-fast install install-app demo-model bench screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[app]"
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.app-installed
+
+install-app: $(VENV)/.app-installed
+install: $(VENV)/.dev-installed
+
+## make app: start the dashboard on the bundled demo run (http://localhost:8501)
+app: $(VENV)/.app-installed
+	PROMOTER_RUNS_DIR=$(RUNS) $(BIN)/streamlit run app/main.py --server.port $(PORT)
+
+## make test: the whole suite (slow end-to-end and browser tests included)
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q -m "not slow"
+
+## make demo-model: rebuild assets/demo_model from the bundled DREAM measurements
+demo-model: $(VENV)/.dev-installed
+	$(BIN)/python scripts/make_demo_model.py --out assets/demo_model
+
+## make bench: run the benchmarks and rewrite docs/benchmarks.md
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_records.py
+	$(BIN)/python bench/bench_interpret.py
+	$(BIN)/python bench/bench_app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,3 @@
+"""promoter_model: train, serve and interpret deep models of yeast promoter expression."""
+
+__version__ = "0.1.0"

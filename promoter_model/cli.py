@@ -1,0 +1,253 @@
+"""``promoter-model``: prepare data, train, predict, evaluate, interpret.
+
+Bad input never prints a traceback: the command exits with status 2 and one line
+``error: ...`` naming the file, line, record, position or setting at fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_prepare(args) -> int:
+    from . import records
+
+    manifest = records.prepare(
+        args.input, args.out, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+        seed=args.seed, shard_size=args.shard_size, test_input=args.test_input,
+        max_length=args.max_length,
+        progress=(lambda msg: print(msg, file=sys.stderr)) if not args.quiet else None)
+    counts = {k: v["count"] for k, v in manifest["splits"].items()}
+    print(json.dumps({"out": str(args.out), "counts": counts}, indent=2))
+    return 0
+
+
+def _parse_overrides(pairs):
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_train(args) -> int:
+    if args.cpu_devices:
+        from .train import split_cpu
+
+        split_cpu(args.cpu_devices)
+    from .architectures import preset
+    from .config import RunConfig, TrainConfig
+    from .train import train
+
+    model_cfg = preset(args.preset, **_parse_overrides(args.set))
+    train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
+                            learning_rate=args.lr, lr_schedule=args.lr_schedule,
+                            rc_augment=not args.no_rc_augment, seed=args.seed,
+                            steps_per_epoch=args.steps_per_epoch,
+                            early_stopping_patience=args.patience)
+    config = RunConfig(preset=args.preset, model=model_cfg, train=train_cfg,
+                       strategy=args.strategy)
+    metrics = train(args.data, args.out, config, tpu=args.tpu)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def _read_input(arg, max_length):
+    from .sequence import SequenceTable, parse_text, read_sequences
+
+    if arg != "-" and not os.path.exists(arg) and arg.strip() and set(arg.strip().upper()) <= set(
+            "ACGTNU"):
+        return parse_text(arg, "lines", max_length=max_length, source="<argument>")
+    if arg == "-":
+        return read_sequences("-", max_length=max_length)
+    table = read_sequences(arg, max_length=max_length)
+    assert isinstance(table, SequenceTable)
+    return table
+
+
+def cmd_predict(args) -> int:
+    import pandas as pd
+
+    from . import atomic
+    from .predict import predict_sequences
+    from .runs import load_run
+    from .sequence import fit_to_length
+
+    run = load_run(args.run)
+    table = _read_input(args.input, args.max_length)
+    length = run.model.input_shape[1]
+    _, change = fit_to_length(table.sequences, length)
+    n_fit = int((change != 0).sum())
+    if n_fit:
+        print(f"note: {n_fit} of {len(table)} sequences were fitted to {length} bp "
+              "(3' end kept, N padded on the 5' side)", file=sys.stderr)
+    pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
+    df = pd.DataFrame({"id": table.ids, "sequence": table.sequences, "prediction": pred})
+    if args.output:
+        atomic.write_text(args.output, df.to_csv(index=False))
+    else:
+        df.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from . import atomic, dream, records
+    from .metrics import regression_metrics
+    from .predict import predict, predict_sequences
+    from .runs import load_run, read_metrics, write_checksums
+    from .sequence import codes_to_one_hot, read_sequences
+
+    run = load_run(args.run)
+    data = Path(args.data)
+    if data.is_dir() or "://" in args.data:
+        codes, y = records.load_split(args.data, args.split)
+        pred = predict(run.model, codes_to_one_hot(codes), batch_size=args.batch_size)
+        result = regression_metrics(y, pred)
+        result["data"] = f"{args.split} split of {args.data}"
+        key = f"{args.split}_split"
+    elif dream.is_dream_test_table(data):
+        result = dream.score_public_leaderboard(
+            lambda s: predict_sequences(run.model, s, batch_size=args.batch_size), data,
+            args.subsets or dream.SUBSETS_FILE)
+        key = "dream_public_leaderboard"
+    else:
+        table = read_sequences(data, max_length=args.max_length)
+        if table.expression is None:
+            raise ValueError(f"{data}: no expression values to evaluate against (need a "
+                             "DREAM-format file or a table with an 'expression' column)")
+        pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
+        result = regression_metrics(table.expression, pred)
+        result["data"] = f"{data} (n={len(table)})"
+        key = f"file:{data.name}"
+    if args.save:
+        metrics = read_metrics(run.path)
+        metrics[key] = result
+        atomic.write_json(run.path / "metrics.json", metrics)
+        write_checksums(run.path)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from .sequence import DEFAULT_MAX_LENGTH
+
+    parser = argparse.ArgumentParser(
+        prog="promoter-model",
+        description="Train, evaluate and interpret models of yeast promoter expression.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare", help="split a DREAM training file into sharded TFRecords")
+    p.add_argument("input", help="sequence<TAB>expression file (local or gs://)")
+    p.add_argument("--out", required=True, help="output data folder (local or gs://)")
+    p.add_argument("--val-fraction", type=float, default=0.025)
+    p.add_argument("--test-fraction", type=float, default=0.025)
+    p.add_argument("--test-input", help="use this file as the whole test split instead")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shard-size", type=int, default=100_000)
+    p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("train", help="train a model on prepared data")
+    p.add_argument("--data", required=True, help="folder written by 'prepare'")
+    p.add_argument("--out", required=True, help="run folder (re-run the same command to resume)")
+    p.add_argument("--preset", default="compact", choices=["reference", "compact", "tiny"])
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a model setting, e.g. --set lstm_units=16")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine", "plateau"])
+    p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument("--patience", type=int, default=0, help="early stopping on val R² (0: off)")
+    p.add_argument("--no-rc-augment", action="store_true",
+                   help="do not train on random reverse complements")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu"])
+    p.add_argument("--tpu", default=None, help="TPU name or address (TPU VM: leave empty)")
+    p.add_argument("--cpu-devices", type=int, default=0,
+                   help="split the CPU into N logical devices (tests the mirrored path)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict expression of sequences")
+    p.add_argument("run", help="run folder")
+    p.add_argument("input", help="FASTA, CSV/TSV with a 'sequence' column, DREAM file, "
+                                 "one sequence per line, a sequence, or - for stdin")
+    p.add_argument("--output", "-o", help="CSV file (default: stdout)")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="score a run against measured expression")
+    p.add_argument("run", help="run folder")
+    p.add_argument("data", help="prepared data folder, the DREAM test table, or a file with "
+                                "expression values")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"])
+    p.add_argument("--subsets", help="public-leaderboard subsets JSON (default: bundled)")
+    p.add_argument("--save", action="store_true", help="store the result in metrics.json")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
+    p.set_defaults(func=cmd_evaluate)
+
+    try:
+        from . import cli_interpret
+    except ImportError:  # pragma: no cover - interpretation extras missing
+        cli_interpret = None
+    if cli_interpret is not None:
+        cli_interpret.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    _quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from .runs import RunError
+    from .sequence import SequenceError
+    from .train import TrainingError
+
+    expected = (SequenceError, RunError, TrainingError, ValueError, FileNotFoundError,
+                PermissionError, IsADirectoryError)
+    try:
+        from .records import DataError
+
+        expected = expected + (DataError,)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        return args.func(args)
+    except expected as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,688 @@
+"""Promoter sequences as text and as arrays.
+
+Conventions (see ``docs/conventions.md``):
+
+* Channel order is A, C, G, T; ``N`` (and padding) encodes as all zeros.
+* A sequence is fitted to the model length (110 bp) by keeping its **3' end** (the bases
+  next to the transcription start) and padding with ``N`` on the **5' side**.
+* Input is normalised before validation: surrounding white space and a byte-order mark are
+  dropped, white space inside a sequence is removed, lower case is upper-cased and RNA ``U``
+  becomes ``T``. Anything else that is not A, C, G, T or N is an error naming the record, the
+  1-based position and the character.
+
+All encoders are vectorised: strings are joined into one byte buffer and mapped through a
+256-entry lookup table, never looped over character by character.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SEQ_LEN = 110
+FLANK_5 = "TGCATTTTTTTCACATC"
+FLANK_3 = "GGTTACGGCTGTT"
+VARIABLE_START = len(FLANK_5)  # 0-based index of the first base of the 80 bp random region
+VARIABLE_END = SEQ_LEN - len(FLANK_3)  # exclusive
+ALPHABET = "ACGT"
+DEFAULT_MAX_LENGTH = 1000
+
+IUPAC_AMBIGUITY = set("RYSWKMBDHVryswkmbdhv")
+
+# byte -> base index (0..3), 4 for N, 255 for invalid
+_CODE = np.full(256, 255, dtype=np.uint8)
+for _i, _b in enumerate("ACGT"):
+    _CODE[ord(_b)] = _i
+    _CODE[ord(_b.lower())] = _i
+_CODE[ord("N")] = 4
+_CODE[ord("n")] = 4
+_CODE[ord("U")] = 3
+_CODE[ord("u")] = 3
+
+# code (0..4) -> one-hot row
+_ONE_HOT = np.zeros((5, 4), dtype=np.float32)
+_ONE_HOT[np.arange(4), np.arange(4)] = 1.0
+
+# code -> complementary code (A<->T, C<->G, N->N)
+_COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+_COMPLEMENT_TABLE = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+_WHITESPACE_TABLE = {ord(c): None for c in " \t\r\n\v\f\u00a0\u200b\ufeff"}
+
+
+class SequenceError(ValueError):
+    """A sequence or input file that cannot be used, with where the problem is.
+
+    Attributes
+    ----------
+    record : str or None
+        The record's id (FASTA header, ``id`` column, or ``line N``).
+    position : int or None
+        1-based position of the offending character within the sequence.
+    character : str or None
+        The offending character.
+    source : str or None
+        The file the record came from.
+    line : int or None
+        1-based line number in ``source``.
+    """
+
+    def __init__(self, message, *, record=None, position=None, character=None,
+                 source=None, line=None):
+        self.record = record
+        self.position = position
+        self.character = character
+        self.source = source
+        self.line = line
+        where = []
+        if source:
+            where.append(str(source))
+        if line is not None:
+            where.append(f"line {line}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.reason = message
+
+
+@dataclass
+class SequenceTable:
+    """Records read from a file or pasted text.
+
+    Attributes
+    ----------
+    ids : list of str
+    sequences : list of str
+        Normalised (upper case, ``U`` -> ``T``, no white space), not yet fitted to 110 bp.
+    expression : np.ndarray or None, shape (n,)
+        Measured expression when the input has it.
+    errors : list of SequenceError
+        Records rejected in lenient mode (empty in strict mode, which raises instead).
+    source : str or None
+    """
+
+    ids: list
+    sequences: list
+    expression: np.ndarray | None = None
+    errors: list = field(default_factory=list)
+    source: str | None = None
+
+    def __len__(self):
+        return len(self.sequences)
+
+
+# --------------------------------------------------------------------------- text ops
+def normalize(seq: str) -> str:
+    """Remove white space and BOMs, upper-case, and turn RNA ``U`` into ``T``."""
+    return seq.translate(_WHITESPACE_TABLE).upper().replace("U", "T")
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of a DNA string (``N`` stays ``N``)."""
+    return seq.translate(_COMPLEMENT_TABLE)[::-1]
+
+
+def fit_to_length(sequences, length: int = SEQ_LEN):
+    """Fit sequences to ``length`` by the 3'-anchored convention.
+
+    Longer sequences keep their last ``length`` bases; shorter ones are padded with ``N`` on
+    the 5' side.
+
+    Parameters
+    ----------
+    sequences : list of str
+    length : int
+
+    Returns
+    -------
+    fitted : list of str
+        Every string has exactly ``length`` characters.
+    change : np.ndarray, shape (n,), int
+        Bases removed (positive: trimmed from the 5' end) or added (negative: ``N`` padded on
+        the 5' side); 0 where the sequence already had ``length`` bases.
+    """
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    change = lengths - length
+    pad = "N" * length
+    fitted = [s if n == length else (s[n:] if n > 0 else pad[: -n] + s)
+              for s, n in zip(sequences, change.tolist())]
+    return fitted, change
+
+
+def describe_fit(change: int, length: int = SEQ_LEN) -> str | None:
+    """Human-readable note of what :func:`fit_to_length` did, or None if nothing."""
+    if change > 0:
+        return f"trimmed {change} bp from the 5' end to keep the 3'-most {length} bp"
+    if change < 0:
+        return f"padded with {-change} N on the 5' side to reach {length} bp"
+    return None
+
+
+# --------------------------------------------------------------------------- encoders
+def _as_codes(sequences, length: int) -> np.ndarray:
+    """Codes (0-3 ACGT, 4 N, 255 invalid) of equal-length strings, shape (n, length)."""
+    if len(sequences) == 0:
+        return np.zeros((0, length), dtype=np.uint8)
+    buf = "".join(sequences).encode("ascii", errors="replace")
+    if len(buf) != len(sequences) * length:
+        raise ValueError(f"all sequences must have {length} characters; fit them first")
+    return _CODE[np.frombuffer(buf, dtype=np.uint8)].reshape(len(sequences), length)
+
+
+def encode_codes(sequences, length: int = SEQ_LEN, fit: bool = True) -> np.ndarray:
+    """Encode sequences as base codes, one byte per base.
+
+    Parameters
+    ----------
+    sequences : list of str
+        DNA strings (any case; ``U`` is read as ``T``).
+    length : int
+    fit : bool
+        Fit to ``length`` first (3'-anchored); if False all strings must already have it.
+
+    Returns
+    -------
+    codes : np.ndarray, shape (n, length), uint8
+        0, 1, 2, 3 for A, C, G, T and 4 for N.
+
+    Raises
+    ------
+    SequenceError
+        Naming the first sequence, position and character that is not A, C, G, T, U or N.
+    """
+    seqs = fit_to_length(sequences, length)[0] if fit else list(sequences)
+    codes = _as_codes(seqs, length)
+    bad = codes == 255
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        ch = seqs[i][j]
+        raise SequenceError(_bad_char_message(ch, int(j) + 1), record=f"sequence {i + 1}",
+                            position=int(j) + 1, character=ch)
+    return codes
+
+
+def codes_to_one_hot(codes: np.ndarray) -> np.ndarray:
+    """One-hot from base codes.
+
+    Parameters
+    ----------
+    codes : np.ndarray, shape (..., L), integer 0-4
+
+    Returns
+    -------
+    np.ndarray, shape (..., L, 4), float32
+    """
+    return _ONE_HOT[codes]
+
+
+def one_hot(sequences, length: int = SEQ_LEN, fit: bool = True) -> np.ndarray:
+    """One-hot encode DNA strings.
+
+    Parameters
+    ----------
+    sequences : str or list of str
+    length : int
+    fit : bool
+        Fit each sequence to ``length`` by the 3'-anchored convention first.
+
+    Returns
+    -------
+    X : np.ndarray, shape (n, length, 4), float32
+        Channels A, C, G, T; N is all zeros.
+    """
+    if isinstance(sequences, str):
+        sequences = [sequences]
+    return codes_to_one_hot(encode_codes(sequences, length, fit=fit))
+
+
+def decode(X: np.ndarray) -> list:
+    """Strings from one-hot arrays (all-zero columns become ``N``).
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, L, 4) or (L, 4)
+
+    Returns
+    -------
+    list of str
+    """
+    X = np.asarray(X)
+    if X.ndim == 2:
+        X = X[None]
+    idx = np.where(X.max(axis=-1) > 0, X.argmax(axis=-1), 4).astype(np.uint8)
+    letters = np.frombuffer(b"ACGTN", dtype=np.uint8)[idx]
+    return [row.tobytes().decode("ascii") for row in letters]
+
+
+def reverse_complement_one_hot(X: np.ndarray) -> np.ndarray:
+    """Reverse complement of one-hot arrays, shape (..., L, 4) -> (..., L, 4)."""
+    return np.asarray(X)[..., ::-1, ::-1]
+
+
+# --------------------------------------------------------------------------- validation
+def _bad_char_message(ch: str, position: int) -> str:
+    shown = repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+    if ch in IUPAC_AMBIGUITY:
+        kind = f"IUPAC ambiguity code {shown}"
+    else:
+        kind = f"character {shown}"
+    return f"{kind} at position {position} is not a DNA base (only A, C, G, T, N are accepted)"
+
+
+def find_invalid(sequences) -> np.ndarray:
+    """1-based position of the first invalid character of each sequence, 0 where valid.
+
+    Vectorised over all sequences: they are joined into one buffer and looked up at once.
+
+    Parameters
+    ----------
+    sequences : list of str (normalised)
+
+    Returns
+    -------
+    np.ndarray, shape (n,), int64
+    """
+    n = len(sequences)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=n)
+    joined = "".join(sequences)
+    # non-ASCII characters must stay one slot each: map them to an invalid byte
+    buf = joined.encode("ascii", errors="replace")
+    if len(buf) != len(joined):  # pragma: no cover - 'replace' keeps one byte per char
+        raise AssertionError
+    codes = _CODE[np.frombuffer(buf, dtype=np.uint8)]
+    bad = np.flatnonzero(codes == 255)
+    result = np.zeros(n, dtype=np.int64)
+    if bad.size:
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        owner = np.searchsorted(starts, bad, side="right") - 1
+        first_owner, first_idx = np.unique(owner, return_index=True)
+        result[first_owner] = bad[first_idx] - starts[first_owner] + 1
+    return result
+
+
+def check_sequences(ids, sequences, *, max_length: int = DEFAULT_MAX_LENGTH, source=None,
+                    lines=None):
+    """Errors for each record that cannot be used (empty, too long, invalid character).
+
+    Parameters
+    ----------
+    ids : list of str
+    sequences : list of str (normalised)
+    max_length : int
+    source : str, optional
+    lines : list of int, optional
+        1-based line of each record in ``source``.
+
+    Returns
+    -------
+    list of (index, SequenceError)
+    """
+    errors = []
+    bad_pos = find_invalid(sequences)
+    for i in np.flatnonzero(bad_pos).tolist():
+        pos = int(bad_pos[i])
+        ch = sequences[i][pos - 1]
+        errors.append((i, SequenceError(
+            f"record '{ids[i]}': {_bad_char_message(ch, pos)}", record=ids[i], position=pos,
+            character=ch, source=source, line=lines[i] if lines else None)))
+    for i, s in enumerate(sequences):
+        if not s:
+            errors.append((i, SequenceError(f"record '{ids[i]}' has an empty sequence",
+                                            record=ids[i], source=source,
+                                            line=lines[i] if lines else None)))
+        elif len(s) > max_length:
+            errors.append((i, SequenceError(
+                f"record '{ids[i]}' is {len(s)} bp, longer than the limit of {max_length} bp",
+                record=ids[i], source=source, line=lines[i] if lines else None)))
+    errors.sort(key=lambda e: e[0])
+    return errors
+
+
+# --------------------------------------------------------------------------- readers
+FORMATS = ("auto", "dream", "table", "fasta", "lines")
+_FASTA_EXT = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
+
+
+def _decode_text(data: bytes, source) -> str:
+    if b"\x00" in data[:65536]:
+        raise SequenceError("this is a binary file, not sequence text (it contains NUL bytes)",
+                            source=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SequenceError(f"byte 0x{data[exc.start]:02X} is not UTF-8 text",
+                            source=source, line=line) from None
+    return text
+
+
+def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LENGTH,
+                   strict: bool = True, max_bytes: int | None = None) -> SequenceTable:
+    """Read sequences from a file (``-`` for standard input).
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : {"auto", "dream", "table", "fasta", "lines"}
+        ``dream``: ``sequence<TAB>expression`` without header; ``table``: CSV/TSV with a
+        ``sequence`` column (optional ``expression`` and ``id``); ``fasta``; ``lines``: one
+        sequence per line. ``auto`` decides from the extension and the first line.
+    max_length : int
+        Longest sequence accepted, in bp.
+    strict : bool
+        Raise the first :class:`SequenceError`; otherwise collect them in ``errors``.
+    max_bytes : int, optional
+        Refuse larger files (checked before reading).
+
+    Returns
+    -------
+    SequenceTable
+    """
+    import sys
+
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+        source = "<stdin>"
+        suffix = ""
+    else:
+        p = Path(path)
+        source = str(p)
+        if not p.exists():
+            raise SequenceError("file not found", source=source)
+        if p.is_dir():
+            raise SequenceError("is a folder, not a file", source=source)
+        size = p.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise SequenceError(f"file is {size / 1e6:.1f} MB, over the limit of "
+                                f"{max_bytes / 1e6:.1f} MB", source=source)
+        data = p.read_bytes()
+        suffix = p.suffix.lower()
+        if data[:2] == b"\x1f\x8b":  # gzip
+            import gzip
+
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise SequenceError(f"damaged gzip file ({exc})", source=source) from None
+            if suffix == ".gz":
+                suffix = Path(p.stem).suffix.lower()
+    text = _decode_text(data, source)
+    if fmt == "auto" and suffix in _FASTA_EXT:
+        fmt = "fasta"
+    if fmt == "auto" and suffix in {".csv", ".tsv"}:
+        fmt = "table"
+    return parse_text(text, fmt, max_length=max_length, strict=strict, source=source,
+                      delimiter="," if suffix == ".csv" else None)
+
+
+def detect_format(text: str) -> str:
+    """Guess the format of sequence text: ``fasta``, ``table``, ``dream`` or ``lines``."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    stripped = first.strip()
+    if stripped.startswith(">"):
+        return "fasta"
+    cells = [c.strip().strip('"').lower() for c in _split_cells(stripped)]
+    if "sequence" in cells or "seq" in cells:
+        return "table"
+    if "\t" in stripped and len(stripped.split("\t")) == 2:
+        return "dream"
+    return "lines"
+
+
+def _split_cells(line: str):
+    if "\t" in line:
+        return line.split("\t")
+    if "," in line:
+        return line.split(",")
+    return [line]
+
+
+def parse_text(text: str, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LENGTH,
+               strict: bool = True, source: str | None = None,
+               delimiter: str | None = None) -> SequenceTable:
+    """Parse sequence text (pasted into the app, or a file's contents).
+
+    See :func:`read_sequences` for the formats and options.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise SequenceError("no sequences found: the input is empty", source=source)
+    if fmt == "auto":
+        fmt = detect_format(text)
+    parser = {"fasta": _parse_fasta, "table": _parse_table, "dream": _parse_dream,
+              "lines": _parse_lines}[fmt]
+    ids, seqs, expr, lines, errors = parser(text, source, delimiter)
+    seqs = [normalize(s) for s in seqs]
+    errors = errors + [e for _, e in check_sequences(ids, seqs, max_length=max_length,
+                                                     source=source, lines=lines)]
+    errors.sort(key=lambda e: e.line or 0)
+    if errors and strict:
+        raise errors[0]
+    bad = {e.line for e in errors}
+    keep = [i for i in range(len(seqs)) if lines[i] not in bad]
+    if len(keep) < len(seqs):
+        ids = [ids[i] for i in keep]
+        seqs = [seqs[i] for i in keep]
+        expr = expr[keep] if expr is not None else None
+    if not seqs and strict:
+        raise SequenceError("no sequences found in the input", source=source)
+    return SequenceTable(ids=ids, sequences=seqs, expression=expr, errors=errors,
+                         source=source)
+
+
+def _parse_float(value: str, what: str, source, line):
+    try:
+        v = float(value)
+    except ValueError:
+        raise SequenceError(f"{what} {value.strip()!r} is not a number", source=source,
+                            line=line) from None
+    if not np.isfinite(v):
+        raise SequenceError(f"{what} {value.strip()!r} is not a finite number",
+                            source=source, line=line)
+    return v
+
+
+def _parse_dream(text, source, _delimiter):
+    ids, seqs, values, lines, errors = [], [], [], [], []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        parts = raw.rstrip("\r").split("\t")
+        if len(parts) != 2:
+            errors.append(SequenceError(
+                f"expected 'sequence<TAB>expression' (2 columns), found {len(parts)}",
+                source=source, line=n, record=f"line {n}"))
+            continue
+        try:
+            values.append(_parse_float(parts[1], "expression", source, n))
+        except SequenceError as e:
+            errors.append(e)
+            continue
+        ids.append(f"line {n}")
+        seqs.append(parts[0])
+        lines.append(n)
+    return ids, seqs, np.asarray(values, dtype=np.float32), lines, errors
+
+
+def _parse_lines(text, source, _delimiter):
+    ids, seqs, lines = [], [], []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        ids.append(f"line {n}")
+        seqs.append(raw)
+        lines.append(n)
+    return ids, seqs, None, lines, []
+
+
+def _parse_fasta(text, source, _delimiter):
+    ids, seqs, lines, errors = [], [], [], []
+    chunks: list = []
+    seen: dict = {}
+    current = None
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(">"):
+            if current is not None:
+                seqs.append("".join(chunks))
+            name = line[1:].strip().split()[0] if line[1:].strip() else f"record_{len(ids) + 1}"
+            if name in seen:  # keep every record, make ids unique
+                seen[name] += 1
+                name = f"{name}_{seen[name]}"
+            else:
+                seen[name] = 1
+            ids.append(name)
+            lines.append(n)
+            chunks = []
+            current = name
+        elif current is None:
+            errors.append(SequenceError("sequence text before the first '>' header",
+                                        source=source, line=n))
+            current = None
+        else:
+            chunks.append(line)
+    if current is not None:
+        seqs.append("".join(chunks))
+    return ids, seqs, None, lines, errors
+
+
+def _parse_table(text, source, delimiter):
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if delimiter is None:
+        delimiter = "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = None
+    ids, seqs, values, lines, errors = [], [], [], [], []
+    col_seq = col_expr = col_id = None
+    for row in reader:
+        n = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in row]
+            names = {h: i for i, h in enumerate(header)}
+            col_seq = names.get("sequence", names.get("seq"))
+            if col_seq is None:
+                raise SequenceError(
+                    f"no 'sequence' column; the header has {', '.join(row)}", source=source,
+                    line=n)
+            col_expr = names.get("expression")
+            col_id = names.get("id", names.get("name"))
+            continue
+        if len(row) <= col_seq:
+            errors.append(SequenceError(f"row has {len(row)} columns, no 'sequence' value",
+                                        source=source, line=n, record=f"line {n}"))
+            continue
+        if col_expr is not None:
+            cell = row[col_expr] if len(row) > col_expr else ""
+            try:
+                values.append(_parse_float(cell, "expression", source, n))
+            except SequenceError as e:
+                errors.append(e)
+                continue
+        rid = row[col_id].strip() if col_id is not None and len(row) > col_id else ""
+        ids.append(rid or f"line {n}")
+        seqs.append(row[col_seq])
+        lines.append(n)
+    if header is None:
+        raise SequenceError("no sequences found: the input is empty", source=source)
+    expr = np.asarray(values, dtype=np.float32) if col_expr is not None else None
+    return ids, seqs, expr, lines, errors
+
+
+def iter_dream_chunks(path, chunk_rows: int = 200_000):
+    """Stream a DREAM training file in chunks without loading it whole.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``sequence<TAB>expression`` lines, no header (local path or ``gs://``).
+    chunk_rows : int
+
+    Yields
+    ------
+    sequences : list of str (upper case)
+    expression : np.ndarray, shape (m,), float32
+    first_line : int
+        1-based line number of the chunk's first line.
+
+    Raises
+    ------
+    SequenceError
+        For a malformed line, naming the file and line.
+    """
+    import tensorflow as tf
+
+    source = str(path)
+    with tf.io.gfile.GFile(source, "rb") as fh:
+        line_no = 0
+        while True:
+            lines = []
+            for raw in fh:
+                lines.append(raw)
+                if len(lines) >= chunk_rows:
+                    break
+            if not lines:
+                return
+            start = line_no + 1
+            line_no += len(lines)
+            yield _parse_dream_chunk(lines, source, start) + (start,)
+
+
+def _parse_dream_chunk(lines, source, start):
+    text = b"".join(lines)
+    if start == 1 and text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    if b"\x00" in text:
+        raise SequenceError("binary data (NUL byte) in a text file", source=source,
+                            line=start + text[: text.index(b"\x00")].count(b"\n"))
+    rows = text.split(b"\n")
+    if rows and rows[-1] == b"":
+        rows.pop()
+    seqs, values, line_of = [], [], []
+    for k, row in enumerate(rows):
+        row = row.rstrip(b"\r")
+        if not row.strip():
+            continue
+        seq, tab, value = row.partition(b"\t")
+        if not tab or b"\t" in value:
+            raise SequenceError("expected 'sequence<TAB>expression'", source=source,
+                                line=start + k)
+        seqs.append(seq.strip().decode("ascii", errors="replace").upper())
+        values.append(value)
+        line_of.append(start + k)
+    try:
+        expr = np.array(values, dtype=np.float32)
+    except ValueError:
+        for k, v in enumerate(values):
+            try:
+                float(v)
+            except ValueError:
+                raise SequenceError(f"expression {v.decode(errors='replace')!r} is not a "
+                                    "number", source=source, line=line_of[k]) from None
+        raise
+    bad = find_invalid(seqs)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        pos = int(bad[i])
+        raise SequenceError(_bad_char_message(seqs[i][pos - 1], pos), source=source,
+                            line=line_of[i], position=pos, character=seqs[i][pos - 1])
+    return seqs, expr
+
+
+def file_size(path) -> int:
+    """Size in bytes of a local or ``gs://`` file."""
+    import tensorflow as tf
+
+    if "://" in str(path):
+        return tf.io.gfile.stat(str(path)).length
+    return os.path.getsize(path)

@@ -1,0 +1,68 @@
+"""Shared, seeded fixtures: small data and tiny models so the suite runs on a 2-core CPU."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data" / "dream2022"
+ASSETS = ROOT / "assets"
+
+
+def random_promoters(n: int, seed: int = 0) -> list:
+    """``n`` random 110 bp promoters with the DREAM plasmid flanks."""
+    from promoter_model.sequence import FLANK_3, FLANK_5
+
+    rng = np.random.default_rng(seed)
+    core = np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, size=(n, 80))]
+    return [FLANK_5 + row.tobytes().decode() + FLANK_3 for row in core]
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def promoters():
+    """64 random 110 bp promoters (seeded)."""
+    return random_promoters(64, seed=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """A complete run directory holding an untrained ``tiny`` model (seeded)."""
+    import keras
+    import pandas as pd
+
+    from promoter_model.architectures import build_model
+    from promoter_model.config import RunConfig
+    from promoter_model.architectures import preset
+    from promoter_model.runs import save_run
+
+    keras.utils.set_random_seed(0)
+    cfg = RunConfig(preset="tiny", model=preset("tiny"))
+    model = build_model(cfg.model)
+    history = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9],
+                            "val_r2": [0.1, 0.2], "val_pearson": [0.3, 0.45],
+                            "lr": [1e-3, 1e-3], "seconds": [1.0, 1.0]})
+    metrics = {"test": {"data": "synthetic", "n": 10, "r2": 0.2, "pearson_r": 0.45,
+                        "spearman_r": 0.4, "mse": 0.9}}
+    return save_run(tmp_path_factory.mktemp("runs") / "tiny_run", model, cfg,
+                    history=history, metrics=metrics)
+
+
+@pytest.fixture(scope="session")
+def train_demo_path():
+    """The real DREAM training-format sample (6,369 rows), bundled or shared copy."""
+    for p in (ASSETS / "data" / "train_demo.txt", SHARED_DATA / "train_demo.txt"):
+        if p.exists():
+            return p
+    pytest.skip("train_demo.txt not available")
