@@ -26,9 +26,9 @@ PRESETS: dict = {
     # the deck's widths and depths
     "reference": ModelConfig(),
     # same structure, small enough to train on a 2-core CPU in under an hour on ~60k sequences
-    "compact": ModelConfig(rc_filters=64, coop_filters=96, res_blocks=3, attention_blocks=1,
-                           attention_heads=4, model_width=96, ff_multiplier=2, lstm_layers=1,
-                           lstm_units=8, dense_units=128, dropout=0.2),
+    "compact": ModelConfig(rc_filters=64, coop_filters=64, res_blocks=2, attention_blocks=1,
+                           attention_heads=4, model_width=64, ff_multiplier=2, lstm_layers=1,
+                           lstm_units=8, dense_units=64, dropout=0.2),
     # for tests: seconds to train
     "tiny": ModelConfig(rc_filters=8, coop_filters=8, res_blocks=1, attention_blocks=1,
                         attention_heads=2, model_width=8, ff_multiplier=2, lstm_layers=1,

@@ -347,7 +347,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         verbose = 1 if sys.stdout.isatty() else 2
     log.info("training %s (%d parameters) on %d sequences, %d replica(s)",
              config.preset, model.count_params(), n_train, replicas)
-    model.fit(train_ds, epochs=config.train.epochs, steps_per_epoch=steps,
+    model.fit(train_ds, epochs=config.train.epochs, steps_per_epoch=steps, shuffle=False,
               callbacks=callbacks, verbose=verbose)
 
     return finish_run(run_dir, data_dir, val_split)

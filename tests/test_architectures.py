@@ -1,0 +1,76 @@
+"""The reference-family model: presets, shapes, strand symmetry, safe-mode round trip."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from promoter_model import layers
+from promoter_model.architectures import PRESETS, build_model, first_conv_layer, preset
+from promoter_model.config import ModelConfig, RunConfig, TrainConfig
+from promoter_model.sequence import one_hot, reverse_complement
+
+
+def test_presets_build_and_are_ordered_by_size():
+    counts = {name: build_model(name).count_params() for name in PRESETS}
+    assert counts["tiny"] < counts["compact"] < counts["reference"]
+    assert counts["reference"] > 5_000_000
+
+
+def test_no_lambda_layers_and_custom_layers_registered():
+    model = build_model("tiny")
+    assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
+    for cls in (layers.ReverseComplementConv1D, layers.PositionEmbedding,
+                layers.TransformerBlock):
+        name = keras.saving.get_registered_name(cls)
+        assert name.startswith("promoter_model>")
+
+
+def test_output_shape_and_stages_can_be_switched_off(promoters):
+    X = one_hot(promoters[:3])
+    for cfg in (preset("tiny"), preset("tiny", attention_blocks=0, lstm_layers=0,
+                                       res_blocks=0)):
+        assert build_model(cfg)(X).shape == (3, 1)
+
+
+def test_rc_conv_gives_both_strands_aligned(promoters):
+    keras.utils.set_random_seed(0)
+    layer = layers.ReverseComplementConv1D(3, 5)
+    X = one_hot(promoters[:2])
+    Xrc = one_hot([reverse_complement(s) for s in promoters[:2]])
+    out = np.asarray(layer(X))
+    out_rc = np.asarray(layer(Xrc))
+    assert out.shape == (2, 2, 110, 3)
+    # the forward map of the reverse complement is the reverse map of the forward, flipped
+    np.testing.assert_allclose(out_rc[:, 0], out[:, 1, ::-1], atol=1e-5)
+
+
+def test_safe_mode_round_trip_gives_identical_predictions(tmp_path, promoters):
+    keras.utils.set_random_seed(0)
+    model = build_model("tiny")
+    X = one_hot(promoters)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_array_equal(model(X, training=False), loaded(X, training=False))
+
+
+def test_first_conv_layer_is_the_filter_bank():
+    layer = first_conv_layer(build_model("tiny"))
+    assert layer.name == "rc_conv" and tuple(layer.kernel.shape) == (7, 4, 8)
+
+
+def test_transformer_width_must_divide_heads():
+    with pytest.raises(ValueError, match="not divisible"):
+        build_model(preset("tiny", model_width=9, attention_heads=2))
+
+
+def test_config_json_round_trip_and_unknown_keys():
+    cfg = RunConfig(preset="tiny", model=preset("tiny"), train=TrainConfig(epochs=3))
+    again = RunConfig.from_json(cfg.to_json())
+    assert again == cfg
+    with pytest.raises(ValueError, match="unknown model setting"):
+        ModelConfig.from_dict({**dataclasses.asdict(ModelConfig()), "bogus": 1})
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("huge")

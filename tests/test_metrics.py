@@ -1,0 +1,63 @@
+"""Whole-set metrics and the DREAM weighted scores."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from promoter_model import metrics as M
+
+
+def test_regression_metrics_match_scipy(rng):
+    y = rng.normal(size=500)
+    p = y + rng.normal(scale=0.5, size=500)
+    m = M.regression_metrics(y, p)
+    assert m["n"] == 500
+    assert m["pearson_r"] == pytest.approx(stats.pearsonr(y, p).statistic)
+    assert m["spearman_r"] == pytest.approx(stats.spearmanr(y, p).statistic)
+    assert m["r2"] == pytest.approx(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
+    assert m["pearson_r2"] == pytest.approx(m["pearson_r"] ** 2)
+
+
+def test_r2_is_not_a_batch_average():
+    y = np.array([0.0, 1, 2, 3])
+    p = np.array([0.5, 0.5, 2.5, 2.5])
+    whole = M.r2_score(y, p)
+    halves = (M.r2_score(y[:2], p[:2]) + M.r2_score(y[2:], p[2:])) / 2
+    assert whole == pytest.approx(0.8) and halves == pytest.approx(0.0)
+
+
+def test_constant_predictions_give_nan_correlation():
+    assert np.isnan(M.pearson_r([1, 2, 3], [1, 1, 1]))
+
+
+def test_dream_scores_perfect_and_pairs():
+    y = np.arange(20, dtype=float)
+    subsets = {k: list(range(10)) for k in M.SINGLE_SUBSETS}
+    subsets.update({k: [[i, i + 10] for i in range(5)] + [[15, 3], [16, 9]]
+                    for k in M.PAIR_SUBSETS})
+    s = M.dream_scores(y, y, subsets)
+    assert s["pearson_score"] == pytest.approx(1.0)
+    assert s["spearman_score"] == pytest.approx(1.0)
+    assert s["n_SNVs"] == 7
+    # swapping two predictions spoils the pair differences that involve them only
+    noisy = y.copy()
+    noisy[[15, 16]] = noisy[[16, 15]]
+    s3 = M.dream_scores(y, noisy, subsets)
+    assert s3["pearson_r2_SNVs"] < 1 and s3["pearson_r2_all"] == pytest.approx(1.0)
+
+
+def test_weights_sum_to_challenge_denominator():
+    assert sum(M.DREAM_WEIGHTS.values()) == pytest.approx(4.65)
+
+
+def test_real_public_leaderboard_subsets_are_consistent():
+    from promoter_model import dream
+
+    subsets = dream.load_subsets()
+    df = dream.load_test_table()
+    assert len(subsets["all"]) == 9045 == int((df.public_leaderboard == 1).sum())
+    s = dream.score_public_leaderboard(
+        lambda seqs: df.set_index("sequence").loc[seqs, "expression"].to_numpy()
+        if len(set(seqs)) == len(seqs) else
+        df.loc[df.public_leaderboard == 1, "expression"].to_numpy())
+    assert s["pearson_score"] == pytest.approx(1.0) and s["n"] == 9045
