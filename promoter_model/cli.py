@@ -64,7 +64,12 @@ def cmd_train(args) -> int:
                             early_stopping_patience=args.patience)
     config = RunConfig(preset=args.preset, model=model_cfg, train=train_cfg,
                        strategy=args.strategy)
-    metrics = train(args.data, args.out, config, tpu=args.tpu)
+    import contextlib
+
+    # Keras writes progress to stdout; keep stdout for the result so it can be piped
+    with contextlib.redirect_stdout(sys.stderr):
+        metrics = train(args.data, args.out, config, tpu=args.tpu,
+                        verbose=1 if sys.stderr.isatty() else 2)
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -210,12 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
     p.set_defaults(func=cmd_evaluate)
 
-    try:
-        from . import cli_interpret
-    except ImportError:  # pragma: no cover - interpretation extras missing
-        cli_interpret = None
-    if cli_interpret is not None:
-        cli_interpret.register(sub)
+    from . import cli_interpret
+
+    cli_interpret.register(sub)
     return parser
 
 
@@ -230,13 +232,7 @@ def main(argv=None) -> int:
     from .train import TrainingError
 
     expected = (SequenceError, RunError, TrainingError, ValueError, FileNotFoundError,
-                PermissionError, IsADirectoryError)
-    try:
-        from .records import DataError
-
-        expected = expected + (DataError,)
-    except ImportError:  # pragma: no cover
-        pass
+                PermissionError, IsADirectoryError)  # records.DataError is a ValueError
     try:
         return args.func(args)
     except expected as exc:

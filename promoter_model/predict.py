@@ -25,18 +25,22 @@ def _compiled(model):
         fn = _CACHE.get(model)
         if fn is None:
             length = model.input_shape[1] or SEQ_LEN
+            ref = weakref.ref(model)  # the cached function must not keep the model alive
+
+            def call(x):
+                return ref()(x, training=False)
+
             if keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
-                fn = tf.function(lambda x: model(x, training=False), input_signature=[
+                fn = tf.function(call, input_signature=[
                     tf.TensorSpec([None, length, 4], tf.float32)])
             elif keras.backend.backend() == "jax":
                 import jax
 
-                fn = jax.jit(lambda x: model(x, training=False))
+                fn = jax.jit(call)
             else:  # pragma: no cover
-                def fn(x):
-                    return model(x, training=False)
+                fn = call
             _CACHE[model] = fn
         return fn
 

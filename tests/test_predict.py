@@ -31,3 +31,15 @@ def test_short_sequences_are_fitted():
     model = build_model("tiny")
     out = P.predict_sequences(model, ["ACGT" * 10, "A" * 130])
     assert out.shape == (2,) and np.isfinite(out).all()
+
+
+def test_cached_predictor_does_not_keep_the_model_alive():
+    import gc
+    import weakref
+
+    model = build_model("tiny")
+    P.warm_up(model)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None

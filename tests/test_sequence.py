@@ -144,3 +144,31 @@ def test_real_train_demo_lengths(train_demo_path):
     assert X.shape == (6370, 110, 4)
     # every fitted sequence ends with the constant 3' flank
     assert all(s.endswith(S.FLANK_3) for s in S.fit_to_length(t.sequences)[0][:100])
+
+
+@pytest.mark.parametrize("content, line, needle", [
+    (b"ACGT\t1\nACGT\t1\tACGT\n5\n", 2, "expected 'sequence<TAB>expression'"),
+    (b"ACGT\t1\nACGT\tnan\n", 2, "not a finite number"),
+    (b"ACGT\t1\n\t4\n", 2, "empty sequence"),
+    (b"ACGT\t1\n" + b"A" * 50 + b"\t1\n", 2, "longer than the limit of 40 bp"),
+    (b"ACGT\t1\n\nACRT\t2\n", 3, "IUPAC ambiguity code 'R' at position 3"),
+    (b"\xef\xbb\xbfACGT\t1\r\nACGT\t2\r\nAC T\t3\r\n", 3, "position 3"),
+])
+def test_dream_chunks_reject_bad_lines(tmp_path, content, line, needle):
+    f = tmp_path / "t.txt"
+    f.write_bytes(content)
+    with pytest.raises(SequenceError) as err:
+        list(S.iter_dream_chunks(f, chunk_rows=2, max_length=40))
+    assert err.value.line == line and needle in str(err.value)
+
+
+def test_dream_chunks_fast_and_row_paths_agree(tmp_path, promoters):
+    rows = [f"{s.lower()}\t{i / 3:.5f}" for i, s in enumerate(promoters)]
+    clean = tmp_path / "clean.txt"
+    clean.write_text("\n".join(rows))
+    messy = tmp_path / "messy.txt"
+    messy.write_text("\r\n".join(rows[:10] + [""] + rows[10:]) + "\r\n\r\n")
+    a = [(s, list(e)) for s, e, _ in S.iter_dream_chunks(clean, chunk_rows=1000)]
+    b = [(s, list(e)) for s, e, _ in S.iter_dream_chunks(messy, chunk_rows=1000)]
+    assert a[0][0] == promoters and a[0][0] == b[0][0]
+    np.testing.assert_allclose(a[0][1], b[0][1])

@@ -1,0 +1,194 @@
+"""Interpretation subcommands of ``promoter-model``: ``ism``, ``motifs``, ``scan``.
+
+``register(subparsers)`` adds them to the main parser (``promoter_model.cli``). Each
+command returns an exit status; bad input raises :class:`~promoter_model.sequence.
+SequenceError`, :class:`~promoter_model.runs.RunError` or ``ValueError``, which the main
+CLI prints as one ``error: ...`` line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "assets" / "data" / "train_demo.txt"
+_SEQUENCE_LETTERS = set("ACGTNU")
+
+
+def _looks_like_sequence(arg: str) -> bool:
+    s = "".join(arg.split()).upper()
+    return bool(s) and set(s) <= _SEQUENCE_LETTERS
+
+
+def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
+    """Sequences from a file (any format ``predict`` reads), ``-`` (stdin) or a literal.
+
+    An argument that is not an existing file and holds only sequence letters is read as
+    one sequence with id ``sequence``.
+
+    Returns
+    -------
+    promoter_model.sequence.SequenceTable
+    """
+    from .sequence import DEFAULT_MAX_LENGTH, parse_text, read_sequences
+
+    max_length = max_length or DEFAULT_MAX_LENGTH
+    if arg != "-" and not os.path.exists(arg) and _looks_like_sequence(arg):
+        table = parse_text(arg, "lines", max_length=max_length, source="<argument>")
+        table.ids = ["sequence"]
+        return table
+    return read_sequences(arg, fmt, max_length=max_length)
+
+
+def _write_csv(df, output) -> None:
+    from . import atomic
+
+    if output:
+        atomic.write_text(output, df.to_csv(index=False))
+    else:
+        df.to_csv(sys.stdout, index=False)
+
+
+def _fit_notice(sequences, length: int) -> None:
+    from .sequence import fit_to_length
+
+    _, change = fit_to_length(sequences, length)
+    n_fit = int((change != 0).sum())
+    if n_fit:
+        print(f"note: {n_fit} of {len(sequences)} sequences were fitted to {length} bp "
+              "(3' end kept, N padded on the 5' side); positions refer to the fitted "
+              "sequence", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_ism(args) -> int:
+    from .interpret.ism import ism_scores_batch, ism_table
+    from .runs import load_run
+    from .sequence import one_hot
+
+    table = read_input(args.input, args.format, args.max_length)
+    if len(table) == 0:
+        raise ValueError(f"{args.input}: no sequences found")
+    run = load_run(args.run)
+    length = run.model.input_shape[1]
+    _fit_notice(table.sequences, length)
+    X = one_hot(table.sequences, length=length)
+    scores = ism_scores_batch(run.model, X, batch_size=args.batch_size)
+    _write_csv(ism_table(table.ids, X, scores), args.output)
+    return 0
+
+
+def _reference_set(path, max_sequences: int, seed: int):
+    """One-hot reference sequences (a seeded subset) and their expression (or None)."""
+    import numpy as np
+
+    from .sequence import FLANK_3, FLANK_5, one_hot, read_sequences
+
+    rng = np.random.default_rng(seed)
+    if path is None:
+        if not DEFAULT_REFERENCE.is_file():
+            core = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, (max_sequences, 80))]
+            seqs = [FLANK_5 + r.tobytes().decode() + FLANK_3 for r in core]
+            return one_hot(seqs), None, f"{max_sequences} random promoters (seed {seed})"
+        path = DEFAULT_REFERENCE
+    table = read_sequences(path)
+    n = len(table)
+    if n == 0:
+        raise ValueError(f"{path}: no sequences found")
+    idx = np.sort(rng.choice(n, size=min(n, max_sequences), replace=False))
+    seqs = [table.sequences[i] for i in idx]
+    y = table.expression[idx] if table.expression is not None else None
+    return one_hot(seqs), y, f"{len(idx)} of {n} sequences from {path}"
+
+
+def cmd_motifs(args) -> int:
+    from .interpret.filters import compute_motifs
+    from .runs import load_run
+
+    run = load_run(args.run)
+    X, y, described = _reference_set(args.reference, args.max_sequences, args.seed)
+    print(f"reference: {described}", file=sys.stderr)
+    result = compute_motifs(run.path, X, y, threshold=args.threshold, model=run.model,
+                            release=args.release, top=args.top,
+                            influence=not args.no_influence)
+    if result is None:  # pragma: no cover - written just now
+        raise ValueError(f"{run.path}: the motif cache could not be read back")
+    best = result["matches"][result["matches"]["rank"] == 1]
+    summary = {
+        "run": str(run.path), "cache": str(run.path / "motifs"), "reference": described,
+        "filters": int(result["meta"]["filters"]),
+        "best_matches": [
+            {"filter": int(r.filter), "id": r.id, "name": r.name, "score": round(r.score, 3),
+             "p_value": float(f"{r.p_value:.3g}"), "sites": int(result["counts"][r.filter])}
+            for r in best.sort_values("p_value").head(args.show).itertuples()]}
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_scan(args) -> int:
+    from .interpret.motifs import find_motif
+    from .interpret.variants import motif_scan
+    from .runs import load_run
+
+    table = read_input(args.sequence, "auto", None)
+    if len(table) != 1:
+        raise ValueError(f"scan takes one sequence, {args.sequence} has {len(table)}")
+    try:
+        motif = find_motif(args.motif, release=args.release)
+    except ValueError:
+        if not _looks_like_sequence(args.motif):
+            raise
+        motif = args.motif  # a literal site
+    run = load_run(args.run)
+    _fit_notice(table.sequences, run.model.input_shape[1])
+    df = motif_scan(run.model, table.sequences[0], motif, both_strands=args.both_strands)
+    _write_csv(df, args.output)
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+def register(subparsers) -> None:
+    """Add ``ism``, ``motifs`` and ``scan`` to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "ism", help="in-silico mutagenesis: predicted change of every single-base variant")
+    p.add_argument("run", help="run folder")
+    p.add_argument("input", help="a sequence, or any file 'predict' reads (FASTA, CSV/TSV, "
+                                 "DREAM, one per line), or - for stdin")
+    p.add_argument("--output", "-o", help="CSV file (default: stdout); columns id, position, "
+                                          "reference, A, C, G, T")
+    p.add_argument("--format", default="auto",
+                   choices=["auto", "dream", "table", "fasta", "lines"])
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--max-length", type=int, default=None)
+    p.set_defaults(func=cmd_ism)
+
+    p = subparsers.add_parser(
+        "motifs", help="analyse first-layer filters (PFMs, influence, JASPAR matches) and "
+                       "cache them in RUN/motifs/")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--reference", default=None,
+                   help="sequences for activation PFMs and influence (default: the bundled "
+                        "DREAM sample assets/data/train_demo.txt)")
+    p.add_argument("--max-sequences", type=int, default=2000)
+    p.add_argument("--threshold", type=float, default=0.5,
+                   help="fraction of each filter's maximum activation counted as a site")
+    p.add_argument("--release", default="JASPAR2024")
+    p.add_argument("--top", type=int, default=3, help="JASPAR matches kept per filter")
+    p.add_argument("--no-influence", action="store_true",
+                   help="skip filter ablation (one prediction pass per filter)")
+    p.add_argument("--show", type=int, default=10, help="best matches printed")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_motifs)
+
+    p = subparsers.add_parser(
+        "scan", help="insert a motif at every position of a sequence and predict the change")
+    p.add_argument("run", help="run folder")
+    p.add_argument("sequence", help="a sequence or a file holding one")
+    p.add_argument("--motif", required=True,
+                   help="JASPAR fungi ID or TF name (e.g. MA0363.3, REB1) or a DNA string")
+    p.add_argument("--both-strands", action="store_true")
+    p.add_argument("--release", default="JASPAR2024")
+    p.add_argument("--output", "-o", help="CSV file (default: stdout)")
+    p.set_defaults(func=cmd_scan)

@@ -1,0 +1,266 @@
+"""In-silico saturation mutagenesis (ISM).
+
+Every single-nucleotide variant of a sequence is built as one array (no per-character
+loops) and predicted together with the reference in a single batched call of
+:func:`promoter_model.predict.predict`.
+
+Conventions: channels A, C, G, T; ``N`` (all-zero column) has no reference base, so at an
+``N`` position all four bases are variants (see :func:`snv_batch`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..predict import predict
+from ..sequence import SEQ_LEN, one_hot
+
+_LETTERS = np.array(list("ACGT"))
+
+
+def _as_one_hot(x, length: int | None = None) -> np.ndarray:
+    """``(L, 4)`` float32 one-hot from a one-hot array or a DNA string."""
+    if isinstance(x, str):
+        return one_hot([x], length=length or SEQ_LEN)[0]
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 3 and x.shape[0] == 1:
+        x = x[0]
+    if x.ndim != 2 or x.shape[-1] != 4:
+        raise ValueError(f"expected one sequence of shape (L, 4), got {x.shape}")
+    return x
+
+
+def _reference_codes(x: np.ndarray) -> np.ndarray:
+    """Reference base index (0-3) per position, -1 where the column is ``N`` (all zero)."""
+    return np.where(x.max(axis=-1) > 0, x.argmax(axis=-1), -1)
+
+
+def _alternatives(ref: np.ndarray) -> np.ndarray:
+    """The three non-reference bases of each position in A, C, G, T order, shape (L, 3).
+
+    At an ``N`` position (``ref == -1``) the bases are C, G, T (A is added separately).
+    """
+    ref = np.where(ref < 0, 0, ref)
+    k = np.arange(3)
+    return k[None, :] + (k[None, :] >= ref[:, None])
+
+
+def snv_batch(x) -> np.ndarray:
+    """The reference and all its single-nucleotide variants.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (L, 4), or str
+        One-hot sequence (or a DNA string, fitted to 110 bp).
+
+    Returns
+    -------
+    np.ndarray, shape (1 + 3 * L, L, 4), float32
+        Row 0 is the reference; row ``1 + 3 * i + j`` changes position ``i`` to the ``j``-th
+        non-reference base in A, C, G, T order (330 variants for L = 110). At an ``N``
+        position the three variants are C, G, T; :func:`ism_scores` adds the A variant of
+        ``N`` positions itself.
+    """
+    x = _as_one_hot(x)
+    L = x.shape[0]
+    alt = _alternatives(_reference_codes(x))
+    batch = np.repeat(x[None], 1 + 3 * L, axis=0)
+    rows = 1 + np.arange(3 * L)
+    pos = np.repeat(np.arange(L), 3)
+    batch[rows, pos, :] = 0.0
+    batch[rows, pos, alt.ravel()] = 1.0
+    return batch
+
+
+def _n_position_batch(x: np.ndarray, n_pos: np.ndarray) -> np.ndarray:
+    """Variants setting each ``N`` position in ``n_pos`` to A, shape (len(n_pos), L, 4)."""
+    extra = np.repeat(x[None], len(n_pos), axis=0)
+    extra[np.arange(len(n_pos)), n_pos, 0] = 1.0
+    return extra
+
+
+def _scores_from_predictions(x, preds_ref, preds_var, preds_n) -> np.ndarray:
+    L = x.shape[0]
+    ref = _reference_codes(x)
+    alt = _alternatives(ref)
+    scores = np.zeros((L, 4), dtype=np.float32)
+    scores[np.repeat(np.arange(L), 3), alt.ravel()] = preds_var - preds_ref
+    n_pos = np.flatnonzero(ref < 0)
+    if n_pos.size:
+        scores[n_pos, 0] = preds_n - preds_ref
+    return scores
+
+
+def ism_scores(model, x, batch_size: int = 512) -> np.ndarray:
+    """Predicted change of every single-nucleotide variant from the reference.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Input ``(batch, L, 4)``, output ``(batch, 1)``.
+    x : np.ndarray, shape (L, 4), or str
+        One-hot sequence or DNA string (fitted to the model length, 3'-anchored).
+    batch_size : int
+
+    Returns
+    -------
+    np.ndarray, shape (L, 4), float32
+        ``scores[i, b]`` = prediction with base ``b`` at position ``i`` minus the reference
+        prediction; 0 at the reference base (at an ``N`` position all four are variants).
+    """
+    length = model.input_shape[1] or SEQ_LEN
+    x = one_hot([x], length=length)[0] if isinstance(x, str) else _as_one_hot(x)
+    return ism_scores_batch(model, x[None], batch_size=batch_size)[0]
+
+
+def ism_scores_batch(model, X, batch_size: int = 512, chunk: int = 64) -> np.ndarray:
+    """:func:`ism_scores` for many sequences (``chunk`` sequences per predict call).
+
+    Parameters
+    ----------
+    model : keras.Model
+    X : np.ndarray, shape (n, L, 4), or list of str
+    batch_size : int
+        Rows per forward pass.
+    chunk : int
+        Sequences whose variants are stacked into one predict call (bounds memory).
+
+    Returns
+    -------
+    np.ndarray, shape (n, L, 4), float32
+    """
+    length = model.input_shape[1] or SEQ_LEN
+    if isinstance(X, str) or (len(X) and isinstance(X[0], str)):
+        X = one_hot([X] if isinstance(X, str) else list(X), length=length)
+    X = np.asarray(X, dtype=np.float32)
+    n, L = X.shape[0], X.shape[1]
+    out = np.zeros((n, L, 4), dtype=np.float32)
+    per = 1 + 3 * L
+    for start in range(0, n, chunk):
+        block = X[start:start + chunk]
+        batches, n_positions = [], []
+        for x in block:
+            n_pos = np.flatnonzero(_reference_codes(x) < 0)
+            batches.append(snv_batch(x))
+            if n_pos.size:
+                batches.append(_n_position_batch(x, n_pos))
+            n_positions.append(n_pos)
+        preds = predict(model, np.concatenate(batches), batch_size=batch_size)
+        offset = 0
+        for j, (x, n_pos) in enumerate(zip(block, n_positions)):
+            p = preds[offset:offset + per]
+            offset += per
+            p_n = preds[offset:offset + n_pos.size]
+            offset += n_pos.size
+            out[start + j] = _scores_from_predictions(x, p[0], p[1:], p_n)
+    return out
+
+
+def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
+    """One number per position from an ISM matrix.
+
+    Parameters
+    ----------
+    scores : np.ndarray, shape (..., L, 4)
+        ISM scores with 0 at the reference base.
+    how : {"mean_abs", "max_abs", "mean"}
+        Mean absolute change over the three alternative bases, largest absolute change, or
+        mean (signed) change over the three alternatives (negative: the reference base
+        matters for high expression).
+
+    Returns
+    -------
+    np.ndarray, shape (..., L)
+    """
+    scores = np.asarray(scores, dtype=np.float32)
+    if how == "mean_abs":
+        return np.abs(scores).sum(axis=-1) / 3.0
+    if how == "max_abs":
+        return np.abs(scores).max(axis=-1)
+    if how == "mean":
+        return scores.sum(axis=-1) / 3.0
+    raise ValueError(f"unknown summary {how!r}; choose mean_abs, max_abs or mean")
+
+
+def _variant_entries(scores, x):
+    """Positions, reference and alternative bases, and changes of the 3L variants."""
+    x = _as_one_hot(x)
+    scores = np.asarray(scores, dtype=np.float32)
+    ref = _reference_codes(x)
+    alt = _alternatives(ref)
+    pos = np.repeat(np.arange(x.shape[0]), 3)
+    change = scores[pos, alt.ravel()]
+    ref_letter = np.where(ref < 0, "N", _LETTERS[np.clip(ref, 0, 3)])[pos]
+    return pos, ref_letter, _LETTERS[alt.ravel()], change
+
+
+def top_mutations(scores, x, n: int = 10) -> pd.DataFrame:
+    """The ``n`` strongest increasing and ``n`` strongest decreasing single mutations.
+
+    Parameters
+    ----------
+    scores : np.ndarray, shape (L, 4)
+    x : np.ndarray, shape (L, 4), or str
+    n : int
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``position`` (1-based), ``reference``, ``alternative``, ``change``; increases
+        first (largest first), then decreases (most negative last).
+    """
+    pos, ref, alt, change = _variant_entries(scores, x)
+    order = np.argsort(-change, kind="stable")
+    up = order[change[order] > 0][:n]
+    down = order[change[order] < 0][::-1][:n][::-1]
+    idx = np.concatenate([up, down])
+    return pd.DataFrame({"position": pos[idx] + 1, "reference": ref[idx],
+                         "alternative": alt[idx], "change": change[idx]}).reset_index(drop=True)
+
+
+def mutational_robustness(scores, x) -> np.ndarray:
+    """All single-mutation effects, sorted ascending.
+
+    Parameters
+    ----------
+    scores : np.ndarray, shape (L, 4)
+    x : np.ndarray, shape (L, 4), or str
+
+    Returns
+    -------
+    np.ndarray, shape (3 * L,)
+        330 values for L = 110 (``N`` positions contribute their C, G, T variants).
+    """
+    return np.sort(_variant_entries(scores, x)[3])
+
+
+def ism_table(ids, X, scores) -> pd.DataFrame:
+    """Long table of ISM scores: one row per sequence and position.
+
+    Parameters
+    ----------
+    ids : list of str, length n
+    X : np.ndarray, shape (n, L, 4)
+    scores : np.ndarray, shape (n, L, 4)
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``id``, ``position`` (1-based), ``reference`` (A, C, G, T or N), ``A``,
+        ``C``, ``G``, ``T`` (predicted change; 0 at the reference base).
+    """
+    X = np.asarray(X)
+    scores = np.asarray(scores, dtype=np.float32)
+    if X.ndim == 2:
+        X, scores = X[None], scores[None]
+    n, L = X.shape[:2]
+    if len(ids) != n or scores.shape != (n, L, 4):
+        raise ValueError(f"{len(ids)} ids, X {X.shape} and scores {scores.shape} do not agree")
+    ref = _reference_codes(X.reshape(n * L, 4))
+    flat = scores.reshape(n * L, 4)
+    return pd.DataFrame({
+        "id": np.repeat(np.asarray(ids, dtype=object), L),
+        "position": np.tile(np.arange(1, L + 1), n),
+        "reference": np.where(ref < 0, "N", _LETTERS[np.clip(ref, 0, 3)]),
+        "A": flat[:, 0], "C": flat[:, 1], "G": flat[:, 2], "T": flat[:, 3]})

@@ -1,0 +1,229 @@
+"""Variant effects and motif tiling scans.
+
+A variant is ``{"position": p, "ref": R, "alt": A}`` with a 1-based ``position`` in the
+sequence as given (before fitting to 110 bp). It replaces the ``len(R)`` bases starting at
+``p`` (which must read ``R``) with ``A``, so one rule covers every kind:
+
+* substitution: ``{"position": 40, "ref": "A", "alt": "G"}``
+* insertion: ``{"position": 40, "ref": "", "alt": "TT"}`` inserts before base 40 (use
+  ``len + 1`` to append), or VCF-style with an anchor base ``ref "A", alt "ATT"``
+* deletion: ``{"position": 40, "ref": "ACG", "alt": ""}``, or VCF-style ``ref "AACG",
+  alt "A"``
+
+Several variants are applied together; their positions all refer to the original sequence
+and they may not overlap. Reference and variant sequences are then fitted to the model
+length with :func:`promoter_model.sequence.fit_to_length` (3'-anchored) and predicted in
+one batched call.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..predict import predict
+from ..sequence import (SEQ_LEN, VARIABLE_END, VARIABLE_START, SequenceError, describe_fit,
+                        find_invalid, fit_to_length, normalize, one_hot, reverse_complement)
+
+_VARIANT_TEXT = re.compile(r"^\s*(\d+)\s*[:_ ]?\s*([ACGTNU]*|-)\s*(?:>|/)\s*([ACGTNU]*|-)\s*$",
+                           re.IGNORECASE)
+
+
+def parse_variant(v) -> dict:
+    """A variant from a dict, a ``(position, ref, alt)`` tuple or text like ``40A>G``.
+
+    Text forms: ``40A>G``, ``40:A>G``, ``40 ACG>-`` (deletion), ``40->TT`` (insertion).
+
+    Returns
+    -------
+    dict with ``position`` (int, 1-based), ``ref`` (str) and ``alt`` (str), upper case.
+
+    Raises
+    ------
+    SequenceError
+    """
+    if isinstance(v, dict):
+        try:
+            pos, ref, alt = v["position"], v.get("ref", ""), v.get("alt", "")
+        except KeyError:
+            raise SequenceError(f"variant {v!r} has no 'position'") from None
+    elif isinstance(v, (tuple, list)) and len(v) == 3:
+        pos, ref, alt = v
+    elif isinstance(v, str):
+        m = _VARIANT_TEXT.match(v)
+        if not m:
+            raise SequenceError(f"cannot read variant {v!r}; write it like 40A>G, 40ACG>- or "
+                                "40->TT")
+        pos, ref, alt = int(m.group(1)), m.group(2), m.group(3)
+    else:
+        raise SequenceError(f"cannot read variant {v!r}")
+    ref = "" if ref in (None, "-", ".") else normalize(str(ref))
+    alt = "" if alt in (None, "-", ".") else normalize(str(alt))
+    try:
+        pos = int(pos)
+    except (TypeError, ValueError):
+        raise SequenceError(f"variant position {pos!r} is not a whole number") from None
+    for what, s in (("ref", ref), ("alt", alt)):
+        bad = find_invalid([s])[0]
+        if bad:
+            raise SequenceError(f"variant at position {pos}: {what} {s!r} has "
+                                f"{s[bad - 1]!r}, not a DNA base", position=pos)
+    if not ref and not alt:
+        raise SequenceError(f"variant at position {pos} changes nothing (empty ref and alt)")
+    return {"position": pos, "ref": ref, "alt": alt}
+
+
+def apply_variants(seq: str, variants) -> str:
+    """Apply substitutions, insertions and deletions to a sequence.
+
+    Parameters
+    ----------
+    seq : str
+        Any length (normalised: upper case, ``U`` -> ``T``).
+    variants : dict, str, tuple, or list of them
+        See the module docstring and :func:`parse_variant`.
+
+    Returns
+    -------
+    str
+        The edited sequence (its length changes with indels; fit it to 110 bp later).
+
+    Raises
+    ------
+    SequenceError
+        A position outside the sequence, a ``ref`` that does not match the sequence (naming
+        what is there), or overlapping variants.
+    """
+    seq = normalize(seq)
+    if isinstance(variants, (dict, str)) or (isinstance(variants, tuple) and len(variants) == 3
+                                             and isinstance(variants[0], int)):
+        variants = [variants]
+    parsed = [parse_variant(v) for v in variants]
+    n = len(seq)
+    for v in parsed:
+        p, ref = v["position"], v["ref"]
+        last = n + 1 if not ref else n
+        if not 1 <= p <= last:
+            raise SequenceError(f"variant position {p} is outside the sequence (1..{last})",
+                                position=p)
+        found = seq[p - 1:p - 1 + len(ref)]
+        if found != ref:
+            raise SequenceError(f"variant {p}{ref or '-'}>{v['alt'] or '-'}: the sequence has "
+                                f"{found or 'nothing'!r} at position {p}, not {ref!r}",
+                                position=p)
+    parsed.sort(key=lambda v: (v["position"], len(v["ref"])))
+    for a, b in zip(parsed, parsed[1:]):
+        a_end = a["position"] + len(a["ref"])  # first position after a's ref
+        if b["position"] < a_end or (b["position"] == a["position"] and not a["ref"]
+                                     and not b["ref"]):
+            raise SequenceError(f"variants at positions {a['position']} and {b['position']} "
+                                "overlap; combine them into one", position=b["position"])
+    for v in reversed(parsed):  # right to left, so earlier positions stay valid
+        p = v["position"] - 1
+        seq = seq[:p] + v["alt"] + seq[p + len(v["ref"]):]
+    return seq
+
+
+def _fit_note(change: int, label: str) -> str | None:
+    note = describe_fit(int(change))
+    return f"{label}: {note}" if note else None
+
+
+def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 1024
+                   ) -> pd.DataFrame:
+    """Predicted effect of variant sequences against a reference.
+
+    Parameters
+    ----------
+    model : keras.Model
+    ref_seq : str
+    alt_seqs : str or list of str
+        Variant sequences (e.g. from :func:`apply_variants`), any length.
+    ids : list of str, optional
+        Default ``alt1``, ``alt2``, ...
+    batch_size : int
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``id``, ``ref_pred``, ``alt_pred``, ``delta`` (alt - ref), ``fit_note``
+        (what fitting to the model length did to the reference or the variant, or empty).
+    """
+    alt_seqs = [alt_seqs] if isinstance(alt_seqs, str) else list(alt_seqs)
+    ids = [f"alt{i + 1}" for i in range(len(alt_seqs))] if ids is None else list(ids)
+    if len(ids) != len(alt_seqs):
+        raise ValueError(f"{len(ids)} ids for {len(alt_seqs)} sequences")
+    length = model.input_shape[1] or SEQ_LEN
+    seqs = [normalize(ref_seq)] + [normalize(s) for s in alt_seqs]
+    fitted, change = fit_to_length(seqs, length)
+    preds = predict(model, one_hot(fitted, length=length, fit=False), batch_size=batch_size)
+    ref_note = _fit_note(change[0], "reference")
+    notes = ["; ".join(n for n in (ref_note, _fit_note(c, "variant")) if n)
+             for c in change[1:]]
+    return pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
+                         "alt_pred": preds[1:], "delta": preds[1:] - preds[0],
+                         "fit_note": notes})
+
+
+def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
+               both_strands: bool = False, batch_size: int = 1024) -> pd.DataFrame:
+    """Insert a motif at every start position (by substitution) and predict the change.
+
+    As in the challenge's motif-tiling design: the sequence keeps its length, the motif
+    replaces the bases it covers.
+
+    Parameters
+    ----------
+    model : keras.Model
+    seq : str
+        Fitted to the model length first (3'-anchored).
+    motif : str, Motif, or np.ndarray of shape (k, 4)
+        A DNA string, or a motif/PFM whose consensus is inserted.
+    region : (int, int)
+        0-based, end-exclusive span the motif must lie in (default: the 80 bp variable
+        region).
+    both_strands : bool
+        Also insert the reverse complement at each position.
+    batch_size : int
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per start and strand: ``position`` (1-based start), ``strand`` (``+`` or
+        ``-``), ``inserted`` (the bases written), ``prediction``, ``delta`` (prediction
+        minus that of the unmodified sequence).
+    """
+    from .motifs import consensus
+
+    if isinstance(motif, str):
+        site = normalize(motif)
+        bad = find_invalid([site])[0]
+        if bad or not site:
+            raise SequenceError(f"motif {motif!r} is not a DNA string")
+    else:
+        site = consensus(getattr(motif, "pfm", motif))
+    length = model.input_shape[1] or SEQ_LEN
+    ref = fit_to_length([normalize(seq)], length)[0][0]
+    start, end = int(region[0]), int(region[1])
+    k = len(site)
+    if not (0 <= start < end <= length) or end - start < k:
+        raise ValueError(f"region {region} cannot hold a {k} bp motif in {length} bp")
+    starts = np.arange(start, end - k + 1)
+    sites = [site] + ([reverse_complement(site)] if both_strands else [])
+    x = one_hot([ref], length=length, fit=False)[0]
+    batch = [x[None]]
+    for s in sites:
+        block = np.repeat(x[None], len(starts), axis=0)
+        win = starts[:, None] + np.arange(k)[None, :]
+        block[np.arange(len(starts))[:, None], win] = one_hot([s], length=k, fit=False)[0]
+        batch.append(block)
+    preds = predict(model, np.concatenate(batch), batch_size=batch_size)
+    rows = len(starts)
+    return pd.DataFrame({
+        "position": np.tile(starts + 1, len(sites)),
+        "strand": np.repeat(["+", "-"][:len(sites)], rows),
+        "inserted": np.repeat(sites, rows),
+        "prediction": preds[1:],
+        "delta": preds[1:] - preds[0]})

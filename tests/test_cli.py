@@ -1,0 +1,86 @@
+"""The command line as users run it: subprocesses, exit codes, one-line errors."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "promoter_model.cli"]
+
+
+def run_cli(*args, input=None, timeout=300):
+    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
+                          input=input, timeout=timeout)
+
+
+def assert_one_line_error(proc, needle):
+    assert proc.returncode == 2, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and needle in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_demo_path):
+    data, run = tmp_path / "data", tmp_path / "run"
+    p = run_cli("prepare", train_demo_path, "--out", data, "--quiet")
+    assert p.returncode == 0, p.stderr
+    counts = json.loads(p.stdout)["counts"]
+    assert sum(counts.values()) == 6370
+    p = run_cli("train", "--data", data, "--out", run, "--preset", "tiny", "--epochs", 1)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["test"]["n"] == counts["test"]
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">short\nACGTACGT\n>full\n" + "A" * 110 + "\n")
+    p = run_cli("predict", run, fasta)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [r["id"] for r in rows] == ["short", "full"]
+    assert set(rows[0]) == {"id", "sequence", "prediction"}
+    float(rows[0]["prediction"])
+    assert "1 of 2 sequences were fitted to 110 bp" in p.stderr
+    out = tmp_path / "pred.csv"
+    p = run_cli("predict", run, "-", "--output", out, input="A" * 110 + "\n")
+    assert p.returncode == 0 and out.read_text().startswith("id,sequence,prediction")
+    p = run_cli("evaluate", run, data)
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["n"] == counts["test"] and {"r2", "pearson_r", "spearman_r"} <= set(result)
+    p = run_cli("evaluate", run, train_demo_path, "--save")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["n"] == 6370
+    assert "file:train_demo.txt" in json.loads((run / "metrics.json").read_text())
+    # the run still verifies after --save rewrote metrics.json
+    p = run_cli("predict", run, "A" * 110)
+    assert p.returncode == 0, p.stderr
+
+
+def test_predict_bad_character_names_line_and_position(tiny_run, tmp_path):
+    f = tmp_path / "bad.txt"
+    f.write_text("ACGT\nACGTXA\n")
+    assert_one_line_error(run_cli("predict", tiny_run, f), "line 2")
+    p = run_cli("predict", tiny_run, f)
+    assert "position 5" in p.stderr and "'X'" in p.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["predict", "{run}", "{tmp}/missing.fa"], "file not found"),
+    (["predict", "{tmp}/norun", "ACGT"], "no such folder"),
+    (["evaluate", "{run}", "{tmp}/noexpr.txt"], "no expression values"),
+    (["train", "--data", "{tmp}/nodata", "--out", "{tmp}/r", "--preset", "tiny"], "manifest"),
+    (["prepare", "{tmp}/missing.txt", "--out", "{tmp}/d"], "missing.txt"),
+])
+def test_clear_errors_exit_2(tiny_run, tmp_path, args, needle):
+    (tmp_path / "noexpr.txt").write_text("ACGT\n")
+    args = [a.format(run=tiny_run, tmp=tmp_path) for a in args]
+    assert_one_line_error(run_cli(*args), needle)
+
+
+def test_help_lists_commands():
+    p = run_cli("--help")
+    assert p.returncode == 0
+    for cmd in ("prepare", "train", "predict", "evaluate"):
+        assert cmd in p.stdout

@@ -1,0 +1,108 @@
+"""Tiny Keras models whose interpretation is known in advance.
+
+* :func:`reb1_model`: one Conv1D filter holding the log-odds of JASPAR REB1 (MA0363.3,
+  core ``TTACCCG``), thresholded ReLU, global max pooling, fixed Dense. Expression is the
+  best REB1 site score above a threshold, so ISM, attributions and motif scans must point
+  at a planted REB1 site, and the filter must match REB1 in JASPAR.
+* :func:`linear_model`: ``f(x) = sum(W * x) + b``, for which ISM and gradients are exact:
+  ``ISM[i, b] = W[i, b] - W[i, ref_i]``, gradient = ``W``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from promoter_model.sequence import FLANK_3, FLANK_5, SEQ_LEN  # noqa: E402
+
+REB1_ID = "MA0363.3"
+REB1_CORE = "TTACCCG"
+# MA0363.3 counts (JASPAR2024), rows A, C, G, T; kept here so the toy does not depend on
+# the matcher it is used to test.
+REB1_COUNTS = np.array([
+    [281, 8, 28, 679, 2, 4, 3, 11, 104],
+    [79, 20, 28, 1, 684, 681, 681, 5, 133],
+    [281, 5, 7, 3, 2, 5, 3, 578, 377],
+    [50, 658, 628, 8, 3, 1, 4, 97, 77],
+], dtype=np.float64).T  # (9, 4)
+
+
+def reb1_log_odds(pseudocount: float = 1.0) -> np.ndarray:
+    """Log2-odds of REB1 against a uniform background, shape (9, 4)."""
+    c = REB1_COUNTS + pseudocount
+    p = c / c.sum(axis=1, keepdims=True)
+    return np.log2(p / 0.25).astype(np.float32)
+
+
+def reb1_model(threshold: float = 0.6, padding: str = "same") -> keras.Model:
+    """REB1 detector: ``max_l relu(score_l - threshold * best_score)``.
+
+    Parameters
+    ----------
+    threshold : float
+        Fraction of the best possible site score below which a window contributes nothing.
+    padding : {"same", "valid"}
+
+    Returns
+    -------
+    keras.Model
+        Input (110, 4), output (1,); the single filter's kernel is (9, 4, 1).
+    """
+    w = reb1_log_odds()
+    best = float(w.max(axis=1).sum())
+    inputs = keras.Input((SEQ_LEN, 4), name="one_hot")
+    conv = keras.layers.Conv1D(1, w.shape[0], padding=padding, name="reb1_conv")
+    x = conv(inputs)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.GlobalMaxPooling1D(name="pool")(x)
+    dense = keras.layers.Dense(1, name="expression")
+    out = dense(x)
+    model = keras.Model(inputs, out, name="reb1_toy")
+    conv.set_weights([w[:, :, None], np.array([-threshold * best], np.float32)])
+    dense.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
+    return model
+
+
+def linear_model(seed: int = 0, length: int = SEQ_LEN):
+    """``f(x) = sum_{i,b} W[i, b] x[i, b] + bias`` with random ``W``.
+
+    Returns
+    -------
+    model : keras.Model
+    W : np.ndarray, shape (length, 4)
+    bias : float
+    """
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(length, 4)).astype(np.float32)
+    bias = 0.5
+    inputs = keras.Input((length, 4), name="one_hot")
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    dense = keras.layers.Dense(1, name="expression")
+    out = dense(x)
+    model = keras.Model(inputs, out, name="linear_toy")
+    dense.set_weights([W.reshape(-1, 1), np.array([bias], np.float32)])
+    return model, W, bias
+
+
+def random_sequence(rng, length: int = 80) -> str:
+    """Uniform random bases."""
+    return "".join(rng.choice(list("ACGT"), size=length).tolist())
+
+
+def promoter_with_site(site: str = REB1_CORE, start: int = 50, seed: int = 0) -> str:
+    """A 110 bp promoter (DREAM flanks, random core) with ``site`` at 0-based ``start``.
+
+    The random core is redrawn until it holds no REB1 core (either strand) elsewhere.
+    """
+    from promoter_model.sequence import reverse_complement
+
+    rng = np.random.default_rng(seed)
+    while True:
+        seq = FLANK_5 + random_sequence(rng, 80) + FLANK_3
+        if REB1_CORE[1:6] in seq or reverse_complement(REB1_CORE)[1:6] in seq:
+            continue
+        return seq[:start] + site + seq[start + len(site):]
