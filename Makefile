@@ -43,5 +43,9 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_interpret.py
 	$(BIN)/python bench/bench_app.py
 
+## make screenshots: refresh docs/screenshots from the running app (needs chromium)
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python bench/bench_app.py --screenshots docs/screenshots
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -22,6 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def _cpu_model() -> str:
@@ -61,13 +62,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from promoter_model import dream, records
+    from promoter_model import records
     from promoter_model.architectures import preset
     from promoter_model.cli import _parse_overrides
     from promoter_model.config import RunConfig, TrainConfig
-    from promoter_model.predict import predict_sequences
-    from promoter_model.runs import load_run, read_metrics, write_checksums
-    from promoter_model import atomic
     from promoter_model.train import train
 
     start = time.time()
@@ -85,29 +83,60 @@ def main(argv=None) -> int:
         notes="demo model: DREAM 2022 high-quality measurements, public leaderboard held out")
     train(data_dir, run_dir, config)
 
-    run = load_run(run_dir)
-    scores = dream.score_public_leaderboard(
-        lambda seqs: predict_sequences(run.model, seqs))
+    finalize(run_dir, work / "pool.txt", val_fraction=args.val_fraction,
+             started=start, n_pool=n_pool, n_test=n_test,
+             n_train=manifest["splits"]["train"]["count"],
+             n_val=manifest["splits"]["val"]["count"])
+    install(run_dir, Path(args.out))
+    return 0
+
+
+def finalize(run_dir, pool_file, *, val_fraction, started, n_pool, n_test, n_train,
+             n_val, experiments=ROOT / "scripts" / "demo_model_experiments.md"):
+    """Score the finished run on the public leaderboard, cache its motifs, write its card.
+
+    Idempotent: safe to run again on a finished run.
+    """
+    from promoter_model import atomic, dream
+    from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.predict import predict_sequences
+    from promoter_model.runs import load_run, read_metrics, write_checksums
+    from promoter_model.sequence import one_hot, read_sequences
+
+    import model_card
+
+    run_dir = Path(run_dir)
+    run = load_run(run_dir, verify=False)
+    scores = dream.score_public_leaderboard(lambda seqs: predict_sequences(run.model, seqs))
     metrics = read_metrics(run_dir)
     metrics["test"]["data"] = ("public-leaderboard rows of test_measured.tsv.gz "
                                f"(n={metrics['test']['n']}), MAUDE-normalised expression")
-    metrics["validation"]["data"] = (f"seeded {args.val_fraction:.0%} validation slice of the "
+    metrics["validation"]["data"] = (f"seeded {val_fraction:.0%} validation slice of the "
                                      f"training pool (n={metrics['validation']['n']})")
     metrics["dream_public_leaderboard"] = scores
-    metrics["target"] = {"name": "expression", "unit": "MAUDE-normalised expression",
-                         "range": [-1.5, 1.8]}
-    wall = time.time() - start
-    metrics["build"] = {"wall_seconds": round(wall, 1), "machine": f"{os.cpu_count()} cores, "
-                        f"{_cpu_model()}", "date": time.strftime("%Y-%m-%d"),
-                        "n_train": manifest["splits"]["train"]["count"],
-                        "n_val": manifest["splits"]["val"]["count"], "n_pool": n_pool,
-                        "n_test": n_test, "parameters": int(run.model.count_params())}
+    metrics["unit"] = "MAUDE-normalised expression"
+    metrics.pop("target", None)
+    # first-layer motifs on training-pool sequences (never the test set), cached in the run
+    pool = read_sequences(pool_file)
+    compute_motifs(run_dir, one_hot(pool.sequences[:2000]))
+    build = metrics.get("build", {})
+    if started is not None:  # None: re-finalising a run built earlier; keep its timing
+        build = {"wall_seconds": round(time.time() - started, 1),
+                 "machine": f"{os.cpu_count()} cores, {_cpu_model()}",
+                 "date": time.strftime("%Y-%m-%d")}
+    build.update(n_train=n_train, n_val=n_val, n_pool=n_pool, n_test=n_test,
+                 parameters=int(run.model.count_params()))
+    metrics["build"] = build
     atomic.write_json(run_dir / "metrics.json", metrics)
+    exp = Path(experiments).read_text() if Path(experiments).exists() else None
+    atomic.write_text(run_dir / "MODEL_CARD.md", model_card.render(run_dir, exp))
     write_checksums(run_dir)
     print(json.dumps({k: scores[k] for k in ("pearson_r2_all", "pearson_score",
                                             "spearman_score")}, indent=2))
 
-    out = Path(args.out)
+
+def install(run_dir, out: Path) -> None:
+    """Copy a finished run to ``out``, replacing any previous one only once complete."""
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(run_dir, staging)
@@ -116,8 +145,7 @@ def main(argv=None) -> int:
         out.rename(out.with_name(out.name + ".old"))
     staging.rename(out)
     shutil.rmtree(out.with_name(out.name + ".old"), ignore_errors=True)
-    print(f"demo run written to {out} in {wall / 60:.1f} min")
-    return 0
+    print(f"demo run written to {out}")
 
 
 if __name__ == "__main__":

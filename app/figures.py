@@ -1,0 +1,442 @@
+"""Figures for the dashboard: pure functions from arrays to plotly or matplotlib figures.
+
+Nothing here imports Streamlit or runs a model, so every figure can be built and checked in
+a test from plain numpy arrays. Plotly figures are what the pages show; the downloads (PNG,
+SVG) are matplotlib renderings of the same data, made by :mod:`app.export`.
+
+Conventions: positions are shown 1-based (1..110); ISM and attribution arrays have shape
+``(110, 4)`` with channels A, C, G, T; an "effect" is predicted expression of the mutant minus
+that of the reference sequence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from promoter_model.sequence import ALPHABET, VARIABLE_END, VARIABLE_START
+
+FONT = dict(family="Arial, Helvetica, sans-serif", size=13)
+POS_COLOR = "#b2182b"   # increases expression
+NEG_COLOR = "#2166ac"   # decreases expression
+DIVERGING = "RdBu_r"
+BASE_COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    fig.update_layout(template="plotly_white", font=FONT, height=height,
+                      margin=dict(l=60, r=20, t=60 if title else 30, b=50),
+                      title=dict(text=title) if title else None)
+    return fig
+
+
+def percentile(measured, value) -> float:
+    """Percent of ``measured`` values at or below ``value`` (0-100)."""
+    measured = np.sort(np.asarray(measured, dtype=np.float64))
+    if measured.size == 0:
+        return float("nan")
+    return float(100.0 * np.searchsorted(measured, value, side="right") / measured.size)
+
+
+# --------------------------------------------------------------------------- Predict
+def expression_histogram(measured, predicted=None, *, unit: str = "expression",
+                         labels=None, bins: int = 60, title: str | None = None) -> go.Figure:
+    """Histogram of measured expression with the predictions marked.
+
+    Parameters
+    ----------
+    measured : array, shape (m,)
+        Measured expression of the reference set (binned here, so the figure stays small).
+    predicted : float or array, shape (n,), optional
+        Predictions to mark; one is drawn as a line with its percentile, several as a rug.
+    unit : str
+        Axis label.
+    labels : list of str, optional
+        Names of the predictions (hover text).
+    """
+    measured = np.asarray(measured, dtype=np.float64)
+    measured = measured[np.isfinite(measured)]
+    counts, edges = np.histogram(measured, bins=bins)
+    centers = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure(go.Bar(x=centers, y=counts, width=np.diff(edges), name="measured (test set)",
+                           marker_color="#bbbbbb", marker_line_width=0,
+                           hovertemplate="%{x:.2f}: %{y} sequences<extra></extra>"))
+    if predicted is not None:
+        pred = np.atleast_1d(np.asarray(predicted, dtype=np.float64))
+        names = list(labels) if labels is not None else [f"sequence {i + 1}" for i in
+                                                           range(pred.size)]
+        pct = [percentile(measured, v) for v in pred]
+        top = float(counts.max()) if counts.size else 1.0
+        if pred.size == 1:
+            fig.add_shape(type="line", x0=pred[0], x1=pred[0], y0=0, y1=top * 1.05,
+                          line=dict(color=POS_COLOR, width=3))
+        fig.add_trace(go.Scatter(
+            x=pred, y=np.full(pred.size, top * 1.08), mode="markers", name="prediction",
+            marker=dict(color=POS_COLOR, size=10 if pred.size == 1 else 7, symbol="triangle-down"),
+            text=names, customdata=np.array(pct),
+            hovertemplate="%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
+                          "<extra></extra>"))
+        if pred.size == 1:
+            fig.add_annotation(x=pred[0], y=top * 1.14, showarrow=False,
+                               text=f"{pred[0]:.2f} ({pct[0]:.0f}th percentile)",
+                               font=dict(color=POS_COLOR))
+    fig.update_xaxes(title_text=unit)
+    fig.update_yaxes(title_text="test sequences")
+    fig.update_layout(showlegend=False, bargap=0)
+    return _layout(fig, title, height=320)
+
+
+def robustness_plot(effects: dict, *, unit: str = "expression",
+                    title: str | None = "Mutational robustness") -> go.Figure:
+    """Sorted single-mutation effects of several sequences, overlaid.
+
+    Parameters
+    ----------
+    effects : dict of name -> array, shape (330,)
+        Each sequence's predicted change for every single-base substitution, sorted.
+        A flat curve near zero is a robust sequence; long tails mean mutations matter.
+    """
+    fig = go.Figure()
+    for name, values in effects.items():
+        v = np.sort(np.asarray(values, dtype=np.float64))
+        fig.add_trace(go.Scatter(x=np.arange(1, v.size + 1), y=v, mode="lines", name=str(name),
+                                 hovertemplate=f"{name}<br>rank %{{x}}: %{{y:.3f}}"
+                                               "<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"))
+    fig.update_xaxes(title_text="single mutations, ranked by effect")
+    fig.update_yaxes(title_text=f"predicted change ({unit})")
+    fig.update_layout(showlegend=len(effects) <= 20)
+    return _layout(fig, title, height=360)
+
+
+def robustness_score(effects, epsilon: float) -> float:
+    """Fraction of single mutations whose effect is smaller than ``epsilon`` in magnitude.
+
+    The robustness measure of Vaishnav et al. 2022 (they used epsilon = 0.1616 on their scale).
+    """
+    effects = np.asarray(effects, dtype=np.float64)
+    return float(np.mean(np.abs(effects) < epsilon)) if effects.size else float("nan")
+
+
+# --------------------------------------------------------------------------- Mutagenesis
+def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y") -> None:
+    """Shade the constant plasmid flanks and label the 80 bp variable region."""
+    for x0, x1, label in ((0.5, VARIABLE_START + 0.5, "5' flank"),
+                          (VARIABLE_END + 0.5, 110.5, "3' flank")):
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, yref=yref,
+                      fillcolor="rgba(120,120,120,0.12)", line_width=0, layer="above")
+        fig.add_annotation(x=(x0 + x1) / 2, y=1.0, yref="paper", yanchor="bottom",
+                           text=label, showarrow=False, font=dict(size=11, color="#555"))
+    fig.add_annotation(x=(VARIABLE_START + VARIABLE_END + 1) / 2, y=1.0, yref="paper",
+                       yanchor="bottom", showarrow=False, font=dict(size=11, color="#555"),
+                       text=f"variable region ({VARIABLE_END - VARIABLE_START} bp, "
+                            f"{VARIABLE_START + 1}-{VARIABLE_END})")
+    for x in (VARIABLE_START + 0.5, VARIABLE_END + 0.5):
+        fig.add_shape(type="line", x0=x, x1=x, y0=y0, y1=y1, yref=yref,
+                      line=dict(color="#444", width=1.5, dash="dash"))
+
+
+def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
+                title: str | None = None, reference: float | None = None) -> go.Figure:
+    """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
+
+    Parameters
+    ----------
+    scores : array, shape (L, 4)
+        Predicted change of each single-base substitution (0 at the reference base).
+    sequence : str
+        The reference sequence (length L); its bases are marked with a dot.
+    zmax : float, optional
+        Half-width of the colour range (absolute scale); by default the largest |change|
+        of this map (relative scale). The scale is always centred on zero.
+    reference : float, optional
+        Predicted expression of the reference, shown in the hover as the mutant's value.
+
+    Notes
+    -----
+    Trace 0 is the heatmap, trace 1 the reference-base dots, trace 2 an invisible grid of
+    points (one per cell, A row first; ``customdata = [position (1-based), "12A>G",
+    change, mutant prediction]``) that carries the hover text and the clicks the page uses
+    for click-to-mutate. The strongest increase is boxed with a solid line,
+    the strongest decrease with a dotted one.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    L = scores.shape[0]
+    seq = sequence.upper()
+    z = scores.T  # (4, L)
+    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
+        zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+        zmax = zmax if zmax > 0 else 1.0
+    pos = np.arange(1, L + 1)
+    ref_base = np.array([seq[i] if i < len(seq) else "N" for i in range(L)])
+    text = np.array([[f"{p}{ref_base[p - 1]}>{b}" for p in pos] for b in ALPHABET])
+    fig = go.Figure(go.Heatmap(
+        z=z, x=pos, y=list(ALPHABET), colorscale=DIVERGING, zmid=0, zmin=-zmax, zmax=zmax,
+        xgap=0.5, ygap=0.5, hoverinfo="skip",
+        colorbar=dict(title=dict(text=f"change<br>({unit})", side="right"), thickness=12)))
+    idx = np.array(["ACGT".find(b) for b in ref_base])
+    has_ref = idx >= 0
+    fig.add_trace(go.Scatter(
+        x=pos[has_ref], y=[ALPHABET[i] for i in idx[has_ref]], mode="markers",
+        name="reference base", marker=dict(color="black", size=4, symbol="circle"),
+        hoverinfo="skip"))
+    # clickable, hoverable grid (one point per cell) on top of the heatmap
+    gx = np.tile(pos, 4)
+    gy = np.repeat(list(ALPHABET), L)
+    change = z.ravel()
+    mutant = change + (reference if reference is not None else 0.0)
+    label = text.ravel()
+    extra = "<br>predicted mutant %{customdata[3]:.3f}" if reference is not None else ""
+    fig.add_trace(go.Scatter(
+        x=gx, y=gy, mode="markers", name="cells",
+        marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
+        customdata=np.stack([gx.astype(object), label.astype(object), change.astype(object),
+                             mutant.astype(object)], axis=-1),
+        hovertemplate="position %{customdata[0]}<br>%{customdata[1]}"
+                      "<br>change %{customdata[2]:+.3f}" + extra + "<extra></extra>",
+        showlegend=False))
+    if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
+        for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
+            b, p = np.unravel_index(fn(z), z.shape)
+            fig.add_shape(type="rect", x0=p + 0.5, x1=p + 1.5, y0=b - 0.5, y1=b + 0.5,
+                          line=dict(color="black", width=2, dash=dash))
+    _region_shapes(fig, -0.5, 3.5)
+    fig.update_xaxes(title_text="position (bp)", range=[0.5, L + 0.5], showgrid=False,
+                     zeroline=False)
+    fig.update_yaxes(title_text="mutant base", autorange="reversed", showgrid=False,
+                     categoryorder="array", categoryarray=list(ALPHABET))
+    # no dragmode/clickmode here: Streamlit selects points on click only when it sets them
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=300)
+
+
+def ism_difference_heatmap(scores_ref, scores_alt, seq_ref: str, seq_alt: str, *,
+                           unit: str = "expression") -> go.Figure:
+    """Heatmap of ``ISM(variant) - ISM(reference)``, differing positions marked."""
+    diff = np.asarray(scores_alt, dtype=np.float64) - np.asarray(scores_ref, dtype=np.float64)
+    fig = ism_heatmap(diff, seq_alt, unit=unit,
+                      title="Difference of ISM maps (variant minus reference)")
+    for i, (a, b) in enumerate(zip(seq_ref.upper(), seq_alt.upper())):
+        if a != b:
+            fig.add_shape(type="rect", x0=i + 0.5, x1=i + 1.5, y0=-0.5, y1=3.5,
+                          line=dict(color="#222", width=1.5))
+    return fig
+
+
+def position_bar(values, *, unit: str = "expression",
+                 title: str | None = "Importance per position") -> go.Figure:
+    """Bar chart of one value per position (e.g. mean |ISM change|)."""
+    v = np.asarray(values, dtype=np.float64)
+    pos = np.arange(1, v.size + 1)
+    fig = go.Figure(go.Bar(x=pos, y=v, marker_color=np.where(v >= 0, POS_COLOR, NEG_COLOR),
+                           hovertemplate="position %{x}: %{y:.3f}<extra></extra>"))
+    _region_shapes(fig, float(min(0, v.min(initial=0))), float(max(v.max(initial=0), 1e-9)))
+    fig.update_xaxes(title_text="position (bp)", range=[0.5, v.size + 0.5])
+    fig.update_yaxes(title_text=unit)
+    return _layout(fig, title, height=240)
+
+
+def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figure:
+    """Predicted expression along a mutation trajectory (step 0 is the input)."""
+    y = np.asarray(expressions, dtype=np.float64)
+    fig = go.Figure(go.Scatter(x=np.arange(y.size), y=y, mode="lines+markers", text=list(labels),
+                               hovertemplate="step %{x}: %{text}<br>%{y:.3f}<extra></extra>",
+                               line=dict(color=POS_COLOR)))
+    fig.update_xaxes(title_text="step", dtick=1)
+    fig.update_yaxes(title_text=f"predicted ({unit})")
+    return _layout(fig, "Mutation trajectory", height=280)
+
+
+def attribution_logo(matrix, *, title: str | None = None, ylabel: str = "attribution",
+                     width: float = 14.0, height: float = 2.6):
+    """Sequence logo of per-base attributions (logomaker), flanks shaded.
+
+    Parameters
+    ----------
+    matrix : array, shape (L, 4)
+        Attribution of each base; usually non-zero only at the reference base
+        (gradient x input, integrated gradients, SHAP) or the mean ISM effect.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The caller closes it (``plt.close(fig)``) after use.
+    """
+    import logomaker
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
+    df = pd.DataFrame(m, columns=list(ALPHABET))
+    df.index = np.arange(1, len(df) + 1)
+    fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
+    logomaker.Logo(df, ax=ax, color_scheme="classic", flip_below=False)
+    ax.axvspan(0.5, VARIABLE_START + 0.5, color="0.5", alpha=0.12, lw=0)
+    ax.axvspan(VARIABLE_END + 0.5, len(df) + 0.5, color="0.5", alpha=0.12, lw=0)
+    for x in (VARIABLE_START + 0.5, VARIABLE_END + 0.5):
+        ax.axvline(x, color="0.3", lw=1, ls="--")
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set_xlim(0.5, len(df) + 0.5)
+    ax.set_xlabel("position (bp)")
+    ax.set_ylabel(ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def information_matrix(pfm) -> "np.ndarray":
+    """Letter heights (bits) of a position frequency/probability matrix, shape (k, 4)."""
+    p = np.asarray(pfm, dtype=np.float64)
+    p = np.clip(p, 0, None)
+    s = p.sum(axis=1, keepdims=True)
+    p = np.divide(p, s, out=np.full_like(p, 0.25), where=s > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=1, keepdims=True)
+    return p * (2.0 - ent)
+
+
+def filter_logo(matrix, *, title: str | None = None, kind: str = "pfm",
+                width: float = 3.2, height: float = 1.5):
+    """Logo of a first-layer filter or a JASPAR motif.
+
+    Parameters
+    ----------
+    matrix : array, shape (k, 4)
+        ``kind="pfm"``: frequencies or counts, drawn in bits; ``kind="weights"``: raw
+        convolution weights, drawn as they are (centred per position, positive up).
+    """
+    import logomaker
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    m = np.asarray(matrix, dtype=np.float64)
+    if kind == "pfm":
+        m = information_matrix(m)
+        ylabel = "bits"
+    else:
+        m = m - m.mean(axis=1, keepdims=True)
+        ylabel = "weight"
+    df = pd.DataFrame(m, columns=list(ALPHABET))
+    fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
+    logomaker.Logo(df, ax=ax, color_scheme="classic", flip_below=False)
+    if kind == "pfm":
+        ax.set_ylim(0, 2)
+    ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_xticks([])
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
+                    unit: str = "expression") -> go.Figure:
+    """Predicted change when a motif is inserted (substituted) starting at each position.
+
+    Parameters
+    ----------
+    positions : array, shape (n,)
+        1-based start of the inserted site.
+    delta : array, shape (n,)
+        Prediction with the site minus prediction of the unmodified sequence.
+    strand : array of "+"/"-", shape (n,), optional
+        One trace per strand.
+    """
+    x = np.asarray(positions)
+    y = np.asarray(delta, dtype=np.float64)
+    strands = np.asarray(strand) if strand is not None else np.full(x.size, "+")
+    fig = go.Figure()
+    for st_, color in (("+", POS_COLOR), ("-", NEG_COLOR)):
+        m = strands == st_
+        if not m.any():
+            continue
+        fig.add_trace(go.Scatter(
+            x=x[m], y=y[m], mode="lines+markers", name=f"{motif} ({st_} strand)",
+            marker=dict(size=5, color=color), line=dict(color=color, width=1.2),
+            hovertemplate=f"{st_} strand, start %{{x}}: %{{y:+.3f}}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"))
+    lo, hi = float(min(0, np.nanmin(y, initial=0))), float(max(0, np.nanmax(y, initial=0)))
+    _region_shapes(fig, lo, hi if hi > lo else lo + 1)
+    fig.update_xaxes(title_text="start of the inserted site (bp)", range=[0.5, 110.5])
+    fig.update_yaxes(title_text=f"predicted change ({unit})")
+    fig.update_layout(showlegend=bool((strands == "-").any()))
+    return _layout(fig, f"Scan of {motif} along the sequence", height=340)
+
+
+# --------------------------------------------------------------------------- Training
+def training_curves(histories: dict, metric: str, *, selected: str | None = None,
+                    title: str | None = None, ylabel: str | None = None) -> go.Figure:
+    """One metric per epoch for several runs; the selected run drawn bold.
+
+    Parameters
+    ----------
+    histories : dict of name -> DataFrame
+        Each with an ``epoch`` column and ``metric``.
+    metric : str
+        e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it.
+    """
+    fig = go.Figure()
+    for name, h in histories.items():
+        if h is None or metric not in h or h.empty:
+            continue
+        bold = selected is None or name == selected
+        epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
+        fig.add_trace(go.Scatter(x=epoch, y=h[metric], mode="lines+markers",
+                                 name=f"{name}: {metric}",
+                                 line=dict(width=3 if bold else 1.5),
+                                 opacity=1.0 if bold else 0.55))
+        if metric == "loss" and "val_loss" in h:
+            fig.add_trace(go.Scatter(x=epoch, y=h["val_loss"], mode="lines+markers",
+                                     name=f"{name}: val_loss",
+                                     line=dict(width=3 if bold else 1.5, dash="dash"),
+                                     opacity=1.0 if bold else 0.55))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text=ylabel or metric)
+    return _layout(fig, title, height=340)
+
+
+def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = None,
+                    bins: int = 80, measured_unit: str | None = None) -> go.Figure:
+    """Predicted vs measured, points coloured by local density, with r and R² in the title.
+
+    Returns
+    -------
+    go.Figure
+        ``layout.meta`` holds ``{"r": ..., "r2": ..., "n": ...}`` (R² is the coefficient
+        of determination; r² is Pearson's squared).
+    """
+    from promoter_model.metrics import pearson_r, r2_score
+
+    y = np.asarray(y, dtype=np.float64)
+    yhat = np.asarray(yhat, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    y, yhat = y[ok], yhat[ok]
+    r = pearson_r(y, yhat) if y.size > 1 else float("nan")
+    r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
+    if y.size:
+        h, xe, ye = np.histogram2d(y, yhat, bins=bins)
+        ix = np.clip(np.searchsorted(xe, y, side="right") - 1, 0, bins - 1)
+        iy = np.clip(np.searchsorted(ye, yhat, side="right") - 1, 0, bins - 1)
+        dens = h[ix, iy]
+        order = np.argsort(dens)
+        y, yhat, dens = y[order], yhat[order], dens[order]
+    else:
+        dens = np.zeros(0)
+    fig = go.Figure(go.Scatter(
+        x=y, y=yhat, mode="markers",
+        marker=dict(size=4, color=np.log10(dens + 1), colorscale="Viridis",
+                    colorbar=dict(title=dict(text="log10<br>density"), thickness=12)),
+        hovertemplate="measured %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"))
+    if y.size:
+        lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
+        fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi,
+                      line=dict(color="#444", width=1, dash="dash"))
+    text = f"n = {y.size:,}   r = {r:.3f}   R² = {r2:.3f}"
+    fig.update_xaxes(title_text=f"measured ({measured_unit or unit})")
+    fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1)
+    fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
+    return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)

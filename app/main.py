@@ -1,0 +1,100 @@
+"""Promoter explorer: ``streamlit run app/main.py``.
+
+A multipage dashboard over the :mod:`promoter_model` engine: the router and the shared
+sidebar (run picker and model-card summary) live here; each page is a thin file in
+``app/views``. (Not ``app/pages``: Streamlit treats a ``pages/`` folder beside the main
+script as a v1 multipage app and would run those files without this router.)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import streamlit as st  # noqa: E402
+
+from app import services  # noqa: E402
+
+st.set_page_config(page_title="Promoter explorer", page_icon=":material/genetics:",
+                   layout="wide")
+
+
+def sidebar() -> None:
+    """Pick the run (demo + valid runs under the runs folder) and summarise it."""
+    with st.sidebar:
+        st.markdown("### Model")
+        if "runs_dir" not in st.session_state:
+            st.session_state["runs_dir"] = str(services.default_runs_dir())
+        runs, skipped = services.available_runs(st.session_state["runs_dir"],
+                                                str(services.demo_run_path()))
+        demo_missing = not any(label.startswith("demo:") for label, _ in runs)
+        if demo_missing:
+            st.warning(f"The bundled demo run was not found at `{services.demo_run_path()}` "
+                       "(or it is incomplete). Choose a runs folder below.",
+                       icon=":material/warning:")
+        if runs:
+            labels = [label for label, _ in runs]
+            paths = [p for _, p in runs]
+            current = st.session_state.get("run_path")
+            index = paths.index(current) if current in paths else 0
+            label = st.selectbox("Run", labels, index=index, key="run_label",
+                                 help="The bundled demo run and every complete run folder "
+                                      "found in the runs folder.")
+            st.session_state["run_path"] = paths[labels.index(label)]
+        else:
+            st.session_state["run_path"] = None
+            st.info("No valid run found yet.")
+        with st.expander("Runs folder", expanded=demo_missing or not runs):
+            folder = st.text_input("Folder with run directories",
+                                   value=st.session_state["runs_dir"],
+                                   help="Each sub-folder holding config.json, model.keras and "
+                                        "checksums.json is offered as a run (set the default "
+                                        "with PROMOTER_RUNS_DIR).")
+            if folder != st.session_state["runs_dir"]:
+                st.session_state["runs_dir"] = folder
+                st.rerun()
+            if not Path(folder).is_dir():
+                st.caption("This folder does not exist yet.")
+            if skipped:
+                st.caption("Skipped folders:")
+                for path, why in skipped[:10]:
+                    st.caption(f"- `{Path(path).name}`: {why.split(': ', 1)[-1]}")
+        path = st.session_state.get("run_path")
+        if path:
+            try:
+                run = services.get_run(path, services.run_stamp(path))
+            except Exception as exc:  # load errors are shown, never a traceback
+                st.error(f"Could not load this run: {exc}")
+                st.session_state["run_path"] = None
+                return
+            st.markdown(f"**{run.name}** · preset `{run.config.preset}` · "
+                        f"{run.model.count_params():,} parameters")
+            st.caption(services.card_summary(run))
+            head = services.headline_metrics(run.metrics)
+            if head:
+                st.caption(" · ".join(f"{k} {v:.3f}" for k, v in head.items()))
+            st.caption(f"Output: {services.unit_of(run)}")
+            if run.model_card:
+                with st.expander("Model card"):
+                    st.markdown(run.model_card)
+
+
+_t0 = time.perf_counter()
+sidebar()
+pages = st.navigation([
+    st.Page("views/predict.py", title="Predict", icon=":material/query_stats:", default=True),
+    st.Page("views/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+    st.Page("views/motifs.py", title="Motifs", icon=":material/text_fields:"),
+    st.Page("views/training.py", title="Training", icon=":material/monitoring:"),
+])
+pages.run()
+if os.environ.get("PROMOTER_TIMING"):  # bench/bench_app.py reads this from the server log
+    print(f"PROMOTER_TIMING page={pages.title} seconds={time.perf_counter() - _t0:.3f}",
+          file=sys.stderr, flush=True)

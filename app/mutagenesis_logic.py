@@ -1,0 +1,150 @@
+"""State and helpers of the Mutagenesis page: the mutation trajectory kept in
+``st.session_state``, reading click events, tables and the HTML report.
+
+Functions take the session state (any dict-like) explicitly, so they can be tested without a
+running app.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+METHODS = {"ism": "ISM (mean effect of mutating each base)",
+           "gradient_x_input": "Gradient × input",
+           "integrated_gradients": "Integrated gradients",
+           "shap": "SHAP (expected gradients)"}
+_KEY = "mut_traj_steps"
+_START = "mut_traj_start"
+
+
+def read_one(text: str, what: str):
+    """The first valid sequence of ``text``, fitted to 110 bp (notes and errors shown)."""
+    import streamlit as st
+
+    from app import ui
+
+    if not text or not text.strip():
+        st.info(f"Enter a {what}.")
+        return None
+    table = ui.parse_input(text, source=what)
+    if table is None or not len(table):
+        return None
+    if len(table) > 1:
+        st.caption(f"{len(table)} records given for the {what}; the first "
+                   f"({table.ids[0]}) is used.")
+    fitted, notes = ui.fit_notes(table.sequences[:1])
+    if notes[0]:
+        st.caption(f":material/content_cut: {what} ({len(table.sequences[0])} bp): "
+                   f"{notes[0]}.")
+    return fitted[0]
+
+
+def trajectory(state, start: str, predict) -> list:
+    """The trajectory of ``start`` (reset when the input sequence changes)."""
+    if state.get(_START) != start or not state.get(_KEY):
+        state[_START] = start
+        state[_KEY] = [{"step": 0, "mutation": "input", "sequence": start,
+                        "predicted": predict(start)}]
+    return state[_KEY]
+
+
+def current(state, default: str) -> str:
+    steps = state.get(_KEY)
+    return steps[-1]["sequence"] if steps else default
+
+
+def chart_key(steps) -> str:
+    """Widget key of the heatmap for the trajectory's current sequence."""
+    import zlib
+
+    return f"ism_heat_{len(steps)}_{zlib.crc32(steps[-1]['sequence'].encode()):08x}"
+
+
+def selected_mutation(event):
+    """``(position 1-based, base)`` of a clicked heatmap cell, or None."""
+    if not event:
+        return None
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return None
+    for p in points or []:
+        x, y = p.get("x"), p.get("y")
+        if x is None or y not in ("A", "C", "G", "T"):
+            continue
+        return int(round(float(x))), str(y)
+    return None
+
+
+def mutate(sequence: str, position: int, base: str) -> str:
+    return sequence[:position - 1] + base + sequence[position:]
+
+
+def apply(state, position: int, base: str, *, current: str, predict) -> bool:
+    """Append the mutation ``position`` -> ``base`` to the trajectory (False if no change)."""
+    if not 1 <= position <= len(current) or current[position - 1] == base:
+        return False
+    new = mutate(current, position, base)
+    steps = state[_KEY]
+    steps.append({"step": len(steps), "mutation": f"{position}{current[position - 1]}>{base}",
+                  "sequence": new, "predicted": predict(new)})
+    state[_KEY] = steps
+    return True
+
+
+def undo(state) -> None:
+    steps = state.get(_KEY) or []
+    if len(steps) > 1:
+        steps.pop()
+    state[_KEY] = steps
+
+
+def reset(state) -> None:
+    steps = state.get(_KEY) or []
+    state[_KEY] = steps[:1]
+
+
+def trajectory_table(steps) -> pd.DataFrame:
+    df = pd.DataFrame(steps, columns=["step", "mutation", "predicted", "sequence"])
+    df.insert(3, "change_vs_input", df["predicted"] - df["predicted"].iloc[0])
+    df["path"] = ["→".join(df["mutation"].iloc[:i + 1]) for i in range(len(df))]
+    return df
+
+
+def top_table(scores, sequence: str, ref_pred: float, n: int = 10) -> pd.DataFrame:
+    from promoter_model.interpret.ism import top_mutations
+
+    top = top_mutations(scores, sequence, n=n)
+    top.insert(0, "mutation", [f"{p}{r}>{a}" for p, r, a in
+                               zip(top["position"], top["reference"], top["alternative"])])
+    top["predicted"] = ref_pred + top["change"]
+    return top
+
+
+def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig, unit,
+           measured, zmax) -> str:
+    """The self-contained HTML report of the current sequence's analysis."""
+    from app import export, figures
+
+    pct = figures.percentile(measured, ref_pred)
+    sections = [
+        ("In-silico mutagenesis", figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit,
+                                                     reference=ref_pred)),
+    ]
+    if attr is not None:
+        sections.append((f"Attribution logo: {METHODS.get(method, method)}",
+                         figures.attribution_logo(attr, title=METHODS.get(method, method))))
+    ism_attr = np.asarray(scores).sum(axis=1, keepdims=True) / -3.0
+    from promoter_model.sequence import one_hot
+
+    sections.append(("ISM logo (mean loss when the base is mutated)",
+                     figures.attribution_logo(one_hot([sequence])[0] * ism_attr)))
+    sections += [("Strongest single mutations", top),
+                 ("Mutation trajectory", traj),
+                 ("Mutational robustness", robust_fig)]
+    return export.html_report(
+        title="Promoter analysis", sequence=sequence,
+        prediction=f"{ref_pred:.3f} {unit} ({pct:.0f}th percentile of measured test "
+                   "expression)",
+        sections=sections, model_card=run.model_card, run_name=run.name)

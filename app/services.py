@@ -1,0 +1,358 @@
+"""Cached loaders and engine calls for the dashboard (the only Streamlit-aware glue).
+
+* Runs are loaded once per process (``st.cache_resource``) and warmed up; every model call
+  goes through :mod:`promoter_model.predict` (a ``tf.function``, thread-safe), never
+  ``model.predict``.
+* Expensive results (predictions, ISM, attributions, test-set predictions, motif tables) are
+  cached with ``st.cache_data`` keyed by ``(run path, run stamp, sequence ...)``; the stamp
+  is the modification time of the run's ``checksums.json``, so a re-trained run in the same
+  folder is reloaded.
+
+Configuration (environment variables)
+-------------------------------------
+PROMOTER_DEMO_RUN     the bundled run shown by default (``assets/demo_model``)
+PROMOTER_RUNS_DIR     folder whose sub-folders are offered as runs (``runs/`` in the repo)
+PROMOTER_MAX_RECORDS  most sequences accepted in one batch (1000)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "assets" / "data"
+DEFAULT_UNIT = "model output (training units)"
+MEASURED_UNIT = "MAUDE-normalised expression"
+ROBUSTNESS_AUTO = 20  # batch size up to which robustness is computed without asking
+
+
+# --------------------------------------------------------------------------- config
+def demo_run_path() -> Path:
+    return Path(os.environ.get("PROMOTER_DEMO_RUN") or ROOT / "assets" / "demo_model")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
+
+
+def max_records() -> int:
+    try:
+        return max(1, int(os.environ.get("PROMOTER_MAX_RECORDS", "1000")))
+    except ValueError:
+        return 1000
+
+
+def run_stamp(path) -> float:
+    """Modification time of the run's checksums (changes when the run is rewritten)."""
+    try:
+        return (Path(path) / "checksums.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# --------------------------------------------------------------------------- runs
+@st.cache_data(ttl=20, show_spinner=False)
+def available_runs(runs_dir: str, demo: str):
+    """Valid runs to offer and the folders that were skipped.
+
+    Returns
+    -------
+    runs : list of (label, path str)
+        The demo run first (if valid), then valid runs under ``runs_dir``.
+    skipped : list of (path str, reason)
+    """
+    from promoter_model.runs import RunError, check_run, scan_runs
+
+    runs, skipped = [], []
+    demo_p = Path(demo)
+    if demo_p.is_dir():
+        try:
+            check_run(demo_p)
+            runs.append((f"demo: {demo_p.name}", str(demo_p.resolve())))
+        except RunError as exc:
+            skipped.append((str(demo_p), str(exc)))
+    else:
+        skipped.append((str(demo_p), "the bundled demo run is not installed"))
+    for path, problem in scan_runs(runs_dir):
+        if problem is None:
+            if str(path.resolve()) not in {p for _, p in runs}:
+                runs.append((path.name, str(path.resolve())))
+        else:
+            skipped.append((str(path), problem))
+    return runs, skipped
+
+
+@st.cache_resource(show_spinner="Loading the model (once per server)…", max_entries=4)
+def get_run(path: str, stamp: float):
+    """Load a run (checked against its checksums) and warm its compiled predictor."""
+    from promoter_model.predict import warm_up
+    from promoter_model.runs import load_run
+
+    run = load_run(path)
+    warm_up(run.model)
+    return run
+
+
+def current_run():
+    """The run picked in the sidebar (or None), loaded."""
+    path = st.session_state.get("run_path")
+    if not path:
+        return None
+    return get_run(path, run_stamp(path))
+
+
+def unit_of(run) -> str:
+    """What the model predicts, from ``metrics.json`` / ``config.json`` if the run says."""
+    for source in (run.metrics or {}, (run.metrics or {}).get("test") or {},
+                   getattr(run.config, "__dict__", {})):
+        if not isinstance(source, dict):
+            continue
+        for key in ("unit", "units", "target"):
+            value = source.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    notes = getattr(run.config, "notes", "") or ""
+    if "maude" in notes.lower():
+        return MEASURED_UNIT
+    return DEFAULT_UNIT
+
+
+def card_summary(run, n_chars: int = 500) -> str:
+    """First paragraph of the model card (headings and tables skipped)."""
+    if not run.model_card:
+        return f"{run.config.preset} model; no model card."
+    paras = [p.strip() for p in re.split(r"\n\s*\n", run.model_card) if p.strip()]
+    body = [p for p in paras if not p.startswith(("#", "|", "```", "<!--"))]
+    text = body[0] if body else paras[0]
+    return text if len(text) <= n_chars else text[:n_chars].rsplit(" ", 1)[0] + "…"
+
+
+def headline_metrics(metrics: dict) -> dict:
+    """A few held-out numbers for the sidebar: r, R², DREAM scores if present."""
+    out = {}
+    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else metrics
+    for key, label in (("pearson_r", "Pearson r"), ("r2", "R²"), ("spearman_r", "Spearman")):
+        if isinstance(test.get(key), (int, float)):
+            out[label] = test[key]
+    for section in metrics.values():
+        if isinstance(section, dict):
+            for key, label in (("pearson_score", "DREAM Pearson score"),
+                               ("spearman_score", "DREAM Spearman score")):
+                if isinstance(section.get(key), (int, float)):
+                    out[label] = section[key]
+    return out
+
+
+def metrics_table(metrics: dict) -> pd.DataFrame:
+    """Flatten ``metrics.json`` into rows ``section, metric, value``."""
+    rows = []
+
+    def walk(prefix, obj):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            section, _, metric = prefix.rpartition(".")
+            rows.append({"section": section or "-", "metric": metric, "value": float(obj),
+                         "note": ""})
+        elif isinstance(obj, str):
+            section, _, metric = prefix.rpartition(".")
+            rows.append({"section": section or "-", "metric": metric, "value": np.nan,
+                         "note": obj})
+
+    walk("", metrics)
+    return pd.DataFrame(rows, columns=["section", "metric", "value", "note"])
+
+
+# --------------------------------------------------------------------------- data
+@st.cache_data(show_spinner=False)
+def test_measured() -> pd.DataFrame:
+    """All measured test sequences: ``pos, sequence, expression, public_leaderboard``."""
+    return pd.read_csv(DATA / "test_measured.tsv.gz", sep="\t")
+
+
+@st.cache_data(show_spinner=False)
+def measured_expression() -> np.ndarray:
+    return test_measured()["expression"].to_numpy(np.float64)
+
+
+@st.cache_data(show_spinner=False)
+def leaderboard_subsets() -> dict:
+    return json.loads((DATA / "public_leaderboard.json").read_text())["subsets"]
+
+
+@st.cache_data(show_spinner=False)
+def examples(n: int = 4) -> pd.DataFrame:
+    """Example sequences: native yeast promoters, high and low expressers of the test set.
+
+    Returns
+    -------
+    DataFrame with ``label, id, group, sequence, expression``.
+    """
+    t = test_measured().set_index("pos")
+    rows = []
+    sub = DATA / "test_subsets"
+    for group, file, pick in (("native yeast", "yeast_seqs.csv", "spread"),
+                              ("high expresser", "high_exp_seqs.csv", "top"),
+                              ("low expresser", "low_exp_seqs.csv", "bottom")):
+        tags = pd.read_csv(sub / file)
+        tags = tags[tags["pos"].isin(t.index)].copy()
+        tags["expression"] = t.loc[tags["pos"], "expression"].to_numpy()
+        tags = tags.sort_values("expression", ascending=pick == "bottom")
+        if pick == "spread":
+            idx = np.linspace(0, len(tags) - 1, n).round().astype(int)
+            tags = tags.iloc[idx]
+        else:
+            tags = tags.head(n)
+        for tag, pos, expr in zip(tags["tag"], tags["pos"], tags["expression"]):
+            rows.append({"label": f"{tag} ({group}, measured {expr:+.2f})", "id": str(tag),
+                         "group": group, "sequence": t.loc[pos, "sequence"],
+                         "expression": float(expr)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- engine calls
+@st.cache_data(max_entries=256, show_spinner=False)
+def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
+    from promoter_model.predict import predict_sequences as _predict
+
+    return _predict(get_run(path, stamp).model, list(sequences))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def ism(path: str, stamp: float, sequence: str):
+    """Reference prediction and ISM scores (110, 4) of one sequence (one batched call)."""
+    from promoter_model.interpret.ism import ism_scores
+
+    run = get_run(path, stamp)
+    scores = ism_scores(run.model, sequence)
+    ref = float(predict_sequences(path, stamp, (sequence,))[0])
+    return ref, scores
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def ism_batch(path: str, stamp: float, sequences: tuple) -> np.ndarray:
+    """ISM scores of many sequences, shape (n, 110, 4)."""
+    from promoter_model.interpret.ism import ism_scores_batch
+
+    return ism_scores_batch(get_run(path, stamp).model, list(sequences))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarray:
+    """Attribution matrix (110, 4) by ``method`` (ism, gradient_x_input, ...)."""
+    from promoter_model.sequence import one_hot
+
+    run = get_run(path, stamp)
+    if method == "ism":
+        from promoter_model.interpret.ism import position_summary
+
+        _, scores = ism(path, stamp, sequence)
+        x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
+        # letter height at the reference base: mean loss of expression when it is mutated
+        return x * (-position_summary(scores, "mean"))[:, None]
+    from promoter_model.interpret.attributions import attribution as _attr
+
+    x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
+    return np.asarray(_attr(run.model, x, method), dtype=np.float32)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def logo_png(matrix: np.ndarray, title: str = "") -> bytes:
+    """Screen rendering (PNG) of an attribution logo, cached by its values."""
+    from app import export, figures
+
+    return export.mpl_bytes(figures.attribution_logo(matrix, title=title), "png", dpi=100,
+                            tight=False)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def test_predictions(path: str, stamp: float) -> pd.DataFrame:
+    """Predictions for the held-out public-leaderboard test sequences."""
+    t = test_measured()
+    test = t[t["public_leaderboard"] == 1]
+    pred = predict_sequences(path, stamp, tuple(test["sequence"]))
+    return pd.DataFrame({"pos": test["pos"].to_numpy(), "measured": test["expression"].to_numpy(),
+                         "predicted": pred})
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def test_dream_scores(path: str, stamp: float) -> dict:
+    """The DREAM 2022 subset scores recomputed from :func:`test_predictions`."""
+    from promoter_model.metrics import dream_scores
+
+    n = len(test_measured())
+    tp = test_predictions(path, stamp)
+    y = np.full(n, np.nan)
+    p = np.full(n, np.nan)
+    y[tp["pos"]] = tp["measured"]
+    p[tp["pos"]] = tp["predicted"]
+    return dream_scores(y, p, leaderboard_subsets())
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def histories(paths: tuple) -> dict:
+    """History tables of several runs, by run name."""
+    from promoter_model.runs import RunError, read_history
+
+    out = {}
+    for p in paths:
+        try:
+            out[Path(p).name] = read_history(p)
+        except RunError:
+            continue
+    return out
+
+
+# --------------------------------------------------------------------------- motifs
+@st.cache_resource(show_spinner="Reading JASPAR fungi motifs…")
+def jaspar() -> dict:
+    """JASPAR CORE fungi motifs by matrix ID (offline, from pyjaspar)."""
+    from promoter_model.interpret.motifs import jaspar_fungi_motifs
+
+    return {m.id: m for m in jaspar_fungi_motifs()}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def run_motifs(path: str, stamp: float):
+    """The run's cached filter analysis (``motifs/``), or None if not computed yet."""
+    from promoter_model.interpret.filters import load_motifs
+
+    return load_motifs(path)
+
+
+def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
+    """Compute the filter analysis on ``n_ref`` measured training-split sequences."""
+    from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.sequence import one_hot
+
+    t = test_measured()
+    ref = t[t["public_leaderboard"] == 0].sample(n=min(n_ref, len(t)), random_state=0)
+    run = get_run(path, stamp)
+    out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
+                         ref["expression"].to_numpy(np.float32), model=run.model)
+    run_motifs.clear()
+    return out
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> bytes:
+    """PNG of a filter or JASPAR logo, cached by its values."""
+    from app import export, figures
+
+    return export.mpl_bytes(figures.filter_logo(matrix, kind=kind, title=title), "png",
+                            dpi=100, tight=False)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool):
+    from promoter_model.interpret.variants import motif_scan as _scan
+
+    return _scan(get_run(path, stamp).model, sequence, jaspar()[motif_id], both_strands=both)

@@ -1,0 +1,184 @@
+"""Mutagenesis: ISM heatmap, attribution logo, top mutations, click-to-mutate trajectories,
+and a compare mode (reference vs variant)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import figures, services, ui
+from app import mutagenesis_logic as logic
+
+st.title("In-silico mutagenesis")
+run = ui.need_run()
+unit = services.unit_of(run)
+path, stamp = str(run.path), services.run_stamp(run.path)
+ex = services.examples()
+measured = services.measured_expression()
+
+if "mut_input" not in st.session_state:
+    st.session_state["mut_input"] = ex["sequence"].iloc[0]
+
+
+def _use_example():
+    label = st.session_state.get("mut_example")
+    if label in set(ex["label"]):
+        st.session_state["mut_input"] = ex.loc[ex["label"] == label, "sequence"].iloc[0]
+
+
+mode = st.segmented_control("Mode", ["Explore and mutate", "Compare two sequences"],
+                            default="Explore and mutate", key="mut_mode")
+
+if mode == "Compare two sequences":
+    c1, c2 = st.columns(2)
+    ref_text = c1.text_area("Reference sequence", key="cmp_ref",
+                            value=st.session_state["mut_input"], height=100)
+    alt_text = c2.text_area("Variant sequence", key="cmp_alt",
+                            value=logic.current(st.session_state, st.session_state["mut_input"]),
+                            height=100)
+    ref_seq = logic.read_one(ref_text, "reference")
+    alt_seq = logic.read_one(alt_text, "variant")
+    if not (ref_seq and alt_seq):
+        st.stop()
+    (p_ref, s_ref), (p_alt, s_alt) = (services.ism(path, stamp, ref_seq),
+                                      services.ism(path, stamp, alt_seq))
+    m1, m2, m3 = st.columns(3)
+    m1.metric(f"Reference ({unit})", f"{p_ref:.3f}",
+              help=f"{figures.percentile(measured, p_ref):.0f}th percentile")
+    m2.metric(f"Variant ({unit})", f"{p_alt:.3f}",
+              help=f"{figures.percentile(measured, p_alt):.0f}th percentile")
+    m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}")
+    diffs = [f"{i + 1}{a}>{b}" for i, (a, b) in enumerate(zip(ref_seq, alt_seq)) if a != b]
+    st.caption(f"{len(diffs)} differing position(s): {', '.join(diffs[:40]) or 'none'}")
+    zmax = float(max(np.abs(s_ref).max(), np.abs(s_alt).max()))
+    ui.plotly(figures.ism_heatmap(s_ref, ref_seq, zmax=zmax, unit=unit, reference=p_ref,
+                                  title="Reference"), key="cmp_heat_ref", name="ism_reference")
+    ui.plotly(figures.ism_heatmap(s_alt, alt_seq, zmax=zmax, unit=unit, reference=p_alt,
+                                  title="Variant"), key="cmp_heat_alt", name="ism_variant")
+    ui.plotly(figures.ism_difference_heatmap(s_ref, s_alt, ref_seq, alt_seq, unit=unit),
+              key="cmp_heat_diff", name="ism_difference")
+    st.stop()
+
+# ------------------------------------------------------------------ explore and mutate
+c1, c2 = st.columns([3, 2])
+c2.selectbox("Start from an example", ex["label"], index=None, key="mut_example",
+             on_change=_use_example, placeholder="choose a test-set promoter")
+text = c1.text_area("Sequence (110 bp; longer or shorter ones are fitted at the 3' end)",
+                    key="mut_input", height=90)
+start = logic.read_one(text, "sequence")
+if not start:
+    st.stop()
+def _predict(s: str) -> float:
+    return float(services.predict_sequences(path, stamp, (s,))[0])
+
+
+traj = logic.trajectory(st.session_state, start, _predict)
+# a heatmap click arrives as the chart's selection state: apply it before drawing, so one
+# run shows the mutated sequence (the chart key changes with the sequence: no replays)
+picked = logic.selected_mutation(st.session_state.get(logic.chart_key(traj)))
+if picked:
+    logic.apply(st.session_state, *picked, current=traj[-1]["sequence"], predict=_predict)
+current = traj[-1]["sequence"]
+ref_pred, scores = services.ism(path, stamp, current)
+
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}",
+          delta=f"{ref_pred - traj[0]['predicted']:+.3f} vs input" if len(traj) > 1 else None)
+m2.metric("Percentile among measured test sequences",
+          f"{figures.percentile(measured, ref_pred):.0f}")
+m3.metric("Mutations applied", len(traj) - 1)
+st.caption(ui.unit_caption(unit))
+
+o1, o2, o3 = st.columns([2, 2, 3])
+scale = o1.radio("Colour range", ["relative", "absolute"], horizontal=True, key="mut_scale",
+                 help="Relative: ± the largest change of this sequence. Absolute: a fixed "
+                      "range (default: that of the input sequence), so colours stay "
+                      "comparable along the trajectory.")
+zmax = None
+if scale == "absolute":
+    _, s0 = services.ism(path, stamp, traj[0]["sequence"])
+    default = float(np.abs(s0).max()) or 1.0
+    zmax = o2.number_input("± range", min_value=1e-6, value=round(default, 4), format="%.4f",
+                           key="mut_zmax")
+method = o3.selectbox("Logo", list(logic.METHODS), format_func=logic.METHODS.get,
+                      key="mut_method")
+
+fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
+                          title=f"Predicted effect of every single mutation — step "
+                                f"{len(traj) - 1}: {traj[-1]['mutation']}")
+st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
+           "strongest increase; dotted box: strongest decrease).")
+ui.plotly(fig, key=logic.chart_key(traj), name="ism_heatmap", on_select="rerun",
+          selection_mode="points")
+
+attr = None
+try:
+    attr = services.attribution(path, stamp, current, method)
+    png = services.logo_png(attr, logic.METHODS[method])
+    st.image(png, width="stretch")
+    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.METHODS[method]),
+                        name=f"logo_{method}", key="mut_logo", width=12)
+except ImportError:
+    st.info("Attribution methods other than ISM are not installed yet.")
+
+with st.form("mut_form", border=True):
+    st.markdown("**Apply a mutation** (keyboard alternative to clicking)")
+    f1, f2, f3 = st.columns([2, 1, 1])
+    pos = f1.selectbox("Position", range(1, len(current) + 1), key="mut_form_pos",
+                       format_func=lambda p: f"{p} ({current[p - 1]})")
+    base = f2.selectbox("New base", list("ACGT"), key="mut_form_base")
+    if f3.form_submit_button("Apply", icon=":material/edit:"):
+        if logic.apply(st.session_state, pos, base, current=current, predict=_predict):
+            st.rerun()
+        st.warning(f"Position {pos} already is {base}.")
+
+st.subheader("Strongest single mutations")
+top = logic.top_table(scores, current, ref_pred)
+t1, t2 = st.columns(2)
+with t1:
+    st.markdown("**Increase expression**")
+    st.dataframe(top[top["change"] > 0], hide_index=True, key="mut_top_up")
+with t2:
+    st.markdown("**Decrease expression**")
+    st.dataframe(top[top["change"] < 0].iloc[::-1], hide_index=True, key="mut_top_down")
+ui.table_download(top, name="top_mutations", key="mut_top_csv")
+
+st.subheader("Mutation trajectory")
+tdf = logic.trajectory_table(traj)
+b1, b2, b3 = st.columns([1, 1, 4])
+if b1.button("Undo last step", disabled=len(traj) < 2, icon=":material/undo:"):
+    logic.undo(st.session_state)
+    st.rerun()
+if b2.button("Reset", disabled=len(traj) < 2, icon=":material/restart_alt:"):
+    logic.reset(st.session_state)
+    st.rerun()
+st.dataframe(tdf, hide_index=True, key="mut_traj")
+ui.table_download(tdf, name="mutation_trajectory", key="mut_traj_csv")
+if len(traj) > 1:
+    ui.plotly(figures.trajectory_plot(tdf["predicted"], tdf["mutation"], unit=unit),
+              key="mut_traj_plot", name="trajectory")
+
+st.subheader("Mutational robustness along the trajectory")
+from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
+
+effects = {f"step {r['step']}: {r['mutation']}": mutational_robustness(
+    services.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}
+eps = st.number_input("ε for the robustness score", min_value=0.0, value=0.1, step=0.05,
+                      format="%.3f", key="mut_eps")
+st.caption(" · ".join(f"{k}: {figures.robustness_score(v, eps):.2f}" for k, v in
+                      effects.items()) + " (fraction of the 330 mutations with |effect| < ε)")
+rfig = figures.robustness_plot(effects, unit=unit)
+ui.plotly(rfig, key="mut_robust", name="robustness_trajectory")
+vec = pd.DataFrame(effects)
+vec.insert(0, "rank", np.arange(1, len(vec) + 1))
+ui.table_download(vec, name="evolvability_vectors", key="mut_vec_csv",
+                  label="Evolvability vectors CSV")
+
+st.divider()
+st.download_button(
+    "Download report (HTML, opens offline)", icon=":material/description:",
+    data=lambda: logic.report(run, current, ref_pred, scores, attr,
+                              method, top, tdf, rfig, unit, measured, zmax),
+    file_name="promoter_report.html", mime="text/html", key="mut_report", on_click="ignore",
+    type="primary")

@@ -1,0 +1,314 @@
+"""Dashboard benchmark: time to first interactive page and ISM page updates, in a real browser.
+
+Starts ``streamlit run app/main.py`` in a fresh process (so the TensorFlow import is
+included), drives Debian chromium with Playwright, and measures
+
+* **first page**: from launching the server process to the Predict page having finished its
+  first run with the expression histogram drawn;
+* **ISM update (new sequence)**: from submitting a new sequence on the Mutagenesis page to
+  the script having finished with the new heatmap drawn;
+* **ISM update (click)**: from clicking a heatmap cell (click-to-mutate) to the mutated
+  sequence's heatmap being drawn;
+* the server-side parts of one update (ISM, attribution logo, heatmap figure) in-process.
+
+Writes the ``## Dashboard`` section of ``docs/benchmarks.md`` (other sections untouched) and,
+with ``--screenshots DIR``, a full-page screenshot of every page.
+
+Usage::
+
+    python bench/bench_app.py [--run assets/demo_model] [--repeats 5] [--screenshots docs/screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+APP = '[data-testid="stApp"]'
+HEAT = """(want) => {
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+        d => d._fullData && d.layout && d.layout.title &&
+             String(d.layout.title.text).includes('Predicted effect of every single mutation'));
+    if (!gd) return false;
+    const ref = Array.from(gd._fullData[1].y).join('');
+    return want ? ref === want : ref.length > 0;
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(run: Path | None, runs_dir: Path | None, log: Path):
+    port = free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PROMOTER_TIMING": "1"}
+    if run is not None:
+        env["PROMOTER_DEMO_RUN"] = str(run)
+    if runs_dir is not None:
+        env["PROMOTER_RUNS_DIR"] = str(runs_dir)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server not healthy; see {log}")
+    return proc, url, t0, time.perf_counter() - t0
+
+
+def wait_idle(page, timeout_ms=120_000):
+    try:
+        page.wait_for_selector(f'{APP}[data-test-script-state="running"]', timeout=1_500)
+    except Exception:
+        pass
+    page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+def random_promoter(rng) -> str:
+    from promoter_model.sequence import FLANK_3, FLANK_5
+
+    return FLANK_5 + "".join(rng.choice(list("ACGT"), 80)) + FLANK_3
+
+
+def click_cell(page, position: int, base: str) -> None:
+    """Click the heatmap cell (position 1-based, base) like a user would."""
+    xy = page.evaluate("""([pos, base]) => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            d => d._fullData && String(d.layout.title.text).includes('Predicted effect'));
+        const L = gd._fullLayout, r = gd.getBoundingClientRect();
+        return [r.left + L.xaxis._offset + L.xaxis.d2p(pos),
+                r.top + L.yaxis._offset + L.yaxis.d2p(base)];
+    }""", [position, base])
+    page.mouse.click(xy[0], xy[1])
+
+
+def screenshot(page, path: Path) -> None:
+    """Whole page: Streamlit scrolls inside its own container, so grow the viewport."""
+    height = page.evaluate("""() => {
+        const m = document.querySelector('[data-testid="stMain"]');
+        return Math.max(document.body.scrollHeight, m ? m.scrollHeight : 0); }""")
+    page.set_viewport_size({"width": 1500, "height": min(max(int(height) + 40, 900), 6000)})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1500, "height": 1100})
+
+
+def bench_browser(run, runs_dir, repeats, shots: Path | None):
+    import numpy as np
+    from playwright.sync_api import sync_playwright
+
+    rng = np.random.default_rng(0)
+    log = Path(tempfile.mkdtemp()) / "streamlit.log"
+    proc, url, t0, t_health = start_server(run, runs_dir, log)
+    out = {"health_s": t_health}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(url, wait_until="domcontentloaded")
+            page.wait_for_selector(f'{APP}[data-test-script-state="notRunning"]',
+                                   timeout=120_000)
+            page.wait_for_selector(".js-plotly-plot .barlayer", timeout=60_000)
+            out["first_page_s"] = time.perf_counter() - t0
+            if shots:
+                screenshot(page, shots / "predict.png")
+
+            page.goto(f"{url}/mutagenesis", wait_until="domcontentloaded")
+            wait_idle(page)
+            page.wait_for_function(HEAT, arg=None, timeout=60_000)
+            box = page.get_by_label("Sequence (110 bp", exact=False)
+            times = []
+            for _ in range(repeats):
+                seq = random_promoter(rng)
+                box.fill(seq)
+                t = time.perf_counter()
+                box.press("Control+Enter")
+                wait_idle(page)
+                page.wait_for_function(HEAT, arg=seq, timeout=60_000)
+                times.append(time.perf_counter() - t)
+            out["ism_new_sequence_s"] = times
+            n_logged = len(script_times(log))
+            clicks = []
+            for k in range(repeats):
+                cur = page.locator("textarea").first.input_value()
+                cur = box.input_value()
+                pos = 30 + 7 * k
+                base = "A" if cur[pos - 1] != "A" else "C"
+                want = page.evaluate("""() => {
+                    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+                        d => d._fullData && String(d.layout.title.text).includes('Predicted'));
+                    return Array.from(gd._fullData[1].y).join(''); }""")
+                want = want[:pos - 1] + base + want[pos:]
+                t = time.perf_counter()
+                click_cell(page, pos, base)
+                wait_idle(page)
+                page.wait_for_function(HEAT, arg=want, timeout=60_000)
+                clicks.append(time.perf_counter() - t)
+            out["ism_click_s"] = clicks
+            out["script_s"] = script_times(log)[n_logged - repeats:]
+            if shots:
+                screenshot(page, shots / "mutagenesis.png")
+                for name in ("motifs", "training"):
+                    page.goto(f"{url}/{name}", wait_until="domcontentloaded")
+                    wait_idle(page)
+                    if name == "motifs" and page.get_by_text("Compute filter motifs").count():
+                        page.get_by_text("Compute filter motifs").click()
+                        wait_idle(page, timeout_ms=600_000)
+                    page.wait_for_timeout(1000)
+                    screenshot(page, shots / f"{name}.png")
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return out
+
+
+def script_times(log: Path) -> list:
+    """Seconds of each Mutagenesis script run, from the server's PROMOTER_TIMING lines."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [float(m) for m in re.findall(r"PROMOTER_TIMING page=Mutagenesis seconds=([\d.]+)",
+                                          text)]
+
+
+def bench_server_side(run, repeats):
+    """In-process cost of one ISM page update (what a rerun computes)."""
+    import logging
+
+    import numpy as np
+
+    logging.disable(logging.WARNING)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from app import export, figures
+    from promoter_model.interpret.attributions import attribution
+    from promoter_model.interpret.ism import ism_scores
+    from promoter_model.predict import warm_up
+    from promoter_model.runs import load_run
+
+    r = load_run(run)
+    warm_up(r.model)
+    rng = np.random.default_rng(1)
+    rows = {"ism (331 predictions)": [], "attribution (gradient x input)": [],
+            "logo (logomaker, PNG)": [], "heatmap figure + JSON": []}
+    seqs = [random_promoter(rng) for _ in range(repeats + 1)]
+    attribution(r.model, seqs[0], "gradient_x_input")  # trace once
+    for s in seqs[1:]:
+        t = time.perf_counter()
+        sc = ism_scores(r.model, s)
+        rows["ism (331 predictions)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        a = attribution(r.model, s, "gradient_x_input")
+        rows["attribution (gradient x input)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        export.mpl_bytes(figures.attribution_logo(a), "png", dpi=100, tight=False)
+        rows["logo (logomaker, PNG)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        figures.ism_heatmap(sc, s, reference=0.0).to_json()
+        rows["heatmap figure + JSON"].append(time.perf_counter() - t)
+    return rows, r
+
+
+def write_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    """Replace (or append) only the ``## Dashboard`` section of the benchmarks file."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^## Dashboard\n.*?(?=^## |\Z)", re.S | re.M)
+    section = text.rstrip() + "\n\n"
+    new = pattern.sub(lambda _: section, old) if pattern.search(old) else \
+        old.rstrip() + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", type=Path, default=ROOT / "assets" / "demo_model")
+    ap.add_argument("--runs-dir", type=Path, default=None)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--screenshots", type=Path, default=None)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} missing: apt-get install -y chromium", file=sys.stderr)
+        return 2
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    server_rows, run = bench_server_side(args.run, args.repeats)
+    br = bench_browser(args.run, args.runs_dir, args.repeats, args.screenshots)
+
+    def fmt(v):
+        return f"{statistics.median(v):.2f} s (max {max(v):.2f} s)"
+
+    load = os.getloadavg()
+    lines = [
+        "## Dashboard",
+        "",
+        f"`python bench/bench_app.py` on {time.strftime('%Y-%m-%d')}: {os.cpu_count()} CPU "
+        f"cores (shared; load average {load[0]:.1f} at the end), {platform.python_version()}, "
+        f"headless Debian chromium via Playwright. Run: `{run.path.name}` "
+        f"(preset `{run.config.preset}`, {run.model.count_params():,} parameters); "
+        f"{args.repeats} repeats, median (max).",
+        "",
+        "| measurement | time | target |",
+        "| --- | --- | --- |",
+        f"| server healthy after launch | {br['health_s']:.2f} s | |",
+        f"| first page interactive (launch → Predict page drawn, TensorFlow import "
+        f"included) | {br['first_page_s']:.2f} s | < 15 s |",
+        f"| ISM page update: new sequence submitted → heatmap + logo drawn | "
+        f"{fmt(br['ism_new_sequence_s'])} | < 1.5 s |",
+        f"| ISM page update: heatmap cell clicked → mutated sequence drawn | "
+        f"{fmt(br['ism_click_s'])} | < 1.5 s |",
+        f"| of which the server's script run (new sequence and click updates) | "
+        f"{fmt(br['script_s'])} | |",
+        "",
+        "Server-side parts of one update (in-process, same run):",
+        "",
+        "| step | time |",
+        "| --- | --- |",
+    ] + [f"| {k} | {fmt(v)} |" for k, v in server_rows.items()] + [
+        "",
+        "Repeated sequences are served from `st.cache_data` (undo, revisits) and cost only the "
+        "page redraw.",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,301 @@
+"""Every dashboard page under ``streamlit.testing.v1.AppTest``, on the ``tiny_run`` fixture.
+
+Each test sets inputs, checks that no exception was raised and reads the plotly spec that
+the page sent (``element.proto.spec``) to check that the charts hold the right data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from app.export import plotly_spec  # noqa: E402
+
+MAIN = str(ROOT / "app" / "main.py")
+TIMEOUT = 120
+GOOD = ("TGCATTTTTTTCACATC" + "ACGTTGCA" * 10 + "GGTTACGGCTGTT")
+
+
+@pytest.fixture(scope="module")
+def app_env(tiny_run, tmp_path_factory):
+    """A runs folder with a copy of ``tiny_run`` as the demo and a second run to overlay."""
+    from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.runs import load_run, write_checksums
+    from promoter_model.sequence import one_hot
+    from tests.conftest import random_promoters
+
+    root = tmp_path_factory.mktemp("app_runs")
+    demo = root / "demo_model"
+    shutil.copytree(tiny_run, demo)
+    other = root / "runs" / "other_run"
+    shutil.copytree(tiny_run, other)
+    h = pd.read_csv(other / "history.csv")
+    h["val_r2"] = [0.05, 0.15]
+    h.to_csv(other / "history.csv", index=False)
+    write_checksums(other)
+    (root / "runs" / "broken_run").mkdir()
+    # the motif cache, small and fast (the page's own button uses 2,000 sequences)
+    X = one_hot(random_promoters(64, seed=3))
+    compute_motifs(demo, X, np.linspace(-1, 1, 64, dtype=np.float32),
+                   model=load_run(demo).model, n_null=10)
+    old = {k: os.environ.get(k) for k in ("PROMOTER_DEMO_RUN", "PROMOTER_RUNS_DIR")}
+    os.environ["PROMOTER_DEMO_RUN"] = str(demo)
+    os.environ["PROMOTER_RUNS_DIR"] = str(root / "runs")
+    yield {"demo": demo, "other": other}
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(f"views/{page}.py")
+        at.run()
+    return at
+
+
+def _ok(at):
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _charts(at) -> list:
+    return [plotly_spec(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _df(at, column, nth=0) -> pd.DataFrame:
+    """The ``nth`` dataframe shown whose table has ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) > nth, [list(d.value.columns) for d in at.dataframe]
+    return found[nth]
+
+
+def _by_title(specs, text):
+    found = [s for s in specs if text in ((s["layout"].get("title") or {}).get("text") or "")]
+    assert found, [(s["layout"].get("title") or {}).get("text") for s in specs]
+    return found[0]
+
+
+# --------------------------------------------------------------------------- sidebar
+def test_sidebar_offers_only_valid_runs(app_env):
+    at = _app()
+    _ok(at)
+    run_box = at.sidebar.selectbox(key="run_label")
+    assert run_box.options == ["demo: demo_model", "other_run"]
+    assert any("broken_run" in c.value for c in at.sidebar.caption)
+    assert any("parameters" in m.value for m in at.sidebar.markdown)
+
+
+def test_missing_demo_run_does_not_crash(app_env, tmp_path):
+    os.environ["PROMOTER_DEMO_RUN"] = str(tmp_path / "nope")
+    os.environ["PROMOTER_RUNS_DIR"] = str(tmp_path / "empty")
+    try:
+        at = _app()
+        _ok(at)
+        assert any("demo run was not found" in w.value for w in at.sidebar.warning)
+        assert any("No model is selected" in i.value for i in at.info)
+        assert at.sidebar.text_input[0].value == str(tmp_path / "empty")
+    finally:
+        os.environ["PROMOTER_DEMO_RUN"] = str(app_env["demo"])
+        os.environ["PROMOTER_RUNS_DIR"] = str(app_env["demo"].parent / "runs")
+
+
+# --------------------------------------------------------------------------- Predict
+def test_predict_examples_histogram_table_robustness(app_env):
+    at = _app()
+    _ok(at)
+    df = _df(at, "percentile")
+    assert len(df) == 3 and df["predicted"].notna().all()
+    specs = _charts(at)
+    hist = _by_title(specs, "measured test expression")
+    assert int(np.sum(hist["data"][0]["y"])) == 71_103  # all measured test sequences
+    np.testing.assert_allclose(hist["data"][1]["x"], df["predicted"], rtol=1e-5)
+    assert list(hist["data"][1]["text"]) == df["id"].tolist()
+    rob = _by_title(specs, "Mutational robustness")
+    assert len(rob["data"]) == 3
+    assert all(len(t["y"]) == 330 and np.all(np.diff(t["y"]) >= 0) for t in rob["data"])
+    # the public-leaderboard split as reference
+    at.radio(key="predict_reference").set_value("public-leaderboard test split").run()
+    _ok(at)
+    hist = _by_title(_charts(at), "measured test expression")
+    assert int(np.sum(hist["data"][0]["y"])) == 9_045
+
+
+def test_predict_invalid_records_shown_inline_valid_ones_predicted(app_env):
+    at = _app()
+    at.multiselect(key="predict_examples").set_value([])
+    text = f">good\n{GOOD}\n>bad\nACGTXACGT\n>short\n{GOOD[10:]}\n"
+    at.text_area(key="predict_text").input(text).run()
+    _ok(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "bad" in errors[0] and "position 5" in errors[0] \
+        and "'X'" in errors[0]
+    marks = [m.value for m in at.markdown if "<mark" in m.value]
+    assert marks and ">X</mark>" in marks[0]
+    df = _df(at, "percentile")
+    assert df["id"].tolist() == ["good", "short"]
+    assert any("padded with 10 N on the 5' side" in c.value for c in at.caption)
+    assert len(at.metric) == 0  # two sequences: a table, not a single metric
+
+
+def test_predict_single_sequence_metric_and_upload_limit(app_env):
+    at = _app()
+    at.multiselect(key="predict_examples").set_value([])
+    at.text_area(key="predict_text").input(GOOD).run()
+    _ok(at)
+    assert [m.label for m in at.metric][:2] == ["Predicted (model output (training units))",
+                                                "Percentile among measured test sequences"]
+    os.environ["PROMOTER_MAX_RECORDS"] = "2"
+    try:
+        at.text_area(key="predict_text").input("\n".join([GOOD] * 3)).run()
+        _ok(at)
+        assert any("only the first 2" in w.value for w in at.warning)
+        assert len(_df(at, "percentile")) == 2
+    finally:
+        os.environ.pop("PROMOTER_MAX_RECORDS")
+
+
+def test_predict_empty_and_garbage_input(app_env):
+    at = _app()
+    at.multiselect(key="predict_examples").set_value([])
+    at.text_area(key="predict_text").input("id,seq\n").run()
+    _ok(at)
+    at.text_area(key="predict_text").input("sequence\nNOT DNA!\n").run()
+    _ok(at)
+    assert at.error and "position" in at.error[0].value
+
+
+# --------------------------------------------------------------------------- Mutagenesis
+def test_mutagenesis_heatmap_logo_tables_and_trajectory(app_env):
+    from promoter_model.predict import predict_sequences
+    from promoter_model.runs import load_run
+
+    at = _app("mutagenesis")
+    at.text_area(key="mut_input").input(GOOD).run()
+    _ok(at)
+    specs = _charts(at)
+    heat = _by_title(specs, "Predicted effect of every single mutation")
+    z = np.asarray(heat["data"][0]["z"])
+    assert z.shape == (4, 110) and heat["data"][0]["zmid"] == 0
+    ref = np.array(["ACGT".index(b) for b in GOOD])
+    assert np.all(z[ref, np.arange(110)] == 0)
+    assert list(heat["data"][1]["y"]) == list(GOOD)
+    assert len(at.get("image")) >= 1  # the attribution logo
+    top = _df(at, "alternative")
+    assert (top["change"] > 0).all()
+    up = top.iloc[0]
+    assert np.isclose(up["change"], z.max(), atol=1e-6)
+    assert len(_df(at, "path")) == 1
+
+    # keyboard path: apply 30 -> base, re-predicted, appended to the trajectory
+    base = "A" if GOOD[29] != "A" else "C"
+    at.selectbox(key="mut_form_pos").set_value(30)
+    at.selectbox(key="mut_form_base").set_value(base)
+    at.button(key="FormSubmitter:mut_form-Apply").click().run()
+    _ok(at)
+    traj = _df(at, "path")
+    assert traj["mutation"].tolist() == ["input", f"30{GOOD[29]}>{base}"]
+    mutant = GOOD[:29] + base + GOOD[30:]
+    model = load_run(app_env["demo"]).model
+    assert traj["predicted"].iloc[1] == pytest.approx(
+        float(predict_sequences(model, [mutant])[0]), abs=1e-5)
+    assert np.isclose(traj["predicted"].iloc[1] - traj["predicted"].iloc[0],
+                      z["ACGT".index(base), 29], atol=1e-5)
+    heat = _by_title(_charts(at), "step 1")
+    assert list(heat["data"][1]["y"])[29] == base
+    assert _by_title(_charts(at), "Mutation trajectory")
+
+    # absolute colour range and another attribution method
+    at.radio(key="mut_scale").set_value("absolute").run()
+    _ok(at)
+    at.selectbox(key="mut_method").set_value("gradient_x_input").run()
+    _ok(at)
+    heat = _by_title(_charts(at), "step 1")
+    assert heat["data"][0]["zmax"] == pytest.approx(at.number_input(key="mut_zmax").value)
+
+    at.button[[b.label for b in at.button].index("Undo last step")].click().run()
+    _ok(at)
+    assert len(_df(at, "path")) == 1
+
+
+def test_mutagenesis_compare_mode(app_env):
+    at = _app("mutagenesis")
+    at.button_group(key="mut_mode").set_value("Compare two sequences").run()
+    _ok(at)
+    alt = GOOD[:49] + ("A" if GOOD[49] != "A" else "C") + GOOD[50:]
+    at.text_area(key="cmp_ref").input(GOOD)
+    at.text_area(key="cmp_alt").input(alt).run()
+    _ok(at)
+    labels = [m.label for m in at.metric]
+    assert labels[2] == "Difference (variant − reference)"
+    specs = _charts(at)
+    ref, var = _by_title(specs, "Reference"), _by_title(specs, "Variant")
+    diff = _by_title(specs, "Difference of ISM maps")
+    np.testing.assert_allclose(np.asarray(diff["data"][0]["z"]),
+                               np.asarray(var["data"][0]["z"]) - np.asarray(ref["data"][0]["z"]),
+                               atol=1e-6)
+    assert any("50" in c.value for c in at.caption)
+
+
+# --------------------------------------------------------------------------- Motifs
+def test_motifs_filters_and_scan(app_env):
+    at = _app("motifs")
+    _ok(at)
+    assert len(at.get("image")) >= 8  # filter logos (+ their best JASPAR logos)
+    matches = _df(at, "q_value")
+    assert {"name", "id", "score"} <= set(matches.columns)
+    at.toggle(key="motifs_raw").set_value(True).run()
+    _ok(at)
+    scan = _by_title(_charts(at), "Scan of")
+    assert [t["name"].split(" (")[1] for t in scan["data"]] == ["+ strand)", "- strand)"]
+    xs = np.asarray(scan["data"][0]["x"])
+    assert xs.min() == 18 and xs.max() <= 97
+    at.checkbox(key="scan_both").uncheck().run()
+    _ok(at)
+    assert len(_by_title(_charts(at), "Scan of")["data"]) == 1
+
+
+# --------------------------------------------------------------------------- Training
+def test_training_curves_metrics_and_test_scatter(app_env):
+    at = _app("training")
+    _ok(at)
+    specs = _charts(at)
+    r2 = _by_title(specs, "Validation R²")
+    np.testing.assert_allclose(r2["data"][0]["y"], [0.1, 0.2])
+    loss = _by_title(specs, "Loss per epoch")
+    assert [t["name"] for t in loss["data"]] == ["demo_model: loss", "demo_model: val_loss"]
+    sc = _by_title(specs, "n = ")
+    assert sc["layout"]["meta"]["n"] == 9_045 and len(sc["data"][0]["x"]) == 9_045
+    metrics = _df(at, "metric")
+    assert {"r2", "pearson_r"} <= set(metrics["metric"])
+    dream = _df(at, "subset")
+    assert dream["subset"].tolist()[:2] == ["all", "random"] and len(dream) == 9
+    # overlay the other run
+    other = str(app_env["other"].resolve())
+    at.multiselect(key="training_overlay").set_value([other]).run()
+    _ok(at)
+    r2 = _by_title(_charts(at), "Validation R²")
+    assert [t["name"] for t in r2["data"]] == ["demo_model: val_r2", "other_run: val_r2"]
+    np.testing.assert_allclose(r2["data"][1]["y"], [0.05, 0.15])
+
+
+def test_streamlit_config_limits_uploads():
+    text = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "maxUploadSize = 20" in text and "enableXsrfProtection = true" in text
+    json.dumps(text)  # plain text

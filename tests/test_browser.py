@@ -1,0 +1,137 @@
+"""End to end in a real browser: Debian chromium driven by Playwright.
+
+Starts ``streamlit run app/main.py`` on a free loopback port (pointed at the ``tiny_run``
+fixture), waits for ``/_stcore/health``, enters a sequence on the Mutagenesis page, waits for
+the app to finish running, checks that the plotly heatmap and the logo image rendered and no
+error box is shown, and saves a screenshot. Never downloads a browser: it uses
+``/usr/bin/chromium`` (``apt-get install chromium``) or skips.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_health(url: str, proc, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("the app did not report healthy in time")
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app's script has run and stopped (``stApp`` ``data-test-script-state``).
+
+    A rerun may start a moment after the input that triggers it, so first give it up to
+    two seconds to start, then wait for it to finish.
+    """
+    app = '[data-testid="stApp"]'
+    page.wait_for_selector(app, timeout=timeout_ms)
+    try:
+        page.wait_for_selector(f'{app}[data-test-script-state="running"]', timeout=2_000)
+    except Exception:  # already finished (or not started): fine, check below
+        pass
+    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_timeout(500)  # let plotly and images paint
+
+
+@pytest.fixture
+def app_server(tiny_run, tmp_path):
+    demo = tmp_path / "demo_model"
+    shutil.copytree(tiny_run, demo)
+    port = _free_port()
+    env = {**os.environ, "PROMOTER_DEMO_RUN": str(demo),
+           "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_health(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_mutagenesis_in_chromium(app_server, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
+                    "the browser test never downloads a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        # launch() gives every run a fresh, temporary user-data dir
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(f"{app_server}/mutagenesis", wait_until="domcontentloaded")
+            wait_idle(page)
+            box = page.get_by_label("Sequence (110 bp", exact=False)
+            box.fill(SEQ)
+            box.press("Control+Enter")
+            wait_idle(page)
+            # the rendered heatmap (plotly keeps its data on the div) is of the new sequence
+            find = """() => {
+                const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+                    d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
+                        .includes('Predicted effect of every single mutation'));
+                if (!gd) return null;
+                const f = gd._fullData;
+                return {rows: f[0].z.length, cols: f[0].z[0].length, type: f[0].type,
+                        ref: Array.from(f[1].y).join('')};
+            }"""
+            page.wait_for_function(f"() => {{ const r = ({find})(); return r && r.ref === '{SEQ}'; }}",
+                                   timeout=30_000)
+            heat = page.evaluate(find)
+            assert heat == {"rows": 4, "cols": 110, "type": "heatmap", "ref": SEQ}
+            logo = page.locator('[data-testid="stImage"] img').first
+            logo.wait_for(timeout=30_000)
+            assert page.evaluate("(img) => img.complete && img.naturalWidth > 100",
+                                 logo.element_handle())
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+            assert SEQ[:30] in page.locator("textarea").first.input_value()
+            page.screenshot(path=str(tmp_path / "mutagenesis.png"), full_page=True)
+            assert (tmp_path / "mutagenesis.png").stat().st_size > 20_000
+        finally:
+            browser.close()

@@ -1,0 +1,239 @@
+"""Dashboard figures, exports and page logic, checked from plain arrays (no Streamlit run)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from app import export, figures  # noqa: E402
+from app import mutagenesis_logic as logic  # noqa: E402
+
+SEQ = ("TGCATTTTTTTCACATC" + "ACGT" * 20 + "GGTTACGGCTGTT")
+
+
+def _scores(seed=0):
+    rng = np.random.default_rng(seed)
+    s = rng.normal(size=(110, 4)).astype(np.float32)
+    ref = np.array(["ACGT".index(b) for b in SEQ])
+    s[np.arange(110), ref] = 0.0
+    return s
+
+
+def _spec(fig):
+    return export.plotly_spec(fig)
+
+
+# --------------------------------------------------------------------------- ISM heatmap
+def test_ism_heatmap_data_scale_and_marks():
+    s = _scores()
+    spec = _spec(figures.ism_heatmap(s, SEQ, reference=0.5))
+    heat, dots, grid = spec["data"][:3]
+    assert heat["type"] == "heatmap"
+    np.testing.assert_allclose(heat["z"], s.T, rtol=1e-6)
+    assert heat["y"] == ["A", "C", "G", "T"]
+    np.testing.assert_array_equal(heat["x"], np.arange(1, 111))
+    zmax = np.abs(s).max()
+    assert heat["zmid"] == 0 and heat["zmin"] == pytest.approx(-zmax) \
+        and heat["zmax"] == pytest.approx(zmax)
+    # reference bases: one dot per position on the reference row
+    assert len(dots["x"]) == 110 and list(dots["y"][:4]) == list(SEQ[:4])
+    # hover grid: 440 cells with position, change label and change
+    assert len(grid["x"]) == 440
+    assert "position" in grid["hovertemplate"] and "change" in grid["hovertemplate"]
+    cd = grid["customdata"]
+    k = 2 * 110 + 40  # row G, position 41
+    assert int(cd[k][0]) == 41 and cd[k][1] == f"41{SEQ[40]}>G"
+    assert float(cd[k][2]) == pytest.approx(s[40, 2], abs=1e-5)
+    assert float(cd[k][3]) == pytest.approx(0.5 + s[40, 2], abs=1e-4)
+    # strongest increase (solid) and decrease (dotted) boxed
+    rects = [sh for sh in spec["layout"]["shapes"] if sh["type"] == "rect"
+             and (sh.get("line") or {}).get("color") == "black"]
+    b, p = np.unravel_index(np.argmax(s.T), s.T.shape)
+    solid = [r for r in rects if r["line"]["dash"] == "solid"][0]
+    assert solid["x0"] == pytest.approx(p + 0.5) and solid["y0"] == pytest.approx(b - 0.5)
+    # flanks shaded and the variable region labelled
+    texts = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "5' flank" in texts and "3' flank" in texts and "variable region (80 bp" in texts
+
+
+def test_ism_heatmap_absolute_range():
+    spec = _spec(figures.ism_heatmap(_scores(), SEQ, zmax=10.0))
+    assert spec["data"][0]["zmin"] == -10.0 and spec["data"][0]["zmax"] == 10.0
+
+
+def test_ism_difference_marks_changed_positions():
+    alt = SEQ[:49] + ("A" if SEQ[49] != "A" else "C") + SEQ[50:]
+    spec = _spec(figures.ism_difference_heatmap(_scores(0), _scores(1), SEQ, alt))
+    np.testing.assert_allclose(spec["data"][0]["z"], (_scores(1) - _scores(0)).T, atol=1e-6)
+    boxed = [sh for sh in spec["layout"]["shapes"]
+             if sh["type"] == "rect" and sh["x0"] == pytest.approx(49.5)
+             and sh["y1"] == pytest.approx(3.5)]
+    assert boxed
+
+
+# --------------------------------------------------------------------------- predict figures
+def test_percentile():
+    m = np.arange(100)
+    assert figures.percentile(m, -1) == 0
+    assert figures.percentile(m, 49) == 50
+    assert figures.percentile(m, 1000) == 100
+
+
+def test_expression_histogram_single_and_batch():
+    rng = np.random.default_rng(0)
+    measured = rng.normal(size=5000)
+    spec = _spec(figures.expression_histogram(measured, 0.25, unit="u"))
+    bars, marker = spec["data"]
+    assert int(np.sum(bars["y"])) == 5000
+    np.testing.assert_allclose(marker["x"], [0.25])
+    assert float(marker["customdata"][0]) == pytest.approx(figures.percentile(measured, 0.25))
+    assert "percentile" in spec["layout"]["annotations"][0]["text"]
+    spec = _spec(figures.expression_histogram(measured, [0.1, -1, 2], labels=["a", "b", "c"]))
+    assert list(spec["data"][1]["text"]) == ["a", "b", "c"]
+
+
+def test_robustness_plot_and_score():
+    eff = {"x": np.array([0.3, -0.2, 0.0]), "y": np.zeros(3)}
+    spec = _spec(figures.robustness_plot(eff))
+    assert [t["name"] for t in spec["data"]] == ["x", "y"]
+    np.testing.assert_allclose(spec["data"][0]["y"], [-0.2, 0.0, 0.3])
+    assert figures.robustness_score(eff["x"], 0.25) == pytest.approx(2 / 3)
+
+
+# --------------------------------------------------------------------------- training figures
+def test_training_curves_and_density_scatter():
+    h = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5], "val_loss": [1.2, 0.7],
+                      "val_r2": [0.1, 0.3]})
+    spec = _spec(figures.training_curves({"a": h, "b": h}, "loss", selected="a"))
+    assert [t["name"] for t in spec["data"]] == ["a: loss", "a: val_loss", "b: loss",
+                                                 "b: val_loss"]
+    assert spec["data"][1]["line"]["dash"] == "dash"
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=500)
+    yhat = y + rng.normal(scale=0.5, size=500)
+    fig = figures.density_scatter(y, yhat)
+    spec = _spec(fig)
+    assert len(spec["data"][0]["x"]) == 500
+    r = np.corrcoef(y, yhat)[0, 1]
+    assert spec["layout"]["meta"]["r"] == pytest.approx(r)
+    r2 = 1 - np.sum((y - yhat) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert spec["layout"]["meta"]["r2"] == pytest.approx(r2)
+    assert f"r = {r:.3f}" in spec["layout"]["title"]["text"]
+
+
+def test_motif_scan_plot_per_strand():
+    spec = _spec(figures.motif_scan_plot([18, 19, 18, 19], [0.1, -0.2, 0.0, 0.3],
+                                         strand=["+", "+", "-", "-"], motif="REB1"))
+    assert [t["name"] for t in spec["data"]] == ["REB1 (+ strand)", "REB1 (- strand)"]
+    np.testing.assert_allclose(spec["data"][1]["y"], [0.0, 0.3])
+
+
+# --------------------------------------------------------------------------- logos
+def test_information_matrix():
+    assert np.allclose(figures.information_matrix(np.full((3, 4), 0.25)), 0)
+    assert np.allclose(figures.information_matrix(np.eye(4)).sum(axis=1), 2)
+
+
+def test_logos_are_matplotlib_and_export():
+    fig = figures.attribution_logo(_scores(), title="t")
+    assert len(fig.axes) == 1 and fig.axes[0].get_xlim() == (0.5, 110.5)
+    png = export.mpl_bytes(fig, "png", dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not plt.fignum_exists(fig.number)  # closed after use
+    svg = export.mpl_bytes(figures.filter_logo(np.eye(4)[[0, 1, 2, 3, 0]], title="f"), "svg")
+    assert b"<svg" in svg[:500]
+
+
+# --------------------------------------------------------------------------- exports
+@pytest.mark.parametrize("make", [
+    lambda: figures.ism_heatmap(_scores(), SEQ, reference=0.1),
+    lambda: figures.expression_histogram(np.random.default_rng(0).normal(size=300), 0.2),
+    lambda: figures.robustness_plot({"a": np.linspace(-1, 1, 330)}),
+    lambda: figures.density_scatter(np.arange(50.0), np.arange(50.0) + 1),
+    lambda: figures.training_curves({"a": pd.DataFrame({"epoch": [1, 2],
+                                                        "val_r2": [0.1, 0.2]})}, "val_r2"),
+    lambda: figures.motif_scan_plot([18, 19], [0.1, -0.1]),
+])
+def test_plotly_figures_export_offline(make):
+    n_before = len(plt.get_fignums())
+    png = export.figure_bytes(make(), "png", width=4)
+    svg = export.figure_bytes(make(), "svg", width=4)
+    assert png[:4] == b"\x89PNG" and len(png) > 5000
+    assert b"<svg" in svg[:500]
+    assert len(plt.get_fignums()) == n_before  # every matplotlib figure closed
+
+
+def test_heatmap_export_draws_heatmap_without_click_layer():
+    mfig = export.plotly_to_matplotlib(figures.ism_heatmap(_scores(), SEQ))
+    ax = mfig.axes[0]
+    assert len(ax.images) == 1
+    np.testing.assert_allclose(ax.images[0].get_array(), _scores().T, rtol=1e-6)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "C", "G", "T"]
+    # only the reference dots are drawn as points, not the 440-cell click grid
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 110
+    plt.close(mfig)
+
+
+def test_html_report_is_self_contained():
+    import plotly.graph_objects as go
+
+    html = export.html_report(
+        title="Report", sequence=SEQ, prediction="1.0 units",
+        sections=[("heat", figures.ism_heatmap(_scores(), SEQ)),
+                  ("logo", figures.attribution_logo(_scores())),
+                  ("table", pd.DataFrame({"a": [1.5]})), ("more", go.Figure()),
+                  ("note", "plain <text>")],
+        model_card="# Card\nsome text", run_name="r")
+    assert html.startswith("<!DOCTYPE html>")
+    assert html.count("<img alt=\"logo\" src=\"data:image/png;base64,") == 1
+    assert "plain &lt;text&gt;" in html and "# Card" in html
+    # plotly.js inline exactly once, nothing fetched from the network
+    assert len(html) > 1_000_000
+    assert not re.search(r"<script[^>]+src=[\"']https?:", html)
+    assert SEQ in html
+
+
+# --------------------------------------------------------------------------- page logic
+def test_selected_mutation_from_event():
+    ev = {"selection": {"points": [{"curve_number": 2, "point_index": 5, "x": 6, "y": "G"}]}}
+    assert logic.selected_mutation(ev) == (6, "G")
+    assert logic.selected_mutation({"selection": {"points": []}}) is None
+    assert logic.selected_mutation(None) is None
+
+
+def test_trajectory_apply_undo_reset():
+    state = {}
+    predict = lambda s: float(s.count("A"))  # noqa: E731
+    steps = logic.trajectory(state, SEQ, predict)
+    assert len(steps) == 1 and steps[0]["mutation"] == "input"
+    base = "A" if SEQ[19] != "A" else "C"
+    assert logic.apply(state, 20, base, current=SEQ, predict=predict)
+    assert not logic.apply(state, 20, SEQ[19], current=SEQ, predict=predict)  # no change
+    steps = state[logic._KEY]
+    assert steps[-1]["mutation"] == f"20{SEQ[19]}>{base}" and steps[-1]["sequence"][19] == base
+    table = logic.trajectory_table(steps)
+    assert list(table["step"]) == [0, 1]
+    assert table["change_vs_input"].iloc[1] == pytest.approx(predict(steps[1]["sequence"])
+                                                             - predict(SEQ))
+    logic.undo(state)
+    assert len(state[logic._KEY]) == 1
+    logic.apply(state, 20, base, current=SEQ, predict=predict)
+    logic.reset(state)
+    assert len(state[logic._KEY]) == 1
+    # a new input starts a new trajectory
+    other = "C" + SEQ[1:]
+    assert logic.trajectory(state, other, predict)[0]["sequence"] == other
