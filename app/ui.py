@@ -108,8 +108,11 @@ def marked_sequence(seq: str, position: int, context: int = 25) -> str:
 def show_input_errors(errors, text: str) -> None:
     """One error box per rejected record, naming the record, position and character."""
     for err in errors[:50]:
+        reason = err.reason
+        if err.record and reason.startswith(f"record '{err.record}'"):
+            reason = reason[len(f"record '{err.record}'"):].lstrip(": ")  # named just below
         who = f"**{err.record}**" if err.record else (f"line {err.line}" if err.line else "input")
-        st.error(f"{who}: {err.reason}", icon=":material/error:")
+        st.error(f"{who}: {reason}", icon=":material/error:")
         if err.position:
             seq = _record_text(text, err)
             if seq and len(seq) >= err.position:

@@ -112,6 +112,9 @@ def check_run(path) -> None:
         sums = json.loads(sums_file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path}: checksums.json is not valid JSON ({exc})") from None
+    if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
+        raise RunError(f"{path}: checksums.json is not a mapping of file names to sha256 "
+                       "digests")
     for name, expected in sums.items():
         if "/" in name or "\\" in name or name.startswith("."):
             raise RunError(f"{path}: checksums.json names an unexpected file {name!r}")
@@ -121,9 +124,13 @@ def check_run(path) -> None:
         if sha256_file(f) != expected:
             raise RunError(f"{path}: {name} does not match its checksum (truncated or "
                            "modified after training)")
+    unlisted = [n for n in CHECKSUMMED if n not in sums and (path / n).exists()]
+    if unlisted:
+        raise RunError(f"{path}: checksums.json does not cover {', '.join(unlisted)} "
+                       "(modified after training)")
     try:
         RunConfig.from_json((path / "config.json").read_text())
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RunError(f"{path}: config.json is not a valid run config ({exc})") from None
 
 
@@ -177,12 +184,23 @@ def load_run(path, *, verify: bool = True) -> Run:
     try:
         model = keras.saving.load_model(path / "model.keras", safe_mode=True, compile=False)
     except Exception as exc:  # keras raises many types for a bad archive
-        raise RunError(f"{path}: model.keras could not be loaded in safe mode "
-                       f"({type(exc).__name__}: {str(exc)[:300]})") from None
+        raise RunError(_load_failure(path, exc)) from None
     card = path / "MODEL_CARD.md"
     return Run(path=path, model=model, config=config, history=read_history(path),
                metrics=read_metrics(path),
                model_card=card.read_text() if card.is_file() else None)
+
+
+def _load_failure(path, exc) -> str:
+    """One clear line for a model.keras that Keras refused or could not read."""
+    text = " ".join(str(exc).split())  # one line: the CLI prints 'error: ...' on one line
+    if "safe_mode" in text or "unsafe_deserialization" in text:
+        return (f"{path}: model.keras contains Python code (a Lambda layer or a pickled "
+                "function) and is refused: runs are only loaded in safe mode. Rebuild the "
+                "model from standard Keras and promoter_model layers.")
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"{path}: model.keras could not be loaded in safe mode ({type(exc).__name__}: {text})"
 
 
 def resolve_under(root, name) -> Path:
@@ -192,6 +210,8 @@ def resolve_under(root, name) -> Path:
     ------
     RunError
     """
+    if "\x00" in str(name):
+        raise RunError(f"{name!r} is not a valid run name")
     root = Path(root).resolve()
     candidate = (root / name).resolve()
     if candidate != root and root not in candidate.parents:

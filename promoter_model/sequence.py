@@ -51,7 +51,13 @@ _ONE_HOT[np.arange(4), np.arange(4)] = 1.0
 # code -> complementary code (A<->T, C<->G, N->N)
 _COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 _COMPLEMENT_TABLE = str.maketrans("ACGTNacgtn", "TGCANtgcan")
-_WHITESPACE_TABLE = {ord(c): None for c in " \t\r\n\v\f\u00a0\u200b\ufeff"}
+# every Unicode white space character (Word pastes U+00A0, U+2002-U+200A, U+202F ...) and the
+# invisible zero-width ones (U+200B-U+200D, U+2060, BOM U+FEFF)
+_WHITESPACE_TABLE = {cp: None for cp in range(0x3001) if chr(cp).isspace()}
+_WHITESPACE_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
+# upper-case ASCII only: str.upper() would turn e.g. 'ß' into 'SS' and shift positions
+_UPPER_TABLE = {cp: cp - 32 for cp in range(ord("a"), ord("z") + 1)}
+_UPPER_TABLE[ord("u")] = _UPPER_TABLE[ord("U")] = ord("T")
 
 
 class SequenceError(ValueError):
@@ -117,7 +123,7 @@ class SequenceTable:
 # --------------------------------------------------------------------------- text ops
 def normalize(seq: str) -> str:
     """Remove white space and BOMs, upper-case, and turn RNA ``U`` into ``T``."""
-    return seq.translate(_WHITESPACE_TABLE).upper().replace("U", "T")
+    return seq.translate(_WHITESPACE_TABLE).translate(_UPPER_TABLE)
 
 
 def reverse_complement(seq: str) -> str:
@@ -400,14 +406,19 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
         if max_bytes is not None and size > max_bytes:
             raise SequenceError(f"file is {size / 1e6:.1f} MB, over the limit of "
                                 f"{max_bytes / 1e6:.1f} MB", source=source)
+        with open(p, "rb") as fh:  # refuse a binary file before reading all of it
+            head = fh.read(65536)
+        if head[:2] != b"\x1f\x8b" and b"\x00" in head:
+            _decode_text(head, source)  # raises the 'binary file' SequenceError
         data = p.read_bytes()
         suffix = p.suffix.lower()
         if data[:2] == b"\x1f\x8b":  # gzip
             import gzip
+            import zlib
 
             try:
                 data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise SequenceError(f"damaged gzip file ({exc})", source=source) from None
             if suffix == ".gz":
                 suffix = Path(p.stem).suffix.lower()
@@ -559,11 +570,21 @@ def _parse_table(text, source, delimiter):
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if delimiter is None:
         delimiter = "\t" if "\t" in first else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="": csv sees bare CR (old Mac) and CRLF line ends itself instead of failing
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = None
     ids, seqs, values, lines, errors = [], [], [], [], []
     col_seq = col_expr = col_id = None
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a cell over csv.field_size_limit() characters
+            raise SequenceError(f"not a valid table ({exc})", source=source,
+                                line=reader.line_num, record=f"line {reader.line_num}"
+                                ) from None
         n = reader.line_num
         if not any(c.strip() for c in row):
             continue
@@ -674,6 +695,8 @@ def _parse_dream_chunk(lines, source, start, max_length=DEFAULT_MAX_LENGTH):
         except ValueError:
             fast = False
     if fast:
+        if b" " in text or b"\x0b" in text or b"\x0c" in text:  # as the row path: strip
+            seq_fields = [f.strip() for f in seq_fields]
         seqs = normalize_many(seq_fields)
         line_of = None
     else:

@@ -293,7 +293,6 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
     from .runs import read_metrics, write_checksums
 
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     config.data_dir = str(data_dir)
     config.backend = keras.backend.backend()
     cfg_path = run_dir / "config.json"
@@ -306,14 +305,16 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         if (run_dir / "checksums.json").exists():
             log.info("run %s is already complete", run_dir)
             return read_metrics(run_dir)
-    else:
-        atomic.write_text(cfg_path, config.to_json() + "\n")
 
+    # check the data before writing anything: a corrupt shard leaves no run folder behind
     records.verify_shards(data_dir)
     manifest = records.read_manifest(data_dir)
     n_train = manifest["splits"]["train"]["count"]
     if n_train == 0:
         raise TrainingError(f"{data_dir}: the training split is empty")
+    if not cfg_path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(cfg_path, config.to_json() + "\n")
 
     keras.utils.set_random_seed(config.train.seed)
     strategy = resolve_distribution(config.strategy, tpu)

@@ -1,0 +1,111 @@
+"""Static checks of the Docker image definition and the Streamlit server config.
+
+No Docker engine is needed (none runs in CI): the Dockerfile is parsed as text.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = ROOT / "Dockerfile"
+INSTALLS = re.compile(r"\b(pip|apt-get|apt|apk|conda|uv)\b.*\binstall\b")
+
+
+def instructions(path: Path = DOCKERFILE) -> list:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    out, buf = [], ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not buf and (not line or line.startswith("#")):
+            continue
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        word, _, rest = buf.strip().partition(" ")
+        out.append((word.upper(), rest.strip()))
+        buf = ""
+    assert not buf, "dangling line continuation"
+    return out
+
+
+@pytest.fixture(scope="module")
+def steps():
+    return instructions()
+
+
+def test_base_image_and_install(steps):
+    froms = [a for k, a in steps if k == "FROM"]
+    assert froms == ["python:3.11-slim"]
+    runs = " ".join(a for k, a in steps if k == "RUN")
+    assert re.search(r"pip install [\"']?\.\[app\][\"']?", runs)
+
+
+def test_runs_as_non_root_after_every_install(steps):
+    users = [(i, a) for i, (k, a) in enumerate(steps) if k == "USER"]
+    assert users, "no USER instruction: the container would run as root"
+    last_index, user = users[-1]
+    assert user.split(":")[0] not in ("root", "0"), user
+    install_steps = [i for i, (k, a) in enumerate(steps) if k == "RUN" and INSTALLS.search(a)]
+    assert install_steps and max(install_steps) < last_index
+    # the user is created in the image and nothing runs as root after the switch
+    assert any("useradd" in a and user.split(":")[0] in a for k, a in steps if k == "RUN")
+    assert not [a for k, a in steps[last_index:] if k == "RUN"]
+
+
+def test_only_streamlit_port_exposed(steps):
+    exposed = [a for k, a in steps if k == "EXPOSE"]
+    assert exposed == ["8501"]
+
+
+def test_healthcheck_hits_streamlit_health_without_curl(steps):
+    checks = [a for k, a in steps if k == "HEALTHCHECK"]
+    assert len(checks) == 1
+    check = checks[0]
+    assert "http://127.0.0.1:8501/_stcore/health" in check
+    assert "python" in check and "urllib" in check
+    assert "--timeout=" in check and "--start-period=" in check
+
+
+def test_cmd_serves_the_dashboard(steps):
+    cmds = [a for k, a in steps if k == "CMD"]
+    assert len(cmds) == 1
+    argv = shlex.split(cmds[0].strip("[]").replace('",', '" ').replace(",", " "))
+    assert argv[:3] == ["streamlit", "run", "app/main.py"]
+    assert "--server.address=0.0.0.0" in argv and "--server.port=8501" in argv
+    assert not [k for k, _ in steps if k == "ENTRYPOINT"]
+
+
+def test_no_network_downloads_and_offline_settings(steps):
+    for kind, args in steps:
+        assert not re.search(r"\b(curl|wget)\b", args), (kind, args)
+        assert "playwright install" not in args
+    env = " ".join(a for k, a in steps if k == "ENV")
+    assert "STREAMLIT_BROWSER_GATHER_USAGE_STATS=false" in env
+    assert "STREAMLIT_SERVER_HEADLESS=true" in env
+    assert "STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION=false" not in env
+
+
+def test_copies_what_the_app_needs(steps):
+    copied = " ".join(a for k, a in steps if k in ("COPY", "ADD"))
+    for needed in ("pyproject.toml", "promoter_model/", "app/", ".streamlit/", "assets/"):
+        assert needed in copied, needed
+    assert not [a for k, a in steps if k == "ADD"], "use COPY (ADD can fetch URLs)"
+    ignore = (ROOT / ".dockerignore").read_text().split()
+    for must in (".venv", "runs", "build", ".git"):
+        assert must in ignore or must + "/" in ignore, must
+    assert "assets" not in ignore and "app" not in ignore
+
+
+def test_streamlit_config_caps_uploads_and_keeps_xsrf():
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    server = cfg["server"]
+    assert 1 <= int(server["maxUploadSize"]) <= 200
+    assert server.get("enableXsrfProtection", True) is True
+    assert cfg.get("browser", {}).get("gatherUsageStats") is False

@@ -1,0 +1,568 @@
+"""Reliability of the input readers and of ``promoter-model predict`` against messy input.
+
+Property tests (hypothesis) feed the readers arbitrary and "biologist-shaped" text: Word
+paste (smart quotes, non-breaking and zero-width spaces, tabs), Windows line endings, BOMs,
+lower case, RNA ``U``, IUPAC codes, empty records, duplicated FASTA headers. Every input
+must get the behaviour documented in ``promoter_model/sequence.py``:
+
+* accepted, and then every sequence is the normalised input (white space removed, upper
+  case, ``U`` -> ``T``) made only of ``A C G T N``; or
+* rejected with :class:`SequenceError` whose message names the record or line and, for a
+  bad character, its 1-based position and the character;
+
+and never any other exception. Explicit tests cover each listed case plus a 2 GB file (a
+sparse file: nothing is written) and a binary file renamed ``.fa``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+import tracemalloc
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from promoter_model import cli
+from promoter_model.sequence import (SequenceError, SequenceTable, iter_dream_chunks,
+                                     normalize, parse_text, read_sequences)
+
+# ----------------------------------------------------------------------------- oracle
+# what the module docstring promises, written independently of the implementation
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Word paste: no-break, em, narrow and zero-width spaces, tabs (accepted), smart quotes, en
+# dash, soft hyphen (rejected).
+WORD_NOISE = ["\u00a0", "\u2003", "\u202f", "\u200b", "\t", " ", "\u201c", "\u201d",
+              "\u2018", "\u2019", "\u2013", "\u00ad"]
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+IUPAC = "RYSWKMBDHV"
+WHOLE_INPUT = ("input is empty", "no sequences found", "binary", "not UTF-8", "not found",
+               "over the limit", "is a folder", "damaged gzip")
+FAST = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                       HealthCheck.too_slow])
+
+
+def expected_normalised(raw: str) -> str:
+    """The documented normalisation: drop white space and zero-width marks, upper-case ASCII
+    letters, RNA U -> T."""
+    kept = "".join(c for c in raw if not c.isspace() and c not in ZERO_WIDTH)
+    return "".join(c.upper() if c.isascii() else c for c in kept).replace("U", "T")
+
+
+def check_error(err: SequenceError, sequences_by_record: dict | None = None) -> None:
+    """A SequenceError names where the problem is (documented contract)."""
+    msg = str(err)
+    assert msg and "\n" not in msg.strip(), msg
+    if err.line is not None:
+        assert f"line {err.line}" in msg, msg
+    if err.record is not None:
+        assert err.record in msg, msg
+    if err.line is None and err.record is None:
+        assert any(w in msg for w in WHOLE_INPUT), f"error names no record or line: {msg}"
+    if err.position is not None:
+        assert err.record is not None and err.character is not None, msg
+        assert f"position {err.position}" in msg, msg
+        shown = repr(err.character) if err.character.isprintable() and \
+            not err.character.isspace() else f"U+{ord(err.character):04X}"
+        assert shown in msg, msg
+        assert err.character not in "ACGTN", msg
+        if sequences_by_record and err.record in sequences_by_record:
+            seq = sequences_by_record[err.record]
+            assert seq[err.position - 1] == err.character, (seq, err.position, msg)
+            assert all(c in "ACGTN" for c in seq[: err.position - 1]), msg
+
+
+def check_table(table: SequenceTable) -> None:
+    assert isinstance(table, SequenceTable)
+    assert len(table.ids) == len(table.sequences) > 0
+    assert len(set(table.ids)) == len(table.ids), "ids must be unique"
+    for s in table.sequences:
+        assert s and set(s) <= set("ACGTN"), s
+    if table.expression is not None:
+        assert len(table.expression) == len(table.sequences)
+        assert np.isfinite(table.expression).all()
+
+
+def outcome(fn, *args, **kwargs):
+    """('ok', table) or ('error', SequenceError); any other exception fails the test."""
+    try:
+        return "ok", fn(*args, **kwargs)
+    except SequenceError as err:
+        return "error", err
+
+
+# ----------------------------------------------------------------------------- strategies
+BASES = st.sampled_from(list("ACGTNacgtnUu"))
+ANY_CHAR = st.characters(codec="utf-8", exclude_categories=("Zs", "Zl", "Zp", "Cs"),
+                         exclude_characters=LINE_BREAKS + ZERO_WIDTH + '>\t,"\x1f')
+NOISE = st.one_of(st.sampled_from(WORD_NOISE), st.sampled_from(list(IUPAC + IUPAC.lower())),
+                  ANY_CHAR)
+MESSY_CHAR = st.one_of(BASES, BASES, BASES, BASES, NOISE)
+MESSY_SEQ = st.lists(MESSY_CHAR, min_size=0, max_size=40).map("".join)
+# one-per-line text: a tab there is the DREAM column separator, so none inside sequences
+MESSY_LINE = MESSY_SEQ.map(lambda s: s.replace("\t", " "))
+CLEAN_SEQ = st.text(alphabet="ACGTNacgtnUu", min_size=1, max_size=130)
+EOL = st.sampled_from(["\n", "\r\n"])
+BOM = st.sampled_from(["", "\ufeff"])
+HEADER = st.sampled_from(["seq1", "seq1", "promoter A", "x", "\u03b1-gene", "", "id|1"])
+
+
+@st.composite
+def fasta_text(draw, seq=MESSY_SEQ):
+    eol = draw(EOL)
+    parts = []
+    raw = []
+    for _ in range(draw(st.integers(1, 5))):
+        s = draw(seq)
+        raw.append(s)
+        cut = draw(st.integers(0, len(s)))  # wrap the record over two lines
+        parts.append(f">{draw(HEADER)}{eol}{s[:cut]}{eol}{s[cut:]}{eol}")
+    return draw(BOM) + "".join(parts), raw
+
+
+@st.composite
+def lines_text(draw, seq=MESSY_LINE):
+    eol = draw(EOL)
+    raw = draw(st.lists(seq, min_size=1, max_size=6))
+    return draw(BOM) + eol.join(raw) + draw(st.sampled_from(["", eol])), raw
+
+
+@st.composite
+def table_text(draw, seq=MESSY_SEQ):
+    eol = draw(EOL)
+    sep = draw(st.sampled_from([",", "\t"]))
+    raw = draw(st.lists(seq, min_size=1, max_size=6))
+    vals = draw(st.lists(st.sampled_from(["1.5", "-2", "1e3", "x", "nan", "", "7"]),
+                         min_size=len(raw), max_size=len(raw)))
+    rows = [sep.join(["id", "sequence", "expression"])]
+    for i, (s, v) in enumerate(zip(raw, vals)):
+        cell = '"' + s.replace('"', '""') + '"' if (sep in s or '"' in s) else s
+        rows.append(sep.join([f"r{i}", cell, v]))
+    return draw(BOM) + eol.join(rows) + eol, raw
+
+
+@st.composite
+def dream_text(draw, seq=MESSY_SEQ):
+    eol = draw(EOL)
+    raw = draw(st.lists(seq, min_size=1, max_size=6))
+    vals = draw(st.lists(st.sampled_from(["1.5", "-2", "0", "x", "inf", "3.25"]),
+                         min_size=len(raw), max_size=len(raw)))
+    return draw(BOM) + eol.join(f"{s}\t{v}" for s, v in zip(raw, vals)) + eol, raw
+
+
+# ----------------------------------------------------------------------------- properties
+@FAST
+@given(text=st.text(max_size=300), fmt=st.sampled_from(["auto", "lines", "fasta", "dream"]),
+       strict=st.booleans())
+def test_any_unicode_text_is_parsed_or_rejected_with_a_location(text, fmt, strict):
+    kind, result = outcome(parse_text, text, fmt, strict=strict)
+    if kind == "ok":
+        if len(result):
+            check_table(result)
+        for err in result.errors:
+            check_error(err)
+    else:
+        check_error(result)
+
+
+@FAST
+@example(text="sequence\nAC\rGT\n", strict=True)  # bare CR (classic Mac line end)
+@given(text=st.text(max_size=300), strict=st.booleans())
+def test_any_table_text_is_parsed_or_rejected_with_a_location(text, strict):
+    kind, result = outcome(parse_text, "sequence\n" + text, "table", strict=strict)
+    if kind == "ok":
+        for err in result.errors:
+            check_error(err)
+    else:
+        check_error(result)
+
+
+@FAST
+@given(data=st.one_of(fasta_text(), lines_text(), table_text(), dream_text()))
+def test_messy_records_normalised_or_named(data):
+    """Strict mode: either every record is accepted as its documented normalisation, or the
+    first bad record is named with position and character."""
+    text, raw = data
+    kind, result = outcome(parse_text, text, "auto")
+    if kind == "ok":
+        check_table(result)
+        got = result.sequences
+        want = [expected_normalised(s) for s in raw]
+        if not text.lstrip("\ufeff").startswith((">", "id")):
+            want = [w for w in want if w]  # one-per-line / DREAM: blank lines are skipped
+        assert got == want
+    else:
+        check_error(result, None)
+
+
+@FAST
+@given(data=st.one_of(fasta_text(), lines_text()))
+def test_lenient_mode_keeps_exactly_the_good_records(data):
+    """Lenient mode (the app): good records kept, normalised, in order; each bad one
+    reported once with a location; none lost silently."""
+    text, raw = data
+    is_fasta = text.lstrip("\ufeff").startswith(">")
+    kind, result = outcome(parse_text, text, "auto", strict=False)
+    records = raw if is_fasta else [r for r in raw if r.strip()]
+    if kind == "error":  # only whole-input problems are raised in lenient mode
+        assert not records
+        check_error(result)
+        return
+    for err in result.errors:
+        check_error(err)
+    norm = [expected_normalised(r) for r in records]
+    valid = [v for v in norm if v and set(v) <= set("ACGTN")]
+    assert result.sequences == valid
+    assert len(result.errors) == len(records) - len(valid)
+    if is_fasta:
+        assert len(set(result.ids)) == len(result.ids)
+
+
+@FAST
+@given(seq=CLEAN_SEQ, noise=st.lists(st.sampled_from(
+    [c for c in map(chr, range(0x3001))
+     if c.isspace() and c != "\t" and len(f"a{c}b".splitlines()) == 1]
+    + list(ZERO_WIDTH)), min_size=1, max_size=4), where=st.randoms(use_true_random=False))
+def test_any_unicode_white_space_inside_a_sequence_is_removed(seq, noise, where):
+    chars = list(seq)
+    for c in noise:
+        chars.insert(where.randint(0, len(chars)), c)
+    noisy = "".join(chars)
+    want = seq.upper().replace("U", "T")
+    assert normalize(noisy) == want
+    for text in (noisy + "\n", f">r\n{noisy}\n"):
+        kind, result = outcome(parse_text, text)
+        assert kind == "ok", str(result)
+        assert result.sequences == [want]
+
+
+@FAST
+@given(rows=st.lists(st.tuples(CLEAN_SEQ, st.floats(-10, 10, allow_nan=False, width=32)),
+                     min_size=1, max_size=30),
+       eol=EOL, bom=BOM, chunk_rows=st.integers(1, 7), blank=st.booleans())
+def test_iter_dream_chunks_agrees_with_parse_text(tmp_path_factory, rows, eol, bom,
+                                                  chunk_rows, blank):
+    lines = [f"{s}\t{v!r}" for s, v in rows]
+    if blank:
+        lines.insert(len(lines) // 2, "")
+    text = bom + eol.join(lines) + eol
+    path = tmp_path_factory.mktemp("dream") / "train.txt"
+    path.write_bytes(text.encode("utf-8"))
+    chunks = list(iter_dream_chunks(path, chunk_rows=chunk_rows))
+    seqs = [s for c in chunks for s in c[0]]
+    expr = np.concatenate([c[1] for c in chunks])
+    table = parse_text(text, "dream")
+    assert seqs == table.sequences
+    np.testing.assert_array_equal(expr, table.expression)
+
+
+@FAST
+@given(content=st.binary(max_size=400), chunk_rows=st.integers(1, 5))
+def test_iter_dream_chunks_any_bytes_parse_or_name_the_line(tmp_path_factory, content,
+                                                            chunk_rows):
+    path = tmp_path_factory.mktemp("bytes") / "train.txt"
+    path.write_bytes(content)
+    try:
+        for seqs, expr, first_line in iter_dream_chunks(path, chunk_rows=chunk_rows):
+            assert first_line >= 1 and len(seqs) == len(expr)
+            assert all(s and set(s) <= set("ACGTN") for s in seqs)
+            assert np.isfinite(expr).all()
+    except SequenceError as err:
+        assert err.line is not None and f"line {err.line}" in str(err), str(err)
+        assert str(path) in str(err)
+        if err.position is not None:
+            assert f"position {err.position}" in str(err)
+
+
+@FAST
+@given(content=st.binary(max_size=600), suffix=st.sampled_from([".fa", ".txt", ".csv",
+                                                                ".fa.gz", ".tsv"]),
+       gz=st.booleans())
+@example(content=b"\x1f\x8b\x08\x00" + bytes(range(1, 200)), suffix=".fa", gz=False)
+def test_read_sequences_any_bytes(tmp_path_factory, content, suffix, gz):
+    path = tmp_path_factory.mktemp("bytes") / f"upload{suffix}"
+    path.write_bytes(gzip.compress(content) if gz else content)
+    kind, result = outcome(read_sequences, path, strict=False)
+    if kind == "ok":
+        for err in result.errors:
+            check_error(err)
+        assert all(s and set(s) <= set("ACGTN") for s in result.sequences)
+    else:
+        check_error(result)
+        assert str(path) in str(result)
+
+
+# ----------------------------------------------------------------------------- explicit cases
+def test_word_formatted_paste_is_normalised():
+    text = ("\ufeff>promoter\u00a01 from Word\r\n"
+            "acgt\u00a0ACGT\u200bacgu\tNNNN \r\n"
+            "  TTTT\u200b\r\n")
+    table = parse_text(text)
+    assert table.ids == ["promoter"]
+    assert table.sequences == ["ACGTACGTACGTNNNNTTTT"]
+
+
+def test_smart_quotes_are_named_with_position():
+    with pytest.raises(SequenceError) as info:
+        parse_text(">s\nACGT\u201cACGT\u201d\n")
+    err = info.value
+    assert (err.record, err.position, err.character) == ("s", 5, "\u201c")
+    assert "record 's'" in str(err) and "position 5" in str(err) and "'\u201c'" in str(err)
+    assert str(err).startswith("line 1:")
+
+
+def test_crlf_and_bom_in_every_format():
+    want = ["ACGT", "TTTT"]
+    for fmt, text in [("lines", "acgt\r\nTTTT\r\n"), ("fasta", ">a\r\nACGT\r\n>b\r\nTTTT\r\n"),
+                      ("table", "sequence,expression\r\nACGT,1\r\nTTTT,2\r\n"),
+                      ("dream", "ACGT\t1\r\nTTTT\t2\r\n")]:
+        for bom in ("", "\ufeff"):
+            table = parse_text(bom + text)
+            assert table.sequences == want, (fmt, bom)
+            if fmt in ("table", "dream"):
+                np.testing.assert_array_equal(table.expression, [1.0, 2.0])
+
+
+def test_rna_and_lower_case_accepted():
+    assert parse_text("acguACGU\n").sequences == ["ACGTACGT"]
+
+
+@pytest.mark.parametrize("code", list(IUPAC + IUPAC.lower()))
+def test_iupac_codes_rejected_with_the_code_named(code):
+    with pytest.raises(SequenceError) as info:
+        parse_text(f">r1\nACGT\n>r2\nAC{code}T\n")
+    err = info.value
+    assert (err.record, err.position, err.character) == ("r2", 3, code.upper())
+    assert f"IUPAC ambiguity code '{code.upper()}' at position 3" in str(err)
+    assert "line 3" in str(err)
+
+
+def test_empty_records_named():
+    with pytest.raises(SequenceError, match="record 'b' has an empty sequence") as info:
+        parse_text(">a\nACGT\n>b\n>c\nTTTT\n")
+    assert info.value.line == 3
+    lenient = parse_text(">a\nACGT\n>b\n>c\nTTTT\n", strict=False)
+    assert lenient.ids == ["a", "c"] and [e.record for e in lenient.errors] == ["b"]
+    with pytest.raises(SequenceError, match="input is empty"):
+        parse_text("\ufeff \r\n\t\n")
+
+
+def test_duplicated_fasta_headers_kept_with_unique_ids():
+    table = parse_text(">x\nAAAA\n>x\nCCCC\n>x extra words\nGGGG\n>\nTTTT\n>\nNNNN\n")
+    assert table.sequences == ["AAAA", "CCCC", "GGGG", "TTTT", "NNNN"]
+    assert len(set(table.ids)) == 5
+    assert table.ids[:3] == ["x", "x_2", "x_3"]
+
+
+def test_table_with_classic_mac_line_ends():
+    table = parse_text("sequence,expression\rACGT,1\rTTTT,2\r", "table")
+    assert table.sequences == ["ACGT", "TTTT"]
+
+
+def test_table_with_a_huge_cell_is_a_sequence_error():
+    with pytest.raises(SequenceError, match="line 3") as info:
+        parse_text("sequence\nACGT\n" + "A" * 200_000 + "\n", "table")
+    assert info.value.line == 3
+
+
+def test_non_ascii_letters_are_named_as_typed():
+    with pytest.raises(SequenceError) as info:
+        parse_text("ACßGT\n")
+    assert info.value.character == "ß" and info.value.position == 3
+
+
+def test_iter_dream_chunks_space_before_tab_does_not_depend_on_blank_lines(tmp_path):
+    with_blank = tmp_path / "a.txt"
+    with_blank.write_text("ACGT \t1\n\nTTTT\t2\n")
+    without = tmp_path / "b.txt"
+    without.write_text("ACGT \t1\nTTTT\t2\n")
+    assert [s for c in iter_dream_chunks(with_blank) for s in c[0]] == ["ACGT", "TTTT"]
+    assert [s for c in iter_dream_chunks(without) for s in c[0]] == ["ACGT", "TTTT"]
+
+
+# ----------------------------------------------------------------------------- big and binary
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover
+
+
+def test_2gb_file_refused_by_max_bytes_before_reading(tmp_path, monkeypatch):
+    big = tmp_path / "genome.fa"
+    with open(big, "wb") as fh:
+        fh.truncate(2 * 1024**3)  # sparse: no disk space, no write time
+    assert big.stat().st_size == 2 * 1024**3
+
+    def no_read(*a, **k):
+        raise AssertionError("the file was read")
+
+    rss0 = _rss_mb()
+    monkeypatch.setattr(Path, "read_bytes", no_read)
+    monkeypatch.setattr("builtins.open", no_read)
+    t0 = time.perf_counter()
+    with pytest.raises(SequenceError, match=r"2147\.5 MB, over the limit of 20\.0 MB") as info:
+        read_sequences(big, max_bytes=20_000_000)
+    elapsed = time.perf_counter() - t0
+    monkeypatch.undo()
+    assert elapsed < 1.0
+    assert _rss_mb() - rss0 < 20
+    assert str(big) in str(info.value)
+
+
+def test_2gb_binary_refused_without_reading_it_whole(tmp_path, monkeypatch):
+    big = tmp_path / "reads.fa"
+    with open(big, "wb") as fh:
+        fh.truncate(2 * 1024**3)
+
+    def no_read(*a, **k):
+        raise AssertionError("the whole 2 GB file was read")
+
+    monkeypatch.setattr(Path, "read_bytes", no_read)
+    with pytest.raises(SequenceError, match="binary file"):
+        read_sequences(big)
+
+
+@pytest.mark.parametrize("name, data, needle", [
+    ("photo.fa", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "binary file"),
+    ("report.fa", b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), "binary file"),
+    ("latin1.fa", ">caf\xe9\nACGT\n".encode("latin-1"), "byte 0xE9 is not UTF-8 text"),
+    ("empty.fa", b"", "input is empty"),
+    ("trunc.fa.gz", gzip.compress(b">a\nACGT\n" * 50)[:-12], "damaged gzip file"),
+])
+def test_wrong_files_renamed_fa(tmp_path, name, data, needle):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(SequenceError, match=needle) as info:
+        read_sequences(p)
+    assert str(p) in str(info.value)
+
+
+def _write_dream(path: Path, n: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    codes = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, size=(n, 110))]
+    tab = np.full((n, 1), ord("\t"), np.uint8)
+    vals = np.char.encode(np.char.mod("%.3f", rng.normal(size=n)))
+    with open(path, "wb") as fh:
+        for i in range(0, n, 50_000):
+            block = np.concatenate([codes[i:i + 50_000], tab[i:i + 50_000]], axis=1)
+            fh.write(b"".join(r.tobytes() + v + b"\n"
+                              for r, v in zip(block, vals[i:i + 50_000])))
+    return path
+
+
+def _stream_peak(path, chunk_rows):
+    tracemalloc.start()
+    try:
+        n = 0
+        for seqs, expr, _ in iter_dream_chunks(path, chunk_rows=chunk_rows):
+            n += len(seqs)
+            del seqs, expr
+        return n, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_iter_dream_chunks_streams_in_bounded_memory(tmp_path):
+    """Peak Python memory while streaming 200k rows is set by the 8 MB block and the chunk
+    size, not by the file: 4x the rows costs (almost) no more memory."""
+    small = _write_dream(tmp_path / "small.txt", 50_000)
+    large = _write_dream(tmp_path / "large.txt", 200_000, seed=1)
+    size_mb = large.stat().st_size / 1e6
+    n_small, peak_small = _stream_peak(small, 10_000)
+    n_large, peak_large = _stream_peak(large, 10_000)
+    assert (n_small, n_large) == (50_000, 200_000)
+    print(f"file {size_mb:.1f} MB; tracemalloc peak {peak_small:.1f} MB (50k rows), "
+          f"{peak_large:.1f} MB (200k rows)")
+    # 4x the file costs at most 1.5x the memory (the 8 MB read block and one chunk dominate)
+    assert peak_large < 1.5 * peak_small
+
+
+# ----------------------------------------------------------------------------- the CLI
+def _cli(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.one_of(fasta_text(), lines_text(), table_text()),
+       suffix=st.sampled_from([".fa", ".txt", ".csv"]))
+def test_cli_predict_property(tiny_run, tmp_path_factory, capsys, data, suffix):
+    """``predict`` on messy files: exit 0 with one CSV row per record, or exit 2 with one
+    ``error:`` line naming file and record/line (never a traceback)."""
+    text, _ = data
+    f = tmp_path_factory.mktemp("cli") / f"input{suffix}"
+    f.write_bytes(text.encode("utf-8"))
+    code, out, err = _cli(capsys, "predict", tiny_run, f)
+    expected = outcome(read_sequences, f)
+    if code == 0:
+        assert expected[0] == "ok", str(expected[1])
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [r["id"] for r in rows] == expected[1].ids
+        assert [r["sequence"] for r in rows] == expected[1].sequences
+        assert all(np.isfinite(float(r["prediction"])) for r in rows)
+    else:
+        assert code == 2, err
+        lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+        assert len(lines) == 1, err
+        assert expected[0] == "error" and lines[0] == f"error: {expected[1]}"
+        assert str(f) in lines[0] and "Traceback" not in err
+
+
+def test_cli_predict_in_process_cases(tiny_run, tmp_path, capsys):
+    f = tmp_path / "iupac.fa"
+    f.write_text(">ok\nACGT\n>bad\nACGTNNRT\n")
+    code, out, err = _cli(capsys, "predict", tiny_run, f)
+    assert code == 2 and out == ""
+    assert err.strip() == (f"error: {f}, line 3: record 'bad': IUPAC ambiguity code 'R' at "
+                           "position 7 is not a DNA base (only A, C, G, T, N are accepted)")
+    f = tmp_path / "dup.fa"
+    f.write_bytes(b"\xef\xbb\xbf>p\r\nacgu\xc2\xa0acgt\r\n>p\r\nTTTT\r\n")
+    code, out, err = _cli(capsys, "predict", tiny_run, f)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["id"], r["sequence"]) for r in rows] == [("p", "ACGTACGT"), ("p_2", "TTTT")]
+
+
+CLI = [sys.executable, "-m", "promoter_model.cli"]
+
+
+@pytest.mark.slow
+def test_cli_predict_subprocess_wrong_files(tiny_run, tmp_path):
+    """As a user runs it: exit status 2, one ``error:`` line, no traceback."""
+    cases = {  # (Word text with smart quotes is checked in-process above)
+        "photo.fa": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)), "binary file"),
+    }
+    for name, (data, needle) in cases.items():
+        f = tmp_path / name
+        f.write_bytes(data)
+        p = subprocess.run(CLI + ["predict", str(tiny_run), str(f)], capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING":
+                                                        "utf-8"})
+        assert p.returncode == 2, p.stderr
+        errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 and needle in errors[0] and str(f) in errors[0], p.stderr
+        assert "Traceback" not in p.stderr
+    ok = tmp_path / "ok.fa"
+    ok.write_bytes(b"\xef\xbb\xbf>a\r\nacgu\r\n>a\r\nTTTT\r\n")
+    p = subprocess.run(CLI + ["predict", str(tiny_run), str(ok)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert [(r["id"], r["sequence"]) for r in rows] == [("a", "ACGT"), ("a_2", "TTTT")]
+    assert re.search(r"2 of 2 sequences were fitted to 110 bp", p.stderr)

@@ -1,0 +1,377 @@
+"""Reliability of run folders and prepared data beyond ``tests/test_runs.py``.
+
+* someone else's checkpoints: a Lambda layer, a pickle, a config that names ``os.system``
+  or ``subprocess.Popen`` are refused by ``load_run`` (safe mode only) with a clear
+  ``RunError``, and no foreign code runs (a marker file the payload would create never
+  appears);
+* hand-edited ``checksums.json``/``config.json`` never crash the run picker;
+* run names cannot leave the runs root;
+* ``prepare`` killed with SIGKILL mid-write and re-run gives byte-identical shards and
+  manifest;
+* a corrupt shard stops ``promoter-model train`` with exit status 2 and an error naming the
+  shard before any training starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from promoter_model import cli, records
+from promoter_model.runs import (RunError, check_run, list_runs, load_run, resolve_under,
+                                 save_run, scan_runs, write_checksums)
+
+CLI = [sys.executable, "-m", "promoter_model.cli"]
+
+
+@pytest.fixture
+def root(tmp_path):
+    r = tmp_path / "runs"
+    r.mkdir()
+    return r
+
+
+@pytest.fixture
+def good(tiny_run, root):
+    dst = root / "good"
+    shutil.copytree(tiny_run, dst)
+    return dst
+
+
+def _marker(tmp_path) -> Path:
+    return tmp_path / "FOREIGN_CODE_RAN"
+
+
+class _Payload:
+    """Unpickling this runs ``open(marker, 'w')``: the proof that a pickle was loaded."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _one_line(msg: str) -> None:
+    assert "\n" not in msg, f"error is not one line: {msg!r}"
+
+
+# ----------------------------------------------------------------------------- foreign code
+def _lambda_run(root, marker, cfg_from):
+    import keras
+
+    from promoter_model.config import RunConfig
+
+    inp = keras.Input((110, 4))
+    # the lambda would create the marker file whenever it runs
+    fn = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), "  # noqa: S307
+              "keras.ops.sum(x, axis=(1, 2))[:, None])[1]", {"keras": keras})
+    out = keras.layers.Lambda(fn)(inp)
+    model = keras.Model(inp, out)
+    if marker.exists():
+        marker.unlink()  # building the graph ran it once, here in the test
+    cfg = RunConfig.from_json((cfg_from / "config.json").read_text())
+    return save_run(root / "with_lambda", model, cfg)
+
+
+def test_lambda_layer_refused_in_safe_mode_and_never_run(tiny_run, root, tmp_path):
+    marker = _marker(tmp_path)
+    run_dir = _lambda_run(root, marker, tiny_run)
+    check_run(run_dir)  # checksums are valid: the refusal comes from safe mode, not tampering
+    with pytest.raises(RunError, match="model.keras") as info:
+        load_run(run_dir)
+    assert "Lambda" in str(info.value) and "safe mode" in str(info.value)
+    assert str(run_dir) in str(info.value)
+    assert not marker.exists()
+
+
+def test_lambda_refusal_message_is_one_clear_line(tiny_run, root, tmp_path):
+    run_dir = _lambda_run(root, _marker(tmp_path), tiny_run)
+    with pytest.raises(RunError) as info:
+        load_run(run_dir)
+    msg = str(info.value)
+    _one_line(msg)
+    assert "safe_mode=False" not in msg and "enable_unsafe_deserialization" not in msg
+    assert "Lambda" in msg and "refused" in msg
+
+
+def test_cli_predict_with_lambda_run_exits_2(tiny_run, root, tmp_path, capsys):
+    marker = _marker(tmp_path)
+    run_dir = _lambda_run(root, marker, tiny_run)
+    code = cli.main(["predict", str(run_dir), "A" * 110])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {run_dir}: model.keras") and "Traceback" not in err
+    assert not marker.exists()
+
+
+def _rewrite_model_config(run_dir: Path, mutate) -> None:
+    src = run_dir / "model.keras"
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    conf = json.loads(members["config.json"])
+    mutate(conf)
+    members["config.json"] = json.dumps(conf).encode()
+    tmp = run_dir / "rewritten.keras"
+    with zipfile.ZipFile(tmp, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    tmp.replace(src)
+    write_checksums(run_dir)  # a "valid" run: only safe mode stands in the way
+
+
+@pytest.mark.parametrize("attack", ["os.system as a layer", "subprocess.Popen as the model",
+                                    "os.system as an activation"])
+def test_config_naming_python_callables_is_refused(good, tmp_path, attack):
+    marker = _marker(tmp_path)
+    cmd = f"touch {marker}"
+
+    def mutate(conf):
+        layers = conf["config"]["layers"]
+        if attack == "os.system as a layer":
+            layers[1] = {"module": "os", "class_name": "system", "config": cmd,
+                         "registered_name": None, "name": "x", "inbound_nodes": []}
+        elif attack == "subprocess.Popen as the model":
+            conf.update(module="subprocess", class_name="Popen",
+                        config={"args": ["touch", str(marker)]})
+        else:
+            layers[1]["config"]["activation"] = {"module": "os", "class_name": "function",
+                                                 "config": "system",
+                                                 "registered_name": "system"}
+
+    _rewrite_model_config(good, mutate)
+    check_run(good)
+    with pytest.raises(RunError, match="could not be loaded in safe mode"):
+        load_run(good)
+    assert not marker.exists()
+
+
+def test_pickle_files_are_never_opened(good, tmp_path):
+    marker = _marker(tmp_path)
+    (good / "model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    (good / "weights.npy").write_bytes(pickle.dumps(_Payload(marker)))
+    sums = json.loads((good / "checksums.json").read_text())
+    (good / "checksums.json").write_text(json.dumps(sums))  # extra files: not listed
+    run = load_run(good)
+    assert list_runs(good.parent) == [good.resolve()]
+    assert run.predict(np.zeros((1, 110, 4), np.float32)).shape == (1,)
+    assert not marker.exists()
+
+
+def test_model_keras_that_is_a_pickle_is_refused(good, tmp_path):
+    marker = _marker(tmp_path)
+    (good / "model.keras").write_bytes(pickle.dumps(_Payload(marker)))
+    write_checksums(good)  # checksums match the pickle: only safe loading protects us
+    with pytest.raises(RunError, match="model.keras could not be loaded in safe mode"):
+        load_run(good)
+    assert not marker.exists()
+
+
+# ----------------------------------------------------------------------------- hand-edited files
+@pytest.mark.parametrize("content", ["[]", '"x"', "3"])
+def test_checksums_json_that_is_not_an_object(good, content):
+    (good / "checksums.json").write_text(content)
+    with pytest.raises(RunError, match="checksums.json"):
+        check_run(good)
+    assert list_runs(good.parent) == []
+
+
+@pytest.mark.parametrize("content", ["[]", "null"])
+def test_config_json_that_is_not_an_object(good, content):
+    (good / "config.json").write_text(content)
+    write_checksums(good)
+    with pytest.raises(RunError, match="config.json is not a valid run config"):
+        check_run(good)
+
+
+def test_checksums_json_must_cover_the_run_files(good):
+    (good / "model.keras").write_bytes((good / "model.keras").read_bytes()[:400])
+    (good / "checksums.json").write_text("{}")
+    assert list_runs(good.parent) == []
+    with pytest.raises(RunError, match="checksums.json does not cover"):
+        check_run(good)
+
+
+def test_checksums_json_naming_odd_files(good):
+    for name in ("/etc/passwd", "..", ".hidden", "sub\\x", "model.keras\u0000"):
+        sums = json.loads((good / "checksums.json").read_text())
+        sums[name] = "0" * 64
+        (good / "checksums.json").write_text(json.dumps(sums))
+        with pytest.raises(RunError) as info:
+            check_run(good)
+        _one_line(str(info.value))
+        write_checksums(good)
+    check_run(good)
+
+
+def test_scan_never_raises_on_odd_folders(good, root, tmp_path):
+    (root / "loop").symlink_to(root / "loop")
+    (root / "dangling").symlink_to(tmp_path / "nowhere", target_is_directory=True)
+    (root / "file.keras").write_bytes(b"x")
+    bad = root / "half"
+    bad.mkdir()
+    (bad / "config.json").write_text("{")
+    (bad / "model.keras").write_bytes(b"PK")
+    reasons = dict(scan_runs(root))
+    assert reasons[root / "good"] is None or reasons.get(good.resolve()) is None
+    assert "half" in {p.name for p in reasons}
+    assert list_runs(root) == [good.resolve()]
+
+
+# ----------------------------------------------------------------------------- names
+@pytest.mark.parametrize("name", ["..", "../runs2", "good/../..", "/tmp", "//etc",
+                                  "good/../../runs2", "~/../../etc"])
+def test_names_cannot_leave_the_root(root, good, name):
+    (root.parent / "runs2").mkdir(exist_ok=True)
+    with pytest.raises(RunError, match="outside the runs folder"):
+        resolve_under(root, name)
+
+
+def test_links_inside_and_outside_the_root(root, good, tmp_path, tiny_run):
+    (root / "alias").symlink_to(good, target_is_directory=True)  # inside: fine
+    assert resolve_under(root, "alias") == good.resolve()
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(tiny_run, outside)
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(RunError, match="outside the runs folder"):
+        resolve_under(root, "escape")
+    (good / "sub").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(RunError, match="outside the runs folder"):
+        resolve_under(root, "good/sub")
+    assert outside.resolve() not in list_runs(root)
+    assert {p.name for p in list_runs(root)} == {"good"}
+
+
+def test_name_with_nul_byte_is_a_run_error(root):
+    with pytest.raises(RunError):
+        resolve_under(root, "good\x00/../../etc")
+
+
+# ----------------------------------------------------------------------------- prepare
+def _write_rows(path: Path, n: int, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    codes = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, size=(n, 110))]
+    vals = rng.normal(size=n)
+    with open(path, "wb") as fh:
+        fh.write(b"".join(row.tobytes() + b"\t%.4f\n" % v for row, v in zip(codes, vals)))
+    return path
+
+
+def _folder_bytes(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())
+            if p.name != "manifest.json"}
+
+
+def _manifest(folder: Path) -> dict:
+    m = json.loads((folder / "manifest.json").read_text())
+    m.pop("created")
+    return m
+
+
+@pytest.mark.slow
+def test_prepare_killed_mid_write_then_rerun_is_byte_identical(tmp_path):
+    """SIGKILL ``promoter-model prepare`` twice while it writes shards; the same command
+    then produces exactly the shards and manifest of an uninterrupted run."""
+    src = _write_rows(tmp_path / "train.txt", 150_000)
+    out = tmp_path / "prepared"
+    args = ["prepare", str(src), "--out", str(out), "--shard-size", "5000",
+            "--val-fraction", "0.1", "--test-fraction", "0.1", "--quiet"]
+    rng = np.random.default_rng(3)
+    kills, states = 0, []
+    for _ in range(2):
+        proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while time.time() < deadline and proc.poll() is None:
+            if out.is_dir() and any(p.suffix == ".tfrecord" for p in out.iterdir()):
+                break
+            time.sleep(0.01)
+        time.sleep(float(rng.uniform(0, 0.3)))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            names = sorted(p.name for p in out.iterdir())
+            states.append(names)
+            assert "manifest.json" not in names, "manifest written before the shards"
+            with pytest.raises(records.DataError, match="no manifest"):
+                records.verify_shards(out)
+        else:
+            proc.wait()
+    assert kills >= 1, "prepare finished before it could be killed"
+    m = records.prepare(src, out, val_fraction=0.1, test_fraction=0.1, shard_size=5000)
+    ref = tmp_path / "reference"
+    records.prepare(src, ref, val_fraction=0.1, test_fraction=0.1, shard_size=5000)
+    assert _folder_bytes(out) == _folder_bytes(ref)
+    assert _manifest(out) == _manifest(ref)
+    assert m["n_rows"] == 150_000
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+    records.verify_shards(out)
+    print(f"{kills} kills; files at each kill: {[len(s) for s in states]}")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    d = tmp_path_factory.mktemp("prepared")
+    src = _write_rows(d / "train.txt", 900, seed=5)
+    records.prepare(src, d / "data", val_fraction=0.2, test_fraction=0.2, shard_size=200)
+    return d / "data"
+
+
+def _tampered_copy(prepared, tmp_path, how):
+    data = tmp_path / "data"
+    shutil.copytree(prepared, data)
+    shard = data / "train-00001.tfrecord"
+    raw = bytearray(shard.read_bytes())
+    if how == "flipped":
+        raw[len(raw) // 2] ^= 0x01
+    elif how == "truncated":
+        raw = raw[:-100]
+    elif how == "swapped":
+        raw = bytearray((data / "train-00000.tfrecord").read_bytes())
+    shard.write_bytes(bytes(raw))
+    return data
+
+
+@pytest.mark.parametrize("how, needle", [("flipped", "sha256"), ("truncated", "truncated"),
+                                         ("swapped", "sha256")])
+def test_tampered_shard_stops_train_before_training(prepared, tmp_path, capsys, monkeypatch,
+                                                    how, needle):
+    import keras
+
+    data = _tampered_copy(prepared, tmp_path, how)
+
+    def no_fit(*a, **k):
+        raise AssertionError("training started on corrupt data")
+
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    out = tmp_path / "run"
+    code = cli.main(["train", "--data", str(data), "--out", str(out), "--preset", "tiny",
+                     "--epochs", "1"])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "train-00001.tfrecord" in lines[0] and needle in lines[0], err
+    assert "Traceback" not in err
+    leftover = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert set(leftover) <= {"config.json"}, leftover
+    assert out not in list_runs(tmp_path)
+
+
+def test_tampered_shard_leaves_no_run_folder(prepared, tmp_path, capsys):
+    data = _tampered_copy(prepared, tmp_path, "flipped")
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", str(data), "--out", str(out), "--preset", "tiny",
+                     "--epochs", "1"]) == 2
+    assert not out.exists()
