@@ -73,7 +73,7 @@ def render(run_dir: Path, experiments: str | None = None) -> str:
         f"{_f(best.val_pearson if best is not None else None)}).",
         f"- Wall time of `make demo-model` (data preparation, training, evaluation): "
         f"**{b.get('wall_seconds', 0) / 60:.0f} min** on {b.get('machine', 'n/a')}, "
-        f"{b.get('date', '')}.",
+        f"{b.get('date', '')} (other jobs shared the machine, so this is an upper bound).",
         "",
         "## Scores on the held-out public-leaderboard test set (n = 9,045)",
         "",
@@ -113,8 +113,8 @@ def render(run_dir: Path, experiments: str | None = None) -> str:
         "",
         "- Trained on ~59k sequences of one high-quality experiment, not on the 6.7M-sequence "
         "training set: it has seen far fewer sequence contexts than the challenge models.",
-        "- One growth condition (the challenge's complex medium); expression in other conditions "
-        "or strains is not predicted.",
+        "- One strain and one growth condition, those of the challenge's measurements; "
+        "expression in other conditions or strains is not predicted.",
         "- 110 bp constructs with the fixed plasmid flanks (`TGCATTTTTTTCACATC` ... "
         "`GGTTACGGCTGTT`) at one genomic locus. Native promoters out of this context, other "
         "lengths (fitted by keeping the 3' end), or sequences far from the random-promoter "
