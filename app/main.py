@@ -79,7 +79,9 @@ def sidebar() -> None:
             st.caption(services.card_summary(run))
             head = services.headline_metrics(run.metrics)
             if head:
-                st.caption(" · ".join(f"{k} {v:.3f}" for k, v in head.items()))
+                data = services.headline_data(run.metrics)
+                st.caption(" · ".join(f"{k} {v:.3f}" for k, v in head.items())
+                           + (f" (on {data})" if data else ""))
             st.caption(f"Output: {services.unit_of(run)}")
             if run.model_card:
                 with st.expander("Model card"):

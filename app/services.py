@@ -150,6 +150,14 @@ def headline_metrics(metrics: dict) -> dict:
     return out
 
 
+def headline_data(metrics: dict) -> str | None:
+    """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
+    test = metrics.get("test")
+    if isinstance(test, dict) and isinstance(test.get("data"), str):
+        return test["data"]
+    return None
+
+
 def metrics_table(metrics: dict) -> pd.DataFrame:
     """Flatten ``metrics.json`` into rows ``section, metric, value``."""
     rows = []

@@ -100,6 +100,8 @@ def test_sidebar_offers_only_valid_runs(app_env):
     assert run_box.options == ["demo: demo_model", "other_run"]
     assert any("broken_run" in c.value for c in at.sidebar.caption)
     assert any("parameters" in m.value for m in at.sidebar.markdown)
+    # headline metrics say what data they were computed on
+    assert any("Pearson r" in c.value and "(on synthetic)" in c.value for c in at.sidebar.caption)
 
 
 def test_missing_demo_run_does_not_crash(app_env, tmp_path):
