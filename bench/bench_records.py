@@ -76,13 +76,11 @@ def micro(tmp: Path) -> list:
     n = 200_000
     seqs, labels = dream_lines(n)
 
-    rate, _ = median_rate(lambda: R.encode_fitted(seqs), n)
-    out.append(("encode: `records.encode_fitted` (str -> uint8 codes, fit to 110)", rate,
+    rate, _ = median_rate(lambda: S.encode_fitted(seqs), n)
+    out.append(("encode: `sequence.encode_fitted` (str -> uint8 codes, fit to 110)", rate,
                 "target > 2M seq/s"))
-    rate, _ = median_rate(lambda: S.encode_codes(seqs, fit=True), n, runs=3)
-    out.append(("encode: `sequence.encode_codes(fit=True)` (reference)", rate, ""))
 
-    codes, _ = R.encode_fitted(seqs)
+    codes, _ = S.encode_fitted(seqs)
     rate, _ = median_rate(lambda: R.split_of(codes, 0, 0.025, 0.025), n)
     out.append(("split hash: `records.split_of` on codes", rate, ""))
 
@@ -134,54 +132,9 @@ def micro(tmp: Path) -> list:
             pass
 
     rate, _ = median_rate(parse, 400_000, runs=5)
-    out.append(("parse: `sequence.iter_dream_chunks` (GFile line iteration)", rate,
+    out.append(("parse: `sequence.iter_dream_chunks` (8 MB reads, one split per chunk)", rate,
                 "the bottleneck of prepare"))
-
-    def parse_bulk():
-        for _ in _bulk_dream_chunks(src, 200_000):
-            pass
-
-    rate, _ = median_rate(parse_bulk, 400_000, runs=5)
-    out.append(("parse: bulk-split prototype (8 MB reads, one split per chunk)", rate,
-                "proposed fix for sequence.iter_dream_chunks"))
     return out
-
-
-def _bulk_dream_chunks(path, chunk_rows):
-    """Prototype parser: 8 MB GFile reads, then whole-chunk ``split`` instead of a per-row loop.
-
-    Each chunk's tabs become newlines, so one ``bytes.split`` gives alternating sequence and
-    value fields; numpy parses the values in one call. (Error reporting would fall back to
-    the row-by-row parser when the field count is off.)
-    """
-    import tensorflow as tf
-
-    def parse(lines):
-        text = b"\n".join(lines).replace(b"\r", b"")
-        fields = text.replace(b"\t", b"\n").split(b"\n")
-        if fields and fields[-1] == b"":
-            fields.pop()
-        if len(fields) != 2 * len(lines):
-            raise ValueError("malformed chunk: use the row-by-row parser for the message")
-        seqs = b"\n".join(fields[0::2]).decode("ascii").upper().split("\n")
-        return seqs, np.array(fields[1::2], dtype=np.float32)
-
-    with tf.io.gfile.GFile(str(path), "rb") as fh:
-        rest, lines = b"", []
-        while True:
-            block = fh.read(8 << 20)
-            if not block:
-                if rest:
-                    lines.append(rest)
-                break
-            parts = (rest + block).split(b"\n")
-            rest = parts.pop()
-            lines.extend(parts)
-            while len(lines) >= chunk_rows:
-                yield parse(lines[:chunk_rows])
-                lines = lines[chunk_rows:]
-        if lines:
-            yield parse(lines)
 
 
 def full(tmp: Path) -> dict:

@@ -60,62 +60,6 @@ class DataError(ValueError):
 
 
 # --------------------------------------------------------------------------- encoding
-def _code_table() -> bytes:
-    """256-byte translation table: ASCII letter -> base code, anything else -> 255."""
-    letters = "ACGTNacgtnUu"
-    codes = seqmod.encode_codes(list(letters), length=1, fit=False)[:, 0]
-    table = bytearray(b"\xff" * 256)
-    for ch, code in zip(letters, codes.tolist()):
-        table[ord(ch)] = code
-    return bytes(table)
-
-
-_CODE_TABLE = _code_table()
-
-
-def encode_fitted(sequences, length: int = SEQ_LEN):
-    """Fit sequences to ``length`` (3'-anchored) and encode them, one byte per base.
-
-    Same result as :func:`sequence.encode_codes` with ``fit=True``, faster: only the
-    sequences whose length differs are re-sliced, and the joined text is mapped to codes
-    with one ``bytes.translate`` call.
-
-    Parameters
-    ----------
-    sequences : list of str
-    length : int
-
-    Returns
-    -------
-    codes : np.ndarray, shape (n, length), uint8
-        0-3 for A, C, G, T and 4 for N (read-only view of a bytes buffer).
-    change : np.ndarray, shape (n,), int64
-        Bases trimmed (positive) or padded (negative), as in :func:`sequence.fit_to_length`.
-
-    Raises
-    ------
-    SequenceError
-        For a character that is not a DNA base (from :func:`sequence.encode_codes`).
-    """
-    n = len(sequences)
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=n)
-    change = lengths - length
-    fitted = sequences
-    odd = np.flatnonzero(change)
-    if odd.size:
-        fitted = list(sequences)
-        pad = "N" * length
-        for i, d in zip(odd.tolist(), change[odd].tolist()):
-            s = sequences[i]
-            fitted[i] = s[d:] if d > 0 else pad[:-d] + s
-    buf = "".join(fitted).encode("ascii", errors="replace").translate(_CODE_TABLE)
-    codes = np.frombuffer(buf, dtype=np.uint8).reshape(n, length)
-    if n and codes.max() == 255:
-        seqmod.encode_codes(sequences, length, fit=True)  # raises the detailed error
-        raise SequenceError("invalid character in a sequence")  # pragma: no cover
-    return codes, change
-
-
 # --------------------------------------------------------------------------- splitting
 def _fmix64(h: np.ndarray) -> np.ndarray:
     """MurmurHash3 64-bit finaliser, elementwise on uint64 (wraps modulo 2**64)."""
@@ -182,7 +126,7 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
     if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
         codes = sequences
     else:
-        codes = encode_fitted(list(sequences), SEQ_LEN)[0]
+        codes = seqmod.encode_codes(list(sequences), SEQ_LEN)
     u = (hash_codes(codes, seed) >> _S11).astype(np.float64) * 2.0**-53
     out = np.zeros(len(u), dtype=np.int8)
     out[u < val_fraction] = 1
@@ -540,7 +484,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     def consume(chunks, fixed_split=None):
         nonlocal n_rows, n_trimmed, n_padded, n_excluded, min_len, max_len, test_hashes
         for seqs, expr in chunks:
-            codes, change = encode_fitted(seqs, length)
+            codes, change = seqmod.encode_fitted(seqs, length)
             n_rows += len(seqs)
             n_trimmed += int((change > 0).sum())
             n_padded += int((change < 0).sum())

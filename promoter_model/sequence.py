@@ -135,7 +135,7 @@ def fit_to_length(sequences, length: int = SEQ_LEN):
     """Fit sequences to ``length`` by the 3'-anchored convention.
 
     Longer sequences keep their last ``length`` bases; shorter ones are padded with ``N`` on
-    the 5' side.
+    the 5' side. Only the sequences whose length differs are re-sliced.
 
     Parameters
     ----------
@@ -150,11 +150,12 @@ def fit_to_length(sequences, length: int = SEQ_LEN):
         Bases removed (positive: trimmed from the 5' end) or added (negative: ``N`` padded on
         the 5' side); 0 where the sequence already had ``length`` bases.
     """
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     change = lengths - length
+    fitted = list(sequences)
     pad = "N" * length
-    fitted = [s if n == length else (s[n:] if n > 0 else pad[: -n] + s)
-              for s, n in zip(sequences, change.tolist())]
+    for i, d in zip(np.flatnonzero(change).tolist(), change[change != 0].tolist()):
+        fitted[i] = fitted[i][d:] if d > 0 else pad[:-d] + fitted[i]
     return fitted, change
 
 
@@ -168,14 +169,54 @@ def describe_fit(change: int, length: int = SEQ_LEN) -> str | None:
 
 
 # --------------------------------------------------------------------------- encoders
+_CODE_BYTES = _CODE.tobytes()  # bytes.translate table: ASCII byte -> base code (255: invalid)
+
+
 def _as_codes(sequences, length: int) -> np.ndarray:
-    """Codes (0-3 ACGT, 4 N, 255 invalid) of equal-length strings, shape (n, length)."""
+    """Codes (0-3 ACGT, 4 N, 255 invalid) of equal-length strings, shape (n, length).
+
+    One ``bytes.translate`` over the joined text; non-ASCII characters become invalid.
+    """
     if len(sequences) == 0:
         return np.zeros((0, length), dtype=np.uint8)
-    buf = "".join(sequences).encode("ascii", errors="replace")
+    buf = "".join(sequences).encode("ascii", errors="replace").translate(_CODE_BYTES)
     if len(buf) != len(sequences) * length:
         raise ValueError(f"all sequences must have {length} characters; fit them first")
-    return _CODE[np.frombuffer(buf, dtype=np.uint8)].reshape(len(sequences), length)
+    return np.frombuffer(buf, dtype=np.uint8).reshape(len(sequences), length)
+
+
+def _checked_codes(seqs, length: int) -> np.ndarray:
+    codes = _as_codes(seqs, length)
+    if codes.size and codes.max() == 255:
+        i, j = np.argwhere(codes == 255)[0]
+        ch = seqs[i][j]
+        raise SequenceError(_bad_char_message(ch, int(j) + 1), record=f"sequence {i + 1}",
+                            position=int(j) + 1, character=ch)
+    return codes
+
+
+def encode_fitted(sequences, length: int = SEQ_LEN):
+    """Fit sequences to ``length`` (3'-anchored) and encode them, one byte per base.
+
+    Parameters
+    ----------
+    sequences : list of str
+    length : int
+
+    Returns
+    -------
+    codes : np.ndarray, shape (n, length), uint8
+        0, 1, 2, 3 for A, C, G, T and 4 for N (a read-only view of one buffer).
+    change : np.ndarray, shape (n,), int64
+        As in :func:`fit_to_length`.
+
+    Raises
+    ------
+    SequenceError
+        Naming the first sequence, position and character that is not A, C, G, T, U or N.
+    """
+    fitted, change = fit_to_length(sequences, length)
+    return _checked_codes(fitted, length), change
 
 
 def encode_codes(sequences, length: int = SEQ_LEN, fit: bool = True) -> np.ndarray:
@@ -199,15 +240,9 @@ def encode_codes(sequences, length: int = SEQ_LEN, fit: bool = True) -> np.ndarr
     SequenceError
         Naming the first sequence, position and character that is not A, C, G, T, U or N.
     """
-    seqs = fit_to_length(sequences, length)[0] if fit else list(sequences)
-    codes = _as_codes(seqs, length)
-    bad = codes == 255
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        ch = seqs[i][j]
-        raise SequenceError(_bad_char_message(ch, int(j) + 1), record=f"sequence {i + 1}",
-                            position=int(j) + 1, character=ch)
-    return codes
+    if fit:
+        return encode_fitted(sequences, length)[0]
+    return _checked_codes(list(sequences), length)
 
 
 def codes_to_one_hot(codes: np.ndarray) -> np.ndarray:

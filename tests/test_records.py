@@ -87,7 +87,7 @@ def expected_by_split(seqs, labels, seed=0, val=0.2, test=0.2):
 def test_encode_fitted_matches_sequence_helpers():
     seqs, _ = random_rows(300, seed=3)
     seqs += ["acgun", "A" * 200, ""]
-    codes, change = R.encode_fitted(seqs)
+    codes, change = S.encode_fitted(seqs)
     np.testing.assert_array_equal(codes, S.encode_codes(seqs, fit=True))
     np.testing.assert_array_equal(change, S.fit_to_length(seqs)[1])
     assert codes[-1].tolist() == [4] * 110  # empty -> all N
@@ -96,7 +96,7 @@ def test_encode_fitted_matches_sequence_helpers():
 
 def test_encode_fitted_names_bad_character():
     with pytest.raises(S.SequenceError, match="position 3"):
-        R.encode_fitted(["A" * 110, "ACX" + "A" * 107])
+        S.encode_fitted(["A" * 110, "ACX" + "A" * 107])
 
 
 # --------------------------------------------------------------------------- splitting
