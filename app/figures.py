@@ -247,6 +247,43 @@ def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figu
     return _layout(fig, "Mutation trajectory", height=280)
 
 
+# logomaker's "classic" colours
+LOGO_COLORS = {"A": (0.0, 0.5, 0.0), "C": (0.0, 0.0, 1.0), "G": (1.0, 0.65, 0.0),
+               "T": (1.0, 0.0, 0.0)}
+
+
+def draw_logo(ax, matrix) -> None:
+    """Draw a sequence logo of ``matrix`` (L, 4) on ``ax`` with logomaker glyphs.
+
+    Same drawing as ``logomaker.Logo(color_scheme="classic", flip_below=False)`` (positive
+    letters stacked upwards, largest on top; negative ones downwards), but zero cells get no
+    glyph: attribution matrices have one non-zero base per position, so this draws a
+    quarter of the glyphs and is several times faster.
+    """
+    from logomaker import Glyph
+
+    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
+    top = bottom = 0.0
+    for i, row in enumerate(m):
+        p = i + 1
+        up, down = 0.0, 0.0
+        for j in np.argsort(np.abs(row)):  # small first: the largest letter ends on the outside
+            v = row[j]
+            if v == 0:
+                continue
+            c = ALPHABET[j]
+            if v > 0:
+                Glyph(p, c, floor=up, ceiling=up + v, ax=ax, color=LOGO_COLORS[c])
+                up += v
+            else:
+                Glyph(p, c, floor=down + v, ceiling=down, ax=ax, color=LOGO_COLORS[c])
+                down += v
+        top, bottom = max(top, up), min(bottom, down)
+    pad = 0.05 * (top - bottom or 1.0)
+    ax.set_xlim(0.5, len(m) + 0.5)
+    ax.set_ylim(bottom - pad if bottom < 0 else 0, top + pad)
+
+
 def attribution_logo(matrix, *, title: str | None = None, ylabel: str = "attribution",
                      width: float = 14.0, height: float = 2.6):
     """Sequence logo of per-base attributions (logomaker), flanks shaded.
@@ -262,21 +299,16 @@ def attribution_logo(matrix, *, title: str | None = None, ylabel: str = "attribu
     matplotlib.figure.Figure
         The caller closes it (``plt.close(fig)``) after use.
     """
-    import logomaker
     import matplotlib.pyplot as plt
-    import pandas as pd
 
     m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
-    df = pd.DataFrame(m, columns=list(ALPHABET))
-    df.index = np.arange(1, len(df) + 1)
     fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
-    logomaker.Logo(df, ax=ax, color_scheme="classic", flip_below=False)
+    draw_logo(ax, m)
     ax.axvspan(0.5, VARIABLE_START + 0.5, color="0.5", alpha=0.12, lw=0)
-    ax.axvspan(VARIABLE_END + 0.5, len(df) + 0.5, color="0.5", alpha=0.12, lw=0)
+    ax.axvspan(VARIABLE_END + 0.5, len(m) + 0.5, color="0.5", alpha=0.12, lw=0)
     for x in (VARIABLE_START + 0.5, VARIABLE_END + 0.5):
         ax.axvline(x, color="0.3", lw=1, ls="--")
     ax.axhline(0, color="0.3", lw=0.6)
-    ax.set_xlim(0.5, len(df) + 0.5)
     ax.set_xlabel("position (bp)")
     ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)

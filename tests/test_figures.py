@@ -237,3 +237,22 @@ def test_trajectory_apply_undo_reset():
     # a new input starts a new trajectory
     other = "C" + SEQ[1:]
     assert logic.trajectory(state, other, predict)[0]["sequence"] == other
+
+
+def test_draw_logo_stacks_only_non_zero_cells():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import PathPatch
+
+    m = np.zeros((5, 4))
+    m[0, 0], m[1, 2], m[2, 3] = 1.0, -0.5, 0.25
+    m[3, 1], m[3, 3] = 0.3, 0.6  # two letters stacked at one position
+    fig, ax = plt.subplots()
+    figures.draw_logo(ax, m)
+    glyphs = [p for p in ax.patches if isinstance(p, PathPatch)]
+    assert len(glyphs) == 5
+    lo, hi = ax.get_ylim()
+    assert lo < -0.5 and hi > 0.9  # 0.3 + 0.6 stacked at position 4
+    plt.close(fig)
