@@ -20,11 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+import benchdoc
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Interpretation"
 
 
@@ -116,16 +117,7 @@ def main(argv=None) -> int:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-        start = text.find(SECTION + "\n")
-        if start < 0 and text.endswith(SECTION):
-            start = len(text) - len(SECTION)
-        if start >= 0:
-            end = text.find("\n## ", start + len(SECTION))
-            text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-        atomic.write_text(DOC, text.rstrip("\n") + "\n")
+        benchdoc.write_section(section)
     return 0
 
 

@@ -35,8 +35,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import benchdoc
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Load"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -314,16 +315,7 @@ def write_section(s, results, described) -> None:
               f"Responsiveness: `/_stcore/health` polled every 0.25 s during the run "
               f"({s['health_n']} polls): median {s['health_median_ms']:.0f} ms, max "
               f"{s['health_max_ms']:.0f} ms, {s['health_failed']} failed/timed out (10 s).", ""]
-    section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    DOC.write_text(text.rstrip("\n") + "\n")
-    print(f"wrote {SECTION} in {DOC}")
+    benchdoc.write_section("\n".join(lines))
 
 
 if __name__ == "__main__":

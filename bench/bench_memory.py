@@ -30,11 +30,12 @@ import time
 import tracemalloc
 from pathlib import Path
 
+import benchdoc
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Memory"
 LATE_GROWTH_LIMIT_MB = 10.0  # RSS growth allowed over the second half of a phase
 
@@ -225,16 +226,7 @@ def write_section(results, described, rss0, open_figs, ok) -> None:
               "Growth during the first calls is TensorFlow/oneDNN and the allocator warming "
               "caches per batch shape (the Python heap does not grow); what matters for a "
               "long-running server is that it levels off.", ""]
-    section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
-    DOC.write_text(text.rstrip("\n") + "\n")
-    print(f"wrote {SECTION} in {DOC}")
+    benchdoc.write_section("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import benchdoc
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
@@ -195,17 +197,6 @@ def render_full(r: dict) -> str:
         FULL_END])
 
 
-def update_doc(text_section: str) -> None:
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    old = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Data pipeline\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text_section + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text_section
-    DOC.write_text(new.rstrip("\n") + "\n")
-
-
 def previous_full_block() -> str:
     if DOC.exists():
         m = re.search(re.escape(FULL_START) + ".*?" + re.escape(FULL_END), DOC.read_text(),
@@ -230,8 +221,7 @@ def main(argv=None) -> int:
             r = full(Path(tmp))
             print(r)
             block = render_full(r)
-    update_doc(render(rows, block, when))
-    print(f"updated {DOC}")
+    benchdoc.write_section(render(rows, block, when))
     return 0
 
 

@@ -1,0 +1,32 @@
+"""Shared by the benchmarks: rewrite one ``## Section`` of ``docs/benchmarks.md``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def write_section(section: str, doc: Path = DOC) -> None:
+    """Replace the section whose ``## `` heading starts ``section`` (or append it).
+
+    Other sections are left as they are; the file is written atomically.
+    """
+    from promoter_model import atomic
+
+    heading = section.lstrip().splitlines()[0]
+    if not heading.startswith("## "):
+        raise ValueError("a benchmark section starts with a '## ' heading")
+    old = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    pattern = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    body = section.strip("\n") + "\n\n"
+    new = (pattern.sub(lambda _m: body, old, count=1) if pattern.search(old)
+           else old.rstrip("\n") + "\n\n" + body)
+    atomic.write_text(doc, new.rstrip("\n") + "\n")
+    print(f"wrote '{heading}' in {doc}")
