@@ -48,6 +48,9 @@ def _parse_overrides(pairs):
 
 
 def cmd_train(args) -> int:
+    from .train import init_multi_host
+
+    init_multi_host(force=args.multi_host)  # before anything touches JAX
     if args.cpu_devices:
         from .train import split_cpu
 
@@ -193,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tpu", default=None, help="TPU name or address (TPU VM: leave empty)")
     p.add_argument("--cpu-devices", type=int, default=0,
                    help="split the CPU into N logical devices (tests the mirrored path)")
+    p.add_argument("--multi-host", action="store_true",
+                   help="JAX backend: join a multi-host job (TPU pod slice, GPU hosts) via "
+                        "jax.distributed; implied by KERAS_DISTRIBUTION_* variables")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict expression of sequences")

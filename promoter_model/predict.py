@@ -38,7 +38,17 @@ def _compiled(model):
             elif keras.backend.backend() == "jax":
                 import jax
 
-                fn = jax.jit(call)
+                # the weights are arguments, not constants baked into the trace: a jitted
+                # closure over the model would keep predicting with the weights it first saw
+                @jax.jit
+                def stateless(trainable, non_trainable, x):
+                    y, _ = ref().stateless_call(trainable, non_trainable, x, training=False)
+                    return y
+
+                def fn(x):
+                    m = ref()
+                    return stateless([v.value for v in m.trainable_variables],
+                                     [v.value for v in m.non_trainable_variables], x)
             else:  # pragma: no cover
                 fn = call
             _CACHE[model] = fn
