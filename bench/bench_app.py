@@ -25,23 +25,19 @@ import argparse
 import os
 import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import benchdoc
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+
+from app import devserver  # noqa: E402
+from app.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 APP = '[data-testid="stApp"]'
 HEAT = """(want) => {
     const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
@@ -53,37 +49,19 @@ HEAT = """(want) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(run: Path | None, runs_dir: Path | None, log: Path):
-    port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PROMOTER_TIMING": "1"}
     if run is not None:
         env["PROMOTER_DEMO_RUN"] = str(run)
     if runs_dir is not None:
         env["PROMOTER_RUNS_DIR"] = str(runs_dir)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    proc, url = devserver.start(env, open(log, "wb"))
+    try:
+        devserver.wait_healthy(url, proc, timeout=90)
+    except (RuntimeError, TimeoutError) as exc:
         proc.kill()
-        raise RuntimeError(f"server not healthy; see {log}")
+        raise RuntimeError(f"server not healthy ({exc}); see {log}") from None
     return proc, url, t0, time.perf_counter() - t0
 
 
@@ -190,11 +168,7 @@ def bench_browser(run, runs_dir, repeats, shots: Path | None):
                     screenshot(page, shots / f"{name}.png")
             browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        devserver.stop(proc)
     return out
 
 

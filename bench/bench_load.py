@@ -25,9 +25,7 @@ import datetime as dt
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,19 +36,14 @@ from pathlib import Path
 import benchdoc
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app import devserver  # noqa: E402
+from app.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 SECTION = "## Load"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 FLANK_5, FLANK_3 = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"
 SESSION_TIMEOUT_S = 240
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_mb(pid: int) -> float:
@@ -81,17 +74,6 @@ def _health(url: str, timeout: float = 5.0) -> float | None:
     except OSError:
         return None
     return None
-
-
-def _wait_health(url: str, proc, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        if _health(url, 2) is not None:
-            return
-        time.sleep(0.3)
-    raise TimeoutError("the app did not report healthy in time")
 
 
 def _demo_run(arg, tmp: Path) -> tuple[Path, str]:
@@ -219,17 +201,11 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_load_"))
     run, described = _demo_run(args.run, tmp)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(run), "PROMOTER_RUNS_DIR": str(tmp / "runs"),
            "TF_CPP_MIN_LOG_LEVEL": "2"}
     log_path = tmp / "streamlit.log"
     log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc, url = devserver.start(env, log)
     samples, health = [], []
     stop = threading.Event()
 
@@ -243,7 +219,7 @@ def main(argv=None) -> int:
     results, rss_idle = [], None
     t_start = time.perf_counter()
     try:
-        _wait_health(url, proc)
+        devserver.wait_healthy(url, proc, timeout=120, poll=0.3)
         rss_idle = _rss_mb(proc.pid)
         th = threading.Thread(target=monitor, daemon=True)
         th.start()
@@ -254,11 +230,7 @@ def main(argv=None) -> int:
         rss_end = _rss_mb(proc.pid)
     finally:
         stop.set()
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        devserver.stop(proc, timeout=15)
         log.close()
     wall = time.perf_counter() - t_start
     for r in results:

@@ -11,43 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from app import devserver
+from app.devserver import CHROMIUM, CHROMIUM_ARGS
+
 SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_health(url: str, proc, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("the app did not report healthy in time")
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
@@ -70,25 +43,15 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
 def app_server(tiny_run, tmp_path):
     demo = tmp_path / "demo_model"
     shutil.copytree(tiny_run, demo)
-    port = _free_port()
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(demo),
            "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
     log = open(tmp_path / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = devserver.start(env, log)
     try:
-        _wait_health(url, proc)
+        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        devserver.stop(proc)
         log.close()
 
 
