@@ -38,14 +38,7 @@ FULL_ROWS = 6_739_258
 
 
 def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = benchdoc.cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{os.cpu_count()} cores, {model}; load average {load:.1f} at start; "
             f"{time.strftime('%Y-%m-%d %H:%M %Z')}")

@@ -37,11 +37,12 @@ import sys
 import time
 from pathlib import Path
 
+import benchdoc
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Training and inference throughput"
 
 N_TRAIN = 6_402_295          # training split of the full DREAM set (95 %)
@@ -327,38 +328,21 @@ NOTES = "<!-- notes below are written by hand and kept when bench_training.py re
 
 
 def write_section(section: str, notes: str | None = None) -> None:
-    """Replace this benchmark's section of docs/benchmarks.md, keeping the other sections
-    and the hand-written notes after :data:`NOTES` (or replacing them with ``notes``)."""
-    from promoter_model import atomic
-
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    start = text.find(SECTION + "\n")
-    end = -1
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        old = text[start:end if end >= 0 else len(text)]
-        if notes is None and NOTES in old:
+    """Replace this benchmark's section of docs/benchmarks.md, keeping the hand-written
+    notes after :data:`NOTES` (or replacing them with ``notes``)."""
+    if notes is None:
+        old = benchdoc.read_section(SECTION) or ""
+        if NOTES in old:
             notes = old[old.index(NOTES) + len(NOTES):].strip("\n")
-    body = section.rstrip("\n") + "\n\n" + NOTES + "\n\n" + (notes or "").strip("\n") + "\n"
-    if start >= 0:
-        text = text[:start] + body + ("\n" + text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    atomic.write_text(DOC, text.rstrip("\n") + "\n")
+    benchdoc.write_section(section.rstrip("\n") + "\n\n" + NOTES + "\n\n"
+                           + (notes or "").strip("\n") + "\n")
 
 
 def _report(rows, ablations, peak, peak_rate, load_start, elapsed, r, tf) -> str:
     import keras
 
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = benchdoc.cpu_model()
     out = [SECTION, "",
            f"Measured {when} by `bench/bench_training.py` on {platform.machine()}, "
            f"{os.cpu_count()} vCPUs ({cpu}, AVX-512), Python {platform.python_version()}, "

@@ -13,6 +13,27 @@ if str(ROOT) not in sys.path:
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (``"unknown CPU"`` elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def _pattern(heading: str) -> re.Pattern:
+    return re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+
+
+def read_section(heading: str, doc: Path = DOC) -> str | None:
+    """The current text of the section under ``heading`` (``"## ..."``), or None."""
+    m = _pattern(heading).search(doc.read_text()) if doc.exists() else None
+    return m.group(0) if m else None
+
+
 def write_section(section: str, doc: Path = DOC) -> None:
     """Replace the section whose ``## `` heading starts ``section`` (or append it).
 
@@ -24,7 +45,7 @@ def write_section(section: str, doc: Path = DOC) -> None:
     if not heading.startswith("## "):
         raise ValueError("a benchmark section starts with a '## ' heading")
     old = doc.read_text() if doc.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = _pattern(heading)
     body = section.strip("\n") + "\n\n"
     new = (pattern.sub(lambda _m: body, old, count=1) if pattern.search(old)
            else old.rstrip("\n") + "\n\n" + body)
