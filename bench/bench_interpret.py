@@ -66,7 +66,6 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from promoter_model import atomic
     from promoter_model.interpret import attributions, ism, motifs
     from promoter_model.predict import warm_up
     from promoter_model.sequence import FLANK_3, FLANK_5, one_hot

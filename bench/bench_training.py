@@ -28,7 +28,6 @@ does not depend on the batch at these sizes.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import os
 import platform

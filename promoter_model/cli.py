@@ -77,41 +77,19 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _read_input(arg, max_length):
-    from .sequence import SequenceTable, parse_text, read_sequences
-
-    if arg != "-" and not os.path.exists(arg) and arg.strip() and set(arg.strip().upper()) <= set(
-            "ACGTNU"):
-        return parse_text(arg, "lines", max_length=max_length, source="<argument>")
-    if arg == "-":
-        return read_sequences("-", max_length=max_length)
-    table = read_sequences(arg, max_length=max_length)
-    assert isinstance(table, SequenceTable)
-    return table
-
-
 def cmd_predict(args) -> int:
     import pandas as pd
 
-    from . import atomic
+    from . import cli_io
     from .predict import predict_sequences
     from .runs import load_run
-    from .sequence import fit_to_length
 
     run = load_run(args.run)
-    table = _read_input(args.input, args.max_length)
-    length = run.model.input_shape[1]
-    _, change = fit_to_length(table.sequences, length)
-    n_fit = int((change != 0).sum())
-    if n_fit:
-        print(f"note: {n_fit} of {len(table)} sequences were fitted to {length} bp "
-              "(3' end kept, N padded on the 5' side)", file=sys.stderr)
+    table = cli_io.read_input(args.input, max_length=args.max_length)
+    cli_io.fit_notice(table.sequences, run.model.input_shape[1])
     pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
-    df = pd.DataFrame({"id": table.ids, "sequence": table.sequences, "prediction": pred})
-    if args.output:
-        atomic.write_text(args.output, df.to_csv(index=False))
-    else:
-        df.to_csv(sys.stdout, index=False)
+    cli_io.write_csv(pd.DataFrame({"id": table.ids, "sequence": table.sequences,
+                                   "prediction": pred}), args.output)
     return 0
 
 

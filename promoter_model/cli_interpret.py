@@ -9,58 +9,13 @@ CLI prints as one ``error: ...`` line with exit status 2.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
+from . import cli_io
+
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "assets" / "data" / "train_demo.txt"
-_SEQUENCE_LETTERS = set("ACGTNU")
-
-
-def _looks_like_sequence(arg: str) -> bool:
-    s = "".join(arg.split()).upper()
-    return bool(s) and set(s) <= _SEQUENCE_LETTERS
-
-
-def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
-    """Sequences from a file (any format ``predict`` reads), ``-`` (stdin) or a literal.
-
-    An argument that is not an existing file and holds only sequence letters is read as
-    one sequence with id ``sequence``.
-
-    Returns
-    -------
-    promoter_model.sequence.SequenceTable
-    """
-    from .sequence import DEFAULT_MAX_LENGTH, parse_text, read_sequences
-
-    max_length = max_length or DEFAULT_MAX_LENGTH
-    if arg != "-" and not os.path.exists(arg) and _looks_like_sequence(arg):
-        table = parse_text(arg, "lines", max_length=max_length, source="<argument>")
-        table.ids = ["sequence"]
-        return table
-    return read_sequences(arg, fmt, max_length=max_length)
-
-
-def _write_csv(df, output) -> None:
-    from . import atomic
-
-    if output:
-        atomic.write_text(output, df.to_csv(index=False))
-    else:
-        df.to_csv(sys.stdout, index=False)
-
-
-def _fit_notice(sequences, length: int) -> None:
-    from .sequence import fit_to_length
-
-    _, change = fit_to_length(sequences, length)
-    n_fit = int((change != 0).sum())
-    if n_fit:
-        print(f"note: {n_fit} of {len(sequences)} sequences were fitted to {length} bp "
-              "(3' end kept, N padded on the 5' side); positions refer to the fitted "
-              "sequence", file=sys.stderr)
-
+FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
@@ -68,15 +23,15 @@ def cmd_ism(args) -> int:
     from .runs import load_run
     from .sequence import one_hot
 
-    table = read_input(args.input, args.format, args.max_length)
+    table = cli_io.read_input(args.input, args.format, args.max_length)
     if len(table) == 0:
         raise ValueError(f"{args.input}: no sequences found")
     run = load_run(args.run)
     length = run.model.input_shape[1]
-    _fit_notice(table.sequences, length)
+    cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
     X = one_hot(table.sequences, length=length)
     scores = ism_scores_batch(run.model, X, batch_size=args.batch_size)
-    _write_csv(ism_table(table.ids, X, scores), args.output)
+    cli_io.write_csv(ism_table(table.ids, X, scores), args.output)
     return 0
 
 
@@ -132,19 +87,19 @@ def cmd_scan(args) -> int:
     from .interpret.variants import motif_scan
     from .runs import load_run
 
-    table = read_input(args.sequence, "auto", None)
+    table = cli_io.read_input(args.sequence, "auto", None)
     if len(table) != 1:
         raise ValueError(f"scan takes one sequence, {args.sequence} has {len(table)}")
     try:
         motif = find_motif(args.motif, release=args.release)
     except ValueError:
-        if not _looks_like_sequence(args.motif):
+        if not cli_io.looks_like_sequence(args.motif):
             raise
         motif = args.motif  # a literal site
     run = load_run(args.run)
-    _fit_notice(table.sequences, run.model.input_shape[1])
+    cli_io.fit_notice(table.sequences, run.model.input_shape[1], FITTED_POSITIONS)
     df = motif_scan(run.model, table.sequences[0], motif, both_strands=args.both_strands)
-    _write_csv(df, args.output)
+    cli_io.write_csv(df, args.output)
     return 0
 
 

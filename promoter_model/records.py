@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 from . import sequence as seqmod
-from .sequence import SEQ_LEN, SequenceError
+from .sequence import SEQ_LEN
 
 FORMAT_NAME = "promoter-records"
 FORMAT_VERSION = 1

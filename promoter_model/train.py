@@ -339,7 +339,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
 
     from . import records
     from .architectures import build_model
-    from .runs import read_metrics, write_checksums
+    from .runs import read_metrics
 
     run_dir = Path(run_dir)
     config.data_dir = str(data_dir)

@@ -88,7 +88,6 @@ def render(run_dir: Path, experiments: str | None = None) -> str:
         label = name + (" (alt − ref)" if name in PAIRS else "")
         lines.append(f"| {label} | {d.get('n_' + name, 0):,} | "
                      f"{_f(d.get('pearson_r2_' + name))} | {_f(d.get('spearman_' + name))} |")
-    t = m.get("test", {})
     v = m.get("validation", {})
     lines += [
         "",
