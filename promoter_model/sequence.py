@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +47,6 @@ _CODE[ord("u")] = 3
 _ONE_HOT = np.zeros((5, 4), dtype=np.float32)
 _ONE_HOT[np.arange(4), np.arange(4)] = 1.0
 
-# code -> complementary code (A<->T, C<->G, N->N)
-_COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 _COMPLEMENT_TABLE = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 # every Unicode white space character (Word pastes U+00A0, U+2002-U+200A, U+202F ...) and the
 # invisible zero-width ones (U+200B-U+200D, U+2060, BOM U+FEFF)
@@ -792,12 +789,3 @@ def _check_dream_chunk(seqs, expr, source, start, line_of, max_length):
         i, what, extra = min(problems, key=lambda p: p[0])
         raise SequenceError(what, source=source, line=line(i), record=f"line {line(i)}",
                             **extra)
-
-
-def file_size(path) -> int:
-    """Size in bytes of a local or ``gs://`` file."""
-    import tensorflow as tf
-
-    if "://" in str(path):
-        return tf.io.gfile.stat(str(path)).length
-    return os.path.getsize(path)
