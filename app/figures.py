@@ -11,6 +11,8 @@ that of the reference sequence.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -252,33 +254,84 @@ LOGO_COLORS = {"A": (0.0, 0.5, 0.0), "C": (0.0, 0.0, 1.0), "G": (1.0, 0.65, 0.0)
                "T": (1.0, 0.0, 0.0)}
 
 
-def draw_logo(ax, matrix) -> None:
-    """Draw a sequence logo of ``matrix`` (L, 4) on ``ax`` with logomaker glyphs.
+@functools.lru_cache(maxsize=None)
+def _glyph_template(letter: str):
+    """Outline of ``letter`` as logomaker draws it in the box x in [-w/2, w/2], y in [0, 1].
 
-    Same drawing as ``logomaker.Logo(color_scheme="classic", flip_below=False)`` (positive
-    letters stacked upwards, largest on top; negative ones downwards), but zero cells get no
-    glyph: attribution matrices have one non-zero base per position, so this draws a
-    quarter of the glyphs and is several times faster.
+    Returns
+    -------
+    vertices : np.ndarray, shape (k, 2)
+    codes : np.ndarray, shape (k,)
     """
     from logomaker import Glyph
+    from matplotlib.figure import Figure
+
+    glyph = Glyph(0.0, letter, floor=0.0, ceiling=1.0, ax=Figure().add_subplot())
+    path = glyph.patch.get_path()
+    return np.asarray(path.vertices, dtype=np.float64), np.asarray(path.codes)
+
+
+def logo_glyphs(matrix):
+    """Where each letter of a logo goes: the stacking of :func:`draw_logo`.
+
+    Positive values are stacked upwards from 0 and negative ones downwards, smallest first
+    (so the largest letter ends on the outside); zero cells get no letter.
+
+    Parameters
+    ----------
+    matrix : array, shape (L, 4)
+
+    Returns
+    -------
+    position : np.ndarray, shape (g,)
+        1-based position of each glyph.
+    base : np.ndarray, shape (g,)
+        Channel index (0-3: A, C, G, T).
+    floor, ceiling : np.ndarray, shape (g,)
+        Bottom and top of each glyph (``ceiling - floor == |value|``).
+    """
+    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
+    order = np.argsort(np.abs(m), axis=1, kind="stable")  # small first, per position
+    v = np.take_along_axis(m, order, axis=1)
+    up = np.cumsum(np.where(v > 0, v, 0.0), axis=1)       # top of each positive letter
+    down = np.cumsum(np.where(v < 0, v, 0.0), axis=1)     # bottom of each negative letter
+    keep = v != 0
+    pos = np.broadcast_to(np.arange(1, m.shape[0] + 1)[:, None], m.shape)
+    floor = np.where(v > 0, up - v, down)
+    ceiling = np.where(v > 0, up, down - v)
+    return pos[keep], order[keep], floor[keep], ceiling[keep]
+
+
+def draw_logo(ax, matrix) -> None:
+    """Draw a sequence logo of ``matrix`` (L, 4) on ``ax`` with logomaker's glyphs.
+
+    Same picture as ``logomaker.Logo(color_scheme="classic", flip_below=False)`` (positive
+    letters stacked upwards, largest on top; negative ones downwards), drawn faster: each
+    letter's outline is made once by ``logomaker.Glyph`` and placed by scaling (the glyph
+    box is an affine map of the template's), all letters of one base form one patch, and zero
+    cells get no glyph. A 110 bp attribution logo takes milliseconds instead of ~0.4 s.
+    """
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path
 
     m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
-    top = bottom = 0.0
-    for i, row in enumerate(m):
-        p = i + 1
-        up, down = 0.0, 0.0
-        for j in np.argsort(np.abs(row)):  # small first: the largest letter ends on the outside
-            v = row[j]
-            if v == 0:
-                continue
-            c = ALPHABET[j]
-            if v > 0:
-                Glyph(p, c, floor=up, ceiling=up + v, ax=ax, color=LOGO_COLORS[c])
-                up += v
-            else:
-                Glyph(p, c, floor=down + v, ceiling=down, ax=ax, color=LOGO_COLORS[c])
-                down += v
-        top, bottom = max(top, up), min(bottom, down)
+    pos, base, floor, ceiling = logo_glyphs(m)
+    for j, letter in enumerate(ALPHABET):
+        sel = base == j
+        if not sel.any():
+            continue
+        verts, codes = _glyph_template(letter)
+        height = (ceiling[sel] - floor[sel])[:, None]
+        xy = np.empty((int(sel.sum()), len(verts), 2))
+        xy[..., 0] = verts[None, :, 0] + pos[sel][:, None]
+        xy[..., 1] = verts[None, :, 1] * height + floor[sel][:, None]
+        # add_artist, not add_patch: the limits are set below, and add_patch would walk
+        # every Bezier segment of every glyph to update them
+        ax.add_artist(PathPatch(Path(xy.reshape(-1, 2), np.tile(codes, int(sel.sum()))),
+                                facecolor=LOGO_COLORS[letter], edgecolor="black",
+                                linewidth=0.0))
+    top = float(ceiling.max(initial=0.0))
+    bottom = float(floor.min(initial=0.0))
     pad = 0.05 * (top - bottom or 1.0)
     ax.set_xlim(0.5, len(m) + 0.5)
     ax.set_ylim(bottom - pad if bottom < 0 else 0, top + pad)

@@ -24,6 +24,7 @@ from app import services  # noqa: E402
 
 st.set_page_config(page_title="Promoter explorer", page_icon=":material/genetics:",
                    layout="wide")
+services.keep_model_state_between_runs()
 
 
 def sidebar() -> None:

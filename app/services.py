@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,39 @@ def run_stamp(path) -> float:
         return (Path(path) / "checksums.json").stat().st_mtime
     except OSError:
         return 0.0
+
+
+def keep_model_state_between_runs() -> bool:
+    """Stop Streamlit from resetting Keras after every script run (keep its figure clean-up).
+
+    After each run Streamlit calls ``keras.backend.clear_session()``
+    (``script_runner._clean_problem_modules``), meant for apps that build a new model on every
+    run. Here the model is loaded once per process (:func:`get_run`), and that reset only costs
+    time: a full ``gc.collect()`` (about 0.25 s on this 2-core machine, holding the GIL while
+    the page is sent) and TensorFlow's kernel cache dropped, so the next model call
+    re-instantiates the compiled predictor (about 0.2 s). Together about half a second of
+    every click on the Mutagenesis page (``bench/bench_app.py``).
+
+    Returns
+    -------
+    bool
+        False if this Streamlit version has no such hook (then nothing is changed).
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:  # pragma: no cover - Streamlit moved its runner
+        return False
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        return False
+    script_runner._clean_problem_modules = close_matplotlib_figures
+    return True
+
+
+def close_matplotlib_figures() -> None:
+    """The matplotlib half of Streamlit's per-run clean-up: close every open figure."""
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
 
 
 # --------------------------------------------------------------------------- runs

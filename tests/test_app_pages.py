@@ -301,3 +301,27 @@ def test_streamlit_config_limits_uploads():
     text = (ROOT / ".streamlit" / "config.toml").read_text()
     assert "maxUploadSize = 20" in text and "enableXsrfProtection = true" in text
     json.dumps(text)  # plain text
+
+
+def test_script_runs_keep_keras_state_but_close_figures(app_env, monkeypatch):
+    """Streamlit's per-run clean-up must not reset Keras (it costs ~0.5 s per click: a full
+    gc.collect and TensorFlow's kernel cache dropped) but still closes matplotlib figures."""
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "_clean_problem_modules",
+                        script_runner._clean_problem_modules)  # restored after the test
+    resets = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: resets.append(1))
+    at = _app("mutagenesis")
+    at.text_area(key="mut_input").set_value(GOOD).run()
+    _ok(at)
+    assert resets == []
+    assert script_runner._clean_problem_modules.__module__ == "app.services"
+    plt.figure()
+    script_runner._clean_problem_modules()
+    assert plt.get_fignums() == []

@@ -239,20 +239,47 @@ def test_trajectory_apply_undo_reset():
     assert logic.trajectory(state, other, predict)[0]["sequence"] == other
 
 
-def test_draw_logo_stacks_only_non_zero_cells():
+def test_logo_glyphs_stack_only_non_zero_cells():
+    m = np.zeros((5, 4))
+    m[0, 0], m[1, 2], m[2, 3] = 1.0, -0.5, 0.25
+    m[3, 1], m[3, 3] = 0.3, 0.6    # two letters stacked upwards at position 4
+    m[4, 0], m[4, 2] = -0.2, -0.7  # and two downwards at position 5
+    pos, base, floor, ceiling = figures.logo_glyphs(m)
+    got = {(int(p), int(b)): (f, c) for p, b, f, c in zip(pos, base, floor, ceiling)}
+    want = {(1, 0): (0.0, 1.0), (2, 2): (-0.5, 0.0), (3, 3): (0.0, 0.25),
+            (4, 1): (0.0, 0.3), (4, 3): (0.3, 0.9),  # the largest letter on top
+            (5, 0): (-0.2, 0.0), (5, 2): (-0.9, -0.2)}
+    assert got.keys() == want.keys()
+    for key, (f, c) in want.items():
+        assert got[key] == pytest.approx((f, c)), key
+
+
+def test_draw_logo_places_logomakers_glyphs():
+    """One patch per base, whose outlines are exactly logomaker.Glyph's at each cell."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from logomaker import Glyph
     from matplotlib.patches import PathPatch
 
     m = np.zeros((5, 4))
     m[0, 0], m[1, 2], m[2, 3] = 1.0, -0.5, 0.25
-    m[3, 1], m[3, 3] = 0.3, 0.6  # two letters stacked at one position
+    m[3, 1], m[3, 3] = 0.3, 0.6
     fig, ax = plt.subplots()
     figures.draw_logo(ax, m)
-    glyphs = [p for p in ax.patches if isinstance(p, PathPatch)]
-    assert len(glyphs) == 5
+    patches = [p for p in ax.patches if isinstance(p, PathPatch)]
+    assert len(patches) == 4  # A, C, G, T: one patch each
     lo, hi = ax.get_ylim()
     assert lo < -0.5 and hi > 0.9  # 0.3 + 0.6 stacked at position 4
+    ref_fig, ref_ax = plt.subplots()
+    pos, base, floor, ceiling = figures.logo_glyphs(m)
+    for patch, letter in zip(patches, sorted(set(base))):
+        expected = np.concatenate([
+            Glyph(p, "ACGT"[b], floor=f, ceiling=c, ax=ref_ax).patch.get_path().vertices
+            for p, b, f, c in zip(pos, base, floor, ceiling) if b == letter])
+        np.testing.assert_allclose(patch.get_path().vertices, expected, atol=1e-9)
+        assert patch.get_facecolor()[:3] == pytest.approx(
+            figures.LOGO_COLORS["ACGT"[letter]])
     plt.close(fig)
+    plt.close(ref_fig)
