@@ -9,6 +9,8 @@ included), drives Debian chromium with Playwright, and measures
   the script having finished with the new heatmap drawn;
 * **ISM update (click)**: from clicking a heatmap cell (click-to-mutate) to the mutated
   sequence's heatmap being drawn;
+* the server's memory (RSS) after the first page, after the timed updates and every 10 of
+  ``--soak`` further updates (it must level off: the server runs for hours);
 * the server-side parts of one update (ISM, attribution logo, heatmap figure) in-process.
 
 Writes the ``## Dashboard`` section of ``docs/benchmarks.md`` (other sections untouched) and,
@@ -16,7 +18,8 @@ with ``--screenshots DIR``, a full-page screenshot of every page.
 
 Usage::
 
-    python bench/bench_app.py [--run assets/demo_model] [--repeats 5] [--screenshots docs/screenshots]
+    python bench/bench_app.py [--run assets/demo_model] [--repeats 5] [--soak 40]
+                              [--screenshots docs/screenshots]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import devserver  # noqa: E402
 from app.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 APP = '[data-testid="stApp"]'
 HEAT = """(want) => {
     const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
@@ -63,6 +67,14 @@ def start_server(run: Path | None, runs_dir: Path | None, log: Path):
         proc.kill()
         raise RuntimeError(f"server not healthy ({exc}); see {log}") from None
     return proc, url, t0, time.perf_counter() - t0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (``VmRSS`` in ``/proc/PID/status``), MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def wait_idle(page, timeout_ms=120_000):
@@ -102,7 +114,7 @@ def screenshot(page, path: Path) -> None:
     page.set_viewport_size({"width": 1500, "height": 1100})
 
 
-def bench_browser(run, runs_dir, repeats, shots: Path | None):
+def bench_browser(run, runs_dir, repeats, shots: Path | None, soak: int = 0):
     import numpy as np
     from playwright.sync_api import sync_playwright
 
@@ -120,6 +132,7 @@ def bench_browser(run, runs_dir, repeats, shots: Path | None):
                                    timeout=120_000)
             page.wait_for_selector(".js-plotly-plot .barlayer", timeout=60_000)
             out["first_page_s"] = time.perf_counter() - t0
+            out["rss_first_page"] = rss_mb(proc.pid)
             if shots:
                 screenshot(page, shots / "predict.png")
 
@@ -156,6 +169,16 @@ def bench_browser(run, runs_dir, repeats, shots: Path | None):
                 clicks.append(time.perf_counter() - t)
             out["ism_click_s"] = clicks
             out["script_s"] = script_times(log)[n_logged - repeats:]
+            # the server stays up for hours: memory over many more updates must level off
+            out["rss_updates"] = [rss_mb(proc.pid)]
+            for k in range(soak):
+                seq = random_promoter(rng)
+                box.fill(seq)
+                box.press("Control+Enter")
+                wait_idle(page)
+                page.wait_for_function(HEAT, arg=seq, timeout=60_000)
+                if (k + 1) % 10 == 0:
+                    out["rss_updates"].append(rss_mb(proc.pid))
             if shots:
                 screenshot(page, shots / "mutagenesis.png")
                 for name in ("motifs", "training"):
@@ -224,6 +247,9 @@ def main(argv=None) -> int:
     ap.add_argument("--runs-dir", type=Path, default=None)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--screenshots", type=Path, default=None)
+    ap.add_argument("--soak", type=int, default=40,
+                    help="further new-sequence updates after the timed ones, for the server's "
+                         "memory (RSS read every 10)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
@@ -232,7 +258,7 @@ def main(argv=None) -> int:
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     server_rows, run = bench_server_side(args.run, args.repeats)
-    br = bench_browser(args.run, args.runs_dir, args.repeats, args.screenshots)
+    br = bench_browser(args.run, args.runs_dir, args.repeats, args.screenshots, args.soak)
 
     def fmt(v):
         return f"{statistics.median(v):.2f} s (max {max(v):.2f} s)"
@@ -259,6 +285,11 @@ def main(argv=None) -> int:
         f"| of which the server's script run (new sequence and click updates) | "
         f"{fmt(br['script_s'])} | |",
         "",
+        f"Server memory (RSS): {br['rss_first_page']:.0f} MB after the first page; "
+        f"{', '.join(f'{v:.0f}' for v in br['rss_updates'])} MB after the "
+        f"{2 * args.repeats} timed updates and then every 10 of {args.soak} more "
+        "new-sequence updates.",
+        "",
         "Server-side parts of one update (in-process, same run):",
         "",
         "| step | time |",
@@ -267,6 +298,12 @@ def main(argv=None) -> int:
         "",
         "Repeated sequences are served from `st.cache_data` (undo, revisits) and cost only the "
         "page redraw.",
+        "",
+        "An update took 2.2 s before two changes on 2026-11-24 "
+        "([dashboard.md](dashboard.md#speed)). The app stops Streamlit's per-run "
+        "`keras.backend.clear_session()`, which cost a full `gc.collect()` and TensorFlow's "
+        "kernel cache, about 0.5 s per run. Logo glyphs are placed from one logomaker outline "
+        "per letter, where one glyph was built per cell before (0.42 s to 0.06 s).",
     ]
     text = "\n".join(lines)
     print(text)

@@ -32,7 +32,7 @@ SECTION = "## Interpretation"
 def _model(run):
     import keras
 
-    from promoter_model.architectures import build_model
+    from promoter_model.architectures import build_model, preset
     from promoter_model.runs import load_run
 
     if run is None and (ROOT / "assets" / "demo_model").is_dir():
@@ -40,11 +40,27 @@ def _model(run):
     if run is not None:
         r = load_run(run)
         params = r.model.count_params()
-        return r.model, f"run `{run}` ({params:,} parameters)"
+        return r.model, r.config.model, f"run `{run}` ({params:,} parameters)"
     keras.utils.set_random_seed(0)
     model = build_model("compact")
-    return model, (f"freshly built `compact` preset, untrained ({model.count_params():,} "
-                   "parameters; no assets/demo_model yet)")
+    return model, preset("compact"), (
+        f"freshly built `compact` preset, untrained ({model.count_params():,} parameters; "
+        "no assets/demo_model yet)")
+
+
+def _compute_note(cfg, ism_seconds: float) -> str:
+    """How close one ISM call is to this machine's float32 peak (so what speed-up is left)."""
+    from bench_training import forward_flops, matmul_peak
+
+    flops = 331 * forward_flops(cfg)["total"]
+    peak = matmul_peak(repeats=5)
+    rate = flops / ism_seconds
+    return (f"Compute: one ISM call is 331 forward passes of {flops / 331 / 1e6:.1f} MFLOP "
+            f"(`bench_training.forward_flops`) = {flops / 1e9:.1f} GFLOP, i.e. "
+            f"{rate / 1e9:.0f} GFLOP/s at the median above: {rate / peak['tf']:.0%} of this "
+            f"machine's float32 peak measured just after (2048² matmul with TensorFlow, "
+            f"{peak['tf'] / 1e9:.0f} GFLOP/s at load {peak['load']:.1f}). The time is the "
+            "model's arithmetic on 2 shared cores, so it moves with the machine's load.")
 
 
 def _median_time(fn, repeats):
@@ -70,7 +86,7 @@ def main(argv=None) -> int:
     from promoter_model.predict import warm_up
     from promoter_model.sequence import FLANK_3, FLANK_5, one_hot
 
-    model, described = _model(args.run)
+    model, cfg, described = _model(args.run)
     warm_up(model)
     rng = np.random.default_rng(0)
     core = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, (16, 80))]
@@ -112,7 +128,8 @@ def main(argv=None) -> int:
     lines += [f"| {name} | {sec:.3f} |" for name, sec, _ in rows]
     target = rows[0][1]
     lines += ["", f"Target for ISM: under 0.2 s per sequence: "
-              f"{'met' if target < 0.2 else 'NOT met'} ({target:.3f} s).", ""]
+              f"{'met' if target < 0.2 else 'NOT met'} ({target:.3f} s).", "",
+              _compute_note(cfg, target), ""]
     section = "\n".join(lines)
     print(section)
     if not args.no_write:

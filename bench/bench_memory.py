@@ -58,7 +58,9 @@ def _model(run):
         run = ROOT / "assets" / "demo_model"
     if run is not None:
         model = load_run(run).model
-        return model, f"run `{run}` ({model.count_params():,} parameters)"
+        shown = Path(run).resolve()
+        shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else Path(run).name
+        return model, f"run `{shown}` ({model.count_params():,} parameters)"
     keras.utils.set_random_seed(0)
     model = build_model("compact")
     return model, (f"freshly built `compact` preset, untrained ({model.count_params():,} "
@@ -162,11 +164,10 @@ def main(argv=None) -> int:
         def render(i):
             fig = figures.ism_heatmap(scores * (1 + i / 100), seqs[i % len(seqs)])
             fig.to_json()  # what st.plotly_chart sends to the browser
-            if i % 5 == 0:  # logomaker takes ~3 s per logo on this machine
-                logo = figures.attribution_logo(scores.mean(axis=1, keepdims=True) * np.eye(4)[
-                    np.arange(110) % 4])
-                logo.canvas.draw()  # rasterise as st.pyplot does
-                plt.close(logo)
+            logo = figures.attribution_logo(scores.mean(axis=1, keepdims=True) * np.eye(4)[
+                np.arange(110) % 4] * (1 + i / 100))
+            logo.canvas.draw()  # rasterise, as the page's PNG does
+            plt.close(logo)
 
         # no tracemalloc here: it slows matplotlib 4x; RSS and open figures are the measure
         results.append(_phase("figures", lambda: render(0), render, args.n, trace=False))
@@ -207,9 +208,9 @@ def write_section(results, described, rss0, open_figs, ok) -> None:
     lines += ["", "`predict`: batches of 1-32 random sequences (3x the calls: every batch "
               "shape is seen several times); `ism`: one 110 bp sequence "
               "per call (331 predictions); `figures`: an ISM heatmap (plotly, serialised to "
-              "JSON) per call and an attribution logo (matplotlib, drawn then closed) every "
-              "5th call (logomaker needs ~3 s per logo here); Python heap growth is not traced "
-              "for figures (tracemalloc slows matplotlib 4x).", ""]
+              "JSON) and an attribution logo (matplotlib, drawn then closed) per call; "
+              "Python heap growth is not traced for figures (tracemalloc slows matplotlib "
+              "4x).", ""]
     for r in results:
         lines.append(f"RSS every 10 calls, {r['phase']} (MB): "
                      + ", ".join(f"{c:.0f}" for c in r["curve"]) + ".")
