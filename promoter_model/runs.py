@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,6 +133,57 @@ def check_run(path) -> None:
         RunConfig.from_json((path / "config.json").read_text())
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RunError(f"{path}: config.json is not a valid run config ({exc})") from None
+    code = code_in_model(path / "model.keras")
+    if code:
+        raise RunError(f"{path}: {_refusal(code)}")
+
+
+_CODE_MESSAGE = ("model.keras contains Python code ({what}) and is refused: runs are only "
+                 "loaded in safe mode. Rebuild the model from standard Keras and "
+                 "promoter_model layers.")
+
+
+def _refusal(what: str) -> str:
+    return _CODE_MESSAGE.format(what=what)
+
+
+def code_in_model(model_file) -> str | None:
+    """What in a ``.keras`` archive would run Python code when loaded, read without Keras.
+
+    Reads the archive's ``config.json`` only (no TensorFlow import, no deserialisation), so
+    run pickers can leave such runs out; :func:`load_run` refuses them anyway (safe mode).
+
+    Returns
+    -------
+    str or None
+        E.g. ``"a Lambda layer 'lambda'"``; None if nothing was found.
+
+    Raises
+    ------
+    RunError
+        If the file is not a Keras archive.
+    """
+    model_file = Path(model_file)
+    try:
+        with zipfile.ZipFile(model_file) as z:
+            config = json.loads(z.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise RunError(f"{model_file.parent}: {model_file.name} is not a Keras model archive "
+                       f"({exc})") from None
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            kind = node.get("class_name")
+            if kind == "Lambda":
+                name = (node.get("config") or {}).get("name", "?")
+                return f"a Lambda layer {name!r}"
+            if kind == "__lambda__":
+                return "a serialised Python function"
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
 
 
 def read_history(path) -> pd.DataFrame:
@@ -195,9 +247,7 @@ def _load_failure(path, exc) -> str:
     """One clear line for a model.keras that Keras refused or could not read."""
     text = " ".join(str(exc).split())  # one line: the CLI prints 'error: ...' on one line
     if "safe_mode" in text or "unsafe_deserialization" in text:
-        return (f"{path}: model.keras contains Python code (a Lambda layer or a pickled "
-                "function) and is refused: runs are only loaded in safe mode. Rebuild the "
-                "model from standard Keras and promoter_model layers.")
+        return f"{path}: {_refusal('a Lambda layer or a pickled function')}"
     if len(text) > 300:
         text = text[:297] + "..."
     return f"{path}: model.keras could not be loaded in safe mode ({type(exc).__name__}: {text})"

@@ -88,12 +88,26 @@ def _lambda_run(root, marker, cfg_from):
 def test_lambda_layer_refused_in_safe_mode_and_never_run(tiny_run, root, tmp_path):
     marker = _marker(tmp_path)
     run_dir = _lambda_run(root, marker, tiny_run)
-    check_run(run_dir)  # checksums are valid: the refusal comes from safe mode, not tampering
-    with pytest.raises(RunError, match="model.keras") as info:
-        load_run(run_dir)
-    assert "Lambda" in str(info.value) and "safe mode" in str(info.value)
-    assert str(run_dir) in str(info.value)
+    # the checksums are valid: the refusal is about the code, found twice over
+    for check in (check_run, load_run,                          # the archive's config, read
+                  lambda p: load_run(p, verify=False)):         # Keras safe mode
+        with pytest.raises(RunError, match="model.keras") as info:
+            check(run_dir)
+        assert "Lambda" in str(info.value) and "safe mode" in str(info.value)
+        assert str(run_dir) in str(info.value)
     assert not marker.exists()
+
+
+def test_run_pickers_leave_out_runs_with_code(tiny_run, root, tmp_path):
+    """scan_runs (the dashboard's picker, ``list_runs``) names the Lambda layer as the reason."""
+    from promoter_model.runs import code_in_model, list_runs, scan_runs
+
+    run_dir = _lambda_run(root, _marker(tmp_path), tiny_run)
+    assert code_in_model(run_dir / "model.keras").startswith("a Lambda layer 'lambda")
+    assert code_in_model(tiny_run / "model.keras") is None
+    reasons = dict(scan_runs(root))
+    assert "contains Python code (a Lambda layer" in reasons[run_dir]
+    assert run_dir not in list_runs(root)
 
 
 def test_lambda_refusal_message_is_one_clear_line(tiny_run, root, tmp_path):
@@ -172,9 +186,11 @@ def test_pickle_files_are_never_opened(good, tmp_path):
 def test_model_keras_that_is_a_pickle_is_refused(good, tmp_path):
     marker = _marker(tmp_path)
     (good / "model.keras").write_bytes(pickle.dumps(_Payload(marker)))
-    write_checksums(good)  # checksums match the pickle: only safe loading protects us
-    with pytest.raises(RunError, match="model.keras could not be loaded in safe mode"):
+    write_checksums(good)  # checksums match the pickle: only the format check protects us
+    with pytest.raises(RunError, match="model.keras is not a Keras model archive"):
         load_run(good)
+    with pytest.raises(RunError, match="model.keras could not be loaded in safe mode"):
+        load_run(good, verify=False)
     assert not marker.exists()
 
 
