@@ -98,15 +98,15 @@ def cmd_evaluate(args) -> int:
 
     from . import atomic, dream, records
     from .metrics import regression_metrics
-    from .predict import predict, predict_sequences
+    from .predict import predict_codes, predict_sequences
     from .runs import load_run, read_metrics, write_checksums
-    from .sequence import codes_to_one_hot, read_sequences
+    from .sequence import read_sequences
 
     run = load_run(args.run)
     data = Path(args.data)
     if data.is_dir() or "://" in args.data:
         codes, y = records.load_split(args.data, args.split)
-        pred = predict(run.model, codes_to_one_hot(codes), batch_size=args.batch_size)
+        pred = predict_codes(run.model, codes, batch_size=args.batch_size)
         result = regression_metrics(y, pred)
         result["data"] = f"{args.split} split of {args.data}"
         key = f"{args.split}_split"

@@ -18,6 +18,21 @@ def test_predict_matches_model_call_across_batches(promoters):
     assert P.predict(model, X[:0]).shape == (0,)
 
 
+def test_predict_codes_encodes_chunk_by_chunk(promoters):
+    """Base codes (1 byte per base) are one-hot encoded a chunk at a time: same predictions."""
+    from promoter_model.sequence import encode_codes
+
+    keras.utils.set_random_seed(0)
+    model = build_model("tiny")
+    codes = encode_codes(promoters)
+    whole = P.predict(model, one_hot(promoters))
+    np.testing.assert_allclose(P.predict_codes(model, codes, batch_size=4, chunk=3), whole,
+                               atol=1e-5)
+    assert P.predict_codes(model, codes[0]).shape == (1,)
+    assert P.predict_codes(model, codes[:0]).shape == (0,)
+    assert P.predict_sequences(model, []).shape == (0,)
+
+
 def test_one_trace_for_any_batch_size(promoters):
     model = build_model("tiny")
     X = one_hot(promoters)
