@@ -392,9 +392,7 @@ def filter_logo(matrix, *, title: str | None = None, kind: str = "pfm",
         ``kind="pfm"``: frequencies or counts, drawn in bits; ``kind="weights"``: raw
         convolution weights, drawn as they are (centred per position, positive up).
     """
-    import logomaker
     import matplotlib.pyplot as plt
-    import pandas as pd
 
     m = np.asarray(matrix, dtype=np.float64)
     if kind == "pfm":
@@ -403,9 +401,9 @@ def filter_logo(matrix, *, title: str | None = None, kind: str = "pfm",
     else:
         m = m - m.mean(axis=1, keepdims=True)
         ylabel = "weight"
-    df = pd.DataFrame(m, columns=list(ALPHABET))
     fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
-    logomaker.Logo(df, ax=ax, color_scheme="classic", flip_below=False)
+    draw_logo(ax, m)
+    ax.axhline(0, color="black", lw=0.5)
     if kind == "pfm":
         ax.set_ylim(0, 2)
     ax.set_ylabel(ylabel, fontsize=9)
