@@ -32,6 +32,7 @@ from .config import RunConfig
 
 REQUIRED = ("config.json", "model.keras")
 CHECKSUMMED = ("config.json", "model.keras", "history.csv", "metrics.json")
+MAX_MODEL_CONFIG_BYTES = 64 << 20
 
 
 class RunError(ValueError):
@@ -164,20 +165,27 @@ def code_in_model(model_file) -> str | None:
         If the file is not a Keras archive.
     """
     model_file = Path(model_file)
+    where = f"{model_file.parent}: {model_file.name}"
     try:
         with zipfile.ZipFile(model_file) as z:
+            size = z.getinfo("config.json").file_size
+            if size > MAX_MODEL_CONFIG_BYTES:  # a model's architecture is kilobytes
+                raise RunError(f"{where}: its config.json would unpack to {size:,} bytes; "
+                               "refused")
             config = json.loads(z.read("config.json"))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RunError(f"{model_file.parent}: {model_file.name} is not a Keras model archive "
-                       f"({exc})") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError) as exc:
+        if isinstance(exc, RunError):
+            raise
+        raise RunError(f"{where} is not a Keras model archive ({exc})") from None
     stack = [config]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             kind = node.get("class_name")
             if kind == "Lambda":
-                name = (node.get("config") or {}).get("name", "?")
-                return f"a Lambda layer {name!r}"
+                cfg = node.get("config")
+                name = cfg.get("name") if isinstance(cfg, dict) else None
+                return f"a Lambda layer {name!r}" if isinstance(name, str) else "a Lambda layer"
             if kind == "__lambda__":
                 return "a serialised Python function"
             stack.extend(node.values())

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -169,6 +170,40 @@ def test_config_naming_python_callables_is_refused(good, tmp_path, attack):
     with pytest.raises(RunError, match="could not be loaded in safe mode"):
         load_run(good)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda conf: conf["config"]["layers"][1].update(class_name="Lambda", config="x"),
+     "contains Python code (a Lambda layer)"),
+    (lambda conf: conf["config"]["layers"][1]["config"].update(
+        activation={"class_name": "__lambda__", "config": {"code": "AAAA"}}),
+     "contains Python code (a serialised Python function)"),
+])
+def test_hand_edited_code_in_the_model_config_is_named(good, edit, reason):
+    _rewrite_model_config(good, edit)
+    with pytest.raises(RunError, match=re.escape(reason)):
+        check_run(good)
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b"{not json", "is not a Keras model archive"),
+    (b"[" * 100_000 + b"]" * 100_000, "is not a Keras model archive"),  # nesting bomb
+    (b" " * 70_000_000 + b"{}", "would unpack to 70,000,002 bytes"),    # over the 64 MiB cap
+])
+def test_odd_model_config_is_a_run_error(good, payload, reason):
+    import promoter_model.runs as runs
+
+    src = good / "model.keras"
+    with zipfile.ZipFile(src) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members["config.json"] = payload
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:  # 70 MB of blanks: 70 kB
+        for name, data in members.items():
+            z.writestr(name, data)
+    write_checksums(good)
+    with pytest.raises(RunError, match=re.escape(reason)):
+        check_run(good)
+    assert dict(runs.scan_runs(good.parent))[good]  # listed as skipped, with the reason
 
 
 def test_pickle_files_are_never_opened(good, tmp_path):
