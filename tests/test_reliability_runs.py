@@ -101,7 +101,7 @@ def test_lambda_layer_refused_in_safe_mode_and_never_run(tiny_run, root, tmp_pat
 
 def test_run_pickers_leave_out_runs_with_code(tiny_run, root, tmp_path):
     """scan_runs (the dashboard's picker, ``list_runs``) names the Lambda layer as the reason."""
-    from promoter_model.runs import code_in_model, list_runs, scan_runs
+    from promoter_model.runs import code_in_model
 
     run_dir = _lambda_run(root, _marker(tmp_path), tiny_run)
     assert code_in_model(run_dir / "model.keras").startswith("a Lambda layer 'lambda")
