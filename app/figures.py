@@ -314,8 +314,7 @@ def draw_logo(ax, matrix) -> None:
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path
 
-    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
-    pos, base, floor, ceiling = logo_glyphs(m)
+    pos, base, floor, ceiling = logo_glyphs(matrix)
     for j, letter in enumerate(ALPHABET):
         sel = base == j
         if not sel.any():
@@ -333,7 +332,7 @@ def draw_logo(ax, matrix) -> None:
     top = float(ceiling.max(initial=0.0))
     bottom = float(floor.min(initial=0.0))
     pad = 0.05 * (top - bottom or 1.0)
-    ax.set_xlim(0.5, len(m) + 0.5)
+    ax.set_xlim(0.5, len(matrix) + 0.5)
     ax.set_ylim(bottom - pad if bottom < 0 else 0, top + pad)
 
 

@@ -169,14 +169,12 @@ def code_in_model(model_file) -> str | None:
     try:
         with zipfile.ZipFile(model_file) as z:
             size = z.getinfo("config.json").file_size
-            if size > MAX_MODEL_CONFIG_BYTES:  # a model's architecture is kilobytes
-                raise RunError(f"{where}: its config.json would unpack to {size:,} bytes; "
-                               "refused")
-            config = json.loads(z.read("config.json"))
+            if size <= MAX_MODEL_CONFIG_BYTES:  # a model's architecture is kilobytes
+                config = json.loads(z.read("config.json"))
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError) as exc:
-        if isinstance(exc, RunError):
-            raise
         raise RunError(f"{where} is not a Keras model archive ({exc})") from None
+    if size > MAX_MODEL_CONFIG_BYTES:
+        raise RunError(f"{where}: its config.json would unpack to {size:,} bytes; refused")
     stack = [config]
     while stack:
         node = stack.pop()
