@@ -70,7 +70,7 @@ def build_model(config: ModelConfig | str, name: str = "promoter_model") -> kera
     # 1. both strands through one filter bank
     x = ReverseComplementConv1D(cfg.rc_filters, cfg.rc_kernel, kernel_regularizer=reg,
                                 name="rc_conv")(inputs)
-    x = keras.layers.BatchNormalization(name="rc_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=cfg.bn_momentum, name="rc_bn")(x)
     x = keras.layers.Activation("gelu", name="rc_gelu")(x)
 
     # 2. forward/reverse co-operativity: (batch, 2, L, F) -> (batch, 1, L, C) -> (batch, L, C)
@@ -78,7 +78,7 @@ def build_model(config: ModelConfig | str, name: str = "promoter_model") -> kera
     x = keras.layers.ZeroPadding2D(((0, 0), (pad, pad)), name="coop_pad")(x)
     x = keras.layers.Conv2D(cfg.coop_filters, (2, cfg.coop_kernel), padding="valid",
                             kernel_regularizer=reg, name="coop_conv")(x)
-    x = keras.layers.BatchNormalization(name="coop_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=cfg.bn_momentum, name="coop_bn")(x)
     x = keras.layers.Activation("gelu", name="coop_gelu")(x)
     x = keras.layers.Reshape((L, cfg.coop_filters), name="coop_squeeze")(x)
 
@@ -86,12 +86,12 @@ def build_model(config: ModelConfig | str, name: str = "promoter_model") -> kera
     for i in range(cfg.res_blocks):
         h = keras.layers.Conv1D(cfg.coop_filters, cfg.res_kernel, padding="same",
                                 kernel_regularizer=reg, name=f"res{i}_conv1")(x)
-        h = keras.layers.BatchNormalization(name=f"res{i}_bn1")(h)
+        h = keras.layers.BatchNormalization(momentum=cfg.bn_momentum, name=f"res{i}_bn1")(h)
         h = keras.layers.Activation("gelu", name=f"res{i}_gelu")(h)
         h = keras.layers.Conv1D(cfg.coop_filters, cfg.res_kernel, padding="same",
                                 kernel_regularizer=reg, name=f"res{i}_conv2")(h)
         x = keras.layers.Add(name=f"res{i}_add")([x, h])
-        x = keras.layers.BatchNormalization(name=f"res{i}_bn2")(x)
+        x = keras.layers.BatchNormalization(momentum=cfg.bn_momentum, name=f"res{i}_bn2")(x)
         x = keras.layers.LeakyReLU(negative_slope=0.01, name=f"res{i}_act")(x)
 
     # 4. transformer over positions

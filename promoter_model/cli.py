@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
                             steps_per_epoch=args.steps_per_epoch,
                             early_stopping_patience=args.patience)
     config = RunConfig(preset=args.preset, model=model_cfg, train=train_cfg,
-                       strategy=args.strategy)
+                       strategy=args.strategy, unit=args.unit)
     import contextlib
 
     # Keras writes progress to stdout; keep stdout for the result so it can be piped
@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rc-augment", action="store_true",
                    help="do not train on random reverse complements")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--unit", default="",
+                   help="what the expression labels measure, recorded in config.json and "
+                        "shown with every prediction (e.g. 'MAUDE-normalised expression')")
     p.add_argument("--strategy", default="auto", choices=["auto", "default", "mirrored", "tpu"])
     p.add_argument("--tpu", default=None, help="TPU name or address (TPU VM: leave empty)")
     p.add_argument("--cpu-devices", type=int, default=0,

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from .sequence import SEQ_LEN
 
+LEGACY_BN_MOMENTUM = 0.99  # Keras's default, what runs saved before ``bn_momentum`` used
+
 
 @dataclass
 class ModelConfig:
@@ -35,6 +37,11 @@ class ModelConfig:
     dropout: float = 0.3
     l1: float = 0.0
     l2: float = 1e-6
+    # BatchNormalization momentum of the moving (inference-mode) statistics. Keras's 0.99
+    # forgets the initial statistics as 0.99**steps, too slowly for a few hundred steps
+    # (issue: small libraries predicted a constant); 0.9 (PyTorch's default) forgets them
+    # within ~50 steps. Configs written before this setting existed used 0.99.
+    bn_momentum: float = 0.9
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -45,7 +52,7 @@ class ModelConfig:
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown model setting(s): {', '.join(sorted(unknown))}")
-        return cls(**d)
+        return cls(**{"bn_momentum": LEGACY_BN_MOMENTUM, **d})
 
 
 @dataclass
@@ -84,11 +91,13 @@ class RunConfig:
     strategy: str = "auto"
     backend: str = "tensorflow"
     notes: str = ""
+    unit: str = ""  # what the labels (and so the predictions) measure; "" = unspecified
 
     def to_dict(self) -> dict:
         return {"preset": self.preset, "model": self.model.to_dict(),
                 "train": self.train.to_dict(), "data_dir": self.data_dir,
-                "strategy": self.strategy, "backend": self.backend, "notes": self.notes}
+                "strategy": self.strategy, "backend": self.backend, "notes": self.notes,
+                "unit": self.unit}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -99,7 +108,8 @@ class RunConfig:
                    model=ModelConfig.from_dict(d.get("model", {})),
                    train=TrainConfig.from_dict(d.get("train", {})),
                    data_dir=d.get("data_dir"), strategy=d.get("strategy", "auto"),
-                   backend=d.get("backend", "tensorflow"), notes=d.get("notes", ""))
+                   backend=d.get("backend", "tensorflow"), notes=d.get("notes", ""),
+                   unit=d.get("unit", "") or "")
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":

@@ -5,7 +5,8 @@ Layout::
     RUN_DIR/
       config.json      RunConfig: preset, model and training settings, data, strategy
       model.keras      the best model by validation R² (Keras v3 format, no Lambda, no pickle)
-      history.csv      one row per epoch: epoch, loss, val_loss, val_r2, val_pearson, lr, seconds
+      history.csv      one row per epoch: epoch, loss, val_loss, val_r2, val_pearson, lr, seconds,
+                       val_mode_r, val_mode_r2 (older runs lack these two)
       metrics.json     held-out metrics, each with the data it was computed on
       checksums.json   sha256 of the files above, written last when a run is complete
       MODEL_CARD.md    optional, shown in the dashboard
@@ -196,7 +197,7 @@ def read_history(path) -> pd.DataFrame:
     f = Path(path) / "history.csv"
     if not f.is_file():
         return pd.DataFrame(columns=["epoch", "loss", "val_loss", "val_r2", "val_pearson",
-                                     "lr", "seconds"])
+                                     "lr", "seconds", "val_mode_r", "val_mode_r2"])
     try:
         return pd.read_csv(f)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

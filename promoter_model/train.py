@@ -25,11 +25,15 @@ import pandas as pd
 
 from . import atomic
 from .config import RunConfig
-from .metrics import regression_metrics
+from .metrics import pearson_r, r2_score, regression_metrics
 
 log = logging.getLogger("promoter_model.train")
 
-HISTORY_COLUMNS = ["epoch", "loss", "val_loss", "val_r2", "val_pearson", "lr", "seconds"]
+HISTORY_COLUMNS = ["epoch", "loss", "val_loss", "val_r2", "val_pearson", "lr", "seconds",
+                   "val_mode_r", "val_mode_r2"]
+MODE_CHECK_SIZE = 256     # validation sequences in the fixed inference/training-mode check
+MODE_CHECK_MIN = 0.5      # warn when r or R² between the two modes is below this
+MODE_CHECK_PASSES = 8     # training-mode passes averaged (dropout draws)
 
 
 class TrainingError(RuntimeError):
@@ -176,15 +180,68 @@ def _evaluate_dataset(model, dataset):
     return np.concatenate(preds), np.concatenate(ys)
 
 
+def _first_sequences(dataset, n: int) -> np.ndarray:
+    """Return the first ``n`` one-hot sequences of a (finite, unshuffled) dataset."""
+    xs, total = [], 0
+    for x, _y in dataset:
+        xs.append(np.asarray(x, dtype=np.float32))
+        total += len(xs[-1])
+        if total >= n:
+            break
+    return np.concatenate(xs)[:n]
+
+
+def training_mode_predict(model, X, passes: int = MODE_CHECK_PASSES) -> np.ndarray:
+    """Training-mode predictions of ``X``, averaged over ``passes`` dropout draws, shape (n,).
+
+    BatchNormalization uses the batch's own statistics here. The passes are stateless: they
+    read the model's variables and update none of them (no moving statistics, no seed
+    state), so calling this changes nothing.
+    """
+    trainable = [v.value for v in model.trainable_variables]
+    frozen = [v.value for v in model.non_trainable_variables]
+    total = np.zeros(len(X))
+    for _ in range(passes):
+        out, frozen = model.stateless_call(trainable, frozen, X, training=True)
+        total += np.asarray(out, dtype=np.float64).reshape(-1)
+    return total / passes
+
+
+def mode_agreement(model, X, passes: int = MODE_CHECK_PASSES) -> tuple[float, float]:
+    """How well inference-mode predictions of ``X`` reproduce training-mode ones.
+
+    Returns
+    -------
+    (r, r2) : tuple of float
+        Pearson r, and R² of the inference-mode predictions against the training-mode ones
+        (averaged over dropout draws, see :func:`training_mode_predict`). Lagging
+        normalisation statistics show as a low r (collapsed predictions) or a low R² (right
+        order, wrong scale or offset).
+    """
+    from .predict import _compiled
+
+    inference = np.asarray(_compiled(model)(X), dtype=np.float64).reshape(-1)
+    training = training_mode_predict(model, X, passes)
+    return pearson_r(training, inference), r2_score(training, inference)
+
+
 def _make_callbacks_base():
     import keras
 
     class WholeSetValidation(keras.callbacks.Callback):
-        """Add ``val_loss`` (MSE), ``val_r2``, ``val_pearson`` over the whole val split."""
+        """Add ``val_loss`` (MSE), ``val_r2``, ``val_pearson`` over the whole val split.
+
+        Also ``val_mode_r`` and ``val_mode_r2``: agreement of inference-mode with
+        training-mode predictions on a fixed batch of validation sequences
+        (:func:`mode_agreement`), with a warning naming the epoch when either is below
+        ``MODE_CHECK_MIN``: BatchNormalization statistics that lag behind the weights make
+        inference-mode predictions collapse while training-mode ones are fine.
+        """
 
         def __init__(self, dataset):
             super().__init__()
             self.dataset = dataset
+            self.check_batch = None
 
         def on_epoch_end(self, epoch, logs=None):
             pred, y = _evaluate_dataset(self.model, self.dataset)
@@ -192,6 +249,20 @@ def _make_callbacks_base():
             logs["val_loss"] = m["mse"]
             logs["val_r2"] = m["r2"]
             logs["val_pearson"] = m["pearson_r"]
+            logs["val_mode_r"], logs["val_mode_r2"] = self._mode_agreement(epoch + 1)
+
+        def _mode_agreement(self, epoch: int) -> tuple[float, float]:
+            if self.check_batch is None:
+                self.check_batch = _first_sequences(self.dataset, MODE_CHECK_SIZE)
+            r, r2 = mode_agreement(self.model, self.check_batch)
+            if not (r >= MODE_CHECK_MIN and r2 >= MODE_CHECK_MIN):
+                log.warning(
+                    "epoch %d: inference-mode predictions disagree with training-mode ones on "
+                    "%d validation sequences (Pearson r %.3f, R² %.3f; below %.2f): the "
+                    "model's BatchNormalization statistics may lag behind its weights (see "
+                    "docs/model.md, 'BatchNormalization momentum')",
+                    epoch, len(self.check_batch), r, r2, MODE_CHECK_MIN)
+            return r, r2
 
     class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         """``BackupAndRestore`` whose commits are atomic and carry the run's history.
@@ -235,7 +306,9 @@ def _make_callbacks_base():
                    "val_r2": float(logs.get("val_r2", np.nan)),
                    "val_pearson": float(logs.get("val_pearson", np.nan)),
                    "lr": _current_lr(self.model),
-                   "seconds": round(time.time() - self._epoch_start, 2)}
+                   "seconds": round(time.time() - self._epoch_start, 2),
+                   "val_mode_r": float(logs.get("val_mode_r", np.nan)),
+                   "val_mode_r2": float(logs.get("val_mode_r2", np.nan))}
             ckpt = Path(self.backup_dir)
             ckpt.mkdir(parents=True, exist_ok=True)
             score = row[self.monitor]

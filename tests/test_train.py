@@ -76,7 +76,7 @@ def test_train_writes_a_complete_run(planted_data, tmp_path):
     metrics = train(planted_data, run_dir, tiny_config(epochs=2), verbose=0)
     hist = pd.read_csv(run_dir / "history.csv")
     assert list(hist.columns) == ["epoch", "loss", "val_loss", "val_r2", "val_pearson", "lr",
-                                  "seconds"]
+                                  "seconds", "val_mode_r", "val_mode_r2"]
     assert list(hist.epoch) == [1, 2]
     manifest = records.read_manifest(planted_data)
     assert metrics["test"]["n"] == manifest["splits"]["test"]["count"]

@@ -1,0 +1,102 @@
+"""One predictor for a run or an ensemble: exact mean and sd of toy members, RC averaging,
+the func hook, and refusal of inconsistent or tampered ensemble folders."""
+
+import json
+
+import numpy as np
+import pytest
+
+from promoter_model.config import RunConfig
+from promoter_model.predictor import DEFAULT_UNIT, load_predictor, write_ensemble
+from promoter_model.runs import RunError, save_run
+from promoter_model.sequence import one_hot, reverse_complement_one_hot
+from toy_models import linear_model
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory):
+    """Two linear members ``f_k(x) = sum(W_k * x) + 0.5`` in an ensemble folder."""
+    root = tmp_path_factory.mktemp("ens") / "two_linear"
+    weights = []
+    for k in range(2):
+        model, W, _bias = linear_model(seed=k)
+        weights.append(W)
+        save_run(root / "members" / f"fold-{k}", model,
+                 RunConfig(preset="custom", unit="toy units"))
+    write_ensemble(root, [root / "members" / "fold-0", "members/fold-1"], unit="toy units",
+                   metrics={"note": "none"}, model_card="# Two linear toys\n")
+    return root, weights
+
+
+def exact(W, X):
+    return np.einsum("nlb,lb->n", X, W) + 0.5
+
+
+def test_ensemble_mean_and_sd_are_exact(ensemble, promoters):
+    root, (W0, W1) = ensemble
+    pred = load_predictor(root)
+    assert pred.is_ensemble and len(pred.members) == 2 and pred.unit == "toy units"
+    assert pred.model_card.startswith("# Two linear toys") and pred.metrics == {"note": "none"}
+    assert pred.input_length == 110
+    X = one_hot(promoters[:16])
+    f0, f1 = exact(W0, X), exact(W1, X)
+    mean, sd = pred.predict(X, batch_size=5)
+    np.testing.assert_allclose(mean, (f0 + f1) / 2, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(sd, np.abs(f0 - f1) / 2, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(pred.predict_members(X), np.stack([f0, f1]), atol=1e-4)
+    # one sequence (L, 4) works too
+    m1, s1 = pred.predict(X[0])
+    assert m1.shape == (1,) and s1[0] == pytest.approx(sd[0], abs=1e-4)
+
+
+def test_func_hook_scores_each_member_before_averaging(ensemble, promoters):
+    root, (W0, W1) = ensemble
+    X = one_hot(promoters[:8])
+    f0, f1 = exact(W0, X), exact(W1, X)
+    mean, sd = load_predictor(root).predict(X, func=np.square)
+    np.testing.assert_allclose(mean, (f0**2 + f1**2) / 2, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(sd, np.abs(f0**2 - f1**2) / 2, rtol=1e-4, atol=1e-3)
+
+
+def test_reverse_complement_averaging(ensemble, promoters):
+    root, (W0, _W1) = ensemble
+    pred = load_predictor(root / "members" / "fold-0")
+    X = one_hot(promoters[:8])
+    assert not pred.is_ensemble and pred.unit == "toy units"
+    mean, sd = pred.predict(X)
+    assert sd is None
+    np.testing.assert_allclose(mean, exact(W0, X), atol=1e-4)
+    pred.rc_average = True
+    mean_rc, _ = pred.predict(X)
+    expected = (exact(W0, X) + exact(W0, reverse_complement_one_hot(X))) / 2
+    np.testing.assert_allclose(mean_rc, expected, atol=1e-4)
+
+
+def test_single_run_loads_as_today(tiny_run):
+    pred = load_predictor(tiny_run)
+    assert pred.members[0].path == tiny_run and pred.unit == DEFAULT_UNIT
+    assert pred.config.preset == "tiny"
+
+
+def test_tampered_or_inconsistent_ensembles_are_refused(ensemble, tmp_path):
+    import shutil
+
+    root, _ = ensemble
+    bad = tmp_path / "bad"
+    shutil.copytree(root, bad)
+    spec = json.loads((bad / "ensemble.json").read_text())
+    # edited after it was written: checksum mismatch
+    (bad / "ensemble.json").write_text(json.dumps(dict(spec, unit="other")))
+    with pytest.raises(RunError, match="ensemble.json does not match its checksum"):
+        load_predictor(bad)
+    # a member outside the ensemble folder
+    with pytest.raises(RunError, match="outside"):
+        write_ensemble(bad, ["../elsewhere"])
+    # members in different units
+    write_ensemble(bad, ["members/fold-0", "members/fold-1"], unit="MAUDE")
+    with pytest.raises(RunError, match="different units"):
+        load_predictor(bad)
+    # no checksums: not a complete ensemble
+    (bad / "checksums.json").unlink()
+    with pytest.raises(RunError, match="checksums.json is missing"):
+        load_predictor(bad)
