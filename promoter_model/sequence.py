@@ -204,9 +204,20 @@ def fit_to_length(sequences, length: int = SEQ_LEN):
     return fitted, change
 
 
-def describe_fit(change: int, length: int = SEQ_LEN) -> str | None:
-    """Human-readable note of what :func:`fit_to_length` did, or None if nothing."""
+def describe_fit(change: int, length: int = SEQ_LEN, short: bool = False) -> str | None:
+    """Human-readable note of what :func:`fit_to_length` did, or None if nothing.
+
+    ``short=True`` gives a few words for a table cell (e.g. ``"flanks added"``).
+    """
     n = int(change) + length
+    if short:
+        if change < 0 and placed_in_flanks(n, length):
+            pad = VARIABLE_LEN - n
+            return "flanks added" + (f", {pad} N before it" if pad else "")
+        if change:
+            return (f"5' end trimmed ({change} bp)" if change > 0
+                    else f"{-change} N added on the 5' side")
+        return None
     if change < 0 and placed_in_flanks(n, length):
         pad = VARIABLE_LEN - n
         return (f"read as the variable region without the plasmid flanks and placed between "

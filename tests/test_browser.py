@@ -69,7 +69,7 @@ def test_mutagenesis_in_chromium(app_server, tmp_path):
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.goto(f"{app_server}/mutagenesis", wait_until="domcontentloaded")
             wait_idle(page)
-            box = page.get_by_label("Sequence (110 bp", exact=False)
+            box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
             box.fill(SEQ)
             box.press("Control+Enter")
             wait_idle(page)

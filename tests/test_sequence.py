@@ -52,6 +52,9 @@ def test_bare_variable_region_placed_between_the_flanks(promoters):
         in note and "positions 18-97" in note
     assert "positions 48-97; the 30 bp before it are N" in S.describe_fit(-60)
     assert "padded with 29 N" in S.describe_fit(-29)
+    assert [S.describe_fit(c, short=True) for c in (-30, -60, -29, 5, 0)] == [
+        "flanks added", "flanks added, 30 N before it", "29 N added on the 5' side",
+        "5' end trimmed (5 bp)", None]
     summary = S.fit_summary([core, short, promoters[0], "A" * 81])
     assert summary.startswith("3 of 4 sequences were fitted to 110 bp")
     assert "2 of at most 80 bp placed between the plasmid flanks" in summary
