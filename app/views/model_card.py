@@ -7,7 +7,8 @@ import streamlit as st
 from app import services, ui
 
 run = ui.need_run()
-st.title(f"Model card: {run.name}")
+if not (run.model_card or "").lstrip().startswith("# "):  # the card brings its own title
+    st.title(f"Model card: {run.name}")
 if run.model_card:
     st.markdown(run.model_card)
     st.download_button("MODEL_CARD.md", data=run.model_card.encode(),
