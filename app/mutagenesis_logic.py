@@ -13,10 +13,12 @@ import pandas as pd
 #: the ISM logo's letter height is minus the mean effect of the three substitutions (see
 #: services.attribution): a tall letter is a base whose mutation lowers expression
 ISM_LOGO_TITLE = "ISM: expression lost when the base is mutated (mean of the 3 substitutions)"
-METHODS = {"ism": ISM_LOGO_TITLE,
+METHODS = {"ism": "ISM: expression lost when mutated",
            "gradient_x_input": "Gradient × input",
            "integrated_gradients": "Integrated gradients",
            "shap": "SHAP (expected gradients)"}
+#: logo titles: the method names, the ISM one spelled out
+LOGO_TITLES = {**METHODS, "ism": ISM_LOGO_TITLE}
 _KEY = "mut_traj_steps"
 _START = "mut_traj_start"
 
@@ -156,7 +158,7 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
     ]
     if attr is not None and method != "ism":
         sections.append((f"Attribution logo: {METHODS.get(method, method)}",
-                         figures.attribution_logo(attr, title=METHODS.get(method, method))))
+                         figures.attribution_logo(attr, title=LOGO_TITLES.get(method, method))))
     # the ISM logo once, named for what it plots (positive: mutating the base lowers
     # expression); N positions (NaN scores) have no letter
     ism_attr = np.nan_to_num(np.asarray(scores).sum(axis=1, keepdims=True) / -3.0)

@@ -397,12 +397,12 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     """Encode a training file into split TFRecord shards plus a manifest.
 
     The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
-    never in memory). Each sequence is fitted to ``length`` (3'-anchored), encoded as one
-    byte per base and assigned to a split by :func:`split_of`; each split's rows are written
-    in input order to shards of exactly ``shard_size`` rows (the last one shorter). Shards
-    are written under a temp name and renamed; ``manifest.json`` is written last, so a
-    folder with a manifest is complete. Re-running with the same input and settings returns
-    the existing manifest; after an interruption it rewrites identical shards.
+    never in memory). Each sequence is fitted to ``length`` (``sequence.fit_to_length``),
+    encoded as one byte per base and assigned to a split by :func:`split_of`; each split's rows
+    are written in input order to shards of exactly ``shard_size`` rows (the last one shorter).
+    Shards are written under a temp name and renamed; ``manifest.json`` is written last, so a
+    folder with a manifest is complete. Re-running with the same input and settings returns the
+    existing manifest; after an interruption it rewrites identical shards.
 
     Parameters
     ----------

@@ -197,6 +197,22 @@ def test_predict_bare_variable_region_placed_between_flanks(app_env):
     assert "**bare** (80 bp): read as the variable region" in notes
 
 
+def test_units_explained_once_with_numbers_from_the_data(app_env):
+    from promoter_model.dream import expression_scale
+
+    s = expression_scale()
+    for page in (None, "mutagenesis"):
+        at = _app(page)
+        _ok(at)
+        boxes = [e for e in at.expander if e.label == "What do these expression values mean?"]
+        assert len(boxes) == 1
+        text = " ".join(m.value for m in boxes[0].markdown)
+        assert f"**{s['min']:.2f} to {s['max']:.2f}**" in text
+        assert f"standard deviation of **{s['yeast_sd']:.2f}**" in text
+        assert "a difference of 0.1 is" in text and "a difference of 0.5 is" in text
+        assert "percentile" in text
+
+
 def test_predict_own_sequences_replace_the_default_examples(app_env):
     at = _app()
     defaults = at.multiselect(key="predict_examples").value

@@ -126,14 +126,14 @@ attr = None
 try:
     attr = services.attribution(path, stamp, current, method)
     ylabel = "expression lost" if method == "ism" else "attribution"
-    png = services.logo_png(attr, logic.METHODS[method], ylabel)
+    png = services.logo_png(attr, logic.LOGO_TITLES[method], ylabel)
     st.image(png, width="stretch")
     if method == "ism":
         st.caption("Letter height: how much the prediction drops, on average over the three "
                    "other bases, when this base is mutated. A tall letter above the line is a "
                    "base the expression depends on; a letter below the line is one whose "
                    "mutation raises expression.")
-    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.METHODS[method],
+    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.LOGO_TITLES[method],
                                                          ylabel=ylabel),
                         name=f"logo_{method}", key="mut_logo", width=12)
 except ImportError:

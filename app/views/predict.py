@@ -127,9 +127,10 @@ df = pd.DataFrame({"id": ids, "length_bp": [len(s) for s in seqs], "predicted": 
 if np.all(~np.isfinite(np.asarray(measured, dtype=float))):
     df = df.drop(columns="measured")
 st.subheader(f"Predictions ({len(df)})")
-st.dataframe(df.drop(columns="sequence"), hide_index=True, key="predict_table", width="stretch", column_config={
+columns = {
     "id": st.column_config.TextColumn("id", pinned=True),
     "predicted": st.column_config.NumberColumn(f"predicted ({unit})", format="%.3f"),
+    "measured": st.column_config.NumberColumn("measured", format="%.3f"),
     "percentile": st.column_config.ProgressColumn("percentile", min_value=0, max_value=100,
                                                   format="%.0f"),
     "robustness": st.column_config.NumberColumn(
@@ -138,7 +139,9 @@ st.dataframe(df.drop(columns="sequence"), hide_index=True, key="predict_table", 
              f"than the threshold ε = {eps:g} (Vaishnav et al. 2022); 1 = no single mutation "
              "matters"),
     "fit": st.column_config.TextColumn("fit to 110 bp",
-                                       help="What was done to reach the model's 110 bp")})
+                                       help="What was done to reach the model's 110 bp")}
+st.dataframe(df.drop(columns="sequence"), hide_index=True, key="predict_table", width="stretch",
+             column_config=columns)
 ui.table_download(df, name="predictions", key="predict_csv")
 with st.expander(f"The {len(df)} sequences as predicted (110 bp each; also in the CSV)"):
     st.code("\n".join(f">{i}\n{s}" for i, s in zip(ids, fitted)), language=None,

@@ -92,7 +92,8 @@ def ism_scores(model, x, batch_size: int = 512) -> np.ndarray:
     model : keras.Model
         Input ``(batch, L, 4)``, output ``(batch, 1)``.
     x : np.ndarray, shape (L, 4), or str
-        One-hot sequence or DNA string (fitted to the model length, 3'-anchored).
+        One-hot sequence or DNA string (fitted to the model length by
+        ``sequence.fit_to_length``).
     batch_size : int
 
     Returns

@@ -178,7 +178,7 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     ----------
     model : keras.Model
     seq : str
-        Fitted to the model length first (3'-anchored).
+        Fitted to the model length first (``sequence.fit_to_length``).
     motif : str, Motif, or np.ndarray of shape (k, 4)
         A DNA string, or a motif/PFM whose consensus is inserted.
     region : (int, int)
