@@ -176,7 +176,8 @@ def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
 
 
 def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
-                title: str | None = None, reference: float | None = None) -> go.Figure:
+                title: str | None = None, reference: float | None = None,
+                measured=None) -> go.Figure:
     """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
 
     Parameters
@@ -190,6 +191,8 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         of this map (relative scale). The scale is always centred on zero.
     reference : float, optional
         Predicted expression of the reference, shown in the hover as the mutant's value.
+    measured : array, optional
+        Measured expression of a reference set: the hover gives each mutant's percentile.
 
     Notes
     -----
@@ -228,11 +231,17 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     mutant = change + (reference if reference is not None else 0.0)
     label = text.ravel()[known]
     extra = "<br>predicted mutant %{customdata[3]:.3f}" if reference is not None else ""
+    columns = [gx.astype(object), label.astype(object), change.astype(object),
+               mutant.astype(object)]
+    if reference is not None and measured is not None:
+        ref_set = np.sort(np.asarray(measured, dtype=np.float64))
+        pct = 100.0 * np.searchsorted(ref_set, mutant, side="right") / max(ref_set.size, 1)
+        columns.append(pct.astype(object))
+        extra += " (percentile %{customdata[4]:.0f})"
     fig.add_trace(go.Scatter(
         x=gx, y=gy, mode="markers", name="cells",
         marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
-        customdata=np.stack([gx.astype(object), label.astype(object), change.astype(object),
-                             mutant.astype(object)], axis=-1),
+        customdata=np.stack(columns, axis=-1),
         hovertemplate="position %{customdata[0]}<br>%{customdata[1]}"
                       "<br>change %{customdata[2]:+.3f}" + extra + "<extra></extra>",
         showlegend=False))

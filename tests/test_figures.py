@@ -282,6 +282,18 @@ def test_histogram_names_a_few_predictions():
     assert _spec(many)["data"][1]["mode"] == "markers"  # a rug, names on hover
 
 
+def test_heatmap_hover_gives_the_mutant_percentile():
+    spec = _spec(figures.ism_heatmap(_scores(), SEQ, reference=0.0,
+                                     measured=np.linspace(-1, 1, 101)))
+    grid = spec["data"][2]
+    cd = np.asarray(grid["customdata"], dtype=object)
+    mutant = cd[:, 3].astype(float)
+    np.testing.assert_allclose(cd[:, 4].astype(float),
+                               100 * np.searchsorted(np.linspace(-1, 1, 101), mutant,
+                                                     side="right") / 101)
+    assert "percentile %{customdata[4]:.0f}" in grid["hovertemplate"]
+
+
 def test_heatmap_n_positions_unknown_and_not_clickable():
     seq = "N" * 5 + SEQ[5:]
     scores = _scores()
