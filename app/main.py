@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-from app import services  # noqa: E402
+from app import scores, services  # noqa: E402
 
 st.set_page_config(page_title="Promoter explorer", page_icon=":material/genetics:",
                    layout="wide")
@@ -79,7 +79,7 @@ def sidebar() -> None:
                         f"{run.model.count_params():,} parameters")
             st.caption("Predicts how strongly a 110 bp yeast promoter construct drives "
                        "expression of a reporter gene.")
-            plain = services.plain_summary(run.metrics)
+            plain = scores.plain_summary(run.metrics)
             if plain:
                 st.caption(plain)
             st.caption(f"Output: {services.unit_of(run)}")

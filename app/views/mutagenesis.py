@@ -115,7 +115,8 @@ method = o3.selectbox("Logo", list(logic.METHODS), format_func=logic.METHODS.get
                       key="mut_method")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
-                          measured=measured, title=f"Predicted effect of every single mutation — step "
+                          measured=measured,
+                          title=f"Predicted effect of every single mutation — step "
                                 f"{len(traj) - 1}: {traj[-1]['mutation']}")
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
            "strongest increase; dotted box: strongest decrease).")

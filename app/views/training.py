@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import figures, services, ui
+from app import scores as score_text
 
 st.title("Training and evaluation")
 run = ui.need_run()
@@ -38,11 +39,11 @@ else:
         ui.table_download(run.history, name=f"{selected}_history", key="training_hist_csv")
 
 st.subheader("How well the model predicts")
-dream_saved = services.dream_section(run.metrics) if run.metrics else None
+dream_saved = score_text.dream_section(run.metrics) if run.metrics else None
 if not run.metrics:
     st.info("This run has no metrics.json.")
 else:
-    summary = services.score_summary(run.metrics)
+    summary = score_text.score_summary(run.metrics)
     if summary:
         cols = st.columns(len(summary))
         for col, (label, value, help_text) in zip(cols, summary):
