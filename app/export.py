@@ -128,10 +128,32 @@ def _color(c, default="C0"):
 _DASH = {"dash": "--", "dot": ":", "dashdot": "-.", "solid": "-", None: "-"}
 
 
-def _plain(text):
+def _plain(text, breaks: bool = False):
+    """Plotly rich text as plain text; ``<br>`` becomes a space (or a new line)."""
     if text is None:
         return ""
-    return html.unescape(str(text)).replace("<br>", " ").replace("<b>", "").replace("</b>", "")
+    return html.unescape(str(text)).replace("<br>", "\n" if breaks else " ").replace(
+        "<b>", "").replace("</b>", "")
+
+
+def _ticks(ax, axis: dict, which: str) -> None:
+    """Tick positions and names of a plotly axis: ``tickvals/ticktext`` or ``dtick``."""
+    from matplotlib.ticker import MultipleLocator
+
+    set_ticks = ax.set_xticks if which == "x" else ax.set_yticks
+    if axis.get("tickvals") is not None:
+        vals = list(np.asarray(axis["tickvals"]).tolist())
+        text = axis.get("ticktext")
+        labels = [str(t) for t in text] if text is not None else None
+        set_ticks(vals, labels)
+        angle = axis.get("tickangle")
+        if angle and which == "x":
+            for label in ax.get_xticklabels():
+                label.set_rotation(-float(angle))
+                label.set_ha("right")
+    elif axis.get("dtick") is not None and axis.get("type") != "category":
+        (ax.xaxis if which == "x" else ax.yaxis).set_major_locator(
+            MultipleLocator(float(axis["dtick"])))
 
 
 def plotly_to_matplotlib(fig, *, width: float = 7.0, height: float | None = None):
@@ -196,6 +218,12 @@ def plotly_to_matplotlib(fig, *, width: float = 7.0, height: float | None = None
                 if categories is not None and y.dtype.kind in "US":
                     y = np.array([categories.index(str(v)) for v in y], dtype=np.float64)
                 mode = tr.get("mode", "lines+markers")
+                if "text" in mode and tr.get("text") is not None:
+                    tc = _color(((tr.get("textfont") or {}).get("color")), "0.2")
+                    for xi, yi, ti in zip(x, y, tr["text"]):
+                        ax.annotate(_plain(ti), (xi, yi), xytext=(0, 5),
+                                    textcoords="offset points", ha="center", va="bottom",
+                                    fontsize=7, color=tc)
                 line = tr.get("line") or {}
                 label = _plain(tr.get("name"))
                 alpha = tr.get("opacity", 1.0)
@@ -249,15 +277,21 @@ def plotly_to_matplotlib(fig, *, width: float = 7.0, height: float | None = None
                     va="bottom", fontsize=8, color=_color((an.get("font") or {}).get("color"),
                                                          "0.3"))
         xa, ya = layout.get("xaxis") or {}, layout.get("yaxis") or {}
-        ax.set_xlabel(_plain((xa.get("title") or {}).get("text")))
-        ax.set_ylabel(_plain((ya.get("title") or {}).get("text")))
+        ax.set_xlabel(_plain((xa.get("title") or {}).get("text"), breaks=True))
+        ax.set_ylabel(_plain((ya.get("title") or {}).get("text"), breaks=True))
         if xa.get("range"):
             ax.set_xlim(*xa["range"])
         if ya.get("range"):
             ax.set_ylim(*ya["range"])
+        _ticks(ax, xa, "x")
+        _ticks(ax, ya, "y")
         title = _plain((layout.get("title") or {}).get("text"))
         if title:
-            ax.set_title(title, loc="left")
+            # labels drawn above the plot (flanks, variable region) get the title lifted
+            # over them instead of printed across them
+            above = any(an.get("yref") == "paper" and (an.get("y") or 0) >= 1.0
+                        for an in layout.get("annotations", []) or [])
+            ax.set_title(title, loc="left", pad=18 if above else 6)
         ax.spines[["top", "right"]].set_visible(False)
         handles, labels = ax.get_legend_handles_labels()
         if layout.get("showlegend", True) and 1 < len(labels) <= 20:
@@ -271,6 +305,22 @@ def _img_tag(fig, alt: str) -> str:
     data = base64.b64encode(figure_bytes(fig, "png") if _is_plotly(fig) else mpl_bytes(fig, "png")
                             ).decode()
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}" style="max-width:100%">'
+
+
+def markdown_html(text: str, shift: int = 0) -> str:
+    """Markdown (CommonMark with tables) as HTML; raw HTML in the text is escaped.
+
+    ``shift`` demotes the headings (1: ``#`` becomes ``<h2>``), for a document nested in a
+    page that has its own title.
+    """
+    import re
+
+    from markdown_it import MarkdownIt
+
+    out = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    if shift:
+        out = re.sub(r"<(/?)h([1-6])>", lambda m: f"<{m[1]}h{min(6, int(m[2]) + shift)}>", out)
+    return out
 
 
 def html_report(*, title: str, sequence: str, prediction: str, sections: list,
@@ -287,7 +337,7 @@ def html_report(*, title: str, sequence: str, prediction: str, sections: list,
         ``object`` is a plotly figure (embedded interactive), a matplotlib figure (PNG,
         closed after use), a DataFrame (table) or a string (paragraph).
     model_card : str, optional
-        Markdown of the run's model card (shown as pre-formatted text).
+        Markdown of the run's model card (rendered as HTML; raw HTML in it is escaped).
     """
     import pandas as pd
 
@@ -308,7 +358,7 @@ def html_report(*, title: str, sequence: str, prediction: str, sections: list,
         elif obj is not None:
             parts.append(_img_tag(obj, heading))
     seq_html = html.escape(sequence)
-    card = (f"<h2>Model card</h2><pre class='card'>{html.escape(model_card)}</pre>"
+    card = (f"<h2>Model card</h2><div class='card'>{markdown_html(model_card, shift=2)}</div>"
             if model_card else "")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
@@ -319,7 +369,10 @@ body{{font-family:Arial,Helvetica,sans-serif;max-width:1200px;margin:2em auto;co
 code.seq{{font-family:monospace;word-break:break-all;background:#f4f4f4;padding:.3em;display:block}}
 table.table{{border-collapse:collapse;font-size:.9em}}
 table.table td,table.table th{{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:right}}
-pre.card{{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:1em}}
+div.card{{background:#fafafa;border:1px solid #eee;padding:0 1em 1em}}
+div.card table{{border-collapse:collapse;font-size:.9em}}
+div.card td,div.card th{{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left}}
+div.card code{{background:#f0f0f0;padding:0 .2em}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Run: <b>{html.escape(run_name)}</b> &middot; generated {stamp}</p>

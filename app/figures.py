@@ -16,7 +16,7 @@ import functools
 import numpy as np
 import plotly.graph_objects as go
 
-from promoter_model.sequence import ALPHABET, VARIABLE_END, VARIABLE_START
+from promoter_model.sequence import ALPHABET, FLANK_3, FLANK_5, VARIABLE_END, VARIABLE_START
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13)
 POS_COLOR = "#b2182b"   # increases expression
@@ -29,7 +29,16 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
     fig.update_layout(template="plotly_white", font=FONT, height=height,
                       margin=dict(l=60, r=20, t=60 if title else 30, b=50),
                       title=dict(text=title) if title else None)
+    fig.update_yaxes(automargin=True)
     return fig
+
+
+def axis_title(label: str, unit: str) -> str:
+    """``label`` and ``(unit)`` on two lines, so a long unit fits beside a short plot."""
+    return f"{label}<br>({unit})"
+
+
+_AXIS_FONT = dict(size=12)
 
 
 def percentile(measured, value) -> float:
@@ -41,6 +50,9 @@ def percentile(measured, value) -> float:
 
 
 # --------------------------------------------------------------------------- Predict
+MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to this many
+
+
 def expression_histogram(measured, predicted=None, *, unit: str = "expression",
                          labels=None, bins: int = 60, title: str | None = None) -> go.Figure:
     """Histogram of measured expression with the predictions marked.
@@ -72,10 +84,16 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         if pred.size == 1:
             fig.add_shape(type="line", x0=pred[0], x1=pred[0], y0=0, y1=top * 1.05,
                           line=dict(color=POS_COLOR, width=3))
+        # several predictions: each marker named (staggered in three rows) while few enough
+        # to read; more are a rug with names on hover
+        named = 1 < pred.size <= MAX_NAMED_MARKERS
+        order = np.argsort(np.argsort(pred))
+        y_mark = top * (1.08 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.08)
         fig.add_trace(go.Scatter(
-            x=pred, y=np.full(pred.size, top * 1.08), mode="markers", name="prediction",
+            x=pred, y=y_mark, mode="markers+text" if named else "markers", name="prediction",
             marker=dict(color=POS_COLOR, size=10 if pred.size == 1 else 7, symbol="triangle-down"),
-            text=names, customdata=np.array(pct),
+            text=names, customdata=np.array(pct), textposition="top center",
+            textfont=dict(size=11, color=POS_COLOR),
             hovertemplate="%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
                           "<extra></extra>"))
         if pred.size == 1:
@@ -85,7 +103,8 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
     fig.update_xaxes(title_text=unit)
     fig.update_yaxes(title_text="test sequences")
     fig.update_layout(showlegend=False, bargap=0)
-    return _layout(fig, title, height=320)
+    named = predicted is not None and 1 < np.size(predicted) <= MAX_NAMED_MARKERS
+    return _layout(fig, title, height=380 if named else 320)
 
 
 def robustness_plot(effects: dict, *, unit: str = "expression",
@@ -106,7 +125,7 @@ def robustness_plot(effects: dict, *, unit: str = "expression",
                                                "<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"))
     fig.update_xaxes(title_text="single mutations, ranked by effect")
-    fig.update_yaxes(title_text=f"predicted change ({unit})")
+    fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=_AXIS_FONT)
     fig.update_layout(showlegend=len(effects) <= 20)
     return _layout(fig, title, height=360)
 
@@ -115,16 +134,34 @@ def robustness_score(effects, epsilon: float) -> float:
     """Fraction of single mutations whose effect is smaller than ``epsilon`` in magnitude.
 
     The robustness measure of Vaishnav et al. 2022 (they used epsilon = 0.1616 on their scale).
+    Mutations of ``N`` positions (NaN effects) are not counted.
     """
     effects = np.asarray(effects, dtype=np.float64)
+    effects = effects[np.isfinite(effects)]
     return float(np.mean(np.abs(effects) < epsilon)) if effects.size else float("nan")
 
 
 # --------------------------------------------------------------------------- Mutagenesis
-def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y") -> None:
+def region_labels(sequence: str | None = None) -> tuple:
+    """Labels of positions 1-17 and 98-110: the plasmid flanks, unless ``sequence`` differs.
+
+    A position range is called a flank only when the sequence carries that flank (or when
+    no sequence is given); otherwise it is named by its positions.
+    """
+    seq = (sequence or "").upper()
+    five = ("5' flank" if sequence is None or seq[:VARIABLE_START] == FLANK_5
+            else f"1-{VARIABLE_START} (not the 5' flank)")
+    three = ("3' flank" if sequence is None or seq[VARIABLE_END:] == FLANK_3
+             else f"{VARIABLE_END + 1}-110 (not the 3' flank)")
+    return five, three
+
+
+def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
+                   sequence: str | None = None) -> None:
     """Shade the constant plasmid flanks and label the 80 bp variable region."""
-    for x0, x1, label in ((0.5, VARIABLE_START + 0.5, "5' flank"),
-                          (VARIABLE_END + 0.5, 110.5, "3' flank")):
+    five, three = region_labels(sequence)
+    for x0, x1, label in ((0.5, VARIABLE_START + 0.5, five),
+                          (VARIABLE_END + 0.5, 110.5, three)):
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, yref=yref,
                       fillcolor="rgba(120,120,120,0.12)", line_width=0, layer="above")
         fig.add_annotation(x=(x0 + x1) / 2, y=1.0, yref="paper", yanchor="bottom",
@@ -139,7 +176,8 @@ def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y") -> Non
 
 
 def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
-                title: str | None = None, reference: float | None = None) -> go.Figure:
+                title: str | None = None, reference: float | None = None,
+                measured=None) -> go.Figure:
     """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
 
     Parameters
@@ -153,14 +191,17 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         of this map (relative scale). The scale is always centred on zero.
     reference : float, optional
         Predicted expression of the reference, shown in the hover as the mutant's value.
+    measured : array, optional
+        Measured expression of a reference set: the hover gives each mutant's percentile.
 
     Notes
     -----
     Trace 0 is the heatmap, trace 1 the reference-base dots, trace 2 an invisible grid of
-    points (one per cell, A row first; ``customdata = [position (1-based), "12A>G",
-    change, mutant prediction]``) that carries the hover text and the clicks the page uses
-    for click-to-mutate. The strongest increase is boxed with a solid line,
-    the strongest decrease with a dotted one.
+    points (one per cell of a known base, A row first; ``customdata = [position (1-based),
+    "12A>G", change, mutant prediction]``) that carries the hover text and the clicks the
+    page uses for click-to-mutate. ``N`` positions (unknown bases) get no grid points: they
+    are shaded grey, and trace 3 (present only when there are some) says so on hover. The
+    strongest increase is boxed with a solid line, the strongest decrease with a dotted one.
     """
     scores = np.asarray(scores, dtype=np.float64)
     L = scores.shape[0]
@@ -182,27 +223,36 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         x=pos[has_ref], y=[ALPHABET[i] for i in idx[has_ref]], mode="markers",
         name="reference base", marker=dict(color="black", size=4, symbol="circle"),
         hoverinfo="skip"))
-    # clickable, hoverable grid (one point per cell) on top of the heatmap
-    gx = np.tile(pos, 4)
-    gy = np.repeat(list(ALPHABET), L)
-    change = z.ravel()
+    # clickable, hoverable grid (one point per cell of a known base) on top of the heatmap
+    known = np.tile(has_ref, 4)
+    gx = np.tile(pos, 4)[known]
+    gy = np.repeat(list(ALPHABET), L)[known]
+    change = z.ravel()[known]
     mutant = change + (reference if reference is not None else 0.0)
-    label = text.ravel()
+    label = text.ravel()[known]
     extra = "<br>predicted mutant %{customdata[3]:.3f}" if reference is not None else ""
+    columns = [gx.astype(object), label.astype(object), change.astype(object),
+               mutant.astype(object)]
+    if reference is not None and measured is not None:
+        ref_set = np.sort(np.asarray(measured, dtype=np.float64))
+        pct = 100.0 * np.searchsorted(ref_set, mutant, side="right") / max(ref_set.size, 1)
+        columns.append(pct.astype(object))
+        extra += " (percentile %{customdata[4]:.0f})"
     fig.add_trace(go.Scatter(
         x=gx, y=gy, mode="markers", name="cells",
         marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
-        customdata=np.stack([gx.astype(object), label.astype(object), change.astype(object),
-                             mutant.astype(object)], axis=-1),
+        customdata=np.stack(columns, axis=-1),
         hovertemplate="position %{customdata[0]}<br>%{customdata[1]}"
                       "<br>change %{customdata[2]:+.3f}" + extra + "<extra></extra>",
         showlegend=False))
+    if not has_ref.all():
+        _unknown_columns(fig, pos[~has_ref])
     if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
         for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
             b, p = np.unravel_index(fn(z), z.shape)
             fig.add_shape(type="rect", x0=p + 0.5, x1=p + 1.5, y0=b - 0.5, y1=b + 0.5,
                           line=dict(color="black", width=2, dash=dash))
-    _region_shapes(fig, -0.5, 3.5)
+    _region_shapes(fig, -0.5, 3.5, sequence=seq)
     fig.update_xaxes(title_text="position (bp)", range=[0.5, L + 0.5], showgrid=False,
                      zeroline=False)
     fig.update_yaxes(title_text="mutant base", autorange="reversed", showgrid=False,
@@ -210,6 +260,25 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     # no dragmode/clickmode here: Streamlit selects points on click only when it sets them
     fig.update_layout(showlegend=False)
     return _layout(fig, title, height=300)
+
+
+def _unknown_columns(fig: go.Figure, positions) -> None:
+    """Shade the ``N`` positions grey and explain them on hover (no mutation is offered)."""
+    positions = np.asarray(positions)
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    starts = positions[np.concatenate([[0], breaks + 1])]
+    ends = positions[np.concatenate([breaks, [positions.size - 1]])]
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        fig.add_shape(type="rect", x0=a - 0.5, x1=b + 0.5, y0=-0.5, y1=3.5,
+                      fillcolor="#d9d9d9", line_width=0, layer="below")
+        if b - a >= 3:  # wide enough to say what the grey is, also on a printed figure
+            fig.add_annotation(x=(a + b) / 2, y=1.5, text="N", showarrow=False,
+                               font=dict(size=12, color="#666"))
+    fig.add_trace(go.Scatter(
+        x=np.repeat(positions, 4), y=np.tile(list(ALPHABET), positions.size), mode="markers",
+        name="unknown", marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
+        hovertemplate="position %{x}: N (unknown base)<br>no mutation offered<extra></extra>",
+        showlegend=False))
 
 
 def ism_difference_heatmap(scores_ref, scores_alt, seq_ref: str, seq_alt: str, *,
@@ -234,19 +303,25 @@ def position_bar(values, *, unit: str = "expression",
                            hovertemplate="position %{x}: %{y:.3f}<extra></extra>"))
     _region_shapes(fig, float(min(0, v.min(initial=0))), float(max(v.max(initial=0), 1e-9)))
     fig.update_xaxes(title_text="position (bp)", range=[0.5, v.size + 0.5])
-    fig.update_yaxes(title_text=unit)
+    fig.update_yaxes(title_text=unit, title_font=_AXIS_FONT)
     return _layout(fig, title, height=240)
 
 
 def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figure:
-    """Predicted expression along a mutation trajectory (step 0 is the input)."""
+    """Predicted expression along a mutation trajectory (step 0 is the input).
+
+    Each step is a tick named by its mutation (``"0: input"``, ``"1: 30A>G"`` ...).
+    """
     y = np.asarray(expressions, dtype=np.float64)
-    fig = go.Figure(go.Scatter(x=np.arange(y.size), y=y, mode="lines+markers", text=list(labels),
+    steps = np.arange(y.size)
+    names = [f"{i}: {label}" for i, label in zip(steps.tolist(), labels)]
+    fig = go.Figure(go.Scatter(x=steps, y=y, mode="lines+markers", text=list(labels),
                                hovertemplate="step %{x}: %{text}<br>%{y:.3f}<extra></extra>",
                                line=dict(color=POS_COLOR)))
-    fig.update_xaxes(title_text="step", dtick=1)
-    fig.update_yaxes(title_text=f"predicted ({unit})")
-    return _layout(fig, "Mutation trajectory", height=280)
+    fig.update_xaxes(title_text="step: mutation applied", tickmode="array",
+                     tickvals=steps.tolist(), ticktext=names, tickangle=-30 if y.size > 4 else 0)
+    fig.update_yaxes(title_text=axis_title("predicted", unit), title_font=_AXIS_FONT)
+    return _layout(fig, "Mutation trajectory", height=340)
 
 
 # logomaker's "classic" colours
@@ -444,7 +519,7 @@ def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
     lo, hi = float(min(0, np.nanmin(y, initial=0))), float(max(0, np.nanmax(y, initial=0)))
     _region_shapes(fig, lo, hi if hi > lo else lo + 1)
     fig.update_xaxes(title_text="start of the inserted site (bp)", range=[0.5, 110.5])
-    fig.update_yaxes(title_text=f"predicted change ({unit})")
+    fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=_AXIS_FONT)
     fig.update_layout(showlegend=bool((strands == "-").any()))
     return _layout(fig, f"Scan of {motif} along the sequence", height=340)
 
@@ -513,12 +588,19 @@ def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = No
         marker=dict(size=4, color=np.log10(dens + 1), colorscale="Viridis",
                     colorbar=dict(title=dict(text="log10<br>density"), thickness=12)),
         hovertemplate="measured %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"))
+    axis_range = None
     if y.size:
         lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
         fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi,
                       line=dict(color="#444", width=1, dash="dash"))
+        pad = 0.04 * (hi - lo or 1.0)
+        axis_range = [lo - pad, hi + pad]
     text = f"n = {y.size:,}   r = {r:.3f}   R² = {r2:.3f}"
-    fig.update_xaxes(title_text=f"measured ({measured_unit or unit})")
-    fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1)
+    # both axes span the data (same range, square cells); the plot area, not the range,
+    # shrinks to keep 1:1
+    fig.update_xaxes(title_text=f"measured ({measured_unit or unit})", range=axis_range,
+                     constrain="domain")
+    fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1,
+                     range=axis_range, constrain="domain")
     fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
     return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METHODS = {"ism": "ISM (mean effect of mutating each base)",
+#: the ISM logo's letter height is minus the mean effect of the three substitutions (see
+#: services.attribution): a tall letter is a base whose mutation lowers expression
+ISM_LOGO_TITLE = "ISM: expression lost when the base is mutated (mean of the 3 substitutions)"
+METHODS = {"ism": "ISM: expression lost when mutated",
            "gradient_x_input": "Gradient × input",
            "integrated_gradients": "Integrated gradients",
            "shap": "SHAP (expected gradients)"}
+#: logo titles: the method names, the ISM one spelled out
+LOGO_TITLES = {**METHODS, "ism": ISM_LOGO_TITLE}
 _KEY = "mut_traj_steps"
 _START = "mut_traj_start"
 
@@ -35,8 +40,8 @@ def read_one(text: str, what: str):
                    f"({table.ids[0]}) is used.")
     fitted, notes = ui.fit_notes(table.sequences[:1])
     if notes[0]:
-        st.caption(f":material/content_cut: {what} ({len(table.sequences[0])} bp): "
-                   f"{notes[0]}.")
+        st.info(f"The {what} ({len(table.sequences[0])} bp) was {notes[0]}.",
+                icon=":material/content_cut:")
     return fitted[0]
 
 
@@ -70,6 +75,8 @@ def selected_mutation(event):
     except (KeyError, TypeError):
         return None
     for p in points or []:
+        if p.get("curve_number", 2) != 2:  # only the grid of known bases is clickable
+            continue
         x, y = p.get("x"), p.get("y")
         if x is None or y not in ("A", "C", "G", "T"):
             continue
@@ -82,8 +89,12 @@ def mutate(sequence: str, position: int, base: str) -> str:
 
 
 def apply(state, position: int, base: str, *, current: str, predict) -> bool:
-    """Append the mutation ``position`` -> ``base`` to the trajectory (False if no change)."""
-    if not 1 <= position <= len(current) or current[position - 1] == base:
+    """Append the mutation ``position`` -> ``base`` to the trajectory.
+
+    False (nothing applied) if the position is out of range, already holds ``base``, or is
+    ``N``: an unknown base has no defined mutation.
+    """
+    if not 1 <= position <= len(current) or current[position - 1] in (base, "N"):
         return False
     new = mutate(current, position, base)
     steps = state[_KEY]
@@ -105,20 +116,33 @@ def reset(state) -> None:
     state[_KEY] = steps[:1]
 
 
-def trajectory_table(steps) -> pd.DataFrame:
+def trajectory_table(steps, measured=None) -> pd.DataFrame:
+    """The trajectory as a table; with ``measured``, each prediction's percentile."""
     df = pd.DataFrame(steps, columns=["step", "mutation", "predicted", "sequence"])
     df.insert(3, "change_vs_input", df["predicted"] - df["predicted"].iloc[0])
+    if measured is not None:
+        df.insert(3, "percentile", _percentiles(measured, df["predicted"]))
     df["path"] = ["→".join(df["mutation"].iloc[:i + 1]) for i in range(len(df))]
     return df
 
 
-def top_table(scores, sequence: str, ref_pred: float, n: int = 10) -> pd.DataFrame:
+def _percentiles(measured, values) -> np.ndarray:
+    ref = np.sort(np.asarray(measured, dtype=np.float64))
+    return np.round(100.0 * np.searchsorted(ref, np.asarray(values, dtype=np.float64),
+                                            side="right") / max(ref.size, 1), 1)
+
+
+def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
+              measured=None) -> pd.DataFrame:
+    """The strongest mutations; with ``measured``, each mutant's percentile."""
     from promoter_model.interpret.ism import top_mutations
 
     top = top_mutations(scores, sequence, n=n)
     top.insert(0, "mutation", [f"{p}{r}>{a}" for p, r, a in
                                zip(top["position"], top["reference"], top["alternative"])])
     top["predicted"] = ref_pred + top["change"]
+    if measured is not None:
+        top["percentile"] = _percentiles(measured, top["predicted"])
     return top
 
 
@@ -132,14 +156,16 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
         ("In-silico mutagenesis", figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit,
                                                      reference=ref_pred)),
     ]
-    if attr is not None:
+    if attr is not None and method != "ism":
         sections.append((f"Attribution logo: {METHODS.get(method, method)}",
-                         figures.attribution_logo(attr, title=METHODS.get(method, method))))
-    ism_attr = np.asarray(scores).sum(axis=1, keepdims=True) / -3.0
+                         figures.attribution_logo(attr, title=LOGO_TITLES.get(method, method))))
+    # the ISM logo once, named for what it plots (positive: mutating the base lowers
+    # expression); N positions (NaN scores) have no letter
+    ism_attr = np.nan_to_num(np.asarray(scores).sum(axis=1, keepdims=True) / -3.0)
     from promoter_model.sequence import one_hot
 
-    sections.append(("ISM logo (mean loss when the base is mutated)",
-                     figures.attribution_logo(one_hot([sequence])[0] * ism_attr)))
+    sections.append((ISM_LOGO_TITLE, figures.attribution_logo(
+        one_hot([sequence])[0] * ism_attr, ylabel=f"expression lost ({unit})")))
     sections += [("Strongest single mutations", top),
                  ("Mutation trajectory", traj),
                  ("Mutational robustness", robust_fig)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -158,32 +157,6 @@ def unit_of(run) -> str:
     return DEFAULT_UNIT
 
 
-def card_summary(run, n_chars: int = 500) -> str:
-    """First paragraph of the model card (headings and tables skipped)."""
-    if not run.model_card:
-        return f"{run.config.preset} model; no model card."
-    paras = [p.strip() for p in re.split(r"\n\s*\n", run.model_card) if p.strip()]
-    body = [p for p in paras if not p.startswith(("#", "|", "```", "<!--"))]
-    text = body[0] if body else paras[0]
-    return text if len(text) <= n_chars else text[:n_chars].rsplit(" ", 1)[0] + "…"
-
-
-def headline_metrics(metrics: dict) -> dict:
-    """A few held-out numbers for the sidebar: r, R², DREAM scores if present."""
-    out = {}
-    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else metrics
-    for key, label in (("pearson_r", "Pearson r"), ("r2", "R²"), ("spearman_r", "Spearman")):
-        if isinstance(test.get(key), (int, float)):
-            out[label] = test[key]
-    for section in metrics.values():
-        if isinstance(section, dict):
-            for key, label in (("pearson_score", "DREAM Pearson score"),
-                               ("spearman_score", "DREAM Spearman score")):
-                if isinstance(section.get(key), (int, float)):
-                    out[label] = section[key]
-    return out
-
-
 def headline_data(metrics: dict) -> str | None:
     """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
     test = metrics.get("test")
@@ -218,6 +191,14 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 def test_measured() -> pd.DataFrame:
     """All measured test sequences: ``pos, sequence, expression, public_leaderboard``."""
     return pd.read_csv(DATA / "test_measured.tsv.gz", sep="\t")
+
+
+@st.cache_data(show_spinner=False)
+def expression_scale() -> dict:
+    """Measured range and native-promoter spread of the test data (dream.expression_scale)."""
+    from promoter_model.dream import expression_scale as _scale
+
+    return _scale(DATA / "test_measured.tsv.gz", DATA / "test_subsets" / "yeast_seqs.csv")
 
 
 @st.cache_data(show_spinner=False)
@@ -299,7 +280,8 @@ def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarr
         _, scores = ism(path, stamp, sequence)
         x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
         # letter height at the reference base: mean loss of expression when it is mutated
-        return x * (-position_summary(scores, "mean"))[:, None]
+        # (N positions: unknown, no letter)
+        return np.nan_to_num(x * (-position_summary(scores, "mean"))[:, None])
     from promoter_model.interpret.attributions import attribution as _attr
 
     x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
@@ -307,20 +289,45 @@ def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarr
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def logo_png(matrix: np.ndarray, title: str = "") -> bytes:
+def logo_png(matrix: np.ndarray, title: str = "", ylabel: str = "attribution") -> bytes:
     """Screen rendering (PNG) of an attribution logo, cached by its values."""
     from app import export, figures
 
-    return export.mpl_bytes(figures.attribution_logo(matrix, title=title), "png", dpi=100,
-                            tight=False)
+    return export.mpl_bytes(figures.attribution_logo(matrix, title=title, ylabel=ylabel),
+                            "png", dpi=100, tight=False)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def test_predictions(path: str, stamp: float) -> pd.DataFrame:
-    """Predictions for the held-out public-leaderboard test sequences."""
+TEST_CHUNKS = 10  # the test set is predicted in this many cached parts (progress bar)
+
+
+@st.cache_data(max_entries=8 * TEST_CHUNKS, show_spinner=False)
+def _test_chunk(path: str, stamp: float, k: int, chunks: int) -> np.ndarray:
+    """Predictions for the ``k``-th of ``chunks`` parts of the public-leaderboard rows."""
+    from promoter_model.predict import predict_sequences as _predict
+
+    t = test_measured()
+    seqs = t.loc[t["public_leaderboard"] == 1, "sequence"].tolist()
+    step = -(-len(seqs) // chunks)
+    part = seqs[k * step:(k + 1) * step]
+    if not part:
+        return np.zeros(0, dtype=np.float32)
+    return _predict(get_run(path, stamp).model, part)
+
+
+def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
+    """Predictions for the held-out public-leaderboard test sequences.
+
+    Computed in :data:`TEST_CHUNKS` cached parts; ``progress(fraction)`` is called after
+    each, so a first visit can show how far it is (a cached visit is immediate).
+    """
     t = test_measured()
     test = t[t["public_leaderboard"] == 1]
-    pred = predict_sequences(path, stamp, tuple(test["sequence"]))
+    parts = []
+    for k in range(TEST_CHUNKS):
+        parts.append(_test_chunk(path, stamp, k, TEST_CHUNKS))
+        if progress is not None:
+            progress((k + 1) / TEST_CHUNKS)
+    pred = np.concatenate(parts)
     return pd.DataFrame({"pos": test["pos"].to_numpy(), "measured": test["expression"].to_numpy(),
                          "predicted": pred})
 

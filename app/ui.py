@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -60,7 +61,85 @@ def unit_caption(unit: str) -> str:
         return ("The run does not say what it predicts; values are the model's output in its "
                 "training units. Percentiles compare them with measured "
                 f"{services.MEASURED_UNIT}.")
-    return f"Predictions are {unit}."
+    return (f"Predictions are {unit}; the percentile is the share of measured test sequences "
+            "expressed at or below the value.")
+
+
+def unit_text(unit: str, scale: dict) -> str:
+    """Plain-words Markdown: what the expression scale is and what a difference means.
+
+    Every number comes from ``scale`` (:func:`promoter_model.dream.expression_scale`).
+    """
+    from promoter_model.dream import difference_in_context
+
+    s = scale
+    what = (f"**{services.MEASURED_UNIT}** is the scale of the DREAM 2022 test measurements: "
+            "how strongly a promoter drives a yellow fluorescent reporter gene in yeast, "
+            "estimated (by the MAUDE method) from how about 100 cells per promoter were "
+            "sorted into fluorescence bins. It is a relative scale without a physical unit: "
+            "higher means more expression, and values are meant to be compared with each "
+            "other.")
+    if unit != services.MEASURED_UNIT:
+        what = (f"This run's predictions are **{unit}**; they are compared below with "
+                f"measured test expression. {what}")
+    return (
+        f"{what}\n\n"
+        f"- The {s['n']:,} measured test sequences span **{s['min']:.2f} to {s['max']:.2f}** "
+        f"(98% lie between {s['p01']:.2f} and {s['p99']:.2f}).\n"
+        f"- The {s['yeast_n']:,} native yeast promoters among them have a standard deviation "
+        f"of **{s['yeast_sd']:.2f}**; 80% lie between {s['yeast_p10']:.2f} and "
+        f"{s['yeast_p90']:.2f}.\n"
+        f"- So a difference of {difference_in_context(0.1, s)}; a difference of "
+        f"{difference_in_context(0.5, s)}.\n"
+        "- The **percentile** beside each value is the share of measured test sequences "
+        "expressed at or below it (50: a typical test sequence).")
+
+
+def unit_explainer(unit: str, *, expanded: bool = False) -> None:
+    """An expander that says once, in plain words, what the expression values mean."""
+    with st.expander("What do these expression values mean?", expanded=expanded,
+                     icon=":material/help:"):
+        st.markdown(unit_text(unit, services.expression_scale()))
+
+
+def subset_scores(scores: dict, *, key: str, title: str | None) -> None:
+    """The DREAM subsets, each explained in one line, with the weak spots called out."""
+    from promoter_model.dream import WEAK_R2, subset_table, weak_spots
+
+    table = subset_table(scores)
+    if table.empty:
+        return
+    if title:
+        st.markdown(f"**{title}**")
+    weak = weak_spots(scores)
+    if weak:
+        st.warning(f"**Weak spots** (Pearson r² below {WEAK_R2}): {weak}. Treat predictions "
+                   "for these kinds of sequences with more caution.",
+                   icon=":material/warning:")
+    shown = table.assign(weak=np.where(table["weak"], "weak", ""))
+    st.dataframe(shown, hide_index=True, key=key, width="stretch", column_config={
+        "what": st.column_config.TextColumn("what it tests", width="large"),
+        "n": st.column_config.NumberColumn("n", format="%d",
+                                           help="Sequences (or pairs) in the subset"),
+        "pearson_r2": st.column_config.NumberColumn("Pearson r²", format="%.2f"),
+        "spearman": st.column_config.NumberColumn("Spearman", format="%.2f"),
+        "weak": st.column_config.TextColumn("", width="small")})
+    table_download(table, name=f"{key}_subset_scores", key=f"{key}_csv")
+
+
+def threshold_help() -> str:
+    """Help text of the robustness threshold ε, with the scale's numbers."""
+    from promoter_model.dream import difference_in_context
+
+    return ("Vaishnav et al. 2022 used 0.1616 on their scale. Here a difference of "
+            f"{difference_in_context(0.1, services.expression_scale())}.")
+
+
+def pct_text(value: float) -> str:
+    """``"67th percentile"`` with the right English suffix."""
+    n = int(round(value))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix} percentile"
 
 
 # --------------------------------------------------------------------------- input errors
@@ -162,11 +241,32 @@ def read_upload(upload):
 
 
 def fit_notes(sequences) -> tuple:
-    """Fitted sequences and a note per sequence (None if it already had 110 bp)."""
+    """Fitted sequences and a note per sequence (None if it already had 110 bp).
+
+    The package's rule (:func:`promoter_model.sequence.fit_to_length`): up to 80 bp is read
+    as the variable region and placed between the plasmid flanks; other lengths keep their
+    3' end.
+    """
     from promoter_model.sequence import describe_fit, fit_to_length
 
     fitted, change = fit_to_length(list(sequences))
     return fitted, [describe_fit(int(c)) for c in change]
+
+
+def show_fit_notes(ids, sequences, notes, *, each: int = 5) -> None:
+    """Tell the user how their sequences were fitted: one box, and each one if few."""
+    from promoter_model.sequence import fit_summary
+
+    summary = fit_summary(list(sequences))
+    if not summary:
+        return
+    lines = [f"{summary}."]
+    if sum(1 for n in notes if n) <= each:
+        lines += [f"- **{ids[i]}** ({len(sequences[i])} bp): {n}." for i, n in enumerate(notes)
+                  if n]
+    else:
+        lines.append("The `fit` column of the table says what was done to each.")
+    st.info("\n".join(lines), icon=":material/content_cut:")
 
 
 def need_run():

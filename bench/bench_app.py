@@ -139,7 +139,7 @@ def bench_browser(run, runs_dir, repeats, shots: Path | None, soak: int = 0):
             page.goto(f"{url}/mutagenesis", wait_until="domcontentloaded")
             wait_idle(page)
             page.wait_for_function(HEAT, arg=None, timeout=60_000)
-            box = page.get_by_label("Sequence (110 bp", exact=False)
+            box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
             times = []
             for _ in range(repeats):
                 seq = random_promoter(rng)

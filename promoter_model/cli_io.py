@@ -45,11 +45,12 @@ def write_csv(df, output) -> None:
 
 
 def fit_notice(sequences, length: int, detail: str = "") -> None:
-    """Tell the user (stderr) how many sequences were fitted to ``length`` bp."""
-    from .sequence import fit_to_length
+    """Tell the user (stderr) how many sequences were fitted to ``length`` bp, and how.
 
-    _, change = fit_to_length(sequences, length)
-    n_fit = int((change != 0).sum())
-    if n_fit:
-        print(f"note: {n_fit} of {len(sequences)} sequences were fitted to {length} bp "
-              f"(3' end kept, N padded on the 5' side){detail}", file=sys.stderr)
+    The text is :func:`promoter_model.sequence.fit_summary`, the same the pages show.
+    """
+    from .sequence import fit_summary
+
+    note = fit_summary(sequences, length)
+    if note:
+        print(f"note: {note}{detail}", file=sys.stderr)

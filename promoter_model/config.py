@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from .sequence import SEQ_LEN
+from .sequence import FIT_CONVENTION, SEQ_LEN
 
 LEGACY_BN_MOMENTUM = 0.99  # Keras's default, what runs saved before ``bn_momentum`` used
 
@@ -69,7 +69,9 @@ class TrainConfig:
     early_stopping_patience: int = 0  # 0: off
     seed: int = 0
     steps_per_epoch: int | None = None  # None: one pass over the training split
-    fit_convention: str = "keep 3' end, pad N on 5' side"
+    # how inputs of other lengths are fitted (sequence.FIT_CONVENTION); runs saved before
+    # the plasmid-flank rule keep their own text ("keep 3' end, pad N on 5' side")
+    fit_convention: str = FIT_CONVENTION
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -87,3 +87,121 @@ def score_public_leaderboard(predict_fn, path=TEST_FILE, subsets_path=SUBSETS_FI
                    f"{Path(path).name} with public_leaderboard == 1; MAUDE-normalised "
                    "expression")
     return out
+
+
+YEAST_FILE = ASSETS / "test_subsets" / "yeast_seqs.csv"
+
+
+def expression_scale(path=TEST_FILE, yeast_path=YEAST_FILE) -> dict:
+    """Numbers that give the measured expression scale a meaning, from the test data.
+
+    Parameters
+    ----------
+    path : path
+        The measured test table (:func:`load_test_table`).
+    yeast_path : path
+        CSV with a ``pos`` column: the test rows that are native yeast promoters.
+
+    Returns
+    -------
+    dict
+        ``n``, ``min``, ``max``, ``p01``, ``p99`` (1st and 99th percentile) of all measured
+        test sequences; ``yeast_n``, ``yeast_sd`` (standard deviation), ``yeast_p10``,
+        ``yeast_p90`` and ``yeast_iqr`` (interquartile range) of the native yeast promoters.
+    """
+    e = load_test_table(path)["expression"].to_numpy(np.float64)
+    e = e[np.isfinite(e)]
+    pos = pd.read_csv(yeast_path)["pos"].to_numpy()
+    y = e[np.unique(pos[(pos >= 0) & (pos < e.size)])]
+    p01, p99 = np.percentile(e, [1, 99])
+    q10, q25, q75, q90 = np.percentile(y, [10, 25, 75, 90])
+    return {"n": int(e.size), "min": float(e.min()), "max": float(e.max()),
+            "p01": float(p01), "p99": float(p99), "yeast_n": int(y.size),
+            "yeast_sd": float(y.std(ddof=1)), "yeast_p10": float(q10),
+            "yeast_p90": float(q90), "yeast_iqr": float(q75 - q25)}
+
+
+def difference_in_context(delta: float, scale: dict) -> str:
+    """A difference in expression put against the measured range and native promoters.
+
+    Parameters
+    ----------
+    delta : float
+        A difference on the measured scale.
+    scale : dict
+        From :func:`expression_scale`.
+
+    Returns
+    -------
+    str
+        e.g. ``"0.1 is 3% of the measured range and 0.2 standard deviations of native
+        yeast promoters"``.
+    """
+    span = scale["max"] - scale["min"]
+    return (f"{delta:g} is {100 * abs(delta) / span:.0f}% of the measured range and "
+            f"{abs(delta) / scale['yeast_sd']:.1f} standard deviations of native yeast "
+            "promoters")
+
+
+#: One line per public-leaderboard subset, for people who did not design the test set.
+SUBSET_DESCRIPTIONS = {
+    "all": "every public-leaderboard test sequence",
+    "random": "random 80 bp sequences, like the training data",
+    "yeast": "native yeast promoter sequences from the genome",
+    "high": "the most strongly expressed sequences (top of the measured range)",
+    "low": "the most weakly expressed sequences (bottom of the measured range)",
+    "challenging": "sequences designed so that earlier models disagree about them",
+    "SNVs": "pairs differing by one base: is their difference predicted?",
+    "motif_perturbation": "pairs with a binding site mutated or added: the difference",
+    "motif_tiling": "pairs with one binding site moved along: the difference",
+}
+#: Below this Pearson r² a subset is called a weak spot of the model.
+WEAK_R2 = 0.6
+
+
+def subset_table(scores: dict, weak_below: float = WEAK_R2) -> pd.DataFrame:
+    """The challenge's per-subset scores with a plain description and a weak-spot flag.
+
+    Parameters
+    ----------
+    scores : dict
+        Keys ``n_<subset>``, ``pearson_r2_<subset>``, ``spearman_<subset>`` (as written by
+        :func:`score_public_leaderboard` / ``metrics.dream_scores``).
+    weak_below : float
+        Pearson r² under which a subset is flagged ``weak``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``subset``, ``what`` (one line), ``n``, ``pearson_r2``, ``spearman``,
+        ``weak``; only subsets present in ``scores``.
+    """
+    rows = []
+    for name, what in SUBSET_DESCRIPTIONS.items():
+        if f"pearson_r2_{name}" not in scores:
+            continue
+        r2 = scores[f"pearson_r2_{name}"]
+        rows.append({"subset": name, "what": what, "n": scores.get(f"n_{name}"),
+                     "pearson_r2": r2, "spearman": scores.get(f"spearman_{name}"),
+                     "weak": bool(r2 is not None and np.isfinite(r2) and r2 < weak_below)})
+    return pd.DataFrame(rows, columns=["subset", "what", "n", "pearson_r2", "spearman",
+                                       "weak"])
+
+
+def weak_spots(scores: dict, weak_below: float = WEAK_R2) -> str | None:
+    """One sentence naming the subsets under ``weak_below`` (None if there are none).
+
+    e.g. ``"high expression (r² 0.16), low expression (r² 0.43), SNV differences
+    (r² 0.55)"``.
+    """
+    names = {"high": "high expression", "low": "low expression", "SNVs": "SNV differences",
+             "motif_perturbation": "motif perturbation differences",
+             "motif_tiling": "motif tiling differences", "challenging": "challenging sequences",
+             "yeast": "native yeast promoters", "random": "random sequences",
+             "all": "all sequences"}
+    table = subset_table(scores, weak_below)
+    weak = table[table["weak"]]
+    if weak.empty:
+        return None
+    return ", ".join(f"{names.get(s, s)} (r² {v:.2f})"
+                     for s, v in zip(weak["subset"], weak["pearson_r2"]))

@@ -105,7 +105,7 @@ def predict_codes(model, codes, batch_size: int = 1024, chunk: int = 65_536) -> 
 
 
 def predict_sequences(model, sequences, batch_size: int = 1024) -> np.ndarray:
-    """Predict expression for DNA strings (fitted to the model length, 3'-anchored).
+    """Predict expression for DNA strings (fitted by ``sequence.fit_to_length``).
 
     Returns
     -------

@@ -41,8 +41,7 @@ FORMAT_VERSION = 1
 BLOCK_SIZE = 1024
 SPLITS = ("train", "val", "test")
 MANIFEST = "manifest.json"
-FIT_CONVENTION = ("3' anchored: longer sequences keep their last seq_len bases, shorter ones "
-                  "are padded with N on the 5' side")
+FIT_CONVENTION = seqmod.FIT_CONVENTION  # recorded in the manifest; a change re-prepares
 SPLIT_HASH = "murmur3-fmix64 chain over little-endian uint64 words of the fitted codes"
 
 _SHARD_RE = re.compile(r"^(train|val|test)-\d{5}\.tfrecord(\.tmp)?$")
@@ -360,6 +359,8 @@ def _same_job(manifest: dict, sources: dict, settings: dict) -> bool:
         return False
     if manifest.get("settings") != settings:
         return False
+    if (manifest.get("fit") or {}).get("convention") != FIT_CONVENTION:
+        return False  # prepared under an older fitting rule
     old = manifest.get("sources", {})
     for key, src in sources.items():
         o = old.get(key)
@@ -396,12 +397,12 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     """Encode a training file into split TFRecord shards plus a manifest.
 
     The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
-    never in memory). Each sequence is fitted to ``length`` (3'-anchored), encoded as one
-    byte per base and assigned to a split by :func:`split_of`; each split's rows are written
-    in input order to shards of exactly ``shard_size`` rows (the last one shorter). Shards
-    are written under a temp name and renamed; ``manifest.json`` is written last, so a
-    folder with a manifest is complete. Re-running with the same input and settings returns
-    the existing manifest; after an interruption it rewrites identical shards.
+    never in memory). Each sequence is fitted to ``length`` (``sequence.fit_to_length``),
+    encoded as one byte per base and assigned to a split by :func:`split_of`; each split's rows
+    are written in input order to shards of exactly ``shard_size`` rows (the last one shorter).
+    Shards are written under a temp name and renamed; ``manifest.json`` is written last, so a
+    folder with a manifest is complete. Re-running with the same input and settings returns the
+    existing manifest; after an interruption it rewrites identical shards.
 
     Parameters
     ----------
@@ -477,17 +478,20 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     _clean(out_dir, keep=set())
 
     writers = {s: _SplitWriter(s, out_dir, int(shard_size), int(length)) for s in SPLITS}
-    n_rows = n_trimmed = n_padded = n_excluded = 0
+    n_rows = n_trimmed = n_padded = n_flanked = n_excluded = 0
     min_len, max_len = None, None
     test_hashes = None
 
     def consume(chunks, fixed_split=None):
-        nonlocal n_rows, n_trimmed, n_padded, n_excluded, min_len, max_len, test_hashes
+        nonlocal n_rows, n_trimmed, n_padded, n_flanked, n_excluded, min_len, max_len
+        nonlocal test_hashes
         for seqs, expr in chunks:
             codes, change = seqmod.encode_fitted(seqs, length)
             n_rows += len(seqs)
             n_trimmed += int((change > 0).sum())
             n_padded += int((change < 0).sum())
+            n_flanked += int(((change < 0) & seqmod.placed_in_flanks(change + length,
+                                                                     length)).sum())
             if len(change):
                 lo, hi = int(change.min()) + length, int(change.max()) + length
                 min_len = lo if min_len is None else min(min_len, lo)
@@ -533,7 +537,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                      "labels": "float32 little-endian", "record": "tf.train.Example per "
                      "block of up to block_size sequences: 'codes' bytes, 'labels' bytes"},
         "fit": {"convention": FIT_CONVENTION, "seq_len": int(length),
-                "n_trimmed": n_trimmed, "n_padded": n_padded,
+                "n_trimmed": n_trimmed, "n_padded": n_padded, "n_flanked": n_flanked,
                 "input_length_min": min_len, "input_length_max": max_len},
         "n_rows": n_rows,
         "excluded_test_overlap": n_excluded,

@@ -100,8 +100,18 @@ def test_sidebar_offers_only_valid_runs(app_env):
     assert run_box.options == ["demo: demo_model", "other_run"]
     assert any("broken_run" in c.value for c in at.sidebar.caption)
     assert any("parameters" in m.value for m in at.sidebar.markdown)
-    # headline metrics say what data they were computed on
-    assert any("Pearson r" in c.value and "(on synthetic)" in c.value for c in at.sidebar.caption)
+    # the scores in plain words, saying what data they were computed on
+    assert any("correlate at r = 0.45" in c.value and "explain 20% of the variation" in c.value
+               and "Test data: synthetic" in c.value for c in at.sidebar.caption)
+    # the model card has its own page, linked from the sidebar (not an expander there)
+    assert not any("Model card" in e.label for e in at.sidebar.expander)
+    at.switch_page("views/model_card.py").run()
+    _ok(at)
+    card = (app_env["demo"] / "MODEL_CARD.md")
+    if card.exists():
+        assert any(card.read_text()[:40].lstrip("# ")[:20] in m.value for m in at.markdown)
+    else:
+        assert at.title[0].value.startswith("Model card")
 
 
 def test_missing_demo_run_does_not_crash(app_env, tmp_path):
@@ -152,7 +162,7 @@ def test_predict_invalid_records_shown_inline_valid_ones_predicted(app_env):
     assert marks and ">X</mark>" in marks[0]
     df = _df(at, "percentile")
     assert df["id"].tolist() == ["good", "short"]
-    assert any("padded with 10 N on the 5' side" in c.value for c in at.caption)
+    assert any("padded with 10 N on the 5' side" in i.value for i in at.info)
     assert len(at.metric) == 0  # two sequences: a table, not a single metric
 
 
@@ -171,6 +181,53 @@ def test_predict_single_sequence_metric_and_upload_limit(app_env):
         assert len(_df(at, "percentile")) == 2
     finally:
         os.environ.pop("PROMOTER_MAX_RECORDS")
+
+
+def test_predict_bare_variable_region_placed_between_flanks(app_env):
+    at = _app()
+    at.multiselect(key="predict_examples").set_value([])
+    at.text_area(key="predict_text").input(f">flanked\n{GOOD}\n>bare\n{GOOD[17:97]}\n").run()
+    _ok(at)
+    df = _df(at, "percentile")
+    assert df["predicted"].iloc[0] == pytest.approx(df["predicted"].iloc[1], abs=1e-6)
+    assert df["fit"].tolist() == ["", "flanks added"]
+    assert f">bare\n{GOOD}" in at.code[0].value  # the sequences as predicted
+    notes = " ".join(i.value for i in at.info)
+    assert "1 of 2 sequences were fitted to 110 bp" in notes
+    assert "**bare** (80 bp): read as the variable region" in notes
+
+
+def test_units_explained_once_with_numbers_from_the_data(app_env):
+    from promoter_model.dream import expression_scale
+
+    s = expression_scale()
+    for page in (None, "mutagenesis"):
+        at = _app(page)
+        _ok(at)
+        boxes = [e for e in at.expander if e.label == "What do these expression values mean?"]
+        assert len(boxes) == 1
+        text = " ".join(m.value for m in boxes[0].markdown)
+        assert f"**{s['min']:.2f} to {s['max']:.2f}**" in text
+        assert f"standard deviation of **{s['yeast_sd']:.2f}**" in text
+        assert "a difference of 0.1 is" in text and "a difference of 0.5 is" in text
+        assert "percentile" in text
+
+
+def test_predict_own_sequences_replace_the_default_examples(app_env):
+    at = _app()
+    defaults = at.multiselect(key="predict_examples").value
+    assert len(defaults) == 3 and len(_df(at, "percentile")) == 3
+    at.text_area(key="predict_text").input(f">mine\n{GOOD}\n").run()
+    _ok(at)
+    assert _df(at, "percentile")["id"].tolist() == ["mine"]
+    assert any("default test-set examples are left out" in c.value for c in at.caption)
+    # an example the user picks is added to their own sequences
+    at.multiselect(key="predict_examples").set_value(defaults[:1]).run()
+    _ok(at)
+    ids = _df(at, "percentile")["id"].tolist()
+    assert ids[0] == "mine" and len(ids) == 2
+    cols = [c for c in _df(at, "percentile").columns]
+    assert "sequence" not in cols and "fit" in cols  # the table fits; sequences below
 
 
 def test_predict_empty_and_garbage_input(app_env):
@@ -236,6 +293,32 @@ def test_mutagenesis_heatmap_logo_tables_and_trajectory(app_env):
     assert len(_df(at, "path")) == 1
 
 
+def test_mutagenesis_n_positions_unknown_not_offered(app_env):
+    at = _app("mutagenesis")
+    at.text_area(key="mut_input").input(GOOD[10:]).run()  # 100 bp: 10 N on the 5' side
+    _ok(at)
+    assert any("padded with 10 N" in i.value for i in at.info)
+    heat = _by_title(_charts(at), "Predicted effect of every single mutation")
+    z = np.asarray(heat["data"][0]["z"], dtype=float)
+    assert np.isnan(z[:, :10]).all() and np.isfinite(z[:, 10:]).all()
+    grid = heat["data"][2]
+    assert min(grid["x"]) == 11 and len(grid["x"]) == 400  # no clickable N cells
+    assert heat["data"][3]["name"] == "unknown" and "N (unknown base)" in \
+        heat["data"][3]["hovertemplate"]
+    labels = [a["text"] for a in heat["layout"]["annotations"]]
+    assert "1-17 (not the 5' flank)" in labels and "3' flank" in labels
+    assert at.selectbox(key="mut_form_pos").options[0].startswith("11 (")
+    top = _df(at, "alternative")
+    assert (top["reference"] != "N").all()
+    # the bare 80 bp variable region is the flanked sequence: the full flank labels
+    at.text_area(key="mut_input").input(GOOD[17:97]).run()
+    _ok(at)
+    assert any("read as the variable region" in i.value for i in at.info)
+    heat = _by_title(_charts(at), "Predicted effect of every single mutation")
+    assert "5' flank" in [a["text"] for a in heat["layout"]["annotations"]]
+    assert np.isfinite(np.asarray(heat["data"][0]["z"], dtype=float)).all()
+
+
 def test_mutagenesis_compare_mode(app_env):
     at = _app("mutagenesis")
     at.button_group(key="mut_mode").set_value("Compare two sequences").run()
@@ -259,7 +342,12 @@ def test_mutagenesis_compare_mode(app_env):
 def test_motifs_filters_and_scan(app_env):
     at = _app("motifs")
     _ok(at)
-    assert len(at.get("image")) >= 8  # filter logos (+ their best JASPAR logos)
+    images = len(at.get("image"))
+    assert images >= 8  # filter logos (+ their best JASPAR logos)
+    # every logo has its PNG and SVG download
+    downloads = [b for b in at.get("download_button")
+                 if b.label in ("PNG", "SVG") and ("logo" in b.key or "jaspar" in b.key)]
+    assert len(downloads) == 2 * images, (len(downloads), images)
     matches = _df(at, "q_value")
     assert {"name", "id", "score"} <= set(matches.columns)
     at.toggle(key="motifs_raw").set_value(True).run()
@@ -284,10 +372,18 @@ def test_training_curves_metrics_and_test_scatter(app_env):
     assert [t["name"] for t in loss["data"]] == ["demo_model: loss", "demo_model: val_loss"]
     sc = _by_title(specs, "n = ")
     assert sc["layout"]["meta"]["n"] == 9_045 and len(sc["data"][0]["x"]) == 9_045
-    metrics = _df(at, "metric")
-    assert {"r2", "pearson_r"} <= set(metrics["metric"])
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Test Pearson r"] == "0.450" and labels["Test R²"] == "0.200"
+    assert labels["Test sequences"] == "10"
+    assert any("metrics.json (raw)" in e.label for e in at.expander)
     dream = _df(at, "subset")
     assert dream["subset"].tolist()[:2] == ["all", "random"] and len(dream) == 9
+    assert dream["what"].str.len().min() > 10  # every subset explained in a line
+    # no raw "None" / NaN cells in any table of the page
+    for el in at.dataframe:
+        df = el.value
+        assert not df.isna().any().any(), df
+        assert not df.astype(str).isin(["None", "nan"]).any().any(), df
     # overlay the other run
     other = str(app_env["other"].resolve())
     at.multiselect(key="training_overlay").set_value([other]).run()
@@ -295,6 +391,35 @@ def test_training_curves_metrics_and_test_scatter(app_env):
     r2 = _by_title(_charts(at), "Validation R²")
     assert [t["name"] for t in r2["data"]] == ["demo_model: val_r2", "other_run: val_r2"]
     np.testing.assert_allclose(r2["data"][1]["y"], [0.05, 0.15])
+
+
+def test_training_weak_spots_from_metrics_json(app_env, tmp_path):
+    from promoter_model.dream import WEAK_R2
+    from promoter_model.runs import write_checksums
+
+    run = tmp_path / "dream_run"
+    shutil.copytree(app_env["demo"], run)
+    demo_metrics = json.loads((ROOT / "assets" / "demo_model" / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps(demo_metrics))
+    write_checksums(run)
+    old = os.environ["PROMOTER_DEMO_RUN"]
+    os.environ["PROMOTER_DEMO_RUN"] = str(run)
+    try:
+        at = _app("training")
+        _ok(at)
+    finally:
+        os.environ["PROMOTER_DEMO_RUN"] = old
+    saved = demo_metrics["dream_public_leaderboard"]
+    weak = [w.value for w in at.warning if "Weak spots" in w.value]
+    assert len(weak) >= 1
+    for subset, label in (("high", "high expression"), ("low", "low expression"),
+                          ("SNVs", "SNV differences")):
+        assert saved[f"pearson_r2_{subset}"] < WEAK_R2
+        assert f"{label} (r² {saved[f'pearson_r2_{subset}']:.2f})" in weak[0]
+    assert "yeast" not in weak[0]
+    table = _df(at, "what")
+    assert table.loc[table["subset"] == "high", "weak"].item() == "weak"
+    assert table.loc[table["subset"] == "yeast", "weak"].item() == ""
 
 
 def test_streamlit_config_limits_uploads():

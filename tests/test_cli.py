@@ -58,6 +58,20 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     assert p.returncode == 0, p.stderr
 
 
+def test_predict_bare_variable_region_same_as_with_flanks(tiny_run, tmp_path):
+    from promoter_model.sequence import FLANK_3, FLANK_5
+
+    core = "ACGTTGCAAC" * 8
+    f = tmp_path / "in.fa"
+    f.write_text(f">bare\n{core}\n>flanked\n{FLANK_5}{core}{FLANK_3}\n")
+    p = run_cli("predict", tiny_run, f)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert float(rows[0]["prediction"]) == pytest.approx(float(rows[1]["prediction"]), abs=1e-6)
+    assert "1 of 2 sequences were fitted to 110 bp" in p.stderr
+    assert "placed between the plasmid flanks TGCATTTTTTTCACATC…GGTTACGGCTGTT" in p.stderr
+
+
 def test_predict_bad_character_names_line_and_position(tiny_run, tmp_path):
     f = tmp_path / "bad.txt"
     f.write_text("ACGT\nACGTXA\n")

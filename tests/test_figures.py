@@ -197,14 +197,120 @@ def test_html_report_is_self_contained():
                   ("logo", figures.attribution_logo(_scores())),
                   ("table", pd.DataFrame({"a": [1.5]})), ("more", go.Figure()),
                   ("note", "plain <text>")],
-        model_card="# Card\nsome text", run_name="r")
+        model_card="# Card\nsome **bold** text <script>x</script>\n\n| a | b |\n| --- | --- |"
+                   "\n| 1 | 2 |\n", run_name="r")
     assert html.startswith("<!DOCTYPE html>")
     assert html.count("<img alt=\"logo\" src=\"data:image/png;base64,") == 1
-    assert "plain &lt;text&gt;" in html and "# Card" in html
+    assert "plain &lt;text&gt;" in html
+    # the model card is rendered Markdown (headings demoted under the report's own), not raw
+    card = html[html.index("<h2>Model card</h2>"):]
+    assert "<h3>Card</h3>" in card and "<strong>bold</strong>" in card
+    assert "<table>" in card and "<td>1</td>" in card
+    assert "# Card" not in card and "**" not in card and "| --- |" not in card
+    assert "<script>x</script>" not in card and "&lt;script&gt;" in card
     # plotly.js inline exactly once, nothing fetched from the network
     assert len(html) > 1_000_000
     assert not re.search(r"<script[^>]+src=[\"']https?:", html)
     assert SEQ in html
+
+
+def test_report_draws_the_ism_logo_once_named_for_what_it_plots():
+    class Run:
+        model_card = "# c"
+        name = "r"
+
+    scores = _scores()
+    top = logic.top_table(scores, SEQ, 0.5)
+    traj = logic.trajectory_table([{"step": 0, "mutation": "input", "sequence": SEQ,
+                                    "predicted": 0.5}])
+    html = logic.report(Run(), SEQ, 0.5, scores, np.zeros((110, 4)), "ism", top, traj,
+                        figures.robustness_plot({"a": np.zeros(330)}), "u", np.arange(10.0),
+                        None)
+    assert html.count(f"<h2>{logic.ISM_LOGO_TITLE}</h2>") == 1
+    assert "<h2>Attribution logo" not in html  # the ISM method's logo is not drawn again
+    assert "mean effect of mutating" not in html
+    assert "expression lost when the base is mutated" in logic.ISM_LOGO_TITLE
+
+
+def _export_axes(fig):
+    mfig = export.plotly_to_matplotlib(fig)
+    return mfig, mfig.axes[0]
+
+
+def test_exports_name_trajectory_steps_and_lift_titles_over_labels():
+    mfig, ax = _export_axes(figures.trajectory_plot([0.1, 0.3, 0.2], ["input", "30A>G",
+                                                                      "31C>T"], unit="u"))
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0: input", "1: 30A>G",
+                                                            "2: 31C>T"]
+    assert list(ax.get_xticks()) == [0, 1, 2]
+    assert ax.get_ylabel() == "predicted\n(u)"
+    plt.close(mfig)
+    mfig, ax = _export_axes(figures.ism_heatmap(_scores(), SEQ, title="T"))
+    mfig.canvas.draw()
+    renderer = mfig.canvas.get_renderer()
+    title = ax.title.get_window_extent(renderer)
+    labels = [t.get_window_extent(renderer) for t in ax.texts if "flank" in t.get_text()
+              or "variable" in t.get_text()]
+    assert labels and all(title.y0 >= b.y1 - 1 for b in labels)  # title above the labels
+    plt.close(mfig)
+
+
+def test_long_axis_titles_split_and_scatter_spans_the_data():
+    unit = "MAUDE-normalised expression"
+    for fig in (figures.robustness_plot({"a": np.zeros(330)}, unit=unit),
+                figures.trajectory_plot([0, 1], ["input", "2A>C"], unit=unit),
+                figures.motif_scan_plot([20, 21], [0.1, -0.1], unit=unit)):
+        title = _spec(fig)["layout"]["yaxis"]["title"]["text"]
+        assert title.endswith(f"<br>({unit})")
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-1.4, 1.7, 500)
+    lay = _spec(figures.density_scatter(y, y * 0.9))["layout"]
+    lo, hi = lay["xaxis"]["range"]
+    assert -1.6 < lo < -1.4 and 1.7 < hi < 1.9 and lay["yaxis"]["range"] == [lo, hi]
+    assert lay["xaxis"]["constrain"] == "domain"
+
+
+def test_histogram_names_a_few_predictions():
+    fig = figures.expression_histogram(np.linspace(-1, 1, 100), [0.1, 0.5, -0.3],
+                                       labels=["a", "b", "c"])
+    marks = _spec(fig)["data"][1]
+    assert marks["mode"] == "markers+text" and list(marks["text"]) == ["a", "b", "c"]
+    mfig, ax = _export_axes(fig)
+    assert {"a", "b", "c"} <= {t.get_text() for t in ax.texts}
+    plt.close(mfig)
+    many = figures.expression_histogram(np.linspace(-1, 1, 100), np.linspace(0, 1, 50))
+    assert _spec(many)["data"][1]["mode"] == "markers"  # a rug, names on hover
+
+
+def test_heatmap_hover_gives_the_mutant_percentile():
+    spec = _spec(figures.ism_heatmap(_scores(), SEQ, reference=0.0,
+                                     measured=np.linspace(-1, 1, 101)))
+    grid = spec["data"][2]
+    cd = np.asarray(grid["customdata"], dtype=object)
+    mutant = cd[:, 3].astype(float)
+    np.testing.assert_allclose(cd[:, 4].astype(float),
+                               100 * np.searchsorted(np.linspace(-1, 1, 101), mutant,
+                                                     side="right") / 101)
+    assert "percentile %{customdata[4]:.0f}" in grid["hovertemplate"]
+
+
+def test_heatmap_n_positions_unknown_and_not_clickable():
+    seq = "N" * 5 + SEQ[5:]
+    scores = _scores()
+    scores[:5] = np.nan
+    spec = _spec(figures.ism_heatmap(scores, seq))
+    grid = spec["data"][2]
+    assert min(grid["x"]) == 6 and len(grid["x"]) == 4 * 105
+    assert spec["data"][3]["name"] == "unknown"
+    texts = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "1-17 (not the 5' flank)" in texts and "3' flank" in texts
+    assert figures.region_labels(SEQ) == ("5' flank", "3' flank")
+    assert figures.robustness_score([0.0, 0.5, np.nan], 0.1) == 0.5
+    state = {}
+    logic.trajectory(state, seq, lambda s: 0.0)
+    assert not logic.apply(state, 3, "A", current=seq, predict=lambda s: 0.0)
+    ev = {"selection": {"points": [{"curve_number": 3, "x": 3, "y": "A"}]}}
+    assert logic.selected_mutation(ev) is None
 
 
 # --------------------------------------------------------------------------- page logic

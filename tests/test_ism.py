@@ -47,16 +47,29 @@ def test_ism_linear_model_exact(linear, promoters):
     assert (scores[np.arange(110), ref] == 0).all()
 
 
-def test_ism_accepts_strings_and_n_positions(linear):
+def test_ism_accepts_strings_and_n_positions_are_unknown(linear):
     model, W, _ = linear
-    short = "ACGT" * 20  # 80 bp: padded with 30 N on the 5' side
+    short = "ACGT" * 25  # 100 bp: padded with 10 N on the 5' side
     scores = ism.ism_scores(model, short)
-    # at an N position every base is a variant: change = W[i, b] (N contributes nothing)
-    np.testing.assert_allclose(scores[:30], W[:30], atol=1e-4)
+    # an N has no reference base: its "mutations" are not defined (NaN), never offered
+    assert np.isnan(scores[:10]).all()
     x = one_hot(short)[0]
     ref = x.argmax(-1)
-    np.testing.assert_allclose(scores[30:], W[30:] - W[np.arange(30, 110), ref[30:]][:, None],
+    np.testing.assert_allclose(scores[10:], W[10:] - W[np.arange(10, 110), ref[10:]][:, None],
                                atol=1e-4)
+    top = ism.top_mutations(scores, x, n=500)
+    assert len(top) == 300 and (top["reference"] != "N").all() and (top["position"] > 10).all()
+    rob = ism.mutational_robustness(scores, x)
+    assert rob.shape == (330,) and np.isnan(rob[-30:]).all() and np.isfinite(rob[:300]).all()
+    table = ism.ism_table(["s"], x[None], scores[None])
+    assert table.loc[table["reference"] == "N", ["A", "C", "G", "T"]].isna().all().all()
+
+
+def test_ism_of_bare_variable_region_equals_flanked(linear, promoters):
+    model, _, _ = linear
+    core = promoters[2][17:97]
+    np.testing.assert_array_equal(ism.ism_scores(model, core),
+                                  ism.ism_scores(model, promoters[2]))
 
 
 def test_ism_batch_matches_single(linear, promoters):

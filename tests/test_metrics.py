@@ -61,3 +61,48 @@ def test_real_public_leaderboard_subsets_are_consistent():
         if len(set(seqs)) == len(seqs) else
         df.loc[df.public_leaderboard == 1, "expression"].to_numpy())
     assert s["pearson_score"] == pytest.approx(1.0) and s["n"] == 9045
+
+
+def test_expression_scale_known_answer(tmp_path):
+    from promoter_model import dream
+
+    n = 201
+    expr = np.linspace(-1.0, 1.0, n)
+    table = tmp_path / "t.tsv"
+    table.write_text("pos\tsequence\texpression\tpublic_leaderboard\n" + "".join(
+        f"{i}\tACGT\t{v}\t0\n" for i, v in enumerate(expr)))
+    yeast = tmp_path / "y.csv"
+    yeast.write_text("tag,pos\n" + "".join(f"g{i},{i}\n" for i in (0, 10, 20, 20, 30)))
+    s = dream.expression_scale(table, yeast)
+    assert (s["n"], s["min"], s["max"]) == (n, -1.0, 1.0)
+    assert s["p01"] == pytest.approx(np.percentile(expr, 1))
+    assert s["yeast_n"] == 4  # duplicated positions counted once
+    assert s["yeast_sd"] == pytest.approx(np.std(expr[[0, 10, 20, 30]], ddof=1))
+    text = dream.difference_in_context(0.5, s)
+    assert text.startswith("0.5 is 25% of the measured range")
+    assert f"{0.5 / s['yeast_sd']:.1f} standard deviations" in text
+
+
+def test_expression_scale_of_the_bundled_data():
+    from promoter_model import dream
+
+    s = dream.expression_scale()
+    df = dream.load_test_table()
+    assert s["n"] == len(df) == 71_103
+    assert s["min"] == pytest.approx(df["expression"].min())
+    assert s["max"] == pytest.approx(df["expression"].max())
+    assert 100 < s["yeast_n"] < 1000 and 0 < s["yeast_sd"] < s["max"] - s["min"]
+
+
+def test_subset_table_and_weak_spots():
+    from promoter_model import dream
+
+    scores = {"n_all": 10, "pearson_r2_all": 0.9, "spearman_all": 0.95,
+              "n_high": 5, "pearson_r2_high": 0.2, "spearman_high": 0.3,
+              "n_SNVs": 4, "pearson_r2_SNVs": 0.55, "spearman_SNVs": 0.5}
+    table = dream.subset_table(scores)
+    assert table["subset"].tolist() == ["all", "high", "SNVs"]
+    assert table["weak"].tolist() == [False, True, True]
+    assert table["what"].map(len).min() > 10 and not table.isna().any().any()
+    assert dream.weak_spots(scores) == "high expression (r² 0.20), SNV differences (r² 0.55)"
+    assert dream.weak_spots(scores, weak_below=0.1) is None

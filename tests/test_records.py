@@ -90,8 +90,11 @@ def test_encode_fitted_matches_sequence_helpers():
     codes, change = S.encode_fitted(seqs)
     np.testing.assert_array_equal(codes, S.encode_codes(seqs, fit=True))
     np.testing.assert_array_equal(change, S.fit_to_length(seqs)[1])
-    assert codes[-1].tolist() == [4] * 110  # empty -> all N
-    assert codes[-3, -5:].tolist() == [0, 1, 2, 3, 4]
+    # up to 80 bp: the variable region, placed between the plasmid flanks (N before it)
+    flanks = S.encode_codes([S.FLANK_5 + "N" * 80 + S.FLANK_3], fit=False)[0]
+    assert codes[-1].tolist() == flanks.tolist()  # empty -> flanks around 80 N
+    assert codes[-3, 92:97].tolist() == [0, 1, 2, 3, 4]
+    assert (codes[-3, :92] == flanks[:92]).all() and (codes[-3, 97:] == flanks[97:]).all()
 
 
 def test_encode_fitted_names_bad_character():

@@ -22,7 +22,7 @@ def test_lower_case_and_rna_u_accepted():
 
 def test_fit_keeps_3prime_end_and_pads_5prime():
     long_seq = "G" * 5 + "A" * 110
-    short = "C" * 100
+    short = "C" * 100  # 81-109 bp: not the bare variable region, so N-padded
     fitted, change = S.fit_to_length([long_seq, short, "T" * 110])
     assert fitted[0] == "A" * 110
     assert fitted[1] == "N" * 10 + "C" * 100
@@ -31,6 +31,53 @@ def test_fit_keeps_3prime_end_and_pads_5prime():
     assert "trimmed 5 bp" in S.describe_fit(5)
     assert "padded with 10 N" in S.describe_fit(-10)
     assert S.describe_fit(0) is None
+
+
+def test_bare_variable_region_placed_between_the_flanks(promoters):
+    core = promoters[0][S.VARIABLE_START:S.VARIABLE_END]
+    assert len(core) == 80
+    short = core[30:]  # 50 bp: 3'-anchored against the 3' flank, N before it
+    fitted, change = S.fit_to_length([core, short, promoters[0], "A" * 81])
+    assert fitted[0] == promoters[0] == S.FLANK_5 + core + S.FLANK_3
+    assert fitted[1] == S.FLANK_5 + "N" * 30 + short + S.FLANK_3
+    assert fitted[2] == promoters[0]  # with the flanks: unchanged
+    assert fitted[3] == "N" * 29 + "A" * 81  # 81 bp: today's 3'-anchored rule
+    np.testing.assert_array_equal(change, [-30, -60, 0, -29])
+    # the bare core encodes exactly like the core typed with its flanks
+    np.testing.assert_array_equal(S.one_hot([core]), S.one_hot([promoters[0]]))
+    np.testing.assert_array_equal(S.encode_fitted([core])[0], S.encode_codes([promoters[0]]))
+    assert list(S.placed_in_flanks([0, 1, 80, 81, 110])) == [True, True, True, False, False]
+    note = S.describe_fit(-30)
+    assert "placed between the 5' flank TGCATTTTTTTCACATC and the 3' flank GGTTACGGCTGTT" \
+        in note and "positions 18-97" in note
+    assert "positions 48-97; the 30 bp before it are N" in S.describe_fit(-60)
+    assert "padded with 29 N" in S.describe_fit(-29)
+    assert [S.describe_fit(c, short=True) for c in (-30, -60, -29, 5, 0)] == [
+        "flanks added", "flanks added, 30 N before it", "29 N added on the 5' side",
+        "5' end trimmed (5 bp)", None]
+    summary = S.fit_summary([core, short, promoters[0], "A" * 81])
+    assert summary.startswith("3 of 4 sequences were fitted to 110 bp")
+    assert "2 of at most 80 bp placed between the plasmid flanks" in summary
+    assert "1 padded with N on the 5' side" in summary
+    assert S.fit_summary([promoters[0]]) is None
+
+
+def test_flank_rule_only_for_the_110bp_layout():
+    fitted, _ = S.fit_to_length(["ACGT" * 5], length=40)
+    assert fitted == ["N" * 20 + "ACGT" * 5]
+    assert not S.placed_in_flanks(20, length=40)
+    assert "padded with 20 N" in S.describe_fit(-20, length=40)
+
+
+def test_fit_convention_recorded_for_new_runs_old_text_still_loads():
+    from promoter_model import records
+    from promoter_model.config import RunConfig, TrainConfig
+
+    assert TrainConfig().fit_convention == S.FIT_CONVENTION == records.FIT_CONVENTION
+    assert "plasmid flanks" in S.FIT_CONVENTION
+    old = RunConfig().to_dict()
+    old["train"]["fit_convention"] = S.LEGACY_FIT_CONVENTIONS[0]
+    assert RunConfig.from_dict(old).train.fit_convention == S.LEGACY_FIT_CONVENTIONS[0]
 
 
 def test_reverse_complement_string_and_one_hot_agree(promoters):

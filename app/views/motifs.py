@@ -19,8 +19,11 @@ def _filters(mot):
     infl = mot["influence"].set_index("filter")
     order = (infl["mean_abs_change"].fillna(0).sort_values(ascending=False).index.to_numpy()
              if "mean_abs_change" in infl else np.arange(len(mot["weights"])))
-    c1, c2, c3 = st.columns([2, 2, 2])
-    raw = c1.toggle("Show raw weights (instead of activation PFMs)", key="motifs_raw")
+    c1, c2, c3 = st.columns([3, 2, 3])
+    raw = c1.toggle("Raw filter weights", key="motifs_raw",
+                    help="Off: each filter as a PFM built from the sequence stretches that "
+                         "activate it most (letter heights in bits). On: the convolution "
+                         "weights themselves, centred per position.")
     per_page = 10
     pages = max(1, int(np.ceil(len(order) / per_page)))
     page = c2.number_input(f"Page (of {pages}, {per_page} filters each)", 1, pages, 1,
@@ -37,8 +40,15 @@ def _filters(mot):
         with st.container(border=True):
             a, b, c, d = st.columns([3, 2, 4, 3])
             matrix = mot["weights"][f] if raw else mot["pfms"][f]
-            a.image(services.small_logo_png(matrix, "weights" if raw else "pfm",
-                                            f"filter {f}"), width="stretch")
+            kind = "weights" if raw else "pfm"
+            with a:
+                st.image(services.small_logo_png(matrix, kind, f"filter {f}"),
+                         width="stretch")
+                ui.figure_downloads(
+                    lambda m=matrix, k=kind, f=f: figures.filter_logo(m, kind=k,
+                                                                      title=f"filter {f}"),
+                    name=f"{run.name}_filter_{f}_{kind}", key=f"motifs_logo_{f}_{kind}",
+                    width=3.2)
             imp = infl.loc[f] if f in infl.index else {}
             b.markdown(f"**Filter {f}**")
             b.caption(f"influence {imp.get('mean_abs_change', float('nan')):.4f}  \n"
@@ -57,8 +67,13 @@ def _filters(mot):
 
                 pfm = reverse_complement_pfm(motif.pfm) if best.get("strand") == "-" \
                     else motif.pfm
-                d.image(services.small_logo_png(pfm, "pfm", f"{best['name']} {best['id']}"),
-                        width="stretch")
+                label = f"{best['name']} {best['id']}"
+                with d:
+                    st.image(services.small_logo_png(pfm, "pfm", label), width="stretch")
+                    ui.figure_downloads(
+                        lambda p=pfm, t=label: figures.filter_logo(p, kind="pfm", title=t),
+                        name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}",
+                        width=3.2)
 
 
 tab_filters, tab_scan = st.tabs(["First-layer filters", "Motif scan"])
@@ -97,8 +112,14 @@ with tab_scan:
 
     seq = logic.read_one(seq_text, "sequence")
     if seq:
-        c2.image(services.small_logo_png(jaspar[motif_id].pfm, "pfm",
-                                         f"{jaspar[motif_id].name} {motif_id}"), width=260)
+        with c2:
+            st.image(services.small_logo_png(jaspar[motif_id].pfm, "pfm",
+                                             f"{jaspar[motif_id].name} {motif_id}"), width=260)
+            ui.figure_downloads(
+                lambda: figures.filter_logo(jaspar[motif_id].pfm, kind="pfm",
+                                            title=f"{jaspar[motif_id].name} {motif_id}"),
+                name=f"jaspar_{motif_id}_{jaspar[motif_id].name}", key="scan_logo",
+                width=3.2)
         scan = services.motif_scan(path, stamp, seq, motif_id, both)
         st.caption(f"The consensus {jaspar[motif_id].consensus} is written over the sequence "
                    "at every start inside the 80 bp variable region; the curve is the "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import figures, services, ui
 from app import mutagenesis_logic as logic
+from promoter_model.dream import difference_in_context
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()
@@ -45,10 +46,14 @@ if mode == "Compare two sequences":
                                       services.ism(path, stamp, alt_seq))
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Reference ({unit})", f"{p_ref:.3f}",
-              help=f"{figures.percentile(measured, p_ref):.0f}th percentile")
+              delta=ui.pct_text(figures.percentile(measured, p_ref)), delta_color="off",
+              delta_arrow="off")
     m2.metric(f"Variant ({unit})", f"{p_alt:.3f}",
-              help=f"{figures.percentile(measured, p_alt):.0f}th percentile")
-    m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}")
+              delta=ui.pct_text(figures.percentile(measured, p_alt)), delta_color="off",
+              delta_arrow="off")
+    m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}",
+              help=difference_in_context(round(p_alt - p_ref, 3), services.expression_scale()))
+    ui.unit_explainer(unit)
     diffs = [f"{i + 1}{a}>{b}" for i, (a, b) in enumerate(zip(ref_seq, alt_seq)) if a != b]
     st.caption(f"{len(diffs)} differing position(s): {', '.join(diffs[:40]) or 'none'}")
     zmax = float(max(np.abs(s_ref).max(), np.abs(s_alt).max()))
@@ -64,8 +69,11 @@ if mode == "Compare two sequences":
 c1, c2 = st.columns([3, 2])
 c2.selectbox("Start from an example", ex["label"], index=None, key="mut_example",
              on_change=_use_example, placeholder="choose a test-set promoter")
-text = c1.text_area("Sequence (110 bp; longer or shorter ones are fitted at the 3' end)",
-                    key="mut_input", height=90)
+text = c1.text_area("Sequence (110 bp with the plasmid flanks, or the 80 bp variable region "
+                    "alone)", key="mut_input", height=90,
+                    help="Up to 80 bp is placed between the plasmid flanks; a longer sequence "
+                         "keeps its 3' end. N positions are unknown bases: they are shown "
+                         "grey and never mutated.")
 start = logic.read_one(text, "sequence")
 if not start:
     st.stop()
@@ -86,9 +94,11 @@ m1, m2, m3 = st.columns(3)
 m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}",
           delta=f"{ref_pred - traj[0]['predicted']:+.3f} vs input" if len(traj) > 1 else None)
 m2.metric("Percentile among measured test sequences",
-          f"{figures.percentile(measured, ref_pred):.0f}")
+          f"{figures.percentile(measured, ref_pred):.0f}",
+          help="Share of the measured test sequences expressed at or below this prediction")
 m3.metric("Mutations applied", len(traj) - 1)
 st.caption(ui.unit_caption(unit))
+ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])
 scale = o1.radio("Colour range", ["relative", "absolute"], horizontal=True, key="mut_scale",
@@ -105,6 +115,7 @@ method = o3.selectbox("Logo", list(logic.METHODS), format_func=logic.METHODS.get
                       key="mut_method")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
+                          measured=measured,
                           title=f"Predicted effect of every single mutation — step "
                                 f"{len(traj) - 1}: {traj[-1]['mutation']}")
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
@@ -115,9 +126,16 @@ ui.plotly(fig, key=logic.chart_key(traj), name="ism_heatmap", on_select="rerun",
 attr = None
 try:
     attr = services.attribution(path, stamp, current, method)
-    png = services.logo_png(attr, logic.METHODS[method])
+    ylabel = "expression lost" if method == "ism" else "attribution"
+    png = services.logo_png(attr, logic.LOGO_TITLES[method], ylabel)
     st.image(png, width="stretch")
-    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.METHODS[method]),
+    if method == "ism":
+        st.caption("Letter height: how much the prediction drops, on average over the three "
+                   "other bases, when this base is mutated. A tall letter above the line is a "
+                   "base the expression depends on; a letter below the line is one whose "
+                   "mutation raises expression.")
+    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.LOGO_TITLES[method],
+                                                         ylabel=ylabel),
                         name=f"logo_{method}", key="mut_logo", width=12)
 except ImportError:
     st.info("Attribution methods other than ISM are not installed yet.")
@@ -125,8 +143,10 @@ except ImportError:
 with st.form("mut_form", border=True):
     st.markdown("**Apply a mutation** (keyboard alternative to clicking)")
     f1, f2, f3 = st.columns([2, 1, 1])
-    pos = f1.selectbox("Position", range(1, len(current) + 1), key="mut_form_pos",
-                       format_func=lambda p: f"{p} ({current[p - 1]})")
+    pos = f1.selectbox("Position", [p for p in range(1, len(current) + 1)
+                                    if current[p - 1] != "N"], key="mut_form_pos",
+                       format_func=lambda p: f"{p} ({current[p - 1]})",
+                       help="N positions (unknown bases) are not offered.")
     base = f2.selectbox("New base", list("ACGT"), key="mut_form_base")
     if f3.form_submit_button("Apply", icon=":material/edit:"):
         if logic.apply(st.session_state, pos, base, current=current, predict=_predict):
@@ -134,7 +154,7 @@ with st.form("mut_form", border=True):
         st.warning(f"Position {pos} already is {base}.")
 
 st.subheader("Strongest single mutations")
-top = logic.top_table(scores, current, ref_pred)
+top = logic.top_table(scores, current, ref_pred, measured=measured)
 t1, t2 = st.columns(2)
 with t1:
     st.markdown("**Increase expression**")
@@ -145,7 +165,7 @@ with t2:
 ui.table_download(top, name="top_mutations", key="mut_top_csv")
 
 st.subheader("Mutation trajectory")
-tdf = logic.trajectory_table(traj)
+tdf = logic.trajectory_table(traj, measured=measured)
 b1, b2, b3 = st.columns([1, 1, 4])
 if b1.button("Undo last step", disabled=len(traj) < 2, icon=":material/undo:"):
     logic.undo(st.session_state)
@@ -164,16 +184,20 @@ from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
 
 effects = {f"step {r['step']}: {r['mutation']}": mutational_robustness(
     services.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}
-eps = st.number_input("ε for the robustness score", min_value=0.0, value=0.1, step=0.05,
-                      format="%.3f", key="mut_eps")
-st.caption(" · ".join(f"{k}: {figures.robustness_score(v, eps):.2f}" for k, v in
-                      effects.items()) + " (fraction of the 330 mutations with |effect| < ε)")
+eps = st.number_input("Robustness threshold ε: a mutation changing the prediction by less "
+                      "than this counts as having no effect", min_value=0.0, value=0.1,
+                      step=0.05, format="%.3f", key="mut_eps", help=ui.threshold_help())
+st.caption("Robustness (fraction of the single mutations with an effect smaller than ε): "
+           + " · ".join(f"{k}: {figures.robustness_score(v, eps):.2f}" for k, v in
+                        effects.items()))
 rfig = figures.robustness_plot(effects, unit=unit)
 ui.plotly(rfig, key="mut_robust", name="robustness_trajectory")
 vec = pd.DataFrame(effects)
 vec.insert(0, "rank", np.arange(1, len(vec) + 1))
-ui.table_download(vec, name="evolvability_vectors", key="mut_vec_csv",
-                  label="Evolvability vectors CSV")
+ui.table_download(vec, name="sorted_mutation_effects", key="mut_vec_csv",
+                  label="Sorted mutation effects CSV")
+st.caption("One column per step: its single-mutation effects, ranked (Vaishnav et al. 2022 "
+           "call this list the \"evolvability vector\").")
 
 st.divider()
 st.download_button(

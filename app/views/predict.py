@@ -7,6 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, services, ui
+from promoter_model.sequence import SEQ_LEN, describe_fit
+
+EPS_DEFAULT = 0.1
 
 st.title("Predict expression")
 run = ui.need_run()
@@ -21,15 +24,17 @@ with st.container(border=True):
             "Paste sequences (one per line, FASTA, or a table with a `sequence` column)",
             key="predict_text", height=140,
             placeholder=">my_promoter\nTGCATTTTTTTCACATC...GGTTACGGCTGTT",
-            help="Sequences are fitted to 110 bp by keeping the 3' end (next to the "
-                 "transcription start) and padding with N on the 5' side; you are told when "
-                 "that happens.")
+            help="The model reads 110 bp: the 17 bp 5' plasmid flank, the 80 bp variable "
+                 "region and the 13 bp 3' flank. A sequence of up to 80 bp is read as the "
+                 "variable region and placed between the flanks; a longer one keeps its 3' "
+                 "end (next to the transcription start). You are told when either happens.")
         upload = st.file_uploader("…or upload a FASTA, CSV or TSV file",
                                   type=["fa", "fasta", "fna", "fas", "txt", "csv", "tsv"],
                                   key="predict_upload")
     with right:
+        default_examples = ex["label"].tolist()[::4][:3]
         picked = st.multiselect("…or pick examples from the test set", ex["label"].tolist(),
-                                default=ex["label"].tolist()[::4][:3], key="predict_examples",
+                                default=default_examples, key="predict_examples",
                                 help="Native yeast promoters and the highest and lowest "
                                      "expressers of the DREAM 2022 test set (measured values "
                                      "in brackets).")
@@ -38,11 +43,6 @@ with st.container(border=True):
                              key="predict_reference", horizontal=False)
 
 ids, seqs, measured = [], [], []
-for label in picked:
-    row = ex[ex["label"] == label].iloc[0]
-    ids.append(row["id"])
-    seqs.append(row["sequence"])
-    measured.append(row["expression"])
 for source_text, fmt, delim, source in (
         [(text, "auto", None, "pasted text")] if text.strip() else []) + (
         [ui.read_upload(upload) + (upload.name,)] if upload is not None else []):
@@ -55,6 +55,21 @@ for source_text, fmt, delim, source in (
     seqs += table.sequences
     measured += (table.expression.tolist() if table.expression is not None
                  else [np.nan] * len(table))
+# the default examples are a demonstration: they never mix into the user's own sequences
+# (examples the user picked are added)
+own = bool(text.strip()) or upload is not None
+if own and picked == default_examples:
+    picked = []
+    if default_examples:
+        st.caption("The default test-set examples are left out while you predict your own "
+                   "sequences; pick examples on the right to add them.")
+ex_ids, ex_seqs, ex_measured = [], [], []
+for label in picked:
+    row = ex[ex["label"] == label].iloc[0]
+    ex_ids.append(row["id"])
+    ex_seqs.append(row["sequence"])
+    ex_measured.append(row["expression"])
+ids, seqs, measured = ids + ex_ids, seqs + ex_seqs, measured + ex_measured
 
 if not seqs:
     st.info("Enter or pick at least one sequence.")
@@ -72,9 +87,7 @@ ref_values = (t["expression"] if reference.startswith("all")
               else t.loc[t["public_leaderboard"] == 1, "expression"]).to_numpy()
 pct = np.array([figures.percentile(ref_values, v) for v in pred])
 
-for i, note in enumerate(notes):
-    if note:
-        st.caption(f":material/content_cut: **{ids[i]}** ({len(seqs[i])} bp): {note}.")
+ui.show_fit_notes(ids, seqs, notes)
 
 if len(pred) == 1:
     c1, c2, c3 = st.columns(3)
@@ -84,6 +97,7 @@ if len(pred) == 1:
         c3.metric("Measured", f"{measured[0]:.3f}", delta=f"{pred[0] - measured[0]:+.3f} error",
                   delta_color="off")
 st.caption(ui.unit_caption(unit))
+ui.unit_explainer(unit)
 
 fig = figures.expression_histogram(ref_values, pred, unit=unit, labels=ids,
                                    title="Where the predictions sit among measured test "
@@ -96,7 +110,7 @@ do_all = len(fitted) <= n_auto or st.toggle(
     f"Compute mutational robustness for all {len(fitted)} sequences (330 predictions each)",
     key="predict_robust_all")
 n_rob = len(fitted) if do_all else n_auto
-eps = st.session_state.get("predict_eps", 0.1)
+eps = st.session_state.get("predict_eps", EPS_DEFAULT)
 with st.spinner("Predicting all single mutations…"):
     scores = services.ism_batch(path, stamp, tuple(fitted[:n_rob]))
 from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
@@ -108,31 +122,48 @@ robust = [figures.robustness_score(effects[ids[i]], eps) if i < n_rob else np.na
 df = pd.DataFrame({"id": ids, "length_bp": [len(s) for s in seqs], "predicted": pred,
                    "percentile": pct, "measured": measured,
                    "robustness": robust,
-                   "fit": [n or "" for n in notes], "sequence": fitted})
+                   "fit": [describe_fit(len(s) - SEQ_LEN, short=True) or "" for s in seqs],
+                   "sequence": fitted})
 if np.all(~np.isfinite(np.asarray(measured, dtype=float))):
     df = df.drop(columns="measured")
 st.subheader(f"Predictions ({len(df)})")
-st.dataframe(df, hide_index=True, key="predict_table", column_config={
+columns = {
+    "id": st.column_config.TextColumn("id", pinned=True),
     "predicted": st.column_config.NumberColumn(f"predicted ({unit})", format="%.3f"),
+    "measured": st.column_config.NumberColumn("measured", format="%.3f"),
     "percentile": st.column_config.ProgressColumn("percentile", min_value=0, max_value=100,
                                                   format="%.0f"),
     "robustness": st.column_config.NumberColumn(
         "robustness", format="%.2f",
-        help="Fraction of the 330 single mutations that change the prediction by less than "
-             "ε (Vaishnav et al. 2022)")})
+        help=f"Fraction of the single-base substitutions that change the prediction by less "
+             f"than the threshold ε = {eps:g} (Vaishnav et al. 2022); 1 = no single mutation "
+             "matters"),
+    "fit": st.column_config.TextColumn("fit to 110 bp",
+                                       help="What was done to reach the model's 110 bp")}
+st.dataframe(df.drop(columns="sequence"), hide_index=True, key="predict_table", width="stretch",
+             column_config=columns)
 ui.table_download(df, name="predictions", key="predict_csv")
+with st.expander(f"The {len(df)} sequences as predicted (110 bp each; also in the CSV)"):
+    st.code("\n".join(f">{i}\n{s}" for i, s in zip(ids, fitted)), language=None,
+            wrap_lines=True)
 
 st.subheader("Mutational robustness")
 st.caption("Every sequence's 330 single-base substitutions, sorted by predicted effect. A flat "
-           "curve near zero is a robust promoter; long tails are mutations that matter.")
-st.number_input("ε for the robustness score", min_value=0.0, value=0.1, step=0.05,
-                key="predict_eps", format="%.3f")
+           "curve near zero is a robust promoter; long tails are mutations that matter. The "
+           "robustness score in the table is the fraction of them whose effect is smaller "
+           "than the threshold below.")
+st.number_input("Robustness threshold ε: a mutation changing the prediction by less than "
+                "this counts as having no effect", min_value=0.0, value=EPS_DEFAULT,
+                step=0.05, key="predict_eps", format="%.3f",
+                help=ui.threshold_help())
 rfig = figures.robustness_plot(effects, unit=unit)
 ui.plotly(rfig, key="predict_robust", name="mutational_robustness")
 vec = pd.DataFrame({k: v for k, v in effects.items()})
 vec.insert(0, "rank", np.arange(1, len(vec) + 1))
-ui.table_download(vec, name="evolvability_vectors", key="predict_vec_csv",
-                  label="Sorted effects (evolvability vectors) CSV")
+ui.table_download(vec, name="sorted_mutation_effects", key="predict_vec_csv",
+                  label="Sorted mutation effects CSV")
+st.caption("The CSV has one column per sequence: its 330 single-mutation effects, ranked "
+           "(Vaishnav et al. 2022 call this list a sequence's \"evolvability vector\").")
 
 if st.button("Open the first sequence in Mutagenesis", icon=":material/grid_on:"):
     st.session_state["mut_input"] = fitted[0]

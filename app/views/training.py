@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app import figures, services, ui
+from app import scores as score_text
 
 st.title("Training and evaluation")
 run = ui.need_run()
@@ -38,19 +38,39 @@ else:
         st.dataframe(run.history, hide_index=True)
         ui.table_download(run.history, name=f"{selected}_history", key="training_hist_csv")
 
-st.subheader("Final metrics")
-mt = services.metrics_table(run.metrics)
-if mt.empty:
+st.subheader("How well the model predicts")
+dream_saved = score_text.dream_section(run.metrics) if run.metrics else None
+if not run.metrics:
     st.info("This run has no metrics.json.")
 else:
-    st.dataframe(mt, hide_index=True, key="training_metrics")
-    ui.table_download(mt, name=f"{selected}_metrics", key="training_metrics_csv")
+    summary = score_text.score_summary(run.metrics)
+    if summary:
+        cols = st.columns(len(summary))
+        for col, (label, value, help_text) in zip(cols, summary):
+            col.metric(label, value, help=help_text)
+    data = services.headline_data(run.metrics)
+    st.caption((f"Held-out test data: {data}. " if data else "")
+               + "**Pearson r**: how closely predictions follow the measured values (1 = "
+               "perfectly, 0 = not at all); **r²** is its square. **R²**: the share of the "
+               "variation in measured expression that the predictions explain. "
+               "**Spearman**: the same for the ranking only.")
+    if dream_saved:
+        ui.subset_scores(dream_saved, key="training_subsets",
+                         title="Scores on each kind of test sequence (from metrics.json)")
+    with st.expander("Everything in metrics.json (raw)"):
+        st.json(run.metrics, expanded=1)
+        mt = services.metrics_table(run.metrics)
+        ui.table_download(mt, name=f"{selected}_metrics", key="training_metrics_csv")
 
 st.subheader("Predicted vs measured on the held-out test set")
 st.caption("The 9,045 public-leaderboard sequences of the DREAM 2022 test set (never trained "
            f"on), measured as {services.MEASURED_UNIT}.")
-with st.spinner("Predicting the test set (once per run)…"):
-    tp = services.test_predictions(path, stamp)
+progress = st.progress(0.0, text="Predicting the 9,045 test sequences (once per run)…")
+tp = services.test_predictions(path, stamp,
+                               progress=lambda f: progress.progress(
+                                   f, text=f"Predicting the 9,045 test sequences (once per "
+                                           f"run)… {100 * f:.0f}%"))
+progress.empty()
 fig = figures.density_scatter(tp["measured"], tp["predicted"], unit=unit, title=selected,
                               measured_unit=services.MEASURED_UNIT)
 ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter")
@@ -58,20 +78,17 @@ ui.table_download(tp, name=f"{selected}_test_predictions", key="training_tp_csv"
                   label="Test predictions CSV")
 
 scores = services.test_dream_scores(path, stamp)
-rows = []
-for subset in ("all", "random", "yeast", "high", "low", "challenging", "SNVs",
-               "motif_perturbation", "motif_tiling"):
-    if f"n_{subset}" in scores:
-        rows.append({"subset": subset, "n": scores[f"n_{subset}"],
-                     "Pearson r²": scores[f"pearson_r2_{subset}"],
-                     "Spearman": scores[f"spearman_{subset}"]})
-if rows:
-    ds = pd.DataFrame(rows)
-    st.markdown("**DREAM 2022 challenge scores, recomputed here** "
-                "(pair subsets are scored on variant-minus-reference differences)")
+if scores:
+    st.markdown("**DREAM 2022 challenge scores, recomputed here from these predictions**")
     if "pearson_score" in scores:
         c1, c2 = st.columns(2)
-        c1.metric("Weighted Pearson score", f"{scores['pearson_score']:.3f}")
-        c2.metric("Weighted Spearman score", f"{scores['spearman_score']:.3f}")
-    st.dataframe(ds, hide_index=True, key="training_dream")
-    ui.table_download(ds, name=f"{selected}_dream_scores", key="training_dream_csv")
+        c1.metric("Weighted Pearson score", f"{scores['pearson_score']:.3f}",
+                  help="The challenge's weighted mean of the subsets' Pearson r² "
+                       "(assets/data/README.md)")
+        c2.metric("Weighted Spearman score", f"{scores['spearman_score']:.3f}",
+                  help="The same weights over the subsets' Spearman correlations")
+    if dream_saved:
+        st.caption("The score of each kind of test sequence is in the table above "
+                   "(metrics.json); these recomputed weighted scores should match it.")
+    else:
+        ui.subset_scores(scores, key="training_dream", title=None)

@@ -4,8 +4,9 @@ Every single-nucleotide variant of a sequence is built as one array (no per-char
 loops) and predicted together with the reference in a single batched call of
 :func:`promoter_model.predict.predict`.
 
-Conventions: channels A, C, G, T; ``N`` (all-zero column) has no reference base, so at an
-``N`` position all four bases are variants (see :func:`snv_batch`).
+Conventions: channels A, C, G, T. An ``N`` (all-zero column: padding, or a base the user
+does not know) has no reference base, so a "mutation" of it is not defined: its scores are
+NaN (unknown), and no table, ranking or robustness score counts it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def _reference_codes(x: np.ndarray) -> np.ndarray:
 def _alternatives(ref: np.ndarray) -> np.ndarray:
     """The three non-reference bases of each position in A, C, G, T order, shape (L, 3).
 
-    At an ``N`` position (``ref == -1``) the bases are C, G, T (A is added separately).
+    At an ``N`` position (``ref == -1``) the bases are C, G, T (placeholders; their scores
+    are set to NaN).
     """
     ref = np.where(ref < 0, 0, ref)
     k = np.arange(3)
@@ -59,8 +61,7 @@ def snv_batch(x) -> np.ndarray:
     np.ndarray, shape (1 + 3 * L, L, 4), float32
         Row 0 is the reference; row ``1 + 3 * i + j`` changes position ``i`` to the ``j``-th
         non-reference base in A, C, G, T order (330 variants for L = 110). At an ``N``
-        position the three variants are C, G, T; :func:`ism_scores` adds the A variant of
-        ``N`` positions itself.
+        position the three rows set C, G, T (their scores become NaN in :func:`ism_scores`).
     """
     x = _as_one_hot(x)
     L = x.shape[0]
@@ -73,22 +74,13 @@ def snv_batch(x) -> np.ndarray:
     return batch
 
 
-def _n_position_batch(x: np.ndarray, n_pos: np.ndarray) -> np.ndarray:
-    """Variants setting each ``N`` position in ``n_pos`` to A, shape (len(n_pos), L, 4)."""
-    extra = np.repeat(x[None], len(n_pos), axis=0)
-    extra[np.arange(len(n_pos)), n_pos, 0] = 1.0
-    return extra
-
-
-def _scores_from_predictions(x, preds_ref, preds_var, preds_n) -> np.ndarray:
+def _scores_from_predictions(x, preds_ref, preds_var) -> np.ndarray:
     L = x.shape[0]
     ref = _reference_codes(x)
     alt = _alternatives(ref)
     scores = np.zeros((L, 4), dtype=np.float32)
     scores[np.repeat(np.arange(L), 3), alt.ravel()] = preds_var - preds_ref
-    n_pos = np.flatnonzero(ref < 0)
-    if n_pos.size:
-        scores[n_pos, 0] = preds_n - preds_ref
+    scores[ref < 0] = np.nan  # no reference base: the mutation is not defined
     return scores
 
 
@@ -100,14 +92,15 @@ def ism_scores(model, x, batch_size: int = 512) -> np.ndarray:
     model : keras.Model
         Input ``(batch, L, 4)``, output ``(batch, 1)``.
     x : np.ndarray, shape (L, 4), or str
-        One-hot sequence or DNA string (fitted to the model length, 3'-anchored).
+        One-hot sequence or DNA string (fitted to the model length by
+        ``sequence.fit_to_length``).
     batch_size : int
 
     Returns
     -------
     np.ndarray, shape (L, 4), float32
         ``scores[i, b]`` = prediction with base ``b`` at position ``i`` minus the reference
-        prediction; 0 at the reference base (at an ``N`` position all four are variants).
+        prediction; 0 at the reference base; NaN (unknown) at an ``N`` position.
     """
     length = model.input_shape[1] or SEQ_LEN
     x = one_hot([x], length=length)[0] if isinstance(x, str) else _as_one_hot(x)
@@ -139,21 +132,11 @@ def ism_scores_batch(model, X, batch_size: int = 512, chunk: int = 64) -> np.nda
     per = 1 + 3 * L
     for start in range(0, n, chunk):
         block = X[start:start + chunk]
-        batches, n_positions = [], []
-        for x in block:
-            n_pos = np.flatnonzero(_reference_codes(x) < 0)
-            batches.append(snv_batch(x))
-            if n_pos.size:
-                batches.append(_n_position_batch(x, n_pos))
-            n_positions.append(n_pos)
-        preds = predict(model, np.concatenate(batches), batch_size=batch_size)
-        offset = 0
-        for j, (x, n_pos) in enumerate(zip(block, n_positions)):
-            p = preds[offset:offset + per]
-            offset += per
-            p_n = preds[offset:offset + n_pos.size]
-            offset += n_pos.size
-            out[start + j] = _scores_from_predictions(x, p[0], p[1:], p_n)
+        preds = predict(model, np.concatenate([snv_batch(x) for x in block]),
+                        batch_size=batch_size)
+        for j, x in enumerate(block):
+            p = preds[j * per:(j + 1) * per]
+            out[start + j] = _scores_from_predictions(x, p[0], p[1:])
     return out
 
 
@@ -172,6 +155,7 @@ def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (..., L)
+        NaN at ``N`` positions (unknown).
     """
     scores = np.asarray(scores, dtype=np.float32)
     if how == "mean_abs":
@@ -208,7 +192,8 @@ def top_mutations(scores, x, n: int = 10) -> pd.DataFrame:
     -------
     pd.DataFrame
         Columns ``position`` (1-based), ``reference``, ``alternative``, ``change``; increases
-        first (largest first), then decreases (most negative last).
+        first (largest first), then decreases (most negative last). ``N`` positions (NaN
+        scores) are never listed.
     """
     pos, ref, alt, change = _variant_entries(scores, x)
     order = np.argsort(-change, kind="stable")
@@ -230,7 +215,7 @@ def mutational_robustness(scores, x) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (3 * L,)
-        330 values for L = 110 (``N`` positions contribute their C, G, T variants).
+        330 values for L = 110; the three per ``N`` position are NaN and sort last.
     """
     return np.sort(_variant_entries(scores, x)[3])
 

@@ -12,7 +12,7 @@ sequence as given (before fitting to 110 bp). It replaces the ``len(R)`` bases s
 
 Several variants are applied together; their positions all refer to the original sequence
 and they may not overlap. Reference and variant sequences are then fitted to the model
-length with :func:`promoter_model.sequence.fit_to_length` (3'-anchored) and predicted in
+length with :func:`promoter_model.sequence.fit_to_length` and predicted in
 one batched call.
 """
 
@@ -126,8 +126,8 @@ def apply_variants(seq: str, variants) -> str:
     return seq
 
 
-def _fit_note(change: int, label: str) -> str | None:
-    note = describe_fit(int(change))
+def _fit_note(change: int, label: str, length: int = SEQ_LEN) -> str | None:
+    note = describe_fit(int(change), length)
     return f"{label}: {note}" if note else None
 
 
@@ -159,8 +159,8 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
     seqs = [normalize(ref_seq)] + [normalize(s) for s in alt_seqs]
     fitted, change = fit_to_length(seqs, length)
     preds = predict(model, one_hot(fitted, length=length, fit=False), batch_size=batch_size)
-    ref_note = _fit_note(change[0], "reference")
-    notes = ["; ".join(n for n in (ref_note, _fit_note(c, "variant")) if n)
+    ref_note = _fit_note(change[0], "reference", length)
+    notes = ["; ".join(n for n in (ref_note, _fit_note(c, "variant", length)) if n)
              for c in change[1:]]
     return pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
                          "alt_pred": preds[1:], "delta": preds[1:] - preds[0],
@@ -178,7 +178,7 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     ----------
     model : keras.Model
     seq : str
-        Fitted to the model length first (3'-anchored).
+        Fitted to the model length first (``sequence.fit_to_length``).
     motif : str, Motif, or np.ndarray of shape (k, 4)
         A DNA string, or a motif/PFM whose consensus is inserted.
     region : (int, int)

@@ -1,0 +1,19 @@
+"""Model card: the selected run's MODEL_CARD.md on a page of its own."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services, ui
+
+run = ui.need_run()
+if not (run.model_card or "").lstrip().startswith("# "):  # the card brings its own title
+    st.title(f"Model card: {run.name}")
+if run.model_card:
+    st.markdown(run.model_card)
+    st.download_button("MODEL_CARD.md", data=run.model_card.encode(),
+                       file_name=f"{ui.slug(run.name)}_MODEL_CARD.md", mime="text/markdown",
+                       key="card_md", icon=":material/download:", on_click="ignore")
+else:
+    st.info("This run has no MODEL_CARD.md.")
+st.caption(f"Run folder: `{run.path}` · output: {services.unit_of(run)}")
