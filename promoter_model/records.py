@@ -100,7 +100,7 @@ def hash_codes(codes: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
-             test_fraction: float = 0.025) -> np.ndarray:
+             test_fraction: float = 0.025, fold: tuple | None = None) -> np.ndarray:
     """Deterministic split of each sequence by a seeded hash of its fitted content.
 
     The hash is mapped to ``u`` in [0, 1): ``u < val_fraction`` is validation,
@@ -115,6 +115,10 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
     seed : int
     val_fraction, test_fraction : float
         Each in [0, 1], with a sum below 1.
+    fold : (i, k), optional
+        k-fold cross-validation: validation is fold ``i`` of ``k`` equal hash ranges
+        (``i / k <= u < (i + 1) / k``), replacing ``val_fraction``; ``test_fraction`` must
+        be 0. Members ``i = 0 .. k-1`` together validate on every sequence exactly once.
 
     Returns
     -------
@@ -128,9 +132,23 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
         codes = seqmod.encode_codes(list(sequences), SEQ_LEN)
     u = (hash_codes(codes, seed) >> _S11).astype(np.float64) * 2.0**-53
     out = np.zeros(len(u), dtype=np.int8)
+    if fold is not None:
+        i, k = _check_fold(fold, test_fraction)
+        out[np.floor(u * k) == i] = 1
+        return out
     out[u < val_fraction] = 1
     out[(u >= val_fraction) & (u < val_fraction + test_fraction)] = 2
     return out
+
+
+def _check_fold(fold, test_fraction) -> tuple[int, int]:
+    i, k = (int(v) for v in fold)
+    if k < 2 or not 0 <= i < k:
+        raise ValueError(f"fold must be (i, k) with k >= 2 and 0 <= i < k, got {tuple(fold)}")
+    if float(test_fraction) != 0.0:
+        raise ValueError("with fold, test_fraction must be 0 (give the test set as "
+                         "test_input)")
+    return i, k
 
 
 def _check_fractions(val_fraction, test_fraction):
@@ -393,7 +411,7 @@ def _clean(out_dir, keep: set) -> None:
 
 def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, seed=0,
             shard_size=100_000, test_input=None, chunk_rows=200_000,
-            max_length=1000, length=SEQ_LEN, progress=None) -> dict:
+            max_length=1000, length=SEQ_LEN, progress=None, fold=None) -> dict:
     """Encode a training file into split TFRecord shards plus a manifest.
 
     The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
@@ -414,6 +432,9 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         Output folder (created; local or ``gs://``).
     val_fraction, test_fraction : float
         Shares of validation and test sequences (by hash, see :func:`split_of`).
+    fold : (i, k), optional
+        Validation is hash fold ``i`` of ``k`` instead of ``val_fraction`` (cross-validated
+        ensembles; see :func:`split_of`).
     seed : int
         Seed of the split hash.
     shard_size : int
@@ -451,6 +472,8 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     if test_input is not None:
         test_fraction = 0.0
     _check_fractions(val_fraction, test_fraction)
+    if fold is not None:
+        fold = _check_fold(fold, test_fraction)
     report = progress or (lambda message: None)
 
     fmt = _input_format(input_path)
@@ -461,6 +484,8 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                 "test_fraction": float(test_fraction), "shard_size": int(shard_size),
                 "seq_len": int(length), "max_length": int(max_length),
                 "block_size": BLOCK_SIZE, "test_from_input": test_input is not None}
+    if fold is not None:
+        settings["fold"] = list(fold)
 
     manifest_path = _join(out_dir, MANIFEST)
     if gfile.exists(manifest_path):
@@ -503,7 +528,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                     test_hashes = h if test_hashes is None else np.concatenate([test_hashes,
                                                                                 h])
             else:
-                which = split_of(codes, seed, val_fraction, test_fraction)
+                which = split_of(codes, seed, val_fraction, test_fraction, fold)
                 if test_hashes is not None:
                     overlap = np.isin(hash_codes(codes, seed), test_hashes)
                     n_excluded += int(overlap.sum())

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ log = logging.getLogger("promoter_model.train")
 HISTORY_COLUMNS = ["epoch", "loss", "val_loss", "val_r2", "val_pearson", "lr", "seconds",
                    "val_mode_r", "val_mode_r2"]
 MODE_CHECK_SIZE = 256     # validation sequences in the fixed inference/training-mode check
-MODE_CHECK_MIN = 0.5      # warn when r or R² between the two modes is below this
+MODE_CHECK_MIN = 0.8      # warn when r or R² between the two modes is below this
 MODE_CHECK_PASSES = 8     # training-mode passes averaged (dropout draws)
 
 
@@ -233,15 +234,19 @@ def _make_callbacks_base():
 
         Also ``val_mode_r`` and ``val_mode_r2``: agreement of inference-mode with
         training-mode predictions on a fixed batch of validation sequences
-        (:func:`mode_agreement`), with a warning naming the epoch when either is below
-        ``MODE_CHECK_MIN``: BatchNormalization statistics that lag behind the weights make
-        inference-mode predictions collapse while training-mode ones are fine.
+        (:func:`mode_agreement`, on a dropout-free copy of the model when its config is
+        given, so that only the normalisation differs), with a warning naming the epoch when
+        either is below ``MODE_CHECK_MIN``: BatchNormalization statistics that lag behind
+        the weights make inference-mode predictions collapse while training-mode ones are
+        fine.
         """
 
-        def __init__(self, dataset):
+        def __init__(self, dataset, model_config=None):
             super().__init__()
             self.dataset = dataset
+            self.model_config = model_config
             self.check_batch = None
+            self.twin = None
 
         def on_epoch_end(self, epoch, logs=None):
             pred, y = _evaluate_dataset(self.model, self.dataset)
@@ -254,7 +259,17 @@ def _make_callbacks_base():
         def _mode_agreement(self, epoch: int) -> tuple[float, float]:
             if self.check_batch is None:
                 self.check_batch = _first_sequences(self.dataset, MODE_CHECK_SIZE)
-            r, r2 = mode_agreement(self.model, self.check_batch)
+            if self.model_config is not None:
+                # a dropout-free copy: the two modes then differ only in normalisation
+                if self.twin is None:
+                    from .architectures import build_model
+
+                    self.twin = build_model(dataclasses.replace(self.model_config,
+                                                                dropout=0.0))
+                self.twin.set_weights(self.model.get_weights())
+                r, r2 = mode_agreement(self.twin, self.check_batch, passes=1)
+            else:
+                r, r2 = mode_agreement(self.model, self.check_batch)
             if not (r >= MODE_CHECK_MIN and r2 >= MODE_CHECK_MIN):
                 log.warning(
                     "epoch %d: inference-mode predictions disagree with training-mode ones on "
@@ -460,7 +475,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
                       jit_compile=_jit_compile(config, replicas))
 
     WholeSetValidation, AtomicBackupAndRestore = _make_callbacks_base()
-    callbacks = [WholeSetValidation(val_ds), AtomicBackupAndRestore(run_dir)]
+    callbacks = [WholeSetValidation(val_ds, config.model), AtomicBackupAndRestore(run_dir)]
     if config.train.lr_schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_r2", mode="max",
                                                            factor=0.5, patience=2))

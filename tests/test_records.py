@@ -138,6 +138,36 @@ def test_split_uses_fitted_content():
     assert len(set(hashes.tolist())) == 1
 
 
+def test_k_folds_partition_every_sequence_once_and_keep_duplicates_together():
+    seqs, _ = random_rows(3000, seed=6)
+    seqs = seqs + seqs[:200]  # duplicates must share a fold
+    folds = np.stack([R.split_of(seqs, 0, 0.0, 0.0, fold=(i, 5)) for i in range(5)])
+    assert set(np.unique(folds)) == {0, 1}
+    np.testing.assert_array_equal(folds.sum(axis=0), 1)  # validated exactly once
+    sizes = folds.sum(axis=1)
+    assert sizes.min() > 0.8 * len(seqs) / 5 and sizes.max() < 1.2 * len(seqs) / 5
+    np.testing.assert_array_equal(folds[:, :200], folds[:, 3000:])
+    with pytest.raises(ValueError, match="fold must be"):
+        R.split_of(seqs, 0, 0.0, 0.0, fold=(5, 5))
+    with pytest.raises(ValueError, match="test_fraction must be 0"):
+        R.split_of(seqs, 0, 0.0, 0.1, fold=(0, 5))
+
+
+def test_prepare_with_a_fold_validates_on_that_fold(tmp_path):
+    seqs, y = random_rows(1200, seed=7)
+    src = tmp_path / "in.txt"
+    src.write_text("".join(f"{s}\t{v}\n" for s, v in zip(seqs, y)))
+    m = R.prepare(src, tmp_path / "f2", fold=(2, 4), test_fraction=0.0)
+    expected = R.split_of(seqs, 0, 0.0, 0.0, fold=(2, 4))
+    assert m["splits"]["val"]["count"] == int((expected == 1).sum())
+    assert m["splits"]["train"]["count"] == int((expected == 0).sum())
+    assert m["settings"]["fold"] == [2, 4]
+    codes, _ = R.load_split(tmp_path / "f2", "val")
+    np.testing.assert_array_equal(np.sort(R.hash_codes(codes)),
+                                  np.sort(R.hash_codes(S.encode_codes(
+                                      [s for s, f in zip(seqs, expected) if f == 1]))))
+
+
 def test_split_rejects_bad_fractions():
     with pytest.raises(ValueError, match="below 1"):
         R.split_of(["A" * 110], 0, 0.6, 0.4)

@@ -148,15 +148,16 @@ def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_pa
 
 @pytest.mark.slow
 def test_train_demo_inference_mode_matches_training_mode(train_demo_path, tmp_path):
-    """The real training-file sample (25 steps an epoch): r within 0.05 in both modes."""
+    """The real training-file sample (23 steps an epoch): r within 0.05 in both modes."""
     records.prepare(train_demo_path, tmp_path / "data", val_fraction=0.1, test_fraction=0.0)
-    cfg = RunConfig(preset="tiny", model=preset("tiny"),
+    # without dropout the two modes differ only in BatchNormalization: what is tested
+    cfg = RunConfig(preset="tiny", model=preset("tiny", dropout=0.0),
                     train=TrainConfig(epochs=3, batch_size=256))
     train(tmp_path / "data", tmp_path / "run", cfg, verbose=0)
     run = load_run(tmp_path / "run")
     codes, yv = records.load_split(tmp_path / "data", "val")
     X = codes_to_one_hot(codes)
     r_inference = pearson_r(yv, run.predict(X))
-    r_training = pearson_r(yv, training_mode_predict(run.model, X, passes=16))
+    r_training = pearson_r(yv, training_mode_predict(run.model, X, passes=1))
     assert r_inference > 0.2  # it learned something
     assert abs(r_inference - r_training) < 0.05, (r_inference, r_training)
