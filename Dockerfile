@@ -72,6 +72,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/home/explorer \
     MPLCONFIGDIR=/tmp/matplotlib \
+    KERAS_HOME=/tmp/keras \
     TF_CPP_MIN_LOG_LEVEL=2 \
     KERAS_BACKEND=tensorflow \
     PROMOTER_RUNS_DIR=/data/runs \

@@ -45,8 +45,8 @@ def apt_install(packages: list) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     try:
         run(["apt-get", "update", "-qq"], timeout=600, env=env)
-        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-            timeout=900, env=env)
+        # with recommends: podman's networking (netavark, aardvark-dns, iptables) comes so
+        run(["apt-get", "install", "-y", "-qq", *packages], timeout=900, env=env)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         raise Skip(f"could not apt-get install {' '.join(packages)}: "
                    f"{(getattr(exc, 'stderr', '') or str(exc)).strip()[-300:]}") from None
@@ -144,11 +144,12 @@ def debootstrap(podman: list, work: Path) -> None:
         raise Skip(f"podman import of the debootstrapped base failed: {imp.stderr[-300:]}")
 
 
-def base_image(podman: list, wanted: str | None, work: Path) -> tuple[str, str]:
+def base_image(podman: list, wanted: str | None, work: Path,
+               fresh: bool = False) -> tuple[str, str]:
     """The base to build on, and how it was found.
 
     ``wanted`` if given; else ``python:3.11-slim`` (present or pulled); else the cached
-    debootstrapped base; else one debootstrapped now.
+    debootstrapped base (unless ``fresh``); else one debootstrapped now.
     """
     if wanted:
         if not exists(podman, wanted) and run([*podman, "pull", wanted], check=False,
@@ -162,6 +163,8 @@ def base_image(podman: list, wanted: str | None, work: Path) -> tuple[str, str]:
             return BASE_DEFAULT, "pulled"
     except subprocess.TimeoutExpired:
         pass  # no registry within reach: build a base below
+    if fresh and exists(podman, BASE_LOCAL):
+        run([*podman, "untag", BASE_LOCAL])
     if exists(podman, BASE_LOCAL):
         return BASE_LOCAL, f"cached debootstrap (Debian {SUITE}; {BASE_DEFAULT} not pullable)"
     debootstrap(podman, work)
