@@ -8,6 +8,7 @@ ARG BASE=python:3.11-slim
 
 # ---- build stage: a venv with `.[app]` only (no test or dev extras), trimmed -------------
 FROM ${BASE} AS build
+LABEL org.opencontainers.image.title="promoter-explorer"
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -52,6 +53,7 @@ import app.services, app.figures, app.ui, app.export, app.mutagenesis_logic; \
 
 # ---- run stage: the base, the venv, the app and its user; no RUN, no compiler -------------
 FROM ${BASE}
+LABEL org.opencontainers.image.title="promoter-explorer"
 
 COPY --from=build /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/
 COPY --from=build --chown=10001:10001 /home/explorer /home/explorer

@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from app import devserver  # noqa: E402
 IMAGE = "localhost/promoter-explorer:check"
 RUNS_ROOT = "/data/runs"  # PROMOTER_RUNS_DIR in the Dockerfile
 RUN_NAME = "docker-check-run"
+LABEL = "org.opencontainers.image.title"  # set in both stages of the Dockerfile
 
 
 def build(podman: list, base: str, mounts: list, log: Path, no_cache: bool) -> float:
@@ -63,6 +65,20 @@ def build(podman: list, base: str, mounts: list, log: Path, no_cache: bool) -> f
         tail = log.read_text(errors="replace").splitlines()[-25:]
         raise CheckFailed("the image did not build:\n    " + "\n    ".join(tail))
     return time.perf_counter() - t0
+
+
+def prune_older_builds(podman: list, before: float) -> int:
+    """Remove this project's dangling images (earlier builds' layers) made before ``before``.
+
+    Those of the build just made are kept: they are the layer cache of the next build.
+    """
+    listed = run([*podman, "images", "--filter", "dangling=true", "--format", "json"]).stdout
+    old = [im["Id"] for im in json.loads(listed or "[]")
+           if (im.get("Labels") or {}).get(LABEL) == "promoter-explorer"
+           and im.get("Created", before) < before]
+    for image in old:
+        run([*podman, "rmi", image], check=False)
+    return len(old)
 
 
 def start(podman: list, name: str, runs: Path, *extra) -> str:
@@ -172,7 +188,9 @@ def check(args) -> dict:
         out["base"], out["base_how"], out["base_s"] = base, how, time.perf_counter() - t0
         docker_env.probe(podman, base)
         mounts, pip_paths = docker_env.pip_mounts(work)
+        started = time.time()
         out["build_s"] = build(podman, base, mounts, work / "build.log", args.no_cache)
+        out["pruned"] = prune_older_builds(podman, started)
         out["image_bytes"] = int(run([*podman, "image", "inspect", "--format", "{{.Size}}",
                                       IMAGE]).stdout.strip())
         leaked = docker_env.baked_in(podman, base, IMAGE, pip_paths)
@@ -207,6 +225,7 @@ def check(args) -> dict:
 
 
 def main(argv=None) -> int:
+    """Run the check; return its exit status (0 pass, 1 fail, 77 skipped)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--install", action="store_true",
                     help="apt-get install podman, runc, debootstrap, chromium where missing")
@@ -237,4 +256,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # a CI timeout sends SIGTERM: exit through the finally blocks that remove the containers
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())

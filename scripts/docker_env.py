@@ -292,11 +292,21 @@ def write_doc(doc: Path, out: dict) -> None:
     text = doc.read_text()
     if start not in text or end not in text:
         raise CheckFailed(f"{doc} has no {start} ... {end} block to rewrite")
+    import datetime
     import platform
 
-    block = (f"{start}\nMeasured by `python scripts/docker_check.py --doc {doc.name}` on "
-             f"{platform.node() and 'a'} {os.cpu_count()}-core machine, "
-             f"{platform.platform(terse=True)}:\n\n```\n{summary(out)}\n```\n{end}")
+    argv, how = sys.argv[1:], []
+    while argv:  # the command as run, less where it kept the screenshots
+        arg = argv.pop(0)
+        if arg == "--shots":
+            argv = argv[1:]
+        elif not arg.startswith("--shots="):
+            how.append(arg)
+    how = " ".join(how)
+    day = datetime.date.today().isoformat()
+    block = (f"{start}\nOutput of `python scripts/docker_check.py {how}` on a "
+             f"{os.cpu_count()}-core machine ({platform.platform(terse=True)}), {day}:\n\n"
+             f"```\n{summary(out)}\n```\n{end}")
     head, rest = text.split(start, 1)
     atomic.write_text(doc, head + block + rest.split(end, 1)[1])
     print(f"wrote the docker_check block in {doc}")

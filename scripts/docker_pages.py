@@ -114,6 +114,7 @@ def check_picker(page, url: str, run_name: str) -> dict:
 
 
 def main(argv=None) -> int:
+    """Check the pages; return 0, or 1 after printing what a page lacked."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("url")
     ap.add_argument("--run", help="a run that the picker must offer")
