@@ -2,7 +2,7 @@
 #   docker run --rm -p 8501:8501 -v "$PWD/runs:/data/runs:ro" promoter-explorer
 # Runs as a non-root user, serves only Streamlit's port, and needs no network at run time
 # (the demo model, the DREAM test data and the JASPAR motifs are all inside the image).
-# BASE: any Debian-like image with python3 (3.11+) and its venv module; scripts/docker_check.sh
+# BASE: any Debian-like image with python3 (3.11+) and its venv module; scripts/docker_check.py
 # passes a locally built one where python:3.11-slim cannot be pulled.
 ARG BASE=python:3.11-slim
 
