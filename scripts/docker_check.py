@@ -51,6 +51,11 @@ RUN_NAME = "docker-check-run"
 LABEL = "org.opencontainers.image.title"  # set in both stages of the Dockerfile
 
 
+def say(text: str) -> None:
+    """Progress, on stderr (stdout ends with the results)."""
+    print(f"docker check: {text}", file=sys.stderr, flush=True)
+
+
 def build(podman: list, base: str, mounts: list, log: Path, no_cache: bool) -> float:
     """``podman build`` of the repository's Dockerfile; returns the seconds it took."""
     cmd = [*podman, "build", "--format", "docker", "--build-arg", f"BASE={base}",
@@ -186,6 +191,7 @@ def check(args) -> dict:
         t0 = time.perf_counter()
         base, how = docker_env.base_image(podman, args.base, work, fresh=args.no_cache)
         out["base"], out["base_how"], out["base_s"] = base, how, time.perf_counter() - t0
+        say(f"base image {base} ({how}); building {IMAGE}")
         docker_env.probe(podman, base)
         mounts, pip_paths = docker_env.pip_mounts(work)
         started = time.time()
@@ -203,15 +209,18 @@ def check(args) -> dict:
 
         name = f"promoter-explorer-check-{os.getpid()}"
         names.append(name)
+        say(f"built in {out['build_s']:.0f} s; starting it with {runs} at {RUNS_ROOT} (ro)")
         url = start(podman, name, runs)
         out["health_s"] = wait_healthy(podman, name, url)
         out["user"] = check_user(podman, name)
         out["healthcheck"] = check_healthcheck(podman, name)
+        say("healthy, non-root, HEALTHCHECK passes; checking the pages in chromium")
         out["pages"] = pages(url, work / "shots")
         out["changed"] = check_writes(podman, name)
 
         ro = f"{name}-ro"
         names.append(ro)
+        say("pages render, writes only under /tmp; starting a --read-only container")
         url = start(podman, ro, runs, "--read-only", "--tmpfs", "/tmp")
         out["ro_health_s"] = wait_healthy(podman, ro, url)
         out["ro_pages"] = pages(url, work / "shots-ro", only="predict")

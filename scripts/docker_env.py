@@ -163,8 +163,9 @@ def base_image(podman: list, wanted: str | None, work: Path,
             return BASE_DEFAULT, "pulled"
     except subprocess.TimeoutExpired:
         pass  # no registry within reach: build a base below
-    if fresh and exists(podman, BASE_LOCAL):
-        run([*podman, "untag", BASE_LOCAL])
+    if fresh and exists(podman, BASE_LOCAL):  # remove it, or untag it if images use it
+        if run([*podman, "rmi", BASE_LOCAL], check=False).returncode:
+            run([*podman, "untag", BASE_LOCAL])
     if exists(podman, BASE_LOCAL):
         return BASE_LOCAL, f"cached debootstrap (Debian {SUITE}; {BASE_DEFAULT} not pullable)"
     debootstrap(podman, work)
