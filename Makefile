@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs
 PORT   ?= 8501
 
-.PHONY: app test test-fast install install-app demo-model bench screenshots clean
+.PHONY: app test test-fast install install-app demo-model bench screenshots docker-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(VENV)/.dev-installed
 ## make screenshots: refresh docs/screenshots from the running app (needs chromium)
 screenshots: $(VENV)/.dev-installed
 	$(BIN)/python bench/bench_app.py --screenshots docs/screenshots
+
+## make docker-check: build the Docker image with podman, run it and check it in chromium
+docker-check: $(VENV)/.dev-installed
+	$(BIN)/python scripts/docker_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -81,3 +81,19 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app's script has run and stopped (``stApp`` ``data-test-script-state``).
+
+    A rerun may start a moment after the input that triggers it, so first give it up to
+    two seconds to start, then wait for it to finish.
+    """
+    app = '[data-testid="stApp"]'
+    page.wait_for_selector(app, timeout=timeout_ms)
+    try:
+        page.wait_for_selector(f'{app}[data-test-script-state="running"]', timeout=2_000)
+    except Exception:  # already finished (or not started): fine, check below
+        pass
+    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_timeout(500)  # let plotly and images paint

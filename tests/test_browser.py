@@ -10,34 +10,20 @@ shown, and saves a screenshot. Never downloads a browser: it uses
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from app import devserver
-from app.devserver import CHROMIUM, CHROMIUM_ARGS
+from app.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
 SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
-
-
-def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app's script has run and stopped (``stApp`` ``data-test-script-state``).
-
-    A rerun may start a moment after the input that triggers it, so first give it up to
-    two seconds to start, then wait for it to finish.
-    """
-    app = '[data-testid="stApp"]'
-    page.wait_for_selector(app, timeout=timeout_ms)
-    try:
-        page.wait_for_selector(f'{app}[data-test-script-state="running"]', timeout=2_000)
-    except Exception:  # already finished (or not started): fine, check below
-        pass
-    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_timeout(500)  # let plotly and images paint
 
 
 @pytest.fixture
@@ -103,3 +89,41 @@ def test_mutagenesis_in_chromium(app_server, tmp_path):
             assert (tmp_path / "mutagenesis.png").stat().st_size > 20_000
         finally:
             browser.close()
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """The app on the bundled demo run, with a copy of it under another name in the runs folder."""
+    runs = tmp_path / "runs"
+    shutil.copytree(Path(devserver.ROOT) / "assets" / "demo_model", runs / "copied-run")
+    env = {**os.environ, "PROMOTER_RUNS_DIR": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("PROMOTER_DEMO_RUN", None)
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc, url = devserver.start(env, log)
+    try:
+        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
+        yield url
+    finally:
+        devserver.stop(proc)
+        log.close()
+
+
+@pytest.mark.timeout(300)
+def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path, capsys):
+    """``scripts/docker_pages.py`` (the Docker check's page check) passes and can fail."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    sys.path.insert(0, str(devserver.ROOT / "scripts"))
+    import docker_pages
+
+    assert docker_pages.main([demo_server, "--run", "copied-run",
+                              "--shots", str(tmp_path / "shots")]) == 0
+    seen = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(seen) == {*docker_pages.PAGES, "picker"}
+    assert seen["picker"]["offered"] == ["demo: demo_model", "copied-run"]
+    assert "Validation R² per epoch" in seen["training"]["plots"]
+    assert seen["mutagenesis"]["images"] >= 1 and seen["predict"]["tables"] == 1
+    assert len(list((tmp_path / "shots").glob("*.png"))) == 4
+    # a run that is not offered fails the check, naming what was offered
+    assert docker_pages.main([demo_server, "--only", "predict", "--run", "not-there"]) == 1
+    assert "run picker offers ['demo: demo_model', 'copied-run']" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """Static checks of the Docker image definition and the Streamlit server config.
 
-No Docker engine is needed (none runs in CI): the Dockerfile is parsed as text.
+No container engine is needed: the Dockerfile is parsed as text. The image itself is built,
+run and checked by ``scripts/docker_check.py`` (``make docker-check``).
 """
 
 from __future__ import annotations
@@ -40,11 +41,46 @@ def steps():
     return instructions()
 
 
+def stages(steps) -> list:
+    """The build stages: lists of (INSTRUCTION, arguments), each starting with its FROM."""
+    out = []
+    for kind, args in steps:
+        if kind == "FROM":
+            out.append([])
+        if out:
+            out[-1].append((kind, args))
+    return out
+
+
 def test_base_image_and_install(steps):
+    # the base is an ARG (a check can pass a local one), python:3.11-slim by default
+    assert ("ARG", "BASE=python:3.11-slim") in steps
     froms = [a for k, a in steps if k == "FROM"]
-    assert froms == ["python:3.11-slim"]
-    runs = " ".join(a for k, a in steps if k == "RUN")
-    assert re.search(r"pip install [\"']?\.\[app\][\"']?", runs)
+    assert froms == ["${BASE} AS build", "${BASE}"]
+    build, final = stages(steps)
+    runs = " ".join(a for k, a in build if k == "RUN")
+    assert re.search(r"pip install (--\S+ )*[\"']?\.\[app\][\"']?", runs)
+    assert ".[dev]" not in runs and "[jax]" not in runs
+
+
+def test_run_stage_has_no_install_and_no_compiler(steps):
+    """The image is the base plus the venv, the app and the user: nothing is run in it."""
+    build, final = stages(steps)
+    assert not [a for k, a in final if k == "RUN"]
+    copied = [a for k, a in final if k == "COPY"]
+    assert "--from=build /opt/venv /opt/venv" in copied
+    assert all(a.startswith("--from=build") or not a.startswith("--from") for a in copied)
+    # binutils (strip) is installed in the build stage only; the venv is trimmed there
+    build_runs = " ".join(a for k, a in build if k == "RUN")
+    assert "strip --strip-unneeded" in build_runs and "--no-compile" in build_runs
+    assert "tensorflow/include" in build_runs
+
+
+def test_locked_by_default_with_runs_root(steps):
+    env = " ".join(a for k, a in steps if k == "ENV")
+    assert "PROMOTER_LOCKED=1" in env
+    assert "PROMOTER_RUNS_DIR=/data/runs" in env
+    assert "PATH=/opt/venv/bin:$PATH" in env
 
 
 def test_runs_as_non_root_after_every_install(steps):

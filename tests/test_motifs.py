@@ -38,6 +38,17 @@ def test_unknown_release_and_motif(fungi):
         M.find_motif("NOT_A_TF", fungi)
 
 
+def test_release_without_its_database_is_refused_clearly(monkeypatch):
+    """A slim install (the Docker image) keeps only some releases' databases."""
+    import pyjaspar
+
+    assert M.DEFAULT_RELEASE in M.bundled_releases()
+    monkeypatch.setitem(pyjaspar.jaspar_releases, "JASPAR1990", "JASPAR1990.sqlite")
+    assert "JASPAR1990" not in M.bundled_releases()
+    with pytest.raises(ValueError, match=f"release 'JASPAR1990'.*{M.DEFAULT_RELEASE}"):
+        M.jaspar_fungi_motifs("JASPAR1990")
+
+
 def test_consensus_and_sampling():
     pfm = np.array([[0.7, 0.1, 0.1, 0.1], [0.25] * 4, [0, 0, 0, 1]])
     assert M.consensus(pfm) == "ANT"

@@ -68,16 +68,31 @@ def counts_to_pfm(counts, pseudocount: float = 0.0) -> np.ndarray:
     return np.where(total > 0, c / np.where(total > 0, total, 1.0), 0.25)
 
 
+def bundled_releases() -> list:
+    """The JASPAR releases whose database is installed with pyjaspar.
+
+    Usually all that pyjaspar lists; the Docker image keeps only ``DEFAULT_RELEASE`` and
+    pyjaspar's latest.
+    """
+    from pathlib import Path
+
+    from pyjaspar import jaspar_releases
+    from pyjaspar.utils import data_dir
+
+    return sorted(r for r, name in jaspar_releases.items() if (Path(data_dir()) / name).is_file())
+
+
 @functools.lru_cache(maxsize=4)
 def _load_fungi(release: str) -> tuple:
     try:
-        from pyjaspar import jaspar_releases, jaspardb
+        from pyjaspar import jaspardb
     except ImportError as exc:  # pragma: no cover - pyjaspar is a dependency
         raise RuntimeError("pyjaspar is not installed; motif matching needs it offline "
                            "(pip install pyjaspar)") from exc
-    if release not in jaspar_releases:
+    bundled = bundled_releases()
+    if release not in bundled:
         raise ValueError(f"unknown JASPAR release {release!r}; pyjaspar bundles "
-                         f"{', '.join(sorted(jaspar_releases))}")
+                         f"{', '.join(bundled)}")
     db = jaspardb(release=release)
     records = db.fetch_motifs(collection="CORE", tax_group=["fungi"])
     motifs = []
