@@ -13,6 +13,11 @@ Configuration (environment variables)
 PROMOTER_DEMO_RUN     the bundled run shown by default (``assets/demo_model``)
 PROMOTER_RUNS_DIR     folder whose sub-folders are offered as runs (``runs/`` in the repo)
 PROMOTER_MAX_RECORDS  most sequences accepted in one batch (1000)
+PROMOTER_LOCKED       1/true/yes: a shared deployment. Only the demo run and runs directly
+                      under PROMOTER_RUNS_DIR are offered or loaded, the runs folder cannot be
+                      changed from the page, and nothing about other paths is shown
+PROMOTER_CACHE_DIR    where the app writes its motif analyses (default: a private folder in
+                      the system temp dir); the app never writes into a run folder
 """
 
 from __future__ import annotations
@@ -41,6 +46,87 @@ def demo_run_path() -> Path:
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
+
+
+def locked() -> bool:
+    """True for a shared deployment (``PROMOTER_LOCKED`` = 1, true or yes)."""
+    return os.environ.get("PROMOTER_LOCKED", "").strip().lower() in {"1", "true", "yes"}
+
+
+def runs_dir_in_use(requested: str | None = None) -> str:
+    """The runs folder to scan: the configured one when locked, else ``requested``."""
+    if locked() or not requested:
+        return str(default_runs_dir())
+    return requested
+
+
+def run_allowed(path) -> bool:
+    """Whether a run may be loaded: always when unlocked; when locked only the demo run and
+    folders directly under ``PROMOTER_RUNS_DIR`` (no ``..``, no links out of it)."""
+    if not locked():
+        return True
+    from promoter_model.runs import RunError, resolve_under
+
+    p = Path(path).resolve()
+    if p == demo_run_path().resolve():
+        return True
+    try:
+        return resolve_under(default_runs_dir(), p.name) == p and p.parent == (
+            default_runs_dir().resolve())
+    except (RunError, OSError):
+        return False
+
+
+def cache_dir() -> Path:
+    """The app's own cache folder (``PROMOTER_CACHE_DIR``, or private under the temp dir).
+
+    A folder under a shared temp dir must be a real folder owned by this user (mode 0700),
+    not a link planted by someone else; otherwise a fresh private folder is used.
+    """
+    import stat
+    import tempfile
+
+    configured = os.environ.get("PROMOTER_CACHE_DIR")
+    if configured:
+        d = Path(configured)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+    d = Path(tempfile.gettempdir()) / f"promoter-explorer-{os.getuid()}"
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        st_ = os.lstat(d)
+        if stat.S_ISDIR(st_.st_mode) and st_.st_uid == os.getuid():
+            return d
+    except OSError:
+        pass
+    return Path(_private_cache())
+
+
+@st.cache_resource
+def _private_cache() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="promoter-explorer-")
+
+
+def motif_cache_dir(path) -> Path:
+    """Where the app keeps the motif analysis of the run at ``path`` (outside the run)."""
+    import hashlib
+
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "motifs" / key
+
+
+def safe_markdown(text):
+    """Run-provided text made safe to render: no remote images, no links to click.
+
+    Images become their alt text, links their text, reference definitions are dropped, and
+    bare or ``<...>`` URLs are shown as code (not fetched, not clickable). Streamlit already
+    escapes HTML (``unsafe_allow_html`` is never used for run text).
+    """
+    from promoter_model.run_safety import plain_markdown
+
+    return plain_markdown(text)
 
 
 def max_records() -> int:
@@ -127,10 +213,13 @@ def available_runs(runs_dir: str, demo: str):
 def get_run(path: str, stamp: float):
     """Load a run (checked against its checksums) and warm its compiled predictor."""
     from promoter_model.predict import warm_up
-    from promoter_model.runs import load_run
+    from promoter_model.runs import RunError, load_run
 
+    if not run_allowed(path):
+        raise RunError(f"{Path(path).name}: not a run of this server's runs folder")
     run = load_run(path)
     warm_up(run.model)
+    run.model_card = safe_markdown(run.model_card)  # shown wherever a page shows it
     return run
 
 
@@ -151,7 +240,7 @@ def unit_of(run) -> str:
         for key in ("unit", "units", "target"):
             value = source.get(key)
             if isinstance(value, str) and value.strip():
-                return value.strip()
+                return safe_markdown(" ".join(value.split())[:80])
     notes = getattr(run.config, "notes", "") or ""
     if "maude" in notes.lower():
         return MEASURED_UNIT
@@ -164,7 +253,7 @@ def card_summary(run, n_chars: int = 500) -> str:
         return f"{run.config.preset} model; no model card."
     paras = [p.strip() for p in re.split(r"\n\s*\n", run.model_card) if p.strip()]
     body = [p for p in paras if not p.startswith(("#", "|", "```", "<!--"))]
-    text = body[0] if body else paras[0]
+    text = safe_markdown(body[0] if body else paras[0])
     return text if len(text) <= n_chars else text[:n_chars].rsplit(" ", 1)[0] + "…"
 
 
@@ -188,7 +277,7 @@ def headline_data(metrics: dict) -> str | None:
     """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
     test = metrics.get("test")
     if isinstance(test, dict) and isinstance(test.get("data"), str):
-        return test["data"]
+        return safe_markdown(test["data"])
     return None
 
 
@@ -367,7 +456,8 @@ def run_motifs(path: str, stamp: float):
     """The run's cached filter analysis (``motifs/``), or None if not computed yet."""
     from promoter_model.interpret.filters import load_motifs
 
-    return load_motifs(path)
+    # the app's own analysis first, then one shipped with the run (``promoter-model motifs``)
+    return load_motifs(path, cache_dir=motif_cache_dir(path)) or load_motifs(path)
 
 
 def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
@@ -379,7 +469,8 @@ def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
     ref = t[t["public_leaderboard"] == 0].sample(n=min(n_ref, len(t)), random_state=0)
     run = get_run(path, stamp)
     out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
-                         ref["expression"].to_numpy(np.float32), model=run.model)
+                         ref["expression"].to_numpy(np.float32), model=run.model,
+                         cache_dir=motif_cache_dir(path))  # never written into the run
     run_motifs.clear()
     return out
 
