@@ -261,6 +261,13 @@ def main(argv=None) -> int:
     except OSError as exc:  # read-only or full file system, permission, missing file ...
         print(f"error: {_os_error(exc)}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        tf = sys.modules.get("tensorflow")
+        op_error = getattr(getattr(tf, "errors", None), "OpError", None)
+        if op_error is not None and isinstance(exc, op_error):  # tf.io.gfile (prepare, gs://)
+            print(f"error: {_one_line(getattr(exc, 'message', exc))}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -430,8 +430,10 @@ def test_2gb_binary_refused_without_reading_it_whole(tmp_path, monkeypatch):
         raise AssertionError("the whole 2 GB file was read")
 
     monkeypatch.setattr(Path, "read_bytes", no_read)
-    with pytest.raises(SequenceError, match="binary file"):
+    with pytest.raises(SequenceError, match="over the limit"):  # the default cap (256 MB)
         read_sequences(big)
+    with pytest.raises(SequenceError, match="binary file"):  # under a raised cap: 64 KB read
+        read_sequences(big, max_bytes=4 * 1024**3)
 
 
 @pytest.mark.parametrize("name, data, needle", [
