@@ -360,3 +360,30 @@ def test_rerun_of_a_complete_run_removes_checkpoint_and_temp_files(run):
     assert metrics == __import__("json").loads((run / "metrics.json").read_text())
     assert not (run / "checkpoint").exists()
     assert not list(run.glob(".*.tmp*"))
+
+
+# ----------------------------------------------------------------------------- prepare streaming
+def test_streaming_reader_refuses_nul_and_endless_lines_without_buffering(tmp_path):
+    from promoter_model.sequence import SequenceError, iter_dream_chunks
+
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(f"{SEQ}\t1.0\n".encode() * 3 + b"\x00" * 1000)
+    with pytest.raises(SequenceError, match="line 4.*NUL|NUL.*line 4|binary data"):
+        list(iter_dream_chunks(nul))
+    endless = tmp_path / "endless.txt"
+    endless.write_bytes(b"A" * (20 << 20))  # one 20 MB line, no newline
+    with pytest.raises(SequenceError, match="a line longer than"):
+        list(iter_dream_chunks(endless))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _as_nobody_possible(), reason="needs setpriv to drop root")
+def test_prepare_into_a_read_only_folder_is_one_error_line(shared_tmp, train_demo_path):
+    ro = shared_tmp / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    src = shared_tmp / "train.txt"
+    shutil.copy(train_demo_path, src)
+    src.chmod(0o644)
+    code, _, err = cli("prepare", src, "--out", ro / "data", user=_nobody(), timeout=300)
+    assert code == 2 and "Permission denied" in one_error(err)
