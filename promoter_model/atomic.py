@@ -105,21 +105,26 @@ def write_bytes(path, data: bytes) -> None:
     A character device or FIFO is written directly; an existing file keeps its mode.
     """
     path, mode, special = _target(Path(path))
-    if special:
-        with open(path, "wb") as fh:
-            fh.write(data)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_path(path, mode=mode)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        if special:
+            with open(path, "wb") as fh:
+                fh.write(data)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _tmp_path(path, mode=mode)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    except OSError as exc:
+        if exc.filename is None:  # a failed write() names no file: name the target
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        raise
 
 
 def write_text(path, text: str) -> None:

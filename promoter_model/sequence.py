@@ -513,8 +513,9 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
             raise SequenceError("is not a regular file (a FIFO, a device or a socket); use "
                                 "'-' to read a stream from standard input", source=source)
         if st.st_size > cap:
-            raise SequenceError(f"file is {st.st_size / 1e6:.1f} MB, over the limit of "
-                                f"{cap / 1e6:.1f} MB", source=source)
+            raise SequenceError(f"file is {st.st_size / (1 << 20):.1f} MB, over the limit "
+                                f"of {cap / (1 << 20):g} MB; split it, or raise "
+                                "PROMOTER_MAX_INPUT_MB", source=source)
         with open(p, "rb") as fh:
             data = _read_capped(fh, cap, source)
         suffix = p.suffix.lower()

@@ -155,7 +155,7 @@ def test_predict_output_keeps_mode_and_devices(run, fasta, tmp_path):
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     # a full file system: one error line
     code, _, err = cli("predict", run, fasta, "-o", "/dev/full")
-    assert code == 2 and "No space left on device" in one_error(err)
+    assert code == 2 and "/dev/full: No space left on device" in one_error(err)
 
 
 # ----------------------------------------------------------------------------- 9. bounded memory
