@@ -32,6 +32,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.deployment import (  # noqa: F401  (part of this module's interface)
+    cache_dir,
+    default_runs_dir,
+    demo_run_path,
+    locked,
+    motif_cache_dir,
+    run_allowed,
+    safe_markdown,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "assets" / "data"
 DEFAULT_UNIT = "model output (training units)"
@@ -40,95 +50,6 @@ ROBUSTNESS_AUTO = 20  # batch size up to which robustness is computed without as
 
 
 # --------------------------------------------------------------------------- config
-def demo_run_path() -> Path:
-    return Path(os.environ.get("PROMOTER_DEMO_RUN") or ROOT / "assets" / "demo_model")
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
-
-
-def locked() -> bool:
-    """True for a shared deployment (``PROMOTER_LOCKED`` = 1, true or yes)."""
-    return os.environ.get("PROMOTER_LOCKED", "").strip().lower() in {"1", "true", "yes"}
-
-
-def runs_dir_in_use(requested: str | None = None) -> str:
-    """The runs folder to scan: the configured one when locked, else ``requested``."""
-    if locked() or not requested:
-        return str(default_runs_dir())
-    return requested
-
-
-def run_allowed(path) -> bool:
-    """Whether a run may be loaded: always when unlocked; when locked only the demo run and
-    folders directly under ``PROMOTER_RUNS_DIR`` (no ``..``, no links out of it)."""
-    if not locked():
-        return True
-    from promoter_model.runs import RunError, resolve_under
-
-    p = Path(path).resolve()
-    if p == demo_run_path().resolve():
-        return True
-    try:
-        return resolve_under(default_runs_dir(), p.name) == p and p.parent == (
-            default_runs_dir().resolve())
-    except (RunError, OSError):
-        return False
-
-
-def cache_dir() -> Path:
-    """The app's own cache folder (``PROMOTER_CACHE_DIR``, or private under the temp dir).
-
-    A folder under a shared temp dir must be a real folder owned by this user (mode 0700),
-    not a link planted by someone else; otherwise a fresh private folder is used.
-    """
-    import stat
-    import tempfile
-
-    configured = os.environ.get("PROMOTER_CACHE_DIR")
-    if configured:
-        d = Path(configured)
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-    d = Path(tempfile.gettempdir()) / f"promoter-explorer-{os.getuid()}"
-    try:
-        d.mkdir(mode=0o700, exist_ok=True)
-        st_ = os.lstat(d)
-        if stat.S_ISDIR(st_.st_mode) and st_.st_uid == os.getuid():
-            return d
-    except OSError:
-        pass
-    return Path(_private_cache())
-
-
-@st.cache_resource
-def _private_cache() -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="promoter-explorer-")
-
-
-def motif_cache_dir(path) -> Path:
-    """Where the app keeps the motif analysis of the run at ``path`` (outside the run)."""
-    import hashlib
-
-    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / "motifs" / key
-
-
-def safe_markdown(text):
-    """Run-provided text made safe to render: no remote images, no links to click.
-
-    Images become their alt text, links their text, reference definitions are dropped, and
-    bare or ``<...>`` URLs are shown as code (not fetched, not clickable). Streamlit already
-    escapes HTML (``unsafe_allow_html`` is never used for run text).
-    """
-    from promoter_model.run_safety import plain_markdown
-
-    return plain_markdown(text)
-
-
 def max_records() -> int:
     try:
         return max(1, int(os.environ.get("PROMOTER_MAX_RECORDS", "1000")))

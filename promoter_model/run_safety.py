@@ -25,6 +25,7 @@ PROMOTER_MAX_PARAMS     most parameters a run's model may have (50,000,000)
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -47,7 +48,7 @@ WEIGHTS_SLACK_BYTES = 8 << 20  # HDF5 structure, names, small layers
 
 
 class RunSafetyError(ValueError):
-    """A run file refused by a bound (subclassed by nothing; wrapped in ``RunError``)."""
+    """A run file refused by a bound; :mod:`promoter_model.runs` words it as a ``RunError``."""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -106,7 +107,7 @@ def _open_regular(path, name: str):
     try:
         fd = os.open(Path(path) / name, flags)
     except OSError as exc:
-        if exc.errno == getattr(__import__("errno"), "ELOOP", -1):
+        if exc.errno == errno.ELOOP:
             raise RunSafetyError(f"{name} is a symbolic link; run files must be plain files "
                                  "inside the run folder") from None
         raise
