@@ -211,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc) -> str:
-    return " ".join(str(exc).split())
+    """The message on one line (line breaks become spaces; nothing else is changed)."""
+    text = str(exc)
+    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
 
 
 def _os_error(exc: OSError) -> str:
