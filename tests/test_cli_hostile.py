@@ -387,3 +387,30 @@ def test_prepare_into_a_read_only_folder_is_one_error_line(shared_tmp, train_dem
     src.chmod(0o644)
     code, _, err = cli("prepare", src, "--out", ro / "data", user=_nobody(), timeout=300)
     assert code == 2 and "Permission denied" in one_error(err)
+
+
+def test_sigterm_during_a_write_removes_its_temp_file(tmp_path):
+    """SIGTERM (as from ``kill`` or a job scheduler) stops the CLI like Ctrl-C: the write in
+    progress removes its temporary file, and the old file is intact."""
+    target = tmp_path / "out.csv"
+    target.write_text("old\n")
+    code = (
+        "import os, sys, time\n"
+        "from promoter_model import atomic, cli\n"
+        "cli._interrupt_on_terminate()\n"
+        "def slow_fsync(fd):\n"
+        "    print('IN_WRITE', flush=True)\n"
+        "    time.sleep(60)\n"
+        "os.fsync = slow_fsync\n"
+        "try:\n"
+        "    atomic.write_text(sys.argv[1], 'new\\n' * 1000)\n"
+        "except KeyboardInterrupt:\n"
+        "    sys.exit(130)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE,
+                            env=_env())
+    assert proc.stdout.readline().strip() == b"IN_WRITE"
+    assert list(tmp_path.glob(".out.csv.*.tmp"))  # the write is under way
+    proc.terminate()
+    assert proc.wait(30) == 130
+    assert target.read_text() == "old\n"
+    assert not list(tmp_path.glob(".out.csv.*"))
