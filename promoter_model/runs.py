@@ -85,12 +85,13 @@ def sha256_file(path) -> str:
 def write_checksums(run_dir) -> dict:
     """Record the sha256 of the run's files in ``checksums.json`` (atomically).
 
-    ``MODEL_CARD.md`` is covered too when present: the dashboard shows a card only if it
-    matches its checksum.
+    ``MODEL_CARD.md`` is covered too when present as a plain file (a link is never vouched
+    for): the dashboard shows a card only if it matches its checksum.
     """
     run_dir = Path(run_dir)
     sums = {name: sha256_file(run_dir / name) for name in CHECKSUMMED + (CARD,)
-            if (run_dir / name).exists()}
+            if (run_dir / name).exists()
+            and not (name == CARD and (run_dir / name).is_symlink())}
     atomic.remove_stale_tmp(run_dir / "checksums.json")
     atomic.write_json(run_dir / "checksums.json", sums)
     return sums

@@ -107,10 +107,15 @@ def test_unlocked_keeps_the_folder_box(env):
 
 @pytest.mark.parametrize("listed", [False, True])
 def test_planted_card_link_is_never_shown(env, listed):
-    from promoter_model.runs import write_checksums
+    if listed:  # the planter even lists the link's checksum by hand
+        import json
 
-    if listed:  # the planter even re-checksummed the run, link included
-        write_checksums(env["planted"])
+        from promoter_model.runs import sha256_file
+
+        sums_file = env["planted"] / "checksums.json"
+        sums = json.loads(sums_file.read_text())
+        sums["MODEL_CARD.md"] = sha256_file(env["planted"] / "MODEL_CARD.md")
+        sums_file.write_text(json.dumps(sums))
     at = _app()
     labels = at.sidebar.selectbox(key="run_label").options
     if listed:

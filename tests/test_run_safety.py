@@ -54,6 +54,20 @@ def secret(tmp_path):
     return f
 
 
+def _vouch_for_link(run, name):
+    """List ``name`` (a link) in ``checksums.json`` by hand, as a planter could."""
+    from promoter_model.runs import sha256_file
+
+    sums = json.loads((run / "checksums.json").read_text())
+    sums[name] = sha256_file(run / name)
+    (run / "checksums.json").write_text(json.dumps(sums))
+
+
+def test_write_checksums_never_vouches_for_a_card_link(good, secret):
+    (good / "MODEL_CARD.md").symlink_to(secret)
+    assert "MODEL_CARD.md" not in write_checksums(good)
+
+
 def _rewrite_archive(run, members: dict, compression=zipfile.ZIP_STORED):
     """Replace ``model.keras`` members (``None`` drops one) and re-checksum the run."""
     src = run / "model.keras"
@@ -89,7 +103,7 @@ def test_a_run_file_that_is_a_link_refuses_the_run(good, secret, tiny_run, name)
     target = secret if name in ("MODEL_CARD.md", "history.csv") else tiny_run / name
     if name == "MODEL_CARD.md":
         (good / name).symlink_to(target)
-        write_checksums(good)  # the checksum even matches the linked file
+        _vouch_for_link(good, name)  # the planter even lists the linked file's checksum
     else:
         (good / name).unlink()
         (good / name).symlink_to(target)
