@@ -230,10 +230,15 @@ def count_params(config: dict) -> int:
     if key in _PARAMS:
         return _PARAMS[key]
     import keras
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.stateless_scope import StatelessScope
 
     from . import layers  # noqa: F401  (registers the custom layers)
+
+    try:  # Keras 3 internals; fail closed if a Keras release moves them
+        from keras.src.backend.common import global_state
+        from keras.src.backend.common.stateless_scope import StatelessScope
+    except ImportError as exc:
+        raise RunSafetyError("model.keras cannot be checked: this Keras version has no "
+                             f"StatelessScope ({exc}); use Keras 3") from None
 
     before = list(global_state.get_global_attribute("uninitialized_variables") or [])
     try:
