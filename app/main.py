@@ -39,7 +39,8 @@ def sidebar() -> None:
         demo_missing = not any(label.startswith("demo:") for label, _ in runs)
         if demo_missing:
             st.warning(f"The bundled demo run was not found at `{services.demo_run_path()}` "
-                       "(or it is incomplete). Choose a runs folder below.",
+                       "(or it is incomplete)." + ("" if locked else " Choose a runs folder "
+                                                   "below."),
                        icon=":material/warning:")
         if runs:
             labels = [label for label, _ in runs]
