@@ -372,17 +372,19 @@ def write_doc(cli_rows, run_rows, baseline_mb: int):
             lines.append(f"| {name} | {'yes' if ok else '**no**'} | {peak} | {why} |")
         return "\n".join(lines)
 
-    worst_cli = max(cli_rows, key=lambda r: r[2])
-    worst_run = max(run_rows, key=lambda r: r[2])
+    refused_cli = [r for r in cli_rows if r[3].startswith("error:")] or cli_rows
+    worst_cli = max(refused_cli, key=lambda r: r[2])
+    refused_runs = [r for r in run_rows if r[3].startswith("refused")] or run_rows
+    worst_run = max(refused_runs, key=lambda r: r[2])
     block = "\n".join([
         BEGIN,
         f"**Hostile CLI inputs: {sum(r[1] for r in cli_rows)} of {len(cli_rows)} handled**; "
-        f"highest peak RSS {worst_cli[2]} MB ({worst_cli[0]}). "
+        f"the refusal with the highest peak RSS: {worst_cli[2]} MB ({worst_cli[0]}). "
         f"**Crafted run folders: {sum(r[1] for r in run_rows)} of {len(run_rows)} refused "
-        f"before loading** (or their card hidden); highest peak RSS {worst_run[2]} MB "
-        f"({worst_run[0]}), in a child that imports TensorFlow, checks the run and tries "
-        f"to load it; the same child checking and loading the sound demo run peaks at "
-        f"{baseline_mb} MB. Written by `python bench/bench_hostile.py`.",
+        f"before loading** (or their card hidden); the refusal with the highest peak RSS: "
+        f"{worst_run[2]} MB ({worst_run[0]}), in a child that imports TensorFlow, checks "
+        f"the run and tries to load it. The same child checking and loading the sound demo "
+        f"run peaks at {baseline_mb} MB. Written by `python bench/bench_hostile.py`.",
         "", table(cli_rows, "hostile CLI input"), "", table(run_rows, "crafted run folder"),
         END])
     text = DOC.read_text()
