@@ -390,8 +390,10 @@ def test_prepare_into_a_read_only_folder_is_one_error_line(shared_tmp, train_dem
 
 
 def test_sigterm_during_a_write_removes_its_temp_file(tmp_path):
-    """SIGTERM (as from ``kill`` or a job scheduler) stops the CLI like Ctrl-C: the write in
-    progress removes its temporary file, and the old file is intact."""
+    """SIGTERM stops the CLI like Ctrl-C: the temp file goes, the old file is intact.
+
+    (As from ``kill`` or a job scheduler.)
+    """
     target = tmp_path / "out.csv"
     target.write_text("old\n")
     code = (

@@ -235,8 +235,11 @@ def _peak_rss_mb_of_check(run: Path) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_worst_crafted_run_peak_memory(good):
-    """The Dense 30000×30000 config (18 GB when loaded before) is refused in a child whose
-    peak RSS stays that of importing TensorFlow (docs/reliability.md quotes this figure)."""
+    """The Dense 30000×30000 config (18 GB when loaded before) is refused cheaply.
+
+    The child's peak RSS stays that of importing TensorFlow (docs/reliability.md quotes the
+    figure from ``bench/bench_hostile.py``).
+    """
     _rewrite_archive(good, {"config.json": _dense_config(30000, 30000)})
     peak, err = _peak_rss_mb_of_check(good)
     assert "refused:" in err and "parameters, over the limit" in err
