@@ -31,14 +31,16 @@ def sidebar() -> None:
     """Pick the run (demo + valid runs under the runs folder) and summarise it."""
     with st.sidebar:
         st.markdown("### Model")
-        if "runs_dir" not in st.session_state:
+        locked = services.locked()  # PROMOTER_LOCKED: the runs folder is fixed
+        if locked or "runs_dir" not in st.session_state:
             st.session_state["runs_dir"] = str(services.default_runs_dir())
         runs, skipped = services.available_runs(st.session_state["runs_dir"],
                                                 str(services.demo_run_path()))
         demo_missing = not any(label.startswith("demo:") for label, _ in runs)
         if demo_missing:
             st.warning(f"The bundled demo run was not found at `{services.demo_run_path()}` "
-                       "(or it is incomplete). Choose a runs folder below.",
+                       "(or it is incomplete)." + ("" if locked else " Choose a runs folder "
+                                                   "below."),
                        icon=":material/warning:")
         if runs:
             labels = [label for label, _ in runs]
@@ -52,17 +54,21 @@ def sidebar() -> None:
         else:
             st.session_state["run_path"] = None
             st.info("No valid run found yet.")
-        with st.expander("Runs folder", expanded=demo_missing or not runs):
-            folder = st.text_input("Folder with run directories",
-                                   value=st.session_state["runs_dir"],
-                                   help="Each sub-folder holding config.json, model.keras and "
-                                        "checksums.json is offered as a run (set the default "
-                                        "with PROMOTER_RUNS_DIR).")
-            if folder != st.session_state["runs_dir"]:
-                st.session_state["runs_dir"] = folder
-                st.rerun()
-            if not Path(folder).is_dir():
-                st.caption("This folder does not exist yet.")
+        with st.expander("Runs folder", expanded=(demo_missing or not runs) and not locked):
+            if locked:
+                st.caption("Runs are those of this server's runs folder (set by the "
+                           "administrator).")
+            else:
+                folder = st.text_input("Folder with run directories",
+                                       value=st.session_state["runs_dir"],
+                                       help="Each sub-folder holding config.json, model.keras "
+                                            "and checksums.json is offered as a run (set the "
+                                            "default with PROMOTER_RUNS_DIR).")
+                if folder != st.session_state["runs_dir"]:
+                    st.session_state["runs_dir"] = folder
+                    st.rerun()
+                if not Path(folder).is_dir():
+                    st.caption("This folder does not exist yet.")
             if skipped:
                 st.caption("Skipped folders:")
                 for path, why in skipped[:10]:
@@ -75,7 +81,8 @@ def sidebar() -> None:
                 st.error(f"Could not load this run: {exc}")
                 st.session_state["run_path"] = None
                 return
-            st.markdown(f"**{run.name}** · preset `{run.config.preset}` · "
+            st.markdown(f"**{services.safe_markdown(run.name)}** · preset "
+                        f"`{services.safe_markdown(run.config.preset)}` · "
                         f"{run.model.count_params():,} parameters")
             st.caption("Predicts how strongly a 110 bp yeast promoter construct drives "
                        "expression of a reporter gene.")

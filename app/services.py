@@ -13,6 +13,11 @@ Configuration (environment variables)
 PROMOTER_DEMO_RUN     the bundled run shown by default (``assets/demo_model``)
 PROMOTER_RUNS_DIR     folder whose sub-folders are offered as runs (``runs/`` in the repo)
 PROMOTER_MAX_RECORDS  most sequences accepted in one batch (1000)
+PROMOTER_LOCKED       1/true/yes: a shared deployment. Only the demo run and runs directly
+                      under PROMOTER_RUNS_DIR are offered or loaded, the runs folder cannot be
+                      changed from the page, and nothing about other paths is shown
+PROMOTER_CACHE_DIR    where the app writes its motif analyses (default: a private folder in
+                      the system temp dir); the app never writes into a run folder
 """
 
 from __future__ import annotations
@@ -26,6 +31,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.deployment import (  # noqa: F401  (part of this module's interface)
+    cache_dir,
+    default_runs_dir,
+    demo_run_path,
+    locked,
+    motif_cache_dir,
+    run_allowed,
+    safe_markdown,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "assets" / "data"
 DEFAULT_UNIT = "model output (training units)"
@@ -34,14 +49,6 @@ ROBUSTNESS_AUTO = 20  # batch size up to which robustness is computed without as
 
 
 # --------------------------------------------------------------------------- config
-def demo_run_path() -> Path:
-    return Path(os.environ.get("PROMOTER_DEMO_RUN") or ROOT / "assets" / "demo_model")
-
-
-def default_runs_dir() -> Path:
-    return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
-
-
 def max_records() -> int:
     try:
         return max(1, int(os.environ.get("PROMOTER_MAX_RECORDS", "1000")))
@@ -126,10 +133,13 @@ def available_runs(runs_dir: str, demo: str):
 def get_run(path: str, stamp: float):
     """Load a run (checked against its checksums) and warm its compiled predictor."""
     from promoter_model.predict import warm_up
-    from promoter_model.runs import load_run
+    from promoter_model.runs import RunError, load_run
 
+    if not run_allowed(path):
+        raise RunError(f"{Path(path).name}: not a run of this server's runs folder")
     run = load_run(path)
     warm_up(run.model)
+    run.model_card = safe_markdown(run.model_card)  # shown wherever a page shows it
     return run
 
 
@@ -150,7 +160,7 @@ def unit_of(run) -> str:
         for key in ("unit", "units", "target"):
             value = source.get(key)
             if isinstance(value, str) and value.strip():
-                return value.strip()
+                return safe_markdown(" ".join(value.split())[:80])
     notes = getattr(run.config, "notes", "") or ""
     if "maude" in notes.lower():
         return MEASURED_UNIT
@@ -161,7 +171,7 @@ def headline_data(metrics: dict) -> str | None:
     """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
     test = metrics.get("test")
     if isinstance(test, dict) and isinstance(test.get("data"), str):
-        return test["data"]
+        return safe_markdown(test["data"])
     return None
 
 
@@ -374,7 +384,8 @@ def run_motifs(path: str, stamp: float):
     """The run's cached filter analysis (``motifs/``), or None if not computed yet."""
     from promoter_model.interpret.filters import load_motifs
 
-    return load_motifs(path)
+    # the app's own analysis first, then one shipped with the run (``promoter-model motifs``)
+    return load_motifs(path, cache_dir=motif_cache_dir(path)) or load_motifs(path)
 
 
 def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
@@ -386,7 +397,8 @@ def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
     ref = t[t["public_leaderboard"] == 0].sample(n=min(n_ref, len(t)), random_state=0)
     run = get_run(path, stamp)
     out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
-                         ref["expression"].to_numpy(np.float32), model=run.model)
+                         ref["expression"].to_numpy(np.float32), model=run.model,
+                         cache_dir=motif_cache_dir(path))  # never written into the run
     run_motifs.clear()
     return out
 

@@ -78,14 +78,17 @@ def cmd_train(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    from . import cli_io
+
+    # output and input first: a bad one is refused in a second, before TensorFlow loads
+    cli_io.check_output(args.output, (args.input,))
+    table = cli_io.read_input(args.input, max_length=args.max_length)
     import pandas as pd
 
-    from . import cli_io
     from .predict import predict_sequences
     from .runs import load_run
 
     run = load_run(args.run)
-    table = cli_io.read_input(args.input, max_length=args.max_length)
     cli_io.fit_notice(table.sequences, run.model.input_shape[1])
     pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
     cli_io.write_csv(pd.DataFrame({"id": table.ids, "sequence": table.sequences,
@@ -96,13 +99,15 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from . import atomic, dream, records
+    from . import atomic, cli_io, dream, records
     from .metrics import regression_metrics
     from .predict import predict_codes, predict_sequences
     from .runs import load_run, read_metrics, write_checksums
     from .sequence import read_sequences
 
     run = load_run(args.run)
+    if args.save:  # before the work, not after it
+        cli_io.check_writable(run.path, "evaluate --save")
     data = Path(args.data)
     if data.is_dir() or "://" in args.data:
         codes, y = records.load_split(args.data, args.split)
@@ -208,6 +213,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc) -> str:
+    """The message on one line (line breaks become spaces; nothing else is changed)."""
+    text = str(exc)
+    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+
+
+def _os_error(exc: OSError) -> str:
+    """``path: reason`` for an OSError (``[Errno 30] ...`` reworded)."""
+    where = exc.filename if exc.filename is not None else None
+    reason = exc.strerror or _one_line(exc)
+    if exc.filename2 is not None:
+        where = f"{exc.filename} -> {exc.filename2}"
+    return f"{where}: {reason}" if where else reason
+
+
+def _interrupt_on_terminate() -> None:
+    """SIGTERM and SIGHUP stop the command like Ctrl-C, so temporary files are removed."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        try:
+            if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
+                signal.signal(sig, handler)
+        except ValueError:  # not the main thread (in-process callers)
+            return
+
+
 def main(argv=None) -> int:
     _quiet_tensorflow()
     parser = build_parser()
@@ -218,18 +254,28 @@ def main(argv=None) -> int:
     from .sequence import SequenceError
     from .train import TrainingError
 
-    expected = (SequenceError, RunError, TrainingError, ValueError, FileNotFoundError,
-                PermissionError, IsADirectoryError)  # records.DataError is a ValueError
+    expected = (SequenceError, RunError, TrainingError, ValueError)
+    _interrupt_on_terminate()
     try:
         return args.func(args)
     except expected as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # read-only or full file system, permission, missing file ...
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        tf = sys.modules.get("tensorflow")
+        op_error = getattr(getattr(tf, "errors", None), "OpError", None)
+        if op_error is not None and isinstance(exc, op_error):  # tf.io.gfile (prepare, gs://)
+            print(f"error: {_one_line(getattr(exc, 'message', exc))}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ def cmd_ism(args) -> int:
     from .runs import load_run
     from .sequence import one_hot
 
+    cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, args.format, args.max_length)
     if len(table) == 0:
         raise ValueError(f"{args.input}: no sequences found")
@@ -63,6 +64,7 @@ def cmd_motifs(args) -> int:
     from .runs import load_run
 
     run = load_run(args.run)
+    cli_io.check_writable(run.path / "motifs", "motifs")  # before the work, not after it
     X, y, described = _reference_set(args.reference, args.max_sequences, args.seed)
     print(f"reference: {described}", file=sys.stderr)
     result = compute_motifs(run.path, X, y, threshold=args.threshold, model=run.model,
@@ -87,6 +89,7 @@ def cmd_scan(args) -> int:
     from .interpret.variants import motif_scan
     from .runs import load_run
 
+    cli_io.check_output(args.output, (args.sequence,))
     table = cli_io.read_input(args.sequence, "auto", None)
     if len(table) != 1:
         raise ValueError(f"scan takes one sequence, {args.sequence} has {len(table)}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
+from pathlib import Path
 
 _SEQUENCE_LETTERS = set("ACGTNU")
 
@@ -32,6 +34,64 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
         table.ids = ["sequence"]
         return table
     return read_sequences(arg, fmt, max_length=max_length)
+
+
+def check_output(output, inputs=()) -> None:
+    """Refuse an ``--output`` that cannot or must not be written, before any work is done.
+
+    Refused: the input itself (the same file, also through links or hard links), a folder,
+    a path whose folder does not exist (it is not created), a folder the user cannot write
+    to, a socket or a block device. A character device (``/dev/null``) or a FIFO is written
+    directly; an existing file keeps its permission bits (:mod:`promoter_model.atomic`).
+
+    Raises
+    ------
+    ValueError
+        Naming the output and the problem (the CLI prints it as one ``error:`` line).
+    """
+    if not output:
+        return
+    out = Path(output)
+    for arg in inputs:
+        if arg and arg != "-" and os.path.exists(arg) and os.path.exists(out):
+            try:
+                same = os.path.samefile(arg, out)
+            except OSError:
+                same = False
+            if same:
+                raise ValueError(f"--output {output} is the input file {arg}; refusing to "
+                                 "overwrite the input (choose another output file)")
+    real = Path(os.path.realpath(out))
+    if real.exists():
+        mode = real.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise ValueError(f"--output {output} is a folder; give a file name")
+        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+            return
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"--output {output} is not a regular file, a character device "
+                             "or a FIFO; refused")
+    folder = real.parent
+    if not folder.is_dir():
+        raise ValueError(f"--output {output}: the folder {folder} does not exist (it is not "
+                         "created for you; create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"--output {output}: the folder {folder} is not writable "
+                         "(read-only file system or no permission)")
+
+
+def check_writable(folder, what: str) -> None:
+    """Refuse early if ``folder`` (or, if it does not exist, its parent) is not writable.
+
+    Raises
+    ------
+    ValueError
+    """
+    folder = Path(folder)
+    target = folder if folder.exists() else folder.parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise ValueError(f"{target} is not writable (read-only file system or no "
+                         f"permission); {what} needs to write there")
 
 
 def write_csv(df, output) -> None:

@@ -198,6 +198,15 @@ def _write_atomic(path: str, data: bytes) -> None:
     gfile.rename(tmp, path, overwrite=True)
 
 
+def _same_path(a, b) -> bool:
+    import os
+
+    try:
+        return "://" not in str(a) and os.path.samefile(str(a), str(b))
+    except OSError:
+        return False
+
+
 def _input_format(path) -> str:
     """``dream`` (no header, ``sequence<TAB>expression``) or ``table`` (header row)."""
     gfile = _gfile()
@@ -206,6 +215,13 @@ def _input_format(path) -> str:
         raise DataError(f"{path}: input file not found")
     if gfile.isdir(path):
         raise DataError(f"{path}: is a folder, not an input file")
+    if "://" not in path:
+        import os
+        import stat
+
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path}: is not a regular file (a FIFO, a device or a socket); "
+                            "prepare reads files only")
     with gfile.GFile(path, "rb") as fh:
         head = fh.read(4096)
     if head[:2] == b"\x1f\x8b":
@@ -219,13 +235,12 @@ def _input_format(path) -> str:
 
 def _read_table(path, max_length: int):
     """Sequences and expression of a small CSV/TSV with a header (optionally gzipped)."""
-    import gzip
-
     path = str(path)
     with _gfile().GFile(path, "rb") as fh:
-        data = fh.read()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with _gfile().GFile(path, "rb") as fh:
+        data = seqmod._read_capped(fh, seqmod.max_input_bytes(), path)  # gzip unpacked, capped
+    if gzipped:
         if b"\t" not in data.split(b"\n", 1)[0] and b"," not in data.split(b"\n", 1)[0]:
             raise DataError(f"{path}: a gzipped input must be a CSV/TSV table with a header")
     text = seqmod._decode_text(data, path)
@@ -477,6 +492,9 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     report = progress or (lambda message: None)
 
     fmt = _input_format(input_path)
+    if gfile.exists(out_dir) and not gfile.isdir(out_dir):
+        raise DataError(f"{out_dir}: --out must be a folder; this is an existing file"
+                        + (" (the input itself)" if _same_path(out_dir, input_path) else ""))
     test_fmt = _input_format(test_input) if test_input is not None else None
     sources = {"train": _source_info(input_path, fmt),
                "test": _source_info(test_input, test_fmt) if test_input is not None else None}

@@ -20,6 +20,7 @@ missing, truncated or do not match ``checksums.json`` raises :class:`RunError` n
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -28,12 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic
+from . import atomic, run_safety
 from .config import RunConfig
 
 REQUIRED = ("config.json", "model.keras")
 CHECKSUMMED = ("config.json", "model.keras", "history.csv", "metrics.json")
-MAX_MODEL_CONFIG_BYTES = 64 << 20
+CARD = "MODEL_CARD.md"
+MAX_MODEL_CONFIG_BYTES = run_safety.MAX_MODEL_CONFIG_BYTES
 
 
 class RunError(ValueError):
@@ -82,62 +84,89 @@ def sha256_file(path) -> str:
 
 
 def write_checksums(run_dir) -> dict:
-    """Record the sha256 of the run's files in ``checksums.json`` (atomically)."""
+    """Record the sha256 of the run's files in ``checksums.json`` (atomically).
+
+    ``MODEL_CARD.md`` is covered too when present as a plain file (a link is never vouched
+    for): the dashboard shows a card only if it matches its checksum.
+    """
     run_dir = Path(run_dir)
-    sums = {name: sha256_file(run_dir / name) for name in CHECKSUMMED
-            if (run_dir / name).exists()}
+    sums = {name: sha256_file(run_dir / name) for name in CHECKSUMMED + (CARD,)
+            if (run_dir / name).exists()
+            and not (name == CARD and (run_dir / name).is_symlink())}
+    atomic.remove_stale_tmp(run_dir / "checksums.json")
     atomic.write_json(run_dir / "checksums.json", sums)
     return sums
+
+
+def _safe(path, call, *args):
+    """``call(*args)`` with a refused or unreadable run file as a :class:`RunError`."""
+    try:
+        return call(*args)
+    except run_safety.RunSafetyError as exc:
+        raise RunError(f"{path}: {exc}") from None
+    except FileNotFoundError:
+        raise RunError(f"{path}: {args[-1]} is missing") from None
+    except OSError as exc:
+        raise RunError(f"{path}: {args[-1]} cannot be read ({exc.strerror or exc})") from None
 
 
 def check_run(path) -> None:
     """Check a run directory without loading the model.
 
+    Every run file must be a plain file inside the folder (no links), within its size cap
+    and matching ``checksums.json``; ``model.keras`` must pass
+    :func:`run_safety.check_model_bounds` (archive members, unpacked sizes, parameters).
+
     Raises
     ------
     RunError
-        Naming the missing, empty, unreadable or tampered file.
+        Naming the missing, empty, unreadable, oversized or tampered file.
     """
     path = Path(path)
     if not path.is_dir():
         raise RunError(f"{path}: not a run directory (no such folder)")
     for name in REQUIRED:
-        f = path / name
-        if not f.is_file():
-            raise RunError(f"{path}: {name} is missing; this is not a complete run")
-        if f.stat().st_size == 0:
+        try:
+            st = run_safety.lstat_regular(path, name)
+        except FileNotFoundError:
+            raise RunError(f"{path}: {name} is missing; this is not a complete run") from None
+        except run_safety.RunSafetyError as exc:
+            raise RunError(f"{path}: {exc}") from None
+        if st.st_size == 0:
             raise RunError(f"{path}: {name} is empty")
-    sums_file = path / "checksums.json"
-    if not sums_file.is_file():
+    if not (path / "checksums.json").exists() and not (path / "checksums.json").is_symlink():
         raise RunError(f"{path}: checksums.json is missing; the run did not finish "
                        "(resume it with the same train command)")
+    raw = _safe(path, run_safety.read_run_file, path, "checksums.json")
     try:
-        sums = json.loads(sums_file.read_text())
+        sums = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path}: checksums.json is not valid JSON ({exc})") from None
     if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
         raise RunError(f"{path}: checksums.json is not a mapping of file names to sha256 "
                        "digests")
-    for name, expected in sums.items():
-        if "/" in name or "\\" in name or name.startswith("."):
+    for name in sums:
+        if "/" in name or "\\" in name or name.startswith(".") or "\x00" in name:
             raise RunError(f"{path}: checksums.json names an unexpected file {name!r}")
-        f = path / name
-        if not f.is_file():
-            raise RunError(f"{path}: {name} is missing")
-        if sha256_file(f) != expected:
-            raise RunError(f"{path}: {name} does not match its checksum (truncated or "
-                           "modified after training)")
     unlisted = [n for n in CHECKSUMMED if n not in sums and (path / n).exists()]
     if unlisted:
         raise RunError(f"{path}: checksums.json does not cover {', '.join(unlisted)} "
                        "(modified after training)")
+    for name in sums:  # links and sizes first (directory entries): nothing is hashed
+        _safe(path, run_safety.check_size, path, name)
+    for name, expected in sums.items():
+        if _safe(path, run_safety.sha256_run_file, path, name) != expected:
+            raise RunError(f"{path}: {name} does not match its checksum (truncated or "
+                           "modified after training)")
     try:
-        RunConfig.from_json((path / "config.json").read_text())
+        RunConfig.from_json(_safe(path, run_safety.read_run_file, path, "config.json"
+                                  ).decode("utf-8"))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RunError(f"{path}: config.json is not a valid run config ({exc})") from None
     code = code_in_model(path / "model.keras")
     if code:
         raise RunError(f"{path}: {_refusal(code)}")
+    _safe(path, run_safety.check_model_bounds, path / "model.keras")
 
 
 _CODE_MESSAGE = ("model.keras contains Python code ({what}) and is refused: runs are only "
@@ -152,8 +181,9 @@ def _refusal(what: str) -> str:
 def code_in_model(model_file) -> str | None:
     """What in a ``.keras`` archive would run Python code when loaded, read without Keras.
 
-    Reads the archive's ``config.json`` only (no TensorFlow import, no deserialisation), so
-    run pickers can leave such runs out; :func:`load_run` refuses them anyway (safe mode).
+    Reads the archive's directory and ``config.json`` only (no TensorFlow import, no
+    deserialisation; see :func:`run_safety.check_archive`), so run pickers can leave such
+    runs out; :func:`load_run` refuses them anyway (safe mode).
 
     Returns
     -------
@@ -163,19 +193,16 @@ def code_in_model(model_file) -> str | None:
     Raises
     ------
     RunError
-        If the file is not a Keras archive.
+        If the file is not a Keras archive, or an archive refused by its bounds.
     """
     model_file = Path(model_file)
     where = f"{model_file.parent}: {model_file.name}"
     try:
-        with zipfile.ZipFile(model_file) as z:
-            size = z.getinfo("config.json").file_size
-            if size <= MAX_MODEL_CONFIG_BYTES:  # a model's architecture is kilobytes
-                config = json.loads(z.read("config.json"))
+        config = run_safety.check_archive(model_file)
+    except run_safety.RunSafetyError as exc:
+        raise RunError(f"{model_file.parent}: {exc}") from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError) as exc:
         raise RunError(f"{where} is not a Keras model archive ({exc})") from None
-    if size > MAX_MODEL_CONFIG_BYTES:
-        raise RunError(f"{where}: its config.json would unpack to {size:,} bytes; refused")
     stack = [config]
     while stack:
         node = stack.pop()
@@ -193,25 +220,55 @@ def code_in_model(model_file) -> str | None:
     return None
 
 
+def _run_text(path, name: str) -> str | None:
+    """A small run file as text (no link, size-capped), or None if it does not exist."""
+    f = Path(path) / name
+    if not f.exists() and not f.is_symlink():
+        return None
+    data = _safe(path, run_safety.read_run_file, path, name)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RunError(f"{path}: {name} is not UTF-8 text") from None
+
+
 def read_history(path) -> pd.DataFrame:
-    f = Path(path) / "history.csv"
-    if not f.is_file():
+    text = _run_text(path, "history.csv")
+    if text is None:
         return pd.DataFrame(columns=["epoch", "loss", "val_loss", "val_r2", "val_pearson",
                                      "lr", "seconds", "val_mode_r", "val_mode_r2"])
     try:
-        return pd.read_csv(f)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise RunError(f"{path}: history.csv is not a valid CSV ({exc})") from None
 
 
 def read_metrics(path) -> dict:
-    f = Path(path) / "metrics.json"
-    if not f.is_file():
+    text = _run_text(path, "metrics.json")
+    if text is None:
         return {}
     try:
-        return json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise RunError(f"{path}: metrics.json is not valid JSON ({exc})") from None
+
+
+def read_model_card(path) -> str | None:
+    """``MODEL_CARD.md`` if it is a plain file covered by ``checksums.json`` and matching it.
+
+    A card that is a link, oversized, not listed or not matching is not shown (None): what
+    the dashboard displays from a run is always a file the run's checksums vouch for.
+    """
+    try:
+        sums = json.loads(_run_text(path, "checksums.json") or "{}")
+        text = _run_text(path, CARD)
+        if text is None or not isinstance(sums, dict) or CARD not in sums:
+            return None
+        if run_safety.sha256_run_file(path, CARD) != sums[CARD]:
+            return None
+    except (RunError, OSError, ValueError):
+        return None
+    return text
 
 
 def load_run(path, *, verify: bool = True) -> Run:
@@ -230,7 +287,8 @@ def load_run(path, *, verify: bool = True) -> Run:
     Raises
     ------
     RunError
-        Naming the file that is missing, truncated, tampered with or unloadable.
+        Naming the file that is missing, truncated, tampered with, refused by a bound of
+        :mod:`run_safety` or unloadable.
     """
     import keras
 
@@ -239,15 +297,21 @@ def load_run(path, *, verify: bool = True) -> Run:
     path = Path(path)
     if verify:
         check_run(path)
-    config = RunConfig.from_json((path / "config.json").read_text())
+    else:  # the bounds hold even without checksums: nothing unbounded is ever unpacked
+        code = code_in_model(path / "model.keras")
+        if code:
+            raise RunError(f"{path}: {_refusal(code)}")
+        _safe(path, run_safety.check_model_bounds, path / "model.keras")
+    text = _run_text(path, "config.json")
+    if text is None:
+        raise RunError(f"{path}: config.json is missing; this is not a complete run")
+    config = RunConfig.from_json(text)
     try:
         model = keras.saving.load_model(path / "model.keras", safe_mode=True, compile=False)
     except Exception as exc:  # keras raises many types for a bad archive
         raise RunError(_load_failure(path, exc)) from None
-    card = path / "MODEL_CARD.md"
     return Run(path=path, model=model, config=config, history=read_history(path),
-               metrics=read_metrics(path),
-               model_card=card.read_text() if card.is_file() else None)
+               metrics=read_metrics(path), model_card=read_model_card(path))
 
 
 def _load_failure(path, exc) -> str:

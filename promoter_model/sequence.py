@@ -489,6 +489,71 @@ def _decode_text(data: bytes, source) -> str:
     return text
 
 
+DEFAULT_MAX_INPUT_MB = 256
+_HEAD = 65536
+
+
+def max_input_bytes() -> int:
+    """The cap on an input's size in bytes, unpacked (``PROMOTER_MAX_INPUT_MB``, 256 MB)."""
+    import os
+
+    try:
+        mb = float(os.environ.get("PROMOTER_MAX_INPUT_MB", ""))
+    except ValueError:
+        mb = DEFAULT_MAX_INPUT_MB
+    if not mb > 0:
+        mb = DEFAULT_MAX_INPUT_MB
+    return int(mb * (1 << 20))
+
+
+def _over_cap(cap: int, source, what: str = "input") -> SequenceError:
+    return SequenceError(f"{what} is over the limit of {cap / (1 << 20):g} MB; split it, or "
+                         "raise PROMOTER_MAX_INPUT_MB", source=source)
+
+
+def _read_capped(fh, cap: int, source) -> bytes:
+    """Read a stream to the end, refusing it as soon as it passes ``cap`` bytes.
+
+    The first 64 KB are checked for NUL bytes first (binary data is refused at once, also
+    from ``/dev/zero`` or a pipe); a gzip stream is unpacked incrementally under the same cap.
+    """
+    head = fh.read(_HEAD)
+    if head[:2] != b"\x1f\x8b" and b"\x00" in head:
+        _decode_text(head, source)  # raises the 'binary file' SequenceError
+    parts, total = [head], len(head)
+    while True:
+        block = fh.read(1 << 20)
+        if not block:
+            break
+        total += len(block)
+        if total > cap:
+            raise _over_cap(cap, source)
+        parts.append(block)
+    data = b"".join(parts)
+    if total > cap:
+        raise _over_cap(cap, source)
+    if data[:2] != b"\x1f\x8b":
+        return data
+    import gzip
+    import io
+    import zlib
+
+    out, total = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            while True:
+                block = gz.read(1 << 20)
+                if not block:
+                    break
+                total += len(block)
+                if total > cap:
+                    raise _over_cap(cap, source, "the unpacked gzip input")
+                out.append(block)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SequenceError(f"damaged gzip file ({exc})", source=source) from None
+    return b"".join(out)
+
+
 def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LENGTH,
                    strict: bool = True, max_bytes: int | None = None) -> SequenceTable:
     """Read sequences from a file (``-`` for standard input).
@@ -505,16 +570,25 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
     strict : bool
         Raise the first :class:`SequenceError`; otherwise collect them in ``errors``.
     max_bytes : int, optional
-        Refuse larger files (checked before reading).
+        Refuse larger inputs, on disk (checked before reading) and unpacked (checked while
+        reading, also from standard input). Default: :func:`max_input_bytes`
+        (``PROMOTER_MAX_INPUT_MB``, 256 MB).
 
     Returns
     -------
     SequenceTable
+
+    Raises
+    ------
+    SequenceError
+        Also for a FIFO, a device or a socket (only regular files and ``-`` are read).
     """
+    import stat
     import sys
 
+    cap = int(max_bytes) if max_bytes is not None else max_input_bytes()
     if str(path) == "-":
-        data = sys.stdin.buffer.read()
+        data = _read_capped(sys.stdin.buffer, cap, "<stdin>")
         source = "<stdin>"
         suffix = ""
     else:
@@ -524,27 +598,21 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
             raise SequenceError("file not found", source=source)
         if p.is_dir():
             raise SequenceError("is a folder, not a file", source=source)
-        size = p.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise SequenceError(f"file is {size / 1e6:.1f} MB, over the limit of "
-                                f"{max_bytes / 1e6:.1f} MB", source=source)
-        with open(p, "rb") as fh:  # refuse a binary file before reading all of it
-            head = fh.read(65536)
-        if head[:2] != b"\x1f\x8b" and b"\x00" in head:
-            _decode_text(head, source)  # raises the 'binary file' SequenceError
-        data = p.read_bytes()
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise SequenceError("is not a regular file (a FIFO, a device or a socket); use "
+                                "'-' to read a stream from standard input", source=source)
+        if st.st_size > cap:
+            raise SequenceError(f"file is {st.st_size / (1 << 20):.1f} MB, over the limit "
+                                f"of {cap / (1 << 20):g} MB; split it, or raise "
+                                "PROMOTER_MAX_INPUT_MB", source=source)
+        with open(p, "rb") as fh:
+            data = _read_capped(fh, cap, source)
         suffix = p.suffix.lower()
-        if data[:2] == b"\x1f\x8b":  # gzip
-            import gzip
-            import zlib
-
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise SequenceError(f"damaged gzip file ({exc})", source=source) from None
-            if suffix == ".gz":
-                suffix = Path(p.stem).suffix.lower()
+        if suffix == ".gz":
+            suffix = Path(p.stem).suffix.lower()
     text = _decode_text(data, source)
+    del data
     if fmt == "auto" and suffix in _FASTA_EXT:
         fmt = "fasta"
     if fmt == "auto" and suffix in {".csv", ".tsv"}:
@@ -658,7 +726,6 @@ def _parse_lines(text, source, _delimiter):
 def _parse_fasta(text, source, _delimiter):
     ids, seqs, lines, errors = [], [], [], []
     chunks: list = []
-    seen: dict = {}
     current = None
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -668,11 +735,6 @@ def _parse_fasta(text, source, _delimiter):
             if current is not None:
                 seqs.append("".join(chunks))
             name = line[1:].strip().split()[0] if line[1:].strip() else f"record_{len(ids) + 1}"
-            if name in seen:  # keep every record, make ids unique
-                seen[name] += 1
-                name = f"{name}_{seen[name]}"
-            else:
-                seen[name] = 1
             ids.append(name)
             lines.append(n)
             chunks = []
@@ -685,7 +747,33 @@ def _parse_fasta(text, source, _delimiter):
             chunks.append(line)
     if current is not None:
         seqs.append("".join(chunks))
-    return ids, seqs, None, lines, errors
+    return unique_ids(ids), seqs, None, lines, errors
+
+
+def unique_ids(ids) -> list:
+    """Make ids unique without a collision: ``x, x, x_2`` gives ``x, x_3, x_2``.
+
+    The first record with an id keeps it, and an id given in the input is never taken by
+    a renamed duplicate: a repeat of ``x`` becomes ``x_k`` with the smallest ``k >= 2``
+    that no record is named and no earlier repeat was given.
+    """
+    taken = set(ids)
+    seen: set = set()
+    next_k: dict = {}
+    out = []
+    for name in ids:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        k = next_k.get(name, 2)
+        while f"{name}_{k}" in taken:
+            k += 1
+        new = f"{name}_{k}"
+        next_k[name] = k + 1
+        taken.add(new)
+        out.append(new)
+    return out
 
 
 def _parse_table(text, source, delimiter):
@@ -712,6 +800,11 @@ def _parse_table(text, source, delimiter):
             continue
         if header is None:
             header = [c.strip().lower() for c in row]
+            dup = sorted({h for h in header if h and header.count(h) > 1})
+            if dup:
+                raise SequenceError(
+                    f"the header names the column {dup[0]!r} twice; rename one (which one "
+                    "holds the data is ambiguous)", source=source, line=n)
             names = {h: i for i, h in enumerate(header)}
             col_seq = names.get("sequence", names.get("seq"))
             if col_seq is None:
@@ -773,6 +866,7 @@ def iter_dream_chunks(path, chunk_rows: int = 200_000, max_length: int = DEFAULT
     import tensorflow as tf
 
     source = str(path)
+    max_line = max(1 << 16, 4 * int(max_length) + 1024)
     with tf.io.gfile.GFile(source, "rb") as fh:
         rest, lines, line_no = b"", [], 0
         first_block = True
@@ -786,8 +880,16 @@ def iter_dream_chunks(path, chunk_rows: int = 200_000, max_length: int = DEFAULT
                 if rest:
                     lines.append(rest)
                 break
+            if b"\x00" in block:  # refuse binary data at once, not after buffering it
+                raise SequenceError("binary data (NUL byte) in a text file", source=source,
+                                    line=line_no + len(lines) + 1
+                                    + (rest + block[: block.index(b"\x00")]).count(b"\n"))
             parts = (rest + block).split(b"\n")
             rest = parts.pop()
+            if len(rest) > max_line:  # a line that never ends is refused, not buffered
+                raise SequenceError(f"a line longer than {max_line:,} bytes; this is not a "
+                                    "sequence<TAB>expression file", source=source,
+                                    line=line_no + len(lines) + 1)
             lines.extend(parts)
             while len(lines) >= chunk_rows:
                 chunk, lines = lines[:chunk_rows], lines[chunk_rows:]

@@ -441,6 +441,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
                 "(or delete this one) to start another run")
         if (run_dir / "checksums.json").exists():
             log.info("run %s is already complete", run_dir)
+            _tidy_complete_run(run_dir)
             return read_metrics(run_dir)
 
     # check the data before writing anything: a corrupt shard leaves no run folder behind
@@ -519,6 +520,22 @@ def finish_run(run_dir, data_dir, val_split="val") -> dict:
     write_checksums(run_dir)
     shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
     return metrics
+
+
+def _tidy_complete_run(run_dir: Path) -> None:
+    """Remove what an interrupted end of training left in a complete run.
+
+    ``finish_run`` writes ``checksums.json`` (the run is complete) and then removes
+    ``checkpoint/``; a kill between the two, or during an atomic write, leaves the folder or
+    a ``.NAME.*.tmp`` file behind. Re-running the same command removes them.
+    """
+    import shutil
+
+    from .runs import CHECKSUMMED
+
+    shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
+    for name in CHECKSUMMED + ("checksums.json", "MODEL_CARD.md"):
+        atomic.remove_stale_tmp(run_dir / name, min_age=0)
 
 
 def _comparable(cfg: RunConfig) -> dict:

@@ -412,7 +412,7 @@ def test_2gb_file_refused_by_max_bytes_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", no_read)
     monkeypatch.setattr("builtins.open", no_read)
     t0 = time.perf_counter()
-    with pytest.raises(SequenceError, match=r"2147\.5 MB, over the limit of 20\.0 MB") as info:
+    with pytest.raises(SequenceError, match=r"2048\.0 MB, over the limit of 19\.0735 MB") as info:
         read_sequences(big, max_bytes=20_000_000)
     elapsed = time.perf_counter() - t0
     monkeypatch.undo()
@@ -430,8 +430,10 @@ def test_2gb_binary_refused_without_reading_it_whole(tmp_path, monkeypatch):
         raise AssertionError("the whole 2 GB file was read")
 
     monkeypatch.setattr(Path, "read_bytes", no_read)
-    with pytest.raises(SequenceError, match="binary file"):
+    with pytest.raises(SequenceError, match="over the limit"):  # the default cap (256 MB)
         read_sequences(big)
+    with pytest.raises(SequenceError, match="binary file"):  # under a raised cap: 64 KB read
+        read_sequences(big, max_bytes=4 * 1024**3)
 
 
 @pytest.mark.parametrize("name, data, needle", [

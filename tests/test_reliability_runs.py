@@ -166,7 +166,9 @@ def test_config_naming_python_callables_is_refused(good, tmp_path, attack):
                                                  "registered_name": "system"}
 
     _rewrite_model_config(good, mutate)
-    check_run(good)
+    # refused already by the check (the config is built without weights to count them)
+    with pytest.raises(RunError, match="could not be loaded in safe mode"):
+        check_run(good)
     with pytest.raises(RunError, match="could not be loaded in safe mode"):
         load_run(good)
     assert not marker.exists()
@@ -224,7 +226,8 @@ def test_model_keras_that_is_a_pickle_is_refused(good, tmp_path):
     write_checksums(good)  # checksums match the pickle: only the format check protects us
     with pytest.raises(RunError, match="model.keras is not a Keras model archive"):
         load_run(good)
-    with pytest.raises(RunError, match="model.keras could not be loaded in safe mode"):
+    with pytest.raises(RunError, match="model.keras (could not be loaded in safe mode|is not "
+                                       "a Keras model archive)"):
         load_run(good, verify=False)
     assert not marker.exists()
 

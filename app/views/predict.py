@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, services, ui
-from promoter_model.sequence import SEQ_LEN, describe_fit
+from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
 
@@ -79,6 +79,7 @@ if len(seqs) > limit:
     st.warning(f"{len(seqs):,} sequences given; only the first {limit:,} are predicted "
                "(PROMOTER_MAX_RECORDS).")
     ids, seqs, measured = ids[:limit], seqs[:limit], measured[:limit]
+ids = unique_ids(ids)  # examples, pasted text and upload may share ids
 
 fitted, notes = ui.fit_notes(seqs)
 pred = services.predict_sequences(path, stamp, tuple(fitted))
@@ -115,9 +116,11 @@ with st.spinner("Predicting all single mutations…"):
     scores = services.ism_batch(path, stamp, tuple(fitted[:n_rob]))
 from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
 
-effects = {ids[i]: mutational_robustness(scores[i], fitted[i]) for i in range(n_rob)}
-robust = [figures.robustness_score(effects[ids[i]], eps) if i < n_rob else np.nan
+# per-row values are kept by row; ids (made unique across all sources) only label them
+row_effects = [mutational_robustness(scores[i], fitted[i]) for i in range(n_rob)]
+robust = [figures.robustness_score(row_effects[i], eps) if i < n_rob else np.nan
           for i in range(len(ids))]
+effects = dict(zip(ids[:n_rob], row_effects))
 
 df = pd.DataFrame({"id": ids, "length_bp": [len(s) for s in seqs], "predicted": pred,
                    "percentile": pct, "measured": measured,

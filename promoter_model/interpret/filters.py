@@ -261,7 +261,8 @@ def _model_digest(run_dir: Path) -> str | None:
 
 def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=None,
                    release: str = "JASPAR2024", top: int = 3, n_null: int = 100,
-                   influence: bool = True, batch_size: int = 1024) -> dict:
+                   influence: bool = True, batch_size: int = 1024,
+                   cache_dir=None) -> dict:
     """Compute and cache the first-layer filter analysis of a run.
 
     Writes ``run_dir/motifs/`` (and nothing else): ``filters.npz`` (``weights``,
@@ -288,6 +289,9 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
         Shuffled queries per filter for match p-values.
     influence : bool
         Compute :func:`filter_influence` (the slow part: one prediction pass per filter).
+    cache_dir : str or Path, optional
+        Write the cache there instead of ``run_dir/motifs`` (the dashboard never writes
+        into a run folder).
 
     Returns
     -------
@@ -318,7 +322,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     no_sites = counts[matches["filter"].to_numpy()] == 0
     matches.loc[no_sites, ["p_value", "q_value"]] = 1.0
 
-    out = run_dir / CACHE_DIR
+    out = Path(cache_dir) if cache_dir is not None else run_dir / CACHE_DIR
     buf = io.BytesIO()
     np.savez(buf, weights=weights.astype(np.float32), pfms=pfms.astype(np.float64),
              weight_pfms=weights_to_pfm(weights), counts=counts.astype(np.int64),
@@ -334,7 +338,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
             "kernel_size": int(weights.shape[1]),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     atomic.write_json(out / "meta.json", meta)
-    return load_motifs(run_dir)
+    return load_motifs(run_dir, cache_dir=cache_dir)
 
 
 def _records(df: pd.DataFrame) -> list:
@@ -342,7 +346,7 @@ def _records(df: pd.DataFrame) -> list:
     return json.loads(df.to_json(orient="records"))
 
 
-def load_motifs(run_dir, check_model: bool = True) -> dict | None:
+def load_motifs(run_dir, check_model: bool = True, cache_dir=None) -> dict | None:
     """Read the cache written by :func:`compute_motifs`.
 
     Parameters
@@ -350,6 +354,8 @@ def load_motifs(run_dir, check_model: bool = True) -> dict | None:
     run_dir : str or Path
     check_model : bool
         Return None if the cache was computed for a different ``model.keras``.
+    cache_dir : str or Path, optional
+        Read the cache from there instead of ``run_dir/motifs``.
 
     Returns
     -------
@@ -360,7 +366,10 @@ def load_motifs(run_dir, check_model: bool = True) -> dict | None:
         ``score``, ``offset``, ``strand``, ``p_value``, ``q_value``), ``meta`` (dict).
         None when there is no complete, current cache.
     """
-    d = Path(run_dir) / CACHE_DIR
+    d = Path(cache_dir) if cache_dir is not None else Path(run_dir) / CACHE_DIR
+    names = ("meta.json", "filters.npz", "influence.json", "matches.json")
+    if d.is_symlink() or any((d / n).is_symlink() for n in names):
+        return None  # never follow a link out of a run folder
     try:
         meta = json.loads((d / "meta.json").read_text())
         if meta.get("version") != CACHE_VERSION:

@@ -1,0 +1,103 @@
+"""Settings of a shared deployment: the locked runs root, the app's own cache, safe text.
+
+PROMOTER_LOCKED     1/true/yes: only the demo run and runs directly under PROMOTER_RUNS_DIR
+                    are offered or loaded; the runs folder cannot be changed from the page
+PROMOTER_CACHE_DIR  where the app writes its caches (default: a private folder, mode 0700,
+                    in the system temp dir); the app never writes into a run folder
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def demo_run_path() -> Path:
+    """The bundled run shown by default (``PROMOTER_DEMO_RUN``)."""
+    return Path(os.environ.get("PROMOTER_DEMO_RUN") or ROOT / "assets" / "demo_model")
+
+
+def default_runs_dir() -> Path:
+    """The runs root (``PROMOTER_RUNS_DIR``, ``runs/`` in the repository)."""
+    return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
+
+
+def locked() -> bool:
+    """True for a shared deployment (``PROMOTER_LOCKED`` = 1, true or yes)."""
+    return os.environ.get("PROMOTER_LOCKED", "").strip().lower() in {"1", "true", "yes"}
+
+
+def run_allowed(path) -> bool:
+    """Whether the run at ``path`` may be loaded.
+
+    Always when unlocked; when locked only the demo run and folders directly under
+    ``PROMOTER_RUNS_DIR`` (no ``..``, no links out of it).
+    """
+    if not locked():
+        return True
+    from promoter_model.runs import RunError, resolve_under
+
+    p = Path(path).resolve()
+    if p == demo_run_path().resolve():
+        return True
+    try:
+        return resolve_under(default_runs_dir(), p.name) == p and p.parent == (
+            default_runs_dir().resolve())
+    except (RunError, OSError):
+        return False
+
+
+def cache_dir() -> Path:
+    """The app's own cache folder (``PROMOTER_CACHE_DIR``, or private under the temp dir).
+
+    A folder under a shared temp dir must be a real folder owned by this user (mode 0700),
+    not a link planted by someone else; otherwise a fresh private folder is used.
+    """
+    import stat
+    import tempfile
+
+    configured = os.environ.get("PROMOTER_CACHE_DIR")
+    if configured:
+        d = Path(configured)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+    d = Path(tempfile.gettempdir()) / f"promoter-explorer-{os.getuid()}"
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        st_ = os.lstat(d)
+        if stat.S_ISDIR(st_.st_mode) and st_.st_uid == os.getuid():
+            return d
+    except OSError:
+        pass
+    return Path(_private_cache())
+
+
+@st.cache_resource
+def _private_cache() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="promoter-explorer-")
+
+
+def motif_cache_dir(path) -> Path:
+    """Where the app keeps the motif analysis of the run at ``path`` (outside the run)."""
+    import hashlib
+
+    key = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return cache_dir() / "motifs" / key
+
+
+def safe_markdown(text):
+    """Run-provided text made safe to render: no remote images, no links to click.
+
+    Images become their alt text, links their text, reference definitions are dropped, and
+    bare or ``<...>`` URLs are shown as code (not fetched, not clickable). Streamlit already
+    escapes HTML (``unsafe_allow_html`` is never used for run text).
+    """
+    from promoter_model.run_safety import plain_markdown
+
+    return plain_markdown(text)
