@@ -1,6 +1,8 @@
-"""``promoter-model design`` as a user runs it: a subprocess on a REB1 toy run (the design
-must create the site), FASTA output, the held-out check on a toy ensemble, and one-line
-errors for bad input (in-process, same parser and error handling).
+"""``promoter-model design`` as a user runs it.
+
+A subprocess on a REB1 toy run (the design must create the site), FASTA output, the held-out
+check on a toy ensemble, and one-line errors for bad input (in-process, same parser and error
+handling).
 """
 
 from __future__ import annotations
