@@ -118,3 +118,32 @@ def test_bad_constraint_is_one_message(design_env):
     at.text_input(key="design_forbid").input("GGXC").run()
     _ok(at)
     assert any("forbidden site" in e.value for e in at.error)
+
+
+def test_figures_and_report_render(design_env):
+    """The downloads: PNG/SVG of each design figure and the offline HTML report."""
+    from app import design_figures, design_services
+    from app.export import figure_bytes
+    from promoter_model.design import Objective, design
+    from promoter_model.design_constraints import Constraints
+    from promoter_model.predictor import load_predictor
+    from promoter_model.sequence import VARIABLE_END, VARIABLE_START
+
+    pred = load_predictor(design_env)
+    res = design(pred, None, objective=Objective("maximize"),
+                 constraints=Constraints(max_mutations=2), n_designs=2)
+    d = res.designs
+    traj = design_figures.trajectory_figure(res.trajectories, target=1.0, highlight="design-1")
+    align = design_figures.alignment_figure(res.start, d["sequence"].tolist(), d["id"].tolist(),
+                                            region=(VARIABLE_START, VARIABLE_END))
+    for fig in (traj, align):
+        assert figure_bytes(fig, "png")[:4] == b"\x89PNG"
+        assert b"<svg" in figure_bytes(fig, "svg")[:2000]
+    text = design_figures.alignment_text(res.start, d["sequence"].tolist(), d["id"].tolist(),
+                                         region=(VARIABLE_START, VARIABLE_END)).splitlines()
+    assert text[0].endswith(res.start[VARIABLE_START:VARIABLE_END])
+    assert all(len(line.split()[-1]) == 80 for line in text)
+    assert sum(c != "." for c in text[1].split()[-1]) == d["n_mutations"].iloc[0]
+    html = design_services.report("tiny", "# Card\n", res, [("Trajectories", traj)])
+    assert html.startswith("<!DOCTYPE html>") and "What a design is and is not" in html
+    assert d["sequence"].iloc[0] in html and "Held-out" not in html

@@ -24,7 +24,7 @@ RESULT = "design_result"
 
 # ------------------------------------------------------------------ start
 source = st.segmented_control("Start from", ["Pasted sequence", "Example", "Random background"],
-                              default="Example", key="design_source")
+                              default="Example", key="design_source") or "Example"
 start = None
 if source == "Example":
     label = st.selectbox("Example (measured test promoter)", ex["label"], key="design_example")
@@ -112,6 +112,8 @@ if st.button("Design", type="primary", icon=":material/science:", key="design_go
     st.session_state[RESULT] = (params, result, held)
 
 stored = st.session_state.get(RESULT)
+if stored and stored[0][:2] != (path, stamp):  # made with another model
+    stored = None
 if not stored:
     st.info("Set the start, objective and budget, then press **Design**.")
     st.stop()
