@@ -30,8 +30,8 @@ def report(run_name: str, model_card, result, figures_: list, held_out=None) -> 
     from app import export
 
     obj = result.objective
-    goal = {"target": f"reach {obj.target:.3f} (± {obj.tolerance:g})",
-            "maximize": "maximise", "minimize": "minimise"}[obj.kind]
+    goal = (f"reach {obj.target:.3f} (± {obj.tolerance:g})" if obj.kind == "target"
+            else {"maximize": "maximise", "minimize": "minimise"}[obj.kind])
     start = result.table.iloc[0]
     sections = [("What a design is and is not", WHAT_IT_IS),
                 ("Settings", f"Objective: {goal}; strategy: {result.strategy}; "
