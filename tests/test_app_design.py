@@ -118,6 +118,11 @@ def test_bad_constraint_is_one_message(design_env):
     at.text_input(key="design_forbid").input("GGXC").run()
     _ok(at)
     assert any("forbidden site" in e.value for e in at.error)
+    at.text_input(key="design_forbid").input("").run()
+    at.text_input(key="design_keep").input("100-120").run()
+    at.button(key="design_go").click().run()
+    _ok(at)
+    assert any("positions to keep must lie within 1..110" in e.value for e in at.error)
 
 
 def test_figures_and_report_render(design_env):

@@ -220,3 +220,13 @@ def test_random_start_and_bad_input(reb1):
         Constraints(max_mutations=0)
     with pytest.raises(ValueError, match="forbidden site"):
         Constraints(forbid=("GGXCTC",))
+
+
+def test_no_design_when_nothing_improves(tmp_path, start):
+    """A thresholded REB1 detector is flat far from a site: no edit within budget helps."""
+    save_run(tmp_path / "flat", reb1_model(threshold=0.6), RunConfig(preset="custom"))
+    result = design(load_predictor(tmp_path / "flat"), start,
+                    constraints=Constraints(max_mutations=1), n_designs=2)
+    assert len(result.designs) == 0 and len(result.table) == 1
+    assert result.trajectories.empty
+    assert "no design within the constraints improves" in result.notes[-1]

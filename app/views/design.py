@@ -100,14 +100,19 @@ params = (path, stamp, start, repr(objective), repr(constraints), strategy, n_de
           int(seed), run_held_out)
 if st.button("Design", type="primary", icon=":material/science:", key="design_go"):
     bar = st.progress(0.0, text="designing…")
-    result = design(pred, start, objective=objective, constraints=constraints,
-                    strategy=strategy, n_designs=n_designs, seed=int(seed),
-                    progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t))
-    held = None
-    if run_held_out:
-        bar.progress(1.0, text="held-out check…")
-        held = held_out_check(pred, start, objective=objective, constraints=constraints,
-                              strategy=strategy, n_designs=n_designs, seed=int(seed))
+    try:
+        result = design(pred, start, objective=objective, constraints=constraints,
+                        strategy=strategy, n_designs=n_designs, seed=int(seed),
+                        progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t))
+        held = None
+        if run_held_out:
+            bar.progress(1.0, text="held-out check…")
+            held = held_out_check(pred, start, objective=objective, constraints=constraints,
+                                  strategy=strategy, n_designs=n_designs, seed=int(seed))
+    except ValueError as exc:  # e.g. a kept position beyond the sequence
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
     bar.empty()
     st.session_state[RESULT] = (params, result, held)
 
