@@ -100,6 +100,7 @@ sidebar()
 pages = st.navigation([
     st.Page("views/predict.py", title="Predict", icon=":material/query_stats:", default=True),
     st.Page("views/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+    st.Page("views/design.py", title="Design", icon=":material/science:"),
     st.Page("views/motifs.py", title="Motifs", icon=":material/text_fields:"),
     st.Page("views/training.py", title="Training", icon=":material/monitoring:"),
     MODEL_CARD_PAGE,

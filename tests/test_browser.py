@@ -127,3 +127,51 @@ def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path,
     # a run that is not offered fails the check, naming what was offered
     assert docker_pages.main([demo_server, "--only", "predict", "--run", "not-there"]) == 1
     assert "run picker offers ['demo: demo_model', 'copied-run']" in capsys.readouterr().out
+
+
+def test_design_in_chromium(app_server, tmp_path):
+    """Design from the default example, see the charts, open the best design in Mutagenesis."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
+                    "the browser test never downloads a browser")
+    from playwright.sync_api import sync_playwright
+
+    find = """(title) => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
+                .includes(title));
+        return gd ? gd._fullData.map(t => ({type: t.type, n: (t.y || []).length})) : null;
+    }"""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(f"{app_server}/design", wait_until="domcontentloaded")
+            wait_idle(page)
+            page.get_by_role("button", name="Design", exact=True).click()
+            wait_idle(page, timeout_ms=120_000)
+            page.wait_for_function(f"() => ({find})('Design trajectories') !== null",
+                                   timeout=60_000)
+            traj = page.evaluate(find, "Design trajectories")
+            assert traj and all(t["type"] == "scatter" and t["n"] >= 2 for t in traj)
+            align = page.evaluate(find, "Designs against the start")
+            assert align and align[0]["type"] == "heatmap" and align[0]["n"] == len(traj) + 1
+            assert page.locator('[data-testid="stException"]').count() == 0
+            errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+            assert errors == []
+            page.screenshot(path=str(tmp_path / "design.png"), full_page=True)
+            first = page.locator('[data-testid="stCode"]').last.inner_text().splitlines()[1]
+            assert first.startswith("design-1")
+            page.get_by_role("button", name="Open in Mutagenesis").click()
+            wait_idle(page)
+            box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
+            box.wait_for(timeout=30_000)
+            assert "mutagenesis" in page.url
+            edited = first.split()[-1]  # the variable region with '.' for unchanged bases
+            value = box.input_value()
+            assert len(value) == 110 and all(e in (".", v) for e, v in
+                                             zip(edited, value[17:97]))
+            assert any(e != "." for e in edited)
+        finally:
+            browser.close()

@@ -1,0 +1,206 @@
+"""Design: propose a few edits that take a promoter toward a target expression."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import design_figures, design_services, figures, services, ui
+from app import mutagenesis_logic as logic
+from promoter_model.cli_design import fasta_text, parse_positions
+from promoter_model.design import Objective, design, held_out_check
+from promoter_model.design_constraints import GOLDEN_GATE, Constraints
+from promoter_model.sequence import VARIABLE_END, VARIABLE_START
+
+st.title("Design toward a target expression")
+st.caption(design_services.WHAT_IT_IS)
+run = ui.need_run()
+path, stamp = str(run.path), services.run_stamp(run.path)
+pred = design_services.predictor(path, stamp)
+unit = pred.unit
+ex = services.examples()
+measured = services.measured_expression()
+RESULT = "design_result"
+
+# ------------------------------------------------------------------ start
+source = st.segmented_control("Start from", ["Pasted sequence", "Example", "Random background"],
+                              default="Example", key="design_source") or "Example"
+start = None
+if source == "Example":
+    label = st.selectbox("Example (measured test promoter)", ex["label"], key="design_example")
+    start = ex.loc[ex["label"] == label, "sequence"].iloc[0]
+    st.code(start, language=None)
+elif source == "Random background":
+    st.caption("80 random bases between the plasmid flanks (seeded below).")
+else:
+    text = st.text_area("Start sequence (110 bp with the plasmid flanks, or the 80 bp "
+                        "variable region alone)", key="design_input", height=90)
+    start = logic.read_one(text, "start sequence")
+    if not start:
+        st.stop()
+
+# ------------------------------------------------------------------ objective and budget
+c1, c2, c3, c4 = st.columns(4)
+goal = c1.radio("Objective", ["Reach a target", "Maximise", "Minimise"], key="design_goal")
+p99 = float(np.percentile(measured, 99))
+target = c2.number_input(f"Target ({unit})", value=round(p99, 3), format="%.3f",
+                         key="design_target", disabled=goal != "Reach a target",
+                         help=f"Default: the 99th percentile of measured test expression "
+                              f"({p99:.3f}).")
+tolerance = c2.number_input("Counts as reached within ±", min_value=0.0, value=0.1, step=0.05,
+                            format="%.3f", key="design_tol", disabled=goal != "Reach a target")
+budget = c3.slider("Mutation budget (max. edits)", 1, 10, 5, key="design_budget")
+n_designs = c3.slider("Designs", 1, 10, 5, key="design_n")
+strategy = c4.selectbox("Search", ["greedy", "beam", "genetic"], key="design_strategy",
+                        format_func={"greedy": "Greedy (ISM-guided)", "beam": "Beam search",
+                                     "genetic": "Genetic algorithm"}.get,
+                        help="Greedy: every step scores all single mutations of each design "
+                             "in one batched call and takes the best. Beam: keeps the best "
+                             "few candidates each step. Genetic: a seeded population evolved "
+                             "by crossover and mutation.")
+seed = c4.number_input("Seed", min_value=0, value=0, step=1, key="design_seed")
+
+with st.expander("Constraints", expanded=False):
+    st.caption("The plasmid flanks (positions 1-17 and 98-110) never change.")
+    k1, k2 = st.columns(2)
+    keep_text = k1.text_input("Positions to keep (1-based, e.g. 40-60, 72)", key="design_keep")
+    forbid_text = k2.text_input("Forbidden subsequences (space-separated; both strands)",
+                                key="design_forbid")
+    golden = k2.checkbox("Forbid Golden Gate sites (BsaI GGTCTC, BsmBI CGTCTC)",
+                         key="design_golden")
+    use_gc = k1.checkbox("Limit GC content of the variable region", key="design_use_gc")
+    gc = k1.slider("GC range (%)", 0, 100, (30, 70), key="design_gc", disabled=not use_gc)
+    homo = k2.number_input("Longest homopolymer (0: no limit)", min_value=0, value=0,
+                           key="design_homo")
+
+if pred.is_ensemble:
+    kappa = st.number_input("Uncertainty penalty k (optimise mean − k × sd of the members)",
+                            min_value=0.0, value=1.0, step=0.5, key="design_kappa")
+    run_held_out = st.checkbox("Held-out check (design with all members but one, score with "
+                               "the one left out)", key="design_held_out")
+else:
+    kappa, run_held_out = 0.0, False
+    st.info("This run is a single model: the interval of a design is unavailable (an "
+            "ensemble gives a spread and a 90% interval).", icon=":material/info:")
+
+try:
+    objective = Objective({"Reach a target": "target", "Maximise": "maximize",
+                           "Minimise": "minimize"}[goal], target=float(target),
+                          tolerance=float(tolerance), uncertainty=float(kappa))
+    constraints = Constraints(
+        max_mutations=budget, keep=parse_positions([keep_text]),
+        forbid=tuple(forbid_text.split()) + (tuple(GOLDEN_GATE.values()) if golden else ()),
+        gc_range=(gc[0] / 100, gc[1] / 100) if use_gc else None,
+        max_homopolymer=int(homo) or None)
+except ValueError as exc:
+    st.error(str(exc))
+    st.stop()
+
+params = (path, stamp, start, repr(objective), repr(constraints), strategy, n_designs,
+          int(seed), run_held_out)
+if st.button("Design", type="primary", icon=":material/science:", key="design_go"):
+    bar = st.progress(0.0, text="designing…")
+    try:
+        result = design(pred, start, objective=objective, constraints=constraints,
+                        strategy=strategy, n_designs=n_designs, seed=int(seed),
+                        progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t))
+        held = None
+        if run_held_out:
+            bar.progress(1.0, text="held-out check…")
+            held = held_out_check(pred, start, objective=objective, constraints=constraints,
+                                  strategy=strategy, n_designs=n_designs, seed=int(seed))
+    except ValueError as exc:  # e.g. a kept position beyond the sequence
+        bar.empty()
+        st.error(str(exc))
+        st.stop()
+    bar.empty()
+    st.session_state[RESULT] = (params, result, held)
+
+stored = st.session_state.get(RESULT)
+if stored and stored[0][:2] != (path, stamp):  # made with another model
+    stored = None
+if not stored:
+    st.info("Set the start, objective and budget, then press **Design**.")
+    st.stop()
+stored_params, result, held = stored
+if stored_params != params:
+    st.caption("The settings changed since these designs were made: press **Design** to "
+               "redo them.")
+
+# ------------------------------------------------------------------ results
+for note in result.notes:
+    st.info(note, icon=":material/info:")
+table = result.table.copy()
+table.insert(3, "percentile", [figures.percentile(measured, v) for v in table["prediction"]])
+designs = result.designs
+m1, m2, m3 = st.columns(3)
+m1.metric(f"Start ({unit})", f"{table['prediction'].iloc[0]:.3f}")
+if len(designs):
+    m2.metric(f"Best design ({unit})", f"{designs['prediction'].iloc[0]:.3f}",
+              delta=f"{designs['prediction'].iloc[0] - table['prediction'].iloc[0]:+.3f}")
+if objective.kind == "target":
+    m3.metric("Designs reaching the target", f"{int(designs['reached'].sum())} of "
+                                             f"{len(designs)}")
+else:
+    m3.metric("Seconds", f"{result.seconds:.1f}")
+st.caption(ui.unit_caption(unit))
+
+st.subheader("Designs, ranked")
+st.dataframe(table, hide_index=True, key="design_table",
+             column_config={"sequence": st.column_config.TextColumn(width="medium")})
+d1, d2, d3 = st.columns([1, 1, 4])
+with d1:
+    ui.table_download(table, name="designs", key="design_csv")
+d2.download_button("FASTA", data=fasta_text(result.table).encode(), file_name="designs.fasta",
+                   mime="text/plain", key="design_fasta", on_click="ignore",
+                   icon=":material/download:")
+if not len(designs):
+    st.stop()
+
+ids = designs["id"].tolist()
+pick = st.selectbox("Design to follow", ids, key="design_pick")
+seq = designs.set_index("id").loc[pick, "sequence"]
+if st.button("Open in Mutagenesis", icon=":material/grid_on:", key="design_open"):
+    st.session_state["mut_input"] = seq
+    st.switch_page("views/mutagenesis.py")
+
+st.subheader("Trajectories")
+traj = result.trajectories
+ui.plotly(design_figures.trajectory_figure(
+    traj, unit=unit, target=objective.target if objective.kind == "target" else None,
+    highlight=pick), key="design_traj_plot", name="design_trajectories")
+steps = traj[traj["id"] == pick].drop(columns=["id"])
+st.dataframe(steps, hide_index=True, key="design_steps")
+ui.table_download(traj, name="design_trajectories", key="design_traj_csv",
+                  label="All trajectories CSV")
+
+st.subheader("Alignment against the start")
+region = (VARIABLE_START, VARIABLE_END) if len(result.start) == 110 else None
+align = design_figures.alignment_figure(result.start, designs["sequence"].tolist(), ids,
+                                        region=region)
+ui.plotly(align, key="design_align", name="design_alignment")
+st.code(design_figures.alignment_text(result.start, designs["sequence"].tolist(), ids,
+                                      region=region), language=None)
+
+st.subheader("On the measured-expression histogram")
+hist = figures.expression_histogram(measured, table["prediction"].to_numpy(),
+                                    labels=table["id"].tolist(), unit=unit)
+ui.plotly(hist, key="design_hist", name="designs_histogram")
+
+if held is not None:
+    st.subheader("Held-out member check")
+    st.caption(f"The left-out member agrees that the design moved toward the objective for "
+               f"{int(held['agrees'].sum())} of {len(held)} designs.")
+    st.dataframe(held, hide_index=True, key="design_held")
+    ui.table_download(held, name="held_out_check", key="design_held_csv")
+
+st.divider()
+st.download_button(
+    "Download report (HTML, opens offline)", icon=":material/description:",
+    data=lambda: design_services.report(
+        run.name, run.model_card, result,
+        [("Trajectories", design_figures.trajectory_figure(traj, unit=unit)),
+         ("Alignment against the start", align), ("On the measured-expression histogram",
+                                                  hist)], held),
+    file_name="promoter_designs.html", mime="text/html", key="design_report",
+    on_click="ignore", type="primary")

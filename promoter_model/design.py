@@ -1,0 +1,346 @@
+"""Design promoters toward a target expression: a few edits, within constraints.
+
+Arrays in, a table out. Given a start sequence (or a random background between the plasmid
+flanks), an objective (reach a target, maximise or minimise the prediction) and
+:class:`~promoter_model.design_constraints.Constraints`, :func:`design` proposes edited
+sequences with greedy ISM-guided substitution, beam search or a genetic algorithm
+(:mod:`promoter_model.design_search`), seeded and deterministic.
+
+Everything is scored through a :class:`~promoter_model.predictor.Predictor`, so a single run
+and an ensemble work alike. With an ensemble the search optimises the mean minus
+``uncertainty`` times the members' standard deviation (designs stay where the members
+agree), each design gets a 90% normal interval ``mean ± 1.645 sd`` (uncalibrated), and
+:func:`held_out_check` designs with all members but one and scores with the one left out.
+
+A design is a hypothesis for the bench: a sequence a model trained on one condition predicts
+to express as asked, not a measured promoter (``docs/design.md``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import design_search
+from .design_constraints import Constraints, start_violations
+from .predictor import Predictor
+from .sequence import (
+    FLANK_3,
+    FLANK_5,
+    SEQ_LEN,
+    VARIABLE_LEN,
+    codes_to_one_hot,
+    describe_fit,
+    encode_fitted,
+)
+
+STRATEGIES = ("greedy", "beam", "genetic")
+OBJECTIVES = ("target", "maximize", "minimize")
+Z90 = 1.6448536269514722  # two-sided 90% normal interval
+_LETTERS = np.array(list("ACGTN"))
+TABLE_COLUMNS = ["id", "sequence", "prediction", "sd", "lower", "upper", "n_mutations",
+                 "mutations", "score", "reached"]
+
+
+@dataclass
+class Objective:
+    """What the search optimises.
+
+    Attributes
+    ----------
+    kind : {"target", "maximize", "minimize"}
+    target : float or None
+        The expression to reach (``kind="target"``), in the predictor's unit.
+    tolerance : float
+        A prediction within ``tolerance`` of the target counts as reaching it.
+    uncertainty : float
+        With an ensemble, the score is penalised by this multiple of the members' sd.
+    """
+
+    kind: str = "maximize"
+    target: float | None = None
+    tolerance: float = 0.1
+    uncertainty: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in OBJECTIVES:
+            raise ValueError(f"objective {self.kind!r}: choose target, maximize or minimize")
+        if self.kind == "target" and (self.target is None or not np.isfinite(self.target)):
+            raise ValueError("a target objective needs a finite target value")
+        if self.tolerance < 0 or self.uncertainty < 0:
+            raise ValueError("tolerance and uncertainty weight must not be negative")
+
+    def score(self, mean, sd):
+        """Higher is better: the (penalised) distance to the goal, sign-adjusted."""
+        mean = np.asarray(mean, dtype=np.float64)
+        pen = self.uncertainty * np.asarray(sd) if sd is not None else 0.0
+        if self.kind == "maximize":
+            return mean - pen
+        if self.kind == "minimize":
+            return -mean - pen
+        return -np.maximum(np.abs(mean - self.target) - self.tolerance, 0.0) - pen
+
+    def reached(self, mean):
+        """For a target: within the tolerance (NaN-free bool array); else None."""
+        if self.kind != "target":
+            return None
+        return np.abs(np.asarray(mean) - self.target) <= self.tolerance + 1e-12
+
+
+@dataclass
+class DesignResult:
+    """The designs and how they were found.
+
+    Attributes
+    ----------
+    table : pd.DataFrame
+        The start (``id="start"``) then the designs, best first: ``id, sequence, prediction,
+        sd, lower, upper, n_mutations, mutations, score, reached`` (``sd``, ``lower``,
+        ``upper`` empty for a single run; ``reached`` empty unless the objective is a target).
+    trajectories : pd.DataFrame
+        One row per design and step: ``id, step, mutation, sequence, prediction, sd, lower,
+        upper`` (step 0 is the start).
+    notes : list of str
+        What was done to the input and which constraints the start already breaks.
+    seconds : float
+    evaluations : int
+        Sequences scored.
+    """
+
+    table: pd.DataFrame
+    trajectories: pd.DataFrame
+    start: str
+    objective: Objective
+    strategy: str
+    unit: str
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    evaluations: int = 0
+
+    @property
+    def designs(self) -> pd.DataFrame:
+        """The table without the start's row."""
+        return self.table[self.table["id"] != "start"].reset_index(drop=True)
+
+
+def random_start(rng, length: int = SEQ_LEN) -> str:
+    """Return a random background: 80 random bases between the plasmid flanks (110 bp)."""
+    n = VARIABLE_LEN if length == SEQ_LEN else length
+    core = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, n)].tobytes().decode()
+    return FLANK_5 + core + FLANK_3 if length == SEQ_LEN else core
+
+
+def decode_codes(codes: np.ndarray) -> list:
+    """Strings from base codes ``(n, L)`` (4 is ``N``)."""
+    codes = np.asarray(codes)
+    if codes.size == 0:
+        return [""] * len(codes)
+    return ["".join(r) for r in _LETTERS[codes].tolist()]
+
+
+def mutation_labels(codes: np.ndarray, start: np.ndarray) -> list:
+    """``"23A>G;57C>T"`` per design: 1-based positions where it differs from the start."""
+    rows, cols = np.nonzero(codes != start[None])
+    text = np.char.add(np.char.add((cols + 1).astype(str), _LETTERS[start[cols]]),
+                       np.char.add(">", _LETTERS[codes[rows, cols]]))
+    bounds = np.searchsorted(rows, np.arange(len(codes) + 1))
+    return [";".join(text[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class _Scorer:
+    """Scores code batches through the predictor, counting evaluations."""
+
+    def __init__(self, predictor: Predictor, objective: Objective, batch_size: int):
+        self.predictor, self.objective, self.batch_size = predictor, objective, batch_size
+        self.evaluations = 0
+
+    def predict(self, codes):
+        mean, sd = self.predictor.predict(codes_to_one_hot(np.asarray(codes)),
+                                          batch_size=self.batch_size)
+        self.evaluations += len(codes)
+        return mean, sd
+
+    def __call__(self, codes):
+        mean, sd = self.predict(codes)
+        return self.objective.score(mean, sd), mean, sd
+
+
+def _interval(mean, sd):
+    if sd is None:
+        nan = np.full(np.shape(mean), np.nan)
+        return nan, nan, nan
+    return sd, mean - Z90 * sd, mean + Z90 * sd
+
+
+def _trajectories(scorer, start_codes, codes, paths, ids) -> pd.DataFrame:
+    """Predictions along each design's path of steps (one predictor call for all)."""
+    seqs, meta = [], []
+    for ident, path in zip(ids, paths):
+        cur = start_codes.copy()
+        seqs.append(cur.copy())
+        meta.append((ident, 0, "start"))
+        for step, (pos, base) in enumerate(path, start=1):
+            label = f"{pos + 1}{_LETTERS[cur[pos]]}>{_LETTERS[base]}"
+            cur[pos] = base
+            seqs.append(cur.copy())
+            meta.append((ident, step, label))
+    if not seqs:
+        return pd.DataFrame(columns=["id", "step", "mutation", "sequence", "prediction", "sd",
+                                     "lower", "upper"])
+    arr = np.stack(seqs)
+    mean, sd = scorer.predict(arr)
+    sd, lo, hi = _interval(mean, sd)
+    df = pd.DataFrame(meta, columns=["id", "step", "mutation"])
+    df["sequence"] = decode_codes(arr)
+    df["prediction"], df["sd"], df["lower"], df["upper"] = mean, sd, lo, hi
+    return df
+
+
+def prepare_start(start, length: int, rng):
+    """Return the fitted start as codes, and the note saying what fitting did (or None)."""
+    if start is None:
+        text = random_start(rng, length)
+        return encode_fitted([text], length)[0][0].astype(np.int64), (
+            "random background: 80 random bases between the plasmid flanks"
+            if length == SEQ_LEN else f"random background of {length} bp")
+    codes, change = encode_fitted([start], length)
+    note = describe_fit(int(change[0]), length)
+    return codes[0].astype(np.int64), (f"the start ({len(start)} bp) was {note}"
+                                       if note else None)
+
+
+def design(predictor: Predictor, start: str | None = None, *,
+           objective: Objective | None = None, constraints: Constraints | None = None,
+           strategy: str = "greedy", n_designs: int = 5, seed: int = 0,
+           beam_width: int | None = None, population: int = 64, generations: int = 20,
+           batch_size: int = 1024, progress=None) -> DesignResult:
+    """Propose edited sequences that move the prediction toward the objective.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        A run or an ensemble (:func:`promoter_model.predictor.load_predictor`).
+    start : str or None
+        The start sequence, fitted to the model length (``sequence.fit_to_length``); None
+        for a seeded random background between the plasmid flanks.
+    objective : Objective, default maximize
+    constraints : Constraints, default a budget of 5 mutations
+    strategy : {"greedy", "beam", "genetic"}
+    n_designs : int
+        Distinct designs returned (fewer when fewer exist).
+    seed : int
+        Seeds the random start and the genetic algorithm (greedy and beam are exact).
+    beam_width, population, generations : int
+        Beam width (default ``2 * n_designs``); GA population and generations.
+    batch_size : int
+    progress : callable, optional
+        ``progress(fraction, text)`` after each step.
+
+    Returns
+    -------
+    DesignResult
+    """
+    objective = objective or Objective()
+    constraints = constraints or Constraints()
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy {strategy!r}: choose greedy, beam or genetic")
+    if int(n_designs) < 1:
+        raise ValueError(f"the number of designs must be at least 1, not {n_designs}")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    start_codes, note = prepare_start(start, predictor.input_length, rng)
+    notes = ([note] if note else []) + start_violations(start_codes, constraints)
+    scorer = _Scorer(predictor, objective, batch_size)
+    if strategy == "greedy":
+        codes, paths = design_search.greedy(start_codes, constraints, scorer, n_designs,
+                                            progress)
+    elif strategy == "beam":
+        codes, paths = design_search.beam(start_codes, constraints, scorer, n_designs,
+                                          beam_width, progress)
+    else:
+        codes, paths = design_search.genetic(start_codes, constraints, scorer, n_designs, rng,
+                                             population, generations, progress)
+    if len(codes):  # keep only designs that improve on the start
+        better = scorer(codes)[0] > scorer(start_codes[None])[0][0] + 1e-9
+        codes, paths = codes[better], [p for p, b in zip(paths, better) if b]
+    if not len(codes):
+        notes.append("no design within the constraints improves on the start's score")
+    ids = [f"design-{i + 1}" for i in range(len(codes))]  # the search returns best first
+    traj = _trajectories(scorer, start_codes, codes, paths, ids)
+    final = traj.groupby("id", sort=False).tail(1).set_index("id")
+    first = traj[traj["step"] == 0].head(1)
+    all_codes = np.concatenate([start_codes[None], codes.reshape(-1, start_codes.size)])
+    if len(first):
+        mean = np.concatenate([first["prediction"].to_numpy(),
+                               final.loc[ids, "prediction"].to_numpy()])
+        sd = np.concatenate([first["sd"].to_numpy(), final.loc[ids, "sd"].to_numpy()])
+        sd = None if np.isnan(sd).all() else sd
+    else:
+        mean, sd = scorer.predict(start_codes[None])
+    score = objective.score(mean, sd)
+    sd_col, lo, hi = _interval(mean, sd)
+    reached = objective.reached(mean)
+    table = pd.DataFrame({
+        "id": ["start"] + ids, "sequence": decode_codes(all_codes), "prediction": mean,
+        "sd": sd_col, "lower": lo, "upper": hi,
+        "n_mutations": (all_codes != start_codes[None]).sum(axis=1),
+        "mutations": mutation_labels(all_codes, start_codes), "score": score,
+        "reached": reached if reached is not None else np.full(len(all_codes), None)})
+    if progress:
+        progress(1.0, "done")
+    return DesignResult(table=table, trajectories=traj, start=decode_codes(start_codes[None])[0],
+                        objective=objective, strategy=strategy, unit=predictor.unit,
+                        notes=notes, seconds=time.perf_counter() - t0,
+                        evaluations=scorer.evaluations)
+
+
+def held_out_check(predictor: Predictor, start: str | None = None, **kwargs) -> pd.DataFrame:
+    """Design with all members but one, score with the one left out, for every member.
+
+    Exposes designs that exploit one model's quirks: a design the left-out member does not
+    also move toward the objective is a warning.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        An ensemble (at least two members).
+    start : str or None
+    **kwargs
+        Passed to :func:`design` (objective, constraints, strategy, n_designs, seed, ...).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``left_out, id, sequence, mutations, design_prediction, left_out_start,
+        left_out_prediction, agrees`` (``agrees``: the left-out member also moves the
+        prediction toward the objective: up, down, or closer to the target).
+    """
+    if not predictor.is_ensemble:
+        raise ValueError("the held-out check needs an ensemble of at least two members")
+    objective = kwargs.get("objective") or Objective()
+    rows = []
+    for j, member in enumerate(predictor.members):
+        others = [m for k, m in enumerate(predictor.members) if k != j]
+        sub = Predictor(path=predictor.path, members=others, unit=predictor.unit,
+                        rc_average=predictor.rc_average)
+        result = design(sub, start, **kwargs)
+        alone = Predictor(path=member.path, members=[member], unit=predictor.unit,
+                          rc_average=predictor.rc_average)
+        seqs = result.table["sequence"].tolist()
+        left = alone.predict(codes_to_one_hot(encode_fitted(seqs, predictor.input_length)[0]))[0]
+        d = result.table.iloc[1:]
+        if objective.kind == "maximize":
+            agrees = left[1:] > left[0]
+        elif objective.kind == "minimize":
+            agrees = left[1:] < left[0]
+        else:
+            agrees = np.abs(left[1:] - objective.target) < np.abs(left[0] - objective.target)
+        rows.append(pd.DataFrame({
+            "left_out": member.path.name, "id": d["id"].to_numpy(),
+            "sequence": d["sequence"].to_numpy(), "mutations": d["mutations"].to_numpy(),
+            "design_prediction": d["prediction"].to_numpy(), "left_out_start": left[0],
+            "left_out_prediction": left[1:], "agrees": agrees}))
+    return pd.concat(rows, ignore_index=True)
