@@ -115,9 +115,10 @@ def render(run_dir: Path, experiments: str | None = None) -> str:
         "- One strain and one growth condition, those of the challenge's measurements; "
         "expression in other conditions or strains is not predicted.",
         "- 110 bp constructs with the fixed plasmid flanks (`TGCATTTTTTTCACATC` ... "
-        "`GGTTACGGCTGTT`) at one genomic locus. Native promoters out of this context, other "
-        "lengths (fitted by keeping the 3' end), or sequences far from the random-promoter "
-        "distribution are extrapolation.",
+        "`GGTTACGGCTGTT`) at one genomic locus. A variable region of 80 bp or less is placed "
+        "between these flanks; native promoters out of this context, other lengths (fitted "
+        "by keeping the 3' end), or sequences far from the random-promoter distribution are "
+        "extrapolation.",
         "- Single-mutation effects are the hardest part (see the SNV row): differences between "
         "close variants are predicted much less reliably than expression levels.",
         "- Predictions are on the MAUDE-normalised scale of this data set; comparing with "
