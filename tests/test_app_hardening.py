@@ -127,10 +127,15 @@ def test_planted_card_link_is_never_shown(env, listed):
         assert any("planted_run" in m.value for m in at.sidebar.markdown)
     assert not at.exception
     assert SECRET not in _all_text(at)
+    at.switch_page("views/model_card.py").run()  # the card's own page
+    assert not at.exception
+    assert SECRET not in _all_text(at)
 
 
 def test_run_markdown_has_no_remote_images_or_links(env):
     at = _app()
+    at.switch_page("views/model_card.py").run()  # the card has a page of its own
+    assert not at.exception
     text = _all_text(at)
     assert "tracker" in text or "A tiny model" in text  # the card is shown ...
     assert "](https://" not in text and "![" not in text  # ... without image or link
