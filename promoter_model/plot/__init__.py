@@ -17,6 +17,7 @@ from promoter_model.plot._base import (
     PALETTE,
     POS_COLOR,
     axis_title,
+    point_density,
     region_labels,
     regions,
 )
@@ -42,5 +43,5 @@ from promoter_model.plot.logos import (
 __all__ = ["LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR", "alignment",
            "attribution_logo", "axis_title", "density_scatter", "design_trajectories",
            "draw_logo", "expression_histogram", "filter_logo", "information_matrix",
-           "ism_heatmap", "logo_glyphs", "motif_scan", "region_labels", "regions",
+           "ism_heatmap", "logo_glyphs", "motif_scan", "point_density", "region_labels", "regions",
            "robustness_curve", "training_curves", "trajectory"]

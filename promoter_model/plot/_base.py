@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from promoter_model.sequence import FLANK_3, FLANK_5, VARIABLE_END, VARIABLE_START
 
@@ -69,3 +70,22 @@ def regions(ax, length: int = 110, sequence: str | None = None, *, labels: bool 
         ax.axvline(x, color="0.27", lw=1, ls="--", zorder=4)
 
 
+
+
+def point_density(x, y, bins: int = 80):
+    """Points sorted densest last, with the count of their 2-D histogram cell (for colour).
+
+    Returns
+    -------
+    x, y, density : np.ndarray, shape (n,)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if not x.size:
+        return x, y, np.zeros(0)
+    h, xe, ye = np.histogram2d(x, y, bins=bins)
+    ix = np.clip(np.searchsorted(xe, x, side="right") - 1, 0, bins - 1)
+    iy = np.clip(np.searchsorted(ye, y, side="right") - 1, 0, bins - 1)
+    dens = h[ix, iy]
+    order = np.argsort(dens, kind="stable")
+    return x[order], y[order], dens[order]

@@ -16,6 +16,7 @@ from promoter_model.plot._base import (
     _axes,
     _finish,
     axis_title,
+    point_density,
     regions,
 )
 from promoter_model.sequence import ALPHABET
@@ -242,12 +243,7 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
     r = pearson_r(y, yhat) if y.size > 1 else float("nan")
     r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
     if y.size:
-        h, xe, ye = np.histogram2d(y, yhat, bins=bins)
-        ix = np.clip(np.searchsorted(xe, y, side="right") - 1, 0, bins - 1)
-        iy = np.clip(np.searchsorted(ye, yhat, side="right") - 1, 0, bins - 1)
-        dens = h[ix, iy]
-        order = np.argsort(dens)
-        y, yhat, dens = y[order], yhat[order], dens[order]
+        y, yhat, dens = point_density(y, yhat, bins)
         sc = ax.scatter(y, yhat, c=np.log10(dens + 1), s=4, lw=0, cmap="viridis",
                         rasterized=y.size > 2000)
         fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.02, label="log10 density")
