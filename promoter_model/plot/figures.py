@@ -246,7 +246,8 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
         y, yhat, dens = point_density(y, yhat, bins)
         sc = ax.scatter(y, yhat, c=np.log10(dens + 1), s=4, lw=0, cmap="viridis",
                         rasterized=y.size > 2000)
-        fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.02, label="log10 density")
+        # the colour bar as tall as the square plot, not as the figure
+        fig.colorbar(sc, cax=ax.inset_axes([1.04, 0.0, 0.04, 1.0]), label="log10 density")
         lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
         ax.plot([lo, hi], [lo, hi], color="0.27", lw=1, ls="--")
         pad = 0.04 * (hi - lo or 1.0)
