@@ -52,6 +52,21 @@ def trajectory_figure(traj, *, unit: str = "expression", target: float | None = 
     return _layout(fig, "Design trajectories", height=380)
 
 
+def trajectory_arrays(traj) -> dict:
+    """Return the trajectories table as ``{id: (step, prediction, lower, upper)}``.
+
+    The input of :func:`promoter_model.plot.design_trajectories`; ``lower`` and ``upper``
+    are None when a design has no interval.
+    """
+    out = {}
+    for ident, g in traj.groupby("id", sort=False):
+        known = g["lower"].notna().all()
+        out[ident] = (g["step"].to_numpy(), g["prediction"].to_numpy(),
+                      g["lower"].to_numpy() if known else None,
+                      g["upper"].to_numpy() if known else None)
+    return out
+
+
 def alignment_figure(start: str, sequences, ids, *, region: tuple | None = None) -> go.Figure:
     """Designs aligned against the start; edited bases coloured, letters shown.
 

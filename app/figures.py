@@ -1,8 +1,9 @@
-"""Figures for the dashboard: pure functions from arrays to plotly or matplotlib figures.
+"""Interactive figures of the dashboard: pure functions from arrays to plotly figures.
 
 Nothing here imports Streamlit or runs a model, so every figure can be built and checked in
-a test from plain numpy arrays. Plotly figures are what the pages show; the downloads (PNG,
-SVG) are matplotlib renderings of the same data, made by :mod:`app.export`.
+a test from plain numpy arrays. Plotly is kept where hovering or clicking matters (the ISM
+heatmap is clicked to mutate); the PNG/SVG downloads are the matplotlib figures of
+:mod:`promoter_model.plot` drawn from the same arrays, and the logos are those figures.
 
 Conventions: positions are shown 1-based (1..110); ISM and attribution arrays have shape
 ``(110, 4)`` with channels A, C, G, T; an "effect" is predicted expression of the mutant minus
@@ -11,12 +12,19 @@ that of the reference sequence.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import plotly.graph_objects as go
 
-from promoter_model.sequence import ALPHABET, FLANK_3, FLANK_5, VARIABLE_END, VARIABLE_START
+from promoter_model.plot import (  # noqa: F401  (re-exported: logos are matplotlib already)
+    LOGO_COLORS,
+    attribution_logo,
+    draw_logo,
+    filter_logo,
+    information_matrix,
+    logo_glyphs,
+    region_labels,
+)
+from promoter_model.sequence import ALPHABET, VARIABLE_END, VARIABLE_START
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13)
 POS_COLOR = "#b2182b"   # increases expression
@@ -142,20 +150,6 @@ def robustness_score(effects, epsilon: float) -> float:
 
 
 # --------------------------------------------------------------------------- Mutagenesis
-def region_labels(sequence: str | None = None) -> tuple:
-    """Labels of positions 1-17 and 98-110: the plasmid flanks, unless ``sequence`` differs.
-
-    A position range is called a flank only when the sequence carries that flank (or when
-    no sequence is given); otherwise it is named by its positions.
-    """
-    seq = (sequence or "").upper()
-    five = ("5' flank" if sequence is None or seq[:VARIABLE_START] == FLANK_5
-            else f"1-{VARIABLE_START} (not the 5' flank)")
-    three = ("3' flank" if sequence is None or seq[VARIABLE_END:] == FLANK_3
-             else f"{VARIABLE_END + 1}-110 (not the 3' flank)")
-    return five, three
-
-
 def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
                    sequence: str | None = None) -> None:
     """Shade the constant plasmid flanks and label the 80 bp variable region."""
@@ -281,12 +275,14 @@ def _unknown_columns(fig: go.Figure, positions) -> None:
         showlegend=False))
 
 
+DIFFERENCE_TITLE = "Difference of ISM maps (variant minus reference)"
+
+
 def ism_difference_heatmap(scores_ref, scores_alt, seq_ref: str, seq_alt: str, *,
                            unit: str = "expression") -> go.Figure:
     """Heatmap of ``ISM(variant) - ISM(reference)``, differing positions marked."""
     diff = np.asarray(scores_alt, dtype=np.float64) - np.asarray(scores_ref, dtype=np.float64)
-    fig = ism_heatmap(diff, seq_alt, unit=unit,
-                      title="Difference of ISM maps (variant minus reference)")
+    fig = ism_heatmap(diff, seq_alt, unit=unit, title=DIFFERENCE_TITLE)
     for i, (a, b) in enumerate(zip(seq_ref.upper(), seq_alt.upper())):
         if a != b:
             fig.add_shape(type="rect", x0=i + 0.5, x1=i + 1.5, y0=-0.5, y1=3.5,
@@ -324,172 +320,6 @@ def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figu
     return _layout(fig, "Mutation trajectory", height=340)
 
 
-# logomaker's "classic" colours
-LOGO_COLORS = {"A": (0.0, 0.5, 0.0), "C": (0.0, 0.0, 1.0), "G": (1.0, 0.65, 0.0),
-               "T": (1.0, 0.0, 0.0)}
-
-
-@functools.lru_cache(maxsize=None)
-def _glyph_template(letter: str):
-    """Outline of ``letter`` as logomaker draws it in the box x in [-w/2, w/2], y in [0, 1].
-
-    Returns
-    -------
-    vertices : np.ndarray, shape (k, 2)
-    codes : np.ndarray, shape (k,)
-    """
-    from logomaker import Glyph
-    from matplotlib.figure import Figure
-
-    glyph = Glyph(0.0, letter, floor=0.0, ceiling=1.0, ax=Figure().add_subplot())
-    path = glyph.patch.get_path()
-    return np.asarray(path.vertices, dtype=np.float64), np.asarray(path.codes)
-
-
-def logo_glyphs(matrix):
-    """Where each letter of a logo goes: the stacking of :func:`draw_logo`.
-
-    Positive values are stacked upwards from 0 and negative ones downwards, smallest first
-    (so the largest letter ends on the outside); zero cells get no letter.
-
-    Parameters
-    ----------
-    matrix : array, shape (L, 4)
-
-    Returns
-    -------
-    position : np.ndarray, shape (g,)
-        1-based position of each glyph.
-    base : np.ndarray, shape (g,)
-        Channel index (0-3: A, C, G, T).
-    floor, ceiling : np.ndarray, shape (g,)
-        Bottom and top of each glyph (``ceiling - floor == |value|``).
-    """
-    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
-    order = np.argsort(np.abs(m), axis=1, kind="stable")  # small first, per position
-    v = np.take_along_axis(m, order, axis=1)
-    up = np.cumsum(np.where(v > 0, v, 0.0), axis=1)       # top of each positive letter
-    down = np.cumsum(np.where(v < 0, v, 0.0), axis=1)     # bottom of each negative letter
-    keep = v != 0
-    pos = np.broadcast_to(np.arange(1, m.shape[0] + 1)[:, None], m.shape)
-    floor = np.where(v > 0, up - v, down)
-    ceiling = np.where(v > 0, up, down - v)
-    return pos[keep], order[keep], floor[keep], ceiling[keep]
-
-
-def draw_logo(ax, matrix) -> None:
-    """Draw a sequence logo of ``matrix`` (L, 4) on ``ax`` with logomaker's glyphs.
-
-    Same picture as ``logomaker.Logo(color_scheme="classic", flip_below=False)`` (positive
-    letters stacked upwards, largest on top; negative ones downwards), drawn faster: each
-    letter's outline is made once by ``logomaker.Glyph`` and placed by scaling (the glyph
-    box is an affine map of the template's), all letters of one base form one patch, and zero
-    cells get no glyph. A 110 bp attribution logo takes milliseconds instead of ~0.4 s.
-    """
-    from matplotlib.patches import PathPatch
-    from matplotlib.path import Path
-
-    pos, base, floor, ceiling = logo_glyphs(matrix)
-    for j, letter in enumerate(ALPHABET):
-        sel = base == j
-        if not sel.any():
-            continue
-        verts, codes = _glyph_template(letter)
-        height = (ceiling[sel] - floor[sel])[:, None]
-        xy = np.empty((int(sel.sum()), len(verts), 2))
-        xy[..., 0] = verts[None, :, 0] + pos[sel][:, None]
-        xy[..., 1] = verts[None, :, 1] * height + floor[sel][:, None]
-        # add_artist, not add_patch: the limits are set below, and add_patch would walk
-        # every Bezier segment of every glyph to update them
-        ax.add_artist(PathPatch(Path(xy.reshape(-1, 2), np.tile(codes, int(sel.sum()))),
-                                facecolor=LOGO_COLORS[letter], edgecolor="black",
-                                linewidth=0.0))
-    top = float(ceiling.max(initial=0.0))
-    bottom = float(floor.min(initial=0.0))
-    pad = 0.05 * (top - bottom or 1.0)
-    ax.set_xlim(0.5, len(matrix) + 0.5)
-    ax.set_ylim(bottom - pad if bottom < 0 else 0, top + pad)
-
-
-def attribution_logo(matrix, *, title: str | None = None, ylabel: str = "attribution",
-                     width: float = 14.0, height: float = 2.6):
-    """Sequence logo of per-base attributions (logomaker), flanks shaded.
-
-    Parameters
-    ----------
-    matrix : array, shape (L, 4)
-        Attribution of each base; usually non-zero only at the reference base
-        (gradient x input, integrated gradients, SHAP) or the mean ISM effect.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The caller closes it (``plt.close(fig)``) after use.
-    """
-    import matplotlib.pyplot as plt
-
-    m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
-    fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
-    draw_logo(ax, m)
-    ax.axvspan(0.5, VARIABLE_START + 0.5, color="0.5", alpha=0.12, lw=0)
-    ax.axvspan(VARIABLE_END + 0.5, len(m) + 0.5, color="0.5", alpha=0.12, lw=0)
-    for x in (VARIABLE_START + 0.5, VARIABLE_END + 0.5):
-        ax.axvline(x, color="0.3", lw=1, ls="--")
-    ax.axhline(0, color="0.3", lw=0.6)
-    ax.set_xlabel("position (bp)")
-    ax.set_ylabel(ylabel)
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, loc="left", fontsize=12)
-    fig.tight_layout()
-    return fig
-
-
-def information_matrix(pfm) -> "np.ndarray":
-    """Letter heights (bits) of a position frequency/probability matrix, shape (k, 4)."""
-    p = np.asarray(pfm, dtype=np.float64)
-    p = np.clip(p, 0, None)
-    s = p.sum(axis=1, keepdims=True)
-    p = np.divide(p, s, out=np.full_like(p, 0.25), where=s > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.nansum(np.where(p > 0, p * np.log2(p), 0.0), axis=1, keepdims=True)
-    return p * (2.0 - ent)
-
-
-def filter_logo(matrix, *, title: str | None = None, kind: str = "pfm",
-                width: float = 3.2, height: float = 1.5):
-    """Logo of a first-layer filter or a JASPAR motif.
-
-    Parameters
-    ----------
-    matrix : array, shape (k, 4)
-        ``kind="pfm"``: frequencies or counts, drawn in bits; ``kind="weights"``: raw
-        convolution weights, drawn as they are (centred per position, positive up).
-    """
-    import matplotlib.pyplot as plt
-
-    m = np.asarray(matrix, dtype=np.float64)
-    if kind == "pfm":
-        m = information_matrix(m)
-        ylabel = "bits"
-    else:
-        m = m - m.mean(axis=1, keepdims=True)
-        ylabel = "weight"
-    fig, ax = plt.subplots(figsize=(width, height), facecolor="white")
-    draw_logo(ax, m)
-    ax.axhline(0, color="black", lw=0.5)
-    if kind == "pfm":
-        ax.set_ylim(0, 2)
-    ax.set_ylabel(ylabel, fontsize=9)
-    ax.set_xticks([])
-    ax.tick_params(labelsize=8)
-    ax.spines[["top", "right"]].set_visible(False)
-    if title:
-        ax.set_title(title, fontsize=9, loc="left")
-    fig.tight_layout()
-    return fig
-
-
 def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
                     unit: str = "expression") -> go.Figure:
     """Predicted change when a motif is inserted (substituted) starting at each position.
@@ -522,85 +352,3 @@ def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
     fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=_AXIS_FONT)
     fig.update_layout(showlegend=bool((strands == "-").any()))
     return _layout(fig, f"Scan of {motif} along the sequence", height=340)
-
-
-# --------------------------------------------------------------------------- Training
-def training_curves(histories: dict, metric: str, *, selected: str | None = None,
-                    title: str | None = None, ylabel: str | None = None) -> go.Figure:
-    """One metric per epoch for several runs; the selected run drawn bold.
-
-    Parameters
-    ----------
-    histories : dict of name -> DataFrame
-        Each with an ``epoch`` column and ``metric``.
-    metric : str
-        e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it.
-    """
-    fig = go.Figure()
-    for name, h in histories.items():
-        if h is None or metric not in h or h.empty:
-            continue
-        bold = selected is None or name == selected
-        epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
-        fig.add_trace(go.Scatter(x=epoch, y=h[metric], mode="lines+markers",
-                                 name=f"{name}: {metric}",
-                                 line=dict(width=3 if bold else 1.5),
-                                 opacity=1.0 if bold else 0.55))
-        if metric == "loss" and "val_loss" in h:
-            fig.add_trace(go.Scatter(x=epoch, y=h["val_loss"], mode="lines+markers",
-                                     name=f"{name}: val_loss",
-                                     line=dict(width=3 if bold else 1.5, dash="dash"),
-                                     opacity=1.0 if bold else 0.55))
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text=ylabel or metric)
-    return _layout(fig, title, height=340)
-
-
-def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = None,
-                    bins: int = 80, measured_unit: str | None = None) -> go.Figure:
-    """Predicted vs measured, points coloured by local density, with r and R² in the title.
-
-    Returns
-    -------
-    go.Figure
-        ``layout.meta`` holds ``{"r": ..., "r2": ..., "n": ...}`` (R² is the coefficient
-        of determination; r² is Pearson's squared).
-    """
-    from promoter_model.metrics import pearson_r, r2_score
-
-    y = np.asarray(y, dtype=np.float64)
-    yhat = np.asarray(yhat, dtype=np.float64)
-    ok = np.isfinite(y) & np.isfinite(yhat)
-    y, yhat = y[ok], yhat[ok]
-    r = pearson_r(y, yhat) if y.size > 1 else float("nan")
-    r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
-    if y.size:
-        h, xe, ye = np.histogram2d(y, yhat, bins=bins)
-        ix = np.clip(np.searchsorted(xe, y, side="right") - 1, 0, bins - 1)
-        iy = np.clip(np.searchsorted(ye, yhat, side="right") - 1, 0, bins - 1)
-        dens = h[ix, iy]
-        order = np.argsort(dens)
-        y, yhat, dens = y[order], yhat[order], dens[order]
-    else:
-        dens = np.zeros(0)
-    fig = go.Figure(go.Scatter(
-        x=y, y=yhat, mode="markers",
-        marker=dict(size=4, color=np.log10(dens + 1), colorscale="Viridis",
-                    colorbar=dict(title=dict(text="log10<br>density"), thickness=12)),
-        hovertemplate="measured %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"))
-    axis_range = None
-    if y.size:
-        lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
-        fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi,
-                      line=dict(color="#444", width=1, dash="dash"))
-        pad = 0.04 * (hi - lo or 1.0)
-        axis_range = [lo - pad, hi + pad]
-    text = f"n = {y.size:,}   r = {r:.3f}   R² = {r2:.3f}"
-    # both axes span the data (same range, square cells); the plot area, not the range,
-    # shrinks to keep 1:1
-    fig.update_xaxes(title_text=f"measured ({measured_unit or unit})", range=axis_range,
-                     constrain="domain")
-    fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1,
-                     range=axis_range, constrain="domain")
-    fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
-    return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)

@@ -18,20 +18,24 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[:60] or "figure"
 
 
-def plotly(fig, *, key: str, name: str, **kwargs):
-    """Show a plotly figure with PNG and SVG downloads (publication renderings)."""
+def plotly(fig, *, key: str, name: str, static=None, **kwargs):
+    """Show an interactive plotly figure; PNG and SVG downloads draw ``static()``.
+
+    ``static`` makes the same figure with :mod:`promoter_model.plot` (matplotlib), only when
+    a download is clicked; without it the chart's own toolbar still saves an SVG.
+    """
     event = st.plotly_chart(fig, key=key, config=export.PLOTLY_CONFIG, **kwargs)
-    figure_downloads(lambda: fig, name=name, key=key)
+    if static is not None:
+        figure_downloads(static, name=name, key=key)
     return event
 
 
-def figure_downloads(factory, *, name: str, key: str, width: float = 7.0):
-    """PNG and SVG download buttons; the image is rendered only when clicked."""
+def figure_downloads(factory, *, name: str, key: str):
+    """PNG and SVG download buttons of the matplotlib figure ``factory()`` makes when clicked."""
     with st.container(horizontal=True):
         for fmt in ("png", "svg"):
             st.download_button(
-                f"{fmt.upper()}", data=lambda fmt=fmt: export.figure_bytes(factory(), fmt,
-                                                                            width=width),
+                f"{fmt.upper()}", data=lambda fmt=fmt: export.figure_bytes(factory(), fmt),
                 file_name=f"{slug(name)}.{fmt}", mime="image/png" if fmt == "png"
                 else "image/svg+xml", key=f"{key}_{fmt}", on_click="ignore",
                 icon=":material/download:", help=f"Download as {fmt.upper()} "

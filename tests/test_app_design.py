@@ -129,6 +129,7 @@ def test_figures_and_report_render(design_env):
     """The downloads: PNG/SVG of each design figure and the offline HTML report."""
     from app import design_figures, design_services
     from app.export import figure_bytes
+    from promoter_model import plot
     from promoter_model.design import Objective, design
     from promoter_model.design_constraints import Constraints
     from promoter_model.predictor import load_predictor
@@ -141,9 +142,19 @@ def test_figures_and_report_render(design_env):
     traj = design_figures.trajectory_figure(res.trajectories, target=1.0, highlight="design-1")
     align = design_figures.alignment_figure(res.start, d["sequence"].tolist(), d["id"].tolist(),
                                             region=(VARIABLE_START, VARIABLE_END))
-    for fig in (traj, align):
-        assert figure_bytes(fig, "png")[:4] == b"\x89PNG"
-        assert b"<svg" in figure_bytes(fig, "svg")[:2000]
+    assert len(traj.data) == len(d)  # the interactive charts: one trace per design
+    assert np.asarray(align.data[0].z).shape == (len(d) + 1, VARIABLE_END - VARIABLE_START)
+    arrays = design_figures.trajectory_arrays(res.trajectories)
+    assert list(arrays) == d["id"].tolist()
+    for ident, (step, pred, _, _) in arrays.items():
+        rows = res.trajectories[res.trajectories["id"] == ident]
+        np.testing.assert_allclose(pred, rows["prediction"])
+        assert list(step) == list(rows["step"])
+    for make in (lambda: plot.design_trajectories(arrays, target=1.0, highlight="design-1"),
+                 lambda: plot.alignment(res.start, d["sequence"].tolist(), d["id"].tolist(),
+                                        region=(VARIABLE_START, VARIABLE_END))):
+        assert figure_bytes(make(), "png")[:4] == b"\x89PNG"
+        assert b"<svg" in figure_bytes(make(), "svg")[:2000]
     text = design_figures.alignment_text(res.start, d["sequence"].tolist(), d["id"].tolist(),
                                          region=(VARIABLE_START, VARIABLE_END)).splitlines()
     assert text[0].endswith(res.start[VARIABLE_START:VARIABLE_END])

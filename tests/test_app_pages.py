@@ -450,3 +450,39 @@ def test_script_runs_keep_keras_state_but_close_figures(app_env, monkeypatch):
     plt.figure()
     script_runner._clean_problem_modules()
     assert plt.get_fignums() == []
+
+
+# --------------------------------------------------------------------------- downloads
+def test_every_figure_download_renders_from_the_package_plots(app_env, monkeypatch):
+    """Each PNG/SVG button of every page yields an image drawn by promoter_model.plot.
+
+    The buttons render lazily (on click), so the real ``st.download_button`` is wrapped to
+    call each image's data function at once; an error in a figure fails here.
+    """
+    import streamlit as st
+
+    real = st.download_button
+    made = {}
+
+    def eager(label, data=None, *args, **kwargs):
+        key = kwargs.get("key", "")
+        if label in ("PNG", "SVG") and callable(data):
+            made[key] = data()
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", eager)
+    for page in ("predict", "mutagenesis", "motifs", "training"):
+        _ok(_app(page))
+    at = _app("mutagenesis")
+    at.button_group(key="mut_mode").set_value("Compare two sequences").run()
+    at.text_area(key="cmp_ref").input(GOOD)
+    at.text_area(key="cmp_alt").input(GOOD[:49] + ("A" if GOOD[49] != "A" else "C")
+                                      + GOOD[50:]).run()
+    _ok(at)
+    for key in ("predict_hist", "predict_robust", "mut_robust", "mut_logo", "scan_plot",
+                "training_r2", "training_loss", "training_scatter", "cmp_heat_ref",
+                "cmp_heat_alt", "cmp_heat_diff"):
+        assert made[f"{key}_png"][:8] == b"\x89PNG\r\n\x1a\n", key
+        assert b"<svg" in made[f"{key}_svg"][:2000], key
+    heat = [k for k in made if k.startswith("ism_heat_") and k.endswith("_png")]
+    assert len(heat) == 1 and made[heat[0]][:4] == b"\x89PNG"  # the clickable heatmap

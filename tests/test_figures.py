@@ -19,8 +19,9 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from app import export, figures  # noqa: E402
+from app import export, figures, training_figures  # noqa: E402
 from app import mutagenesis_logic as logic  # noqa: E402
+from promoter_model import plot  # noqa: E402
 
 SEQ = ("TGCATTTTTTTCACATC" + "ACGT" * 20 + "GGTTACGGCTGTT")
 
@@ -118,14 +119,14 @@ def test_robustness_plot_and_score():
 def test_training_curves_and_density_scatter():
     h = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5], "val_loss": [1.2, 0.7],
                       "val_r2": [0.1, 0.3]})
-    spec = _spec(figures.training_curves({"a": h, "b": h}, "loss", selected="a"))
+    spec = _spec(training_figures.training_curves({"a": h, "b": h}, "loss", selected="a"))
     assert [t["name"] for t in spec["data"]] == ["a: loss", "a: val_loss", "b: loss",
                                                  "b: val_loss"]
     assert spec["data"][1]["line"]["dash"] == "dash"
     rng = np.random.default_rng(1)
     y = rng.normal(size=500)
     yhat = y + rng.normal(scale=0.5, size=500)
-    fig = figures.density_scatter(y, yhat)
+    fig = training_figures.density_scatter(y, yhat)
     spec = _spec(fig)
     assert len(spec["data"][0]["x"]) == 500
     r = np.corrcoef(y, yhat)[0, 1]
@@ -143,11 +144,6 @@ def test_motif_scan_plot_per_strand():
 
 
 # --------------------------------------------------------------------------- logos
-def test_information_matrix():
-    assert np.allclose(figures.information_matrix(np.full((3, 4), 0.25)), 0)
-    assert np.allclose(figures.information_matrix(np.eye(4)).sum(axis=1), 2)
-
-
 def test_logos_are_matplotlib_and_export():
     fig = figures.attribution_logo(_scores(), title="t")
     assert len(fig.axes) == 1 and fig.axes[0].get_xlim() == (0.5, 110.5)
@@ -155,37 +151,36 @@ def test_logos_are_matplotlib_and_export():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert not plt.fignum_exists(fig.number)  # closed after use
     svg = export.mpl_bytes(figures.filter_logo(np.eye(4)[[0, 1, 2, 3, 0]], title="f"), "svg")
-    assert b"<svg" in svg[:500]
+    assert b"<svg" in svg[:500] and b"<text" in svg  # text kept as text, editable
+    assert figures.attribution_logo is plot.attribution_logo  # one logo, the package's
 
 
 # --------------------------------------------------------------------------- exports
 @pytest.mark.parametrize("make", [
-    lambda: figures.ism_heatmap(_scores(), SEQ, reference=0.1),
-    lambda: figures.expression_histogram(np.random.default_rng(0).normal(size=300), 0.2),
-    lambda: figures.robustness_plot({"a": np.linspace(-1, 1, 330)}),
-    lambda: figures.density_scatter(np.arange(50.0), np.arange(50.0) + 1),
-    lambda: figures.training_curves({"a": pd.DataFrame({"epoch": [1, 2],
-                                                        "val_r2": [0.1, 0.2]})}, "val_r2"),
-    lambda: figures.motif_scan_plot([18, 19], [0.1, -0.1]),
+    lambda: plot.ism_heatmap(_scores(), SEQ),
+    lambda: plot.expression_histogram(np.random.default_rng(0).normal(size=300), 0.2,
+                                      percentiles=[60.0]),
+    lambda: plot.robustness_curve({"a": np.linspace(-1, 1, 330)}),
+    lambda: plot.density_scatter(np.arange(50.0), np.arange(50.0) + 1),
+    lambda: plot.training_curves({"a": pd.DataFrame({"epoch": [1, 2],
+                                                     "val_r2": [0.1, 0.2]})}, "val_r2"),
+    lambda: plot.motif_scan([18, 19], [0.1, -0.1]),
+    lambda: plot.trajectory([0.1, 0.2], ["input", "30A>G"]),
 ])
-def test_plotly_figures_export_offline(make):
+def test_downloads_render_offline(make):
     n_before = len(plt.get_fignums())
-    png = export.figure_bytes(make(), "png", width=4)
-    svg = export.figure_bytes(make(), "svg", width=4)
+    png = export.figure_bytes(make(), "png")
+    svg = export.figure_bytes(make(), "svg")
     assert png[:4] == b"\x89PNG" and len(png) > 5000
     assert b"<svg" in svg[:500]
     assert len(plt.get_fignums()) == n_before  # every matplotlib figure closed
 
 
-def test_heatmap_export_draws_heatmap_without_click_layer():
-    mfig = export.plotly_to_matplotlib(figures.ism_heatmap(_scores(), SEQ))
-    ax = mfig.axes[0]
-    assert len(ax.images) == 1
-    np.testing.assert_allclose(ax.images[0].get_array(), _scores().T, rtol=1e-6)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "C", "G", "T"]
-    # only the reference dots are drawn as points, not the 440-cell click grid
-    assert sum(len(c.get_offsets()) for c in ax.collections) == 110
-    plt.close(mfig)
+def test_figure_bytes_refuses_plotly_and_unknown_formats():
+    with pytest.raises(ValueError, match="promoter_model.plot"):
+        export.figure_bytes(figures.ism_heatmap(_scores(), SEQ), "png")
+    with pytest.raises(ValueError, match="use png or svg"):
+        export.figure_bytes(plot.trajectory([0.0], ["input"]), "pdf")
 
 
 def test_html_report_is_self_contained():
@@ -232,20 +227,16 @@ def test_report_draws_the_ism_logo_once_named_for_what_it_plots():
     assert "expression lost when the base is mutated" in logic.ISM_LOGO_TITLE
 
 
-def _export_axes(fig):
-    mfig = export.plotly_to_matplotlib(fig)
-    return mfig, mfig.axes[0]
-
-
-def test_exports_name_trajectory_steps_and_lift_titles_over_labels():
-    mfig, ax = _export_axes(figures.trajectory_plot([0.1, 0.3, 0.2], ["input", "30A>G",
-                                                                      "31C>T"], unit="u"))
+def test_downloads_name_trajectory_steps_and_lift_titles_over_labels():
+    mfig = plot.trajectory([0.1, 0.3, 0.2], ["input", "30A>G", "31C>T"], unit="u")
+    ax = mfig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0: input", "1: 30A>G",
                                                             "2: 31C>T"]
     assert list(ax.get_xticks()) == [0, 1, 2]
     assert ax.get_ylabel() == "predicted\n(u)"
     plt.close(mfig)
-    mfig, ax = _export_axes(figures.ism_heatmap(_scores(), SEQ, title="T"))
+    mfig = plot.ism_heatmap(_scores(), SEQ, title="T")
+    ax = mfig.axes[0]
     mfig.canvas.draw()
     renderer = mfig.canvas.get_renderer()
     title = ax.title.get_window_extent(renderer)
@@ -264,7 +255,7 @@ def test_long_axis_titles_split_and_scatter_spans_the_data():
         assert title.endswith(f"<br>({unit})")
     rng = np.random.default_rng(0)
     y = rng.uniform(-1.4, 1.7, 500)
-    lay = _spec(figures.density_scatter(y, y * 0.9))["layout"]
+    lay = _spec(training_figures.density_scatter(y, y * 0.9))["layout"]
     lo, hi = lay["xaxis"]["range"]
     assert -1.6 < lo < -1.4 and 1.7 < hi < 1.9 and lay["yaxis"]["range"] == [lo, hi]
     assert lay["xaxis"]["constrain"] == "domain"
@@ -275,8 +266,9 @@ def test_histogram_names_a_few_predictions():
                                        labels=["a", "b", "c"])
     marks = _spec(fig)["data"][1]
     assert marks["mode"] == "markers+text" and list(marks["text"]) == ["a", "b", "c"]
-    mfig, ax = _export_axes(fig)
-    assert {"a", "b", "c"} <= {t.get_text() for t in ax.texts}
+    mfig = plot.expression_histogram(np.linspace(-1, 1, 100), [0.1, 0.5, -0.3],
+                                     labels=["a", "b", "c"])
+    assert {"a", "b", "c"} <= {t.get_text() for t in mfig.axes[0].texts}
     plt.close(mfig)
     many = figures.expression_histogram(np.linspace(-1, 1, 100), np.linspace(0, 1, 50))
     assert _spec(many)["data"][1]["mode"] == "markers"  # a rug, names on hover
@@ -343,49 +335,3 @@ def test_trajectory_apply_undo_reset():
     # a new input starts a new trajectory
     other = "C" + SEQ[1:]
     assert logic.trajectory(state, other, predict)[0]["sequence"] == other
-
-
-def test_logo_glyphs_stack_only_non_zero_cells():
-    m = np.zeros((5, 4))
-    m[0, 0], m[1, 2], m[2, 3] = 1.0, -0.5, 0.25
-    m[3, 1], m[3, 3] = 0.3, 0.6    # two letters stacked upwards at position 4
-    m[4, 0], m[4, 2] = -0.2, -0.7  # and two downwards at position 5
-    pos, base, floor, ceiling = figures.logo_glyphs(m)
-    got = {(int(p), int(b)): (f, c) for p, b, f, c in zip(pos, base, floor, ceiling)}
-    want = {(1, 0): (0.0, 1.0), (2, 2): (-0.5, 0.0), (3, 3): (0.0, 0.25),
-            (4, 1): (0.0, 0.3), (4, 3): (0.3, 0.9),  # the largest letter on top
-            (5, 0): (-0.2, 0.0), (5, 2): (-0.9, -0.2)}
-    assert got.keys() == want.keys()
-    for key, (f, c) in want.items():
-        assert got[key] == pytest.approx((f, c)), key
-
-
-def test_draw_logo_places_logomakers_glyphs():
-    """One patch per base, whose outlines are exactly logomaker.Glyph's at each cell."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from logomaker import Glyph
-    from matplotlib.patches import PathPatch
-
-    m = np.zeros((5, 4))
-    m[0, 0], m[1, 2], m[2, 3] = 1.0, -0.5, 0.25
-    m[3, 1], m[3, 3] = 0.3, 0.6
-    fig, ax = plt.subplots()
-    figures.draw_logo(ax, m)
-    patches = [p for p in ax.patches if isinstance(p, PathPatch)]
-    assert len(patches) == 4  # A, C, G, T: one patch each
-    lo, hi = ax.get_ylim()
-    assert lo < -0.5 and hi > 0.9  # 0.3 + 0.6 stacked at position 4
-    ref_fig, ref_ax = plt.subplots()
-    pos, base, floor, ceiling = figures.logo_glyphs(m)
-    for patch, letter in zip(patches, sorted(set(base))):
-        expected = np.concatenate([
-            Glyph(p, "ACGT"[b], floor=f, ceiling=c, ax=ref_ax).patch.get_path().vertices
-            for p, b, f, c in zip(pos, base, floor, ceiling) if b == letter])
-        np.testing.assert_allclose(patch.get_path().vertices, expected, atol=1e-9)
-        assert patch.get_facecolor()[:3] == pytest.approx(
-            figures.LOGO_COLORS["ACGT"[letter]])
-    plt.close(fig)
-    plt.close(ref_fig)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import design_figures, design_services, figures, services, ui
 from app import mutagenesis_logic as logic
+from promoter_model import plot
 from promoter_model.cli_design import fasta_text, parse_positions
 from promoter_model.design import Objective, design, held_out_check
 from promoter_model.design_constraints import GOLDEN_GATE, Constraints
@@ -168,7 +169,10 @@ st.subheader("Trajectories")
 traj = result.trajectories
 ui.plotly(design_figures.trajectory_figure(
     traj, unit=unit, target=objective.target if objective.kind == "target" else None,
-    highlight=pick), key="design_traj_plot", name="design_trajectories")
+    highlight=pick), key="design_traj_plot", name="design_trajectories",
+    static=lambda: plot.design_trajectories(
+        design_figures.trajectory_arrays(traj), unit=unit, highlight=pick,
+        target=objective.target if objective.kind == "target" else None))
 steps = traj[traj["id"] == pick].drop(columns=["id"])
 st.dataframe(steps, hide_index=True, key="design_steps")
 ui.table_download(traj, name="design_trajectories", key="design_traj_csv",
@@ -178,14 +182,19 @@ st.subheader("Alignment against the start")
 region = (VARIABLE_START, VARIABLE_END) if len(result.start) == 110 else None
 align = design_figures.alignment_figure(result.start, designs["sequence"].tolist(), ids,
                                         region=region)
-ui.plotly(align, key="design_align", name="design_alignment")
+ui.plotly(align, key="design_align", name="design_alignment",
+          static=lambda: plot.alignment(result.start, designs["sequence"].tolist(), ids,
+                                        region=region))
 st.code(design_figures.alignment_text(result.start, designs["sequence"].tolist(), ids,
                                       region=region), language=None)
 
 st.subheader("On the measured-expression histogram")
 hist = figures.expression_histogram(measured, table["prediction"].to_numpy(),
                                     labels=table["id"].tolist(), unit=unit)
-ui.plotly(hist, key="design_hist", name="designs_histogram")
+ui.plotly(hist, key="design_hist", name="designs_histogram",
+          static=lambda: plot.expression_histogram(
+              measured, table["prediction"].to_numpy(), labels=table["id"].tolist(),
+              percentiles=table["percentile"].to_numpy(), unit=unit))
 
 if held is not None:
     st.subheader("Held-out member check")

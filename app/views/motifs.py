@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures, services, ui
+from promoter_model import plot
 
 st.title("Motifs learned by the model")
 run = ui.need_run()
@@ -45,10 +46,9 @@ def _filters(mot):
                 st.image(services.small_logo_png(matrix, kind, f"filter {f}"),
                          width="stretch")
                 ui.figure_downloads(
-                    lambda m=matrix, k=kind, f=f: figures.filter_logo(m, kind=k,
-                                                                      title=f"filter {f}"),
-                    name=f"{run.name}_filter_{f}_{kind}", key=f"motifs_logo_{f}_{kind}",
-                    width=3.2)
+                    lambda m=matrix, k=kind, f=f: plot.filter_logo(m, kind=k,
+                                                                   title=f"filter {f}"),
+                    name=f"{run.name}_filter_{f}_{kind}", key=f"motifs_logo_{f}_{kind}")
             imp = infl.loc[f] if f in infl.index else {}
             b.markdown(f"**Filter {f}**")
             b.caption(f"influence {imp.get('mean_abs_change', float('nan')):.4f}  \n"
@@ -71,9 +71,8 @@ def _filters(mot):
                 with d:
                     st.image(services.small_logo_png(pfm, "pfm", label), width="stretch")
                     ui.figure_downloads(
-                        lambda p=pfm, t=label: figures.filter_logo(p, kind="pfm", title=t),
-                        name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}",
-                        width=3.2)
+                        lambda p=pfm, t=label: plot.filter_logo(p, kind="pfm", title=t),
+                        name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}")
 
 
 tab_filters, tab_scan = st.tabs(["First-layer filters", "Motif scan"])
@@ -116,17 +115,19 @@ with tab_scan:
             st.image(services.small_logo_png(jaspar[motif_id].pfm, "pfm",
                                              f"{jaspar[motif_id].name} {motif_id}"), width=260)
             ui.figure_downloads(
-                lambda: figures.filter_logo(jaspar[motif_id].pfm, kind="pfm",
-                                            title=f"{jaspar[motif_id].name} {motif_id}"),
-                name=f"jaspar_{motif_id}_{jaspar[motif_id].name}", key="scan_logo",
-                width=3.2)
+                lambda: plot.filter_logo(jaspar[motif_id].pfm, kind="pfm",
+                                         title=f"{jaspar[motif_id].name} {motif_id}"),
+                name=f"jaspar_{motif_id}_{jaspar[motif_id].name}", key="scan_logo")
         scan = services.motif_scan(path, stamp, seq, motif_id, both)
         st.caption(f"The consensus {jaspar[motif_id].consensus} is written over the sequence "
                    "at every start inside the 80 bp variable region; the curve is the "
                    "predicted change from the unmodified sequence.")
         fig = figures.motif_scan_plot(scan["position"], scan["delta"], strand=scan["strand"],
                                       motif=jaspar[motif_id].name, unit=unit)
-        ui.plotly(fig, key="scan_plot", name=f"scan_{jaspar[motif_id].name}")
+        ui.plotly(fig, key="scan_plot", name=f"scan_{jaspar[motif_id].name}",
+                  static=lambda: plot.motif_scan(scan["position"], scan["delta"],
+                                                 strand=scan["strand"],
+                                                 motif=jaspar[motif_id].name, unit=unit))
         best = scan.loc[scan["delta"].abs().sort_values(ascending=False).index[:10]]
         st.dataframe(best, hide_index=True, key="scan_table")
         ui.table_download(scan, name=f"scan_{jaspar[motif_id].name}", key="scan_csv")

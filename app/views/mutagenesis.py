@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import figures, services, ui
 from app import mutagenesis_logic as logic
+from promoter_model import plot
 from promoter_model.dream import difference_in_context
 
 st.title("In-silico mutagenesis")
@@ -58,11 +59,19 @@ if mode == "Compare two sequences":
     st.caption(f"{len(diffs)} differing position(s): {', '.join(diffs[:40]) or 'none'}")
     zmax = float(max(np.abs(s_ref).max(), np.abs(s_alt).max()))
     ui.plotly(figures.ism_heatmap(s_ref, ref_seq, zmax=zmax, unit=unit, reference=p_ref,
-                                  title="Reference"), key="cmp_heat_ref", name="ism_reference")
+                                  title="Reference"), key="cmp_heat_ref", name="ism_reference",
+              static=lambda: plot.ism_heatmap(s_ref, ref_seq, zmax=zmax, unit=unit,
+                                              title="Reference"))
     ui.plotly(figures.ism_heatmap(s_alt, alt_seq, zmax=zmax, unit=unit, reference=p_alt,
-                                  title="Variant"), key="cmp_heat_alt", name="ism_variant")
+                                  title="Variant"), key="cmp_heat_alt", name="ism_variant",
+              static=lambda: plot.ism_heatmap(s_alt, alt_seq, zmax=zmax, unit=unit,
+                                              title="Variant"))
     ui.plotly(figures.ism_difference_heatmap(s_ref, s_alt, ref_seq, alt_seq, unit=unit),
-              key="cmp_heat_diff", name="ism_difference")
+              key="cmp_heat_diff", name="ism_difference",
+              static=lambda: plot.ism_heatmap(
+                  np.asarray(s_alt) - np.asarray(s_ref), alt_seq, unit=unit,
+                  title=figures.DIFFERENCE_TITLE,
+                  boxed=[i + 1 for i, (a, b) in enumerate(zip(ref_seq, alt_seq)) if a != b]))
     st.stop()
 
 # ------------------------------------------------------------------ explore and mutate
@@ -121,7 +130,9 @@ fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_p
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
            "strongest increase; dotted box: strongest decrease).")
 ui.plotly(fig, key=logic.chart_key(traj), name="ism_heatmap", on_select="rerun",
-          selection_mode="points")
+          selection_mode="points",
+          static=lambda: plot.ism_heatmap(scores, current, zmax=zmax, unit=unit,
+                                          title=fig.layout.title.text))
 
 attr = None
 try:
@@ -134,9 +145,9 @@ try:
                    "other bases, when this base is mutated. A tall letter above the line is a "
                    "base the expression depends on; a letter below the line is one whose "
                    "mutation raises expression.")
-    ui.figure_downloads(lambda: figures.attribution_logo(attr, title=logic.LOGO_TITLES[method],
-                                                         ylabel=ylabel),
-                        name=f"logo_{method}", key="mut_logo", width=12)
+    ui.figure_downloads(lambda: plot.attribution_logo(attr, title=logic.LOGO_TITLES[method],
+                                                      ylabel=ylabel),
+                        name=f"logo_{method}", key="mut_logo")
 except ImportError:
     st.info("Attribution methods other than ISM are not installed yet.")
 
@@ -177,7 +188,8 @@ st.dataframe(tdf, hide_index=True, key="mut_traj")
 ui.table_download(tdf, name="mutation_trajectory", key="mut_traj_csv")
 if len(traj) > 1:
     ui.plotly(figures.trajectory_plot(tdf["predicted"], tdf["mutation"], unit=unit),
-              key="mut_traj_plot", name="trajectory")
+              key="mut_traj_plot", name="trajectory",
+              static=lambda: plot.trajectory(tdf["predicted"], tdf["mutation"], unit=unit))
 
 st.subheader("Mutational robustness along the trajectory")
 from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
@@ -191,7 +203,8 @@ st.caption("Robustness (fraction of the single mutations with an effect smaller 
            + " · ".join(f"{k}: {figures.robustness_score(v, eps):.2f}" for k, v in
                         effects.items()))
 rfig = figures.robustness_plot(effects, unit=unit)
-ui.plotly(rfig, key="mut_robust", name="robustness_trajectory")
+ui.plotly(rfig, key="mut_robust", name="robustness_trajectory",
+          static=lambda: plot.robustness_curve(effects, unit=unit))
 vec = pd.DataFrame(effects)
 vec.insert(0, "rank", np.arange(1, len(vec) + 1))
 ui.table_download(vec, name="sorted_mutation_effects", key="mut_vec_csv",

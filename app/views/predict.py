@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, services, ui
+from promoter_model import plot
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
@@ -103,7 +104,10 @@ ui.unit_explainer(unit)
 fig = figures.expression_histogram(ref_values, pred, unit=unit, labels=ids,
                                    title="Where the predictions sit among measured test "
                                          "expression")
-ui.plotly(fig, key="predict_hist", name="expression_histogram")
+ui.plotly(fig, key="predict_hist", name="expression_histogram",
+          static=lambda: plot.expression_histogram(
+              ref_values, pred, labels=ids, percentiles=pct, unit=unit,
+              title="Where the predictions sit among measured test expression"))
 
 # mutational robustness: 330 single-mutation effects per sequence
 n_auto = services.ROBUSTNESS_AUTO
@@ -160,7 +164,8 @@ st.number_input("Robustness threshold ε: a mutation changing the prediction by 
                 step=0.05, key="predict_eps", format="%.3f",
                 help=ui.threshold_help())
 rfig = figures.robustness_plot(effects, unit=unit)
-ui.plotly(rfig, key="predict_robust", name="mutational_robustness")
+ui.plotly(rfig, key="predict_robust", name="mutational_robustness",
+          static=lambda: plot.robustness_curve(effects, unit=unit))
 vec = pd.DataFrame({k: v for k, v in effects.items()})
 vec.insert(0, "rank", np.arange(1, len(vec) + 1))
 ui.table_download(vec, name="sorted_mutation_effects", key="predict_vec_csv",

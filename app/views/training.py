@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import figures, services, ui
 from app import scores as score_text
+from app import services, training_figures, ui
+from promoter_model import plot
 
 st.title("Training and evaluation")
 run = ui.need_run()
@@ -26,14 +27,20 @@ if run.history.empty:
 else:
     c1, c2 = st.columns(2)
     with c1:
-        fig = figures.training_curves(hist, "val_r2", selected=selected,
+        fig = training_figures.training_curves(hist, "val_r2", selected=selected,
                                       title="Validation R² per epoch", ylabel="validation R²")
-        ui.plotly(fig, key="training_r2", name=f"{selected}_val_r2")
+        ui.plotly(fig, key="training_r2", name=f"{selected}_val_r2",
+                  static=lambda: plot.training_curves(hist, "val_r2", selected=selected,
+                                                      title="Validation R² per epoch",
+                                                      ylabel="validation R²"))
     with c2:
-        fig = figures.training_curves(hist, "loss", selected=selected,
+        fig = training_figures.training_curves(hist, "loss", selected=selected,
                                       title="Loss per epoch (dashed: validation)",
                                       ylabel="loss")
-        ui.plotly(fig, key="training_loss", name=f"{selected}_loss")
+        ui.plotly(fig, key="training_loss", name=f"{selected}_loss",
+                  static=lambda: plot.training_curves(
+                      hist, "loss", selected=selected,
+                      title="Loss per epoch (dashed: validation)", ylabel="loss"))
     with st.expander("History table"):
         st.dataframe(run.history, hide_index=True)
         ui.table_download(run.history, name=f"{selected}_history", key="training_hist_csv")
@@ -71,9 +78,12 @@ tp = services.test_predictions(path, stamp,
                                    f, text=f"Predicting the 9,045 test sequences (once per "
                                            f"run)… {100 * f:.0f}%"))
 progress.empty()
-fig = figures.density_scatter(tp["measured"], tp["predicted"], unit=unit, title=selected,
+fig = training_figures.density_scatter(tp["measured"], tp["predicted"], unit=unit, title=selected,
                               measured_unit=services.MEASURED_UNIT)
-ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter")
+ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter",
+          static=lambda: plot.density_scatter(tp["measured"], tp["predicted"], unit=unit,
+                                              title=selected,
+                                              measured_unit=services.MEASURED_UNIT))
 ui.table_download(tp, name=f"{selected}_test_predictions", key="training_tp_csv",
                   label="Test predictions CSV")
 

@@ -1,0 +1,85 @@
+"""Interactive figures of the Training page: curves per epoch, predicted vs measured.
+
+Plotly (hover gives each point's values); the downloads are the matching
+:func:`promoter_model.plot.training_curves` and :func:`promoter_model.plot.density_scatter`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.figures import _layout
+from promoter_model.metrics import pearson_r, r2_score
+from promoter_model.plot import point_density
+
+
+def training_curves(histories: dict, metric: str, *, selected: str | None = None,
+                    title: str | None = None, ylabel: str | None = None) -> go.Figure:
+    """One metric per epoch for several runs; the selected run drawn bold.
+
+    Parameters
+    ----------
+    histories : dict of name -> DataFrame
+        Each with an ``epoch`` column and ``metric``.
+    metric : str
+        e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it.
+    """
+    fig = go.Figure()
+    for name, h in histories.items():
+        if h is None or metric not in h or h.empty:
+            continue
+        bold = selected is None or name == selected
+        epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
+        fig.add_trace(go.Scatter(x=epoch, y=h[metric], mode="lines+markers",
+                                 name=f"{name}: {metric}",
+                                 line=dict(width=3 if bold else 1.5),
+                                 opacity=1.0 if bold else 0.55))
+        if metric == "loss" and "val_loss" in h:
+            fig.add_trace(go.Scatter(x=epoch, y=h["val_loss"], mode="lines+markers",
+                                     name=f"{name}: val_loss",
+                                     line=dict(width=3 if bold else 1.5, dash="dash"),
+                                     opacity=1.0 if bold else 0.55))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text=ylabel or metric)
+    return _layout(fig, title, height=340)
+
+
+def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = None,
+                    bins: int = 80, measured_unit: str | None = None) -> go.Figure:
+    """Predicted vs measured, points coloured by local density, with r and R² in the title.
+
+    Returns
+    -------
+    go.Figure
+        ``layout.meta`` holds ``{"r": ..., "r2": ..., "n": ...}`` (R² is the coefficient
+        of determination; r² is Pearson's squared).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    yhat = np.asarray(yhat, dtype=np.float64)
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    y, yhat = y[ok], yhat[ok]
+    r = pearson_r(y, yhat) if y.size > 1 else float("nan")
+    r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
+    y, yhat, dens = point_density(y, yhat, bins)
+    fig = go.Figure(go.Scatter(
+        x=y, y=yhat, mode="markers",
+        marker=dict(size=4, color=np.log10(dens + 1), colorscale="Viridis",
+                    colorbar=dict(title=dict(text="log10<br>density"), thickness=12)),
+        hovertemplate="measured %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"))
+    axis_range = None
+    if y.size:
+        lo, hi = float(min(y.min(), yhat.min())), float(max(y.max(), yhat.max()))
+        fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi,
+                      line=dict(color="#444", width=1, dash="dash"))
+        pad = 0.04 * (hi - lo or 1.0)
+        axis_range = [lo - pad, hi + pad]
+    text = f"n = {y.size:,}   r = {r:.3f}   R² = {r2:.3f}"
+    # both axes span the data (same range, square cells); the plot area, not the range,
+    # shrinks to keep 1:1
+    fig.update_xaxes(title_text=f"measured ({measured_unit or unit})", range=axis_range,
+                     constrain="domain")
+    fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1,
+                     range=axis_range, constrain="domain")
+    fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
+    return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)

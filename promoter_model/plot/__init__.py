@@ -1,0 +1,47 @@
+"""Matplotlib figures of every view of a promoter: arrays in, figure out, nothing computed.
+
+Each function takes ``ax=None`` (a new figure is made) or an axes to draw on, and returns
+the :class:`matplotlib.figure.Figure`; the caller closes it (``plt.close(fig)``). The
+dashboard's PNG/SVG downloads are these figures. Positions are 1-based (1..110); ISM and
+attribution matrices have shape ``(L, 4)`` with channels A, C, G, T.
+
+Modules: :mod:`~promoter_model.plot.logos` (sequence logos) and
+:mod:`~promoter_model.plot.figures` (heatmaps, curves, scatters); everything is importable
+from here, e.g. ``from promoter_model import plot; plot.ism_heatmap(scores, seq)``.
+"""
+
+from promoter_model.plot._base import (
+    LOGO_COLORS,
+    MAX_NAMED_MARKERS,
+    NEG_COLOR,
+    PALETTE,
+    POS_COLOR,
+    axis_title,
+    point_density,
+    region_labels,
+    regions,
+)
+from promoter_model.plot.figures import (
+    alignment,
+    density_scatter,
+    design_trajectories,
+    expression_histogram,
+    ism_heatmap,
+    motif_scan,
+    robustness_curve,
+    training_curves,
+    trajectory,
+)
+from promoter_model.plot.logos import (
+    attribution_logo,
+    draw_logo,
+    filter_logo,
+    information_matrix,
+    logo_glyphs,
+)
+
+__all__ = ["LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR", "alignment",
+           "attribution_logo", "axis_title", "density_scatter", "design_trajectories",
+           "draw_logo", "expression_histogram", "filter_logo", "information_matrix",
+           "ism_heatmap", "logo_glyphs", "motif_scan", "point_density", "region_labels", "regions",
+           "robustness_curve", "training_curves", "trajectory"]
