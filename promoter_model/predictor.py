@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import atomic
+from .config import RunConfig
 from .predict import predict as predict_model
 from .runs import Run, RunError, load_run, read_metrics, resolve_under, sha256_file
 from .sequence import SEQ_LEN, reverse_complement_one_hot
@@ -149,6 +151,24 @@ def from_run(run: Run, rc_average: bool = False) -> Predictor:
     """A one-member predictor over a loaded run."""
     return Predictor(path=run.path, members=[run], unit=run_unit(run), metrics=run.metrics,
                      model_card=run.model_card, rc_average=rc_average)
+
+
+def as_predictor(model) -> Predictor:
+    """A :class:`Predictor` from a predictor, a loaded run, or a bare Keras model.
+
+    Interpretation functions call this so they take any of the three; a bare model becomes a
+    one-member predictor with a default config (no folder, no metrics).
+    """
+    if isinstance(model, Predictor):
+        return model
+    if isinstance(model, Run):
+        return from_run(model)
+    if not hasattr(model, "input_shape"):
+        raise TypeError(f"expected a Predictor, a Run or a Keras model, got "
+                        f"{type(model).__name__}")
+    run = Run(path=Path(getattr(model, "name", "model")), model=model,
+              config=RunConfig(preset="custom"), history=pd.DataFrame())
+    return from_run(run)
 
 
 def is_ensemble(path) -> bool:
