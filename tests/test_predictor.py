@@ -5,27 +5,17 @@ import json
 
 import numpy as np
 import pytest
+from toy_models import linear_ensemble
 
-from promoter_model.config import RunConfig
 from promoter_model.predictor import DEFAULT_UNIT, load_predictor, write_ensemble
-from promoter_model.runs import RunError, save_run
+from promoter_model.runs import RunError
 from promoter_model.sequence import one_hot, reverse_complement_one_hot
-from toy_models import linear_model
 
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
     """Two linear members ``f_k(x) = sum(W_k * x) + 0.5`` in an ensemble folder."""
-    root = tmp_path_factory.mktemp("ens") / "two_linear"
-    weights = []
-    for k in range(2):
-        model, W, _bias = linear_model(seed=k)
-        weights.append(W)
-        save_run(root / "members" / f"fold-{k}", model,
-                 RunConfig(preset="custom", unit="toy units"))
-    write_ensemble(root, [root / "members" / "fold-0", "members/fold-1"], unit="toy units",
-                   metrics={"note": "none"}, model_card="# Two linear toys\n")
-    return root, weights
+    return linear_ensemble(tmp_path_factory.mktemp("ens") / "two_linear")
 
 
 def exact(W, X):

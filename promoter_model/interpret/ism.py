@@ -249,7 +249,7 @@ def mutational_robustness(scores, x) -> np.ndarray:
     return np.sort(_variant_entries(scores, x)[3])
 
 
-def ism_table(ids, X, scores) -> pd.DataFrame:
+def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
     """Long table of ISM scores: one row per sequence and position.
 
     Parameters
@@ -257,6 +257,8 @@ def ism_table(ids, X, scores) -> pd.DataFrame:
     ids : list of str, length n
     X : np.ndarray, shape (n, L, 4)
     scores : np.ndarray, shape (n, L, 4)
+    sd : np.ndarray, shape (n, L, 4), optional
+        An ensemble's across-member sd (from :func:`ism`), added as ``A_sd`` ... ``T_sd``.
 
     Returns
     -------
@@ -268,13 +270,19 @@ def ism_table(ids, X, scores) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=np.float32)
     if X.ndim == 2:
         X, scores = X[None], scores[None]
+        sd = None if sd is None else np.asarray(sd)[None]
     n, L = X.shape[:2]
     if len(ids) != n or scores.shape != (n, L, 4):
         raise ValueError(f"{len(ids)} ids, X {X.shape} and scores {scores.shape} do not agree")
     ref = _reference_codes(X.reshape(n * L, 4))
     flat = scores.reshape(n * L, 4)
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "id": np.repeat(np.asarray(ids, dtype=object), L),
         "position": np.tile(np.arange(1, L + 1), n),
         "reference": np.where(ref < 0, "N", _LETTERS[np.clip(ref, 0, 3)]),
         "A": flat[:, 0], "C": flat[:, 1], "G": flat[:, 2], "T": flat[:, 3]})
+    if sd is not None:
+        sd_flat = np.asarray(sd, dtype=np.float32).reshape(n * L, 4)
+        for j, base in enumerate("ACGT"):
+            df[f"{base}_sd"] = sd_flat[:, j]
+    return df
