@@ -22,7 +22,6 @@ PROMOTER_CACHE_DIR    where the app writes its motif analyses (default: a privat
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -200,7 +199,9 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def test_measured() -> pd.DataFrame:
     """All measured test sequences: ``pos, sequence, expression, public_leaderboard``."""
-    return pd.read_csv(DATA / "test_measured.tsv.gz", sep="\t")
+    from promoter_model.dream import load_test_table
+
+    return load_test_table(DATA / "test_measured.tsv.gz")
 
 
 @st.cache_data(show_spinner=False)
@@ -218,7 +219,9 @@ def measured_expression() -> np.ndarray:
 
 @st.cache_data(show_spinner=False)
 def leaderboard_subsets() -> dict:
-    return json.loads((DATA / "public_leaderboard.json").read_text())["subsets"]
+    from promoter_model.dream import load_subsets
+
+    return load_subsets(DATA / "public_leaderboard.json")
 
 
 @st.cache_data(show_spinner=False)
@@ -285,13 +288,11 @@ def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarr
 
     run = get_run(path, stamp)
     if method == "ism":
-        from promoter_model.interpret.ism import position_summary
+        from promoter_model.interpret.ism import logo_matrix
 
         _, scores = ism(path, stamp, sequence)
         x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
-        # letter height at the reference base: mean loss of expression when it is mutated
-        # (N positions: unknown, no letter)
-        return np.nan_to_num(x * (-position_summary(scores, "mean"))[:, None])
+        return logo_matrix(scores, x)  # the package's one formula for the ISM logo
     from promoter_model.interpret.attributions import attribution as _attr
 
     x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
@@ -345,15 +346,11 @@ def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def test_dream_scores(path: str, stamp: float) -> dict:
     """The DREAM 2022 subset scores recomputed from :func:`test_predictions`."""
-    from promoter_model.metrics import dream_scores
+    from promoter_model.dream import public_scores
 
-    n = len(test_measured())
     tp = test_predictions(path, stamp)
-    y = np.full(n, np.nan)
-    p = np.full(n, np.nan)
-    y[tp["pos"]] = tp["measured"]
-    p[tp["pos"]] = tp["predicted"]
-    return dream_scores(y, p, leaderboard_subsets())
+    return public_scores(tp["pos"], tp["predicted"], DATA / "test_measured.tsv.gz",
+                         DATA / "public_leaderboard.json")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -398,7 +395,9 @@ def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
     run = get_run(path, stamp)
     out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
                          ref["expression"].to_numpy(np.float32), model=run.model,
-                         cache_dir=motif_cache_dir(path))  # never written into the run
+                         cache_dir=motif_cache_dir(path),  # never written into the run
+                         reference=f"{len(ref)} measured training-pool sequences of "
+                                   "test_measured.tsv.gz (public_leaderboard == 0, seed 0)")
     run_motifs.clear()
     return out
 

@@ -73,7 +73,7 @@ def cmd_motifs(args) -> int:
     print(f"reference: {described}", file=sys.stderr)
     result = compute_motifs(run.path, X, y, threshold=args.threshold, model=run.model,
                             release=args.release, top=args.top,
-                            influence=not args.no_influence)
+                            influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
     best = result["matches"][result["matches"]["rank"] == 1]

@@ -320,10 +320,9 @@ def attribution(model, x, method: str = "ism", **kwargs) -> np.ndarray:
     if len(X) != 1:
         raise ValueError("attribution takes one sequence; use the method functions for more")
     if method == "ism":
-        from .ism import ism_scores
+        from .ism import ism_scores, logo_matrix
 
-        scores = ism_scores(model, X[0], **kwargs)
-        return (-scores.sum(axis=-1, keepdims=True) / 3.0) * X[0]
+        return logo_matrix(ism_scores(model, X[0], **kwargs), X[0])
     if method == "gradient_x_input":
         return gradient_x_input(model, X, **kwargs)[0]
     if method == "integrated_gradients":

@@ -196,6 +196,29 @@ def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
     raise ValueError(f"unknown summary {how!r}; choose mean_abs, max_abs or mean")
 
 
+def logo_matrix(scores, x) -> np.ndarray:
+    """The ISM logo: at each observed base, minus the mean change of its three substitutions.
+
+    A tall letter is a base whose mutation lowers expression; the other three bases (and
+    ``N`` positions, whose scores are unknown) are 0. One formula for the CLI, the
+    attributions and the app.
+
+    Parameters
+    ----------
+    scores : np.ndarray, shape (..., L, 4)
+        ISM scores (0 at the reference base).
+    x : np.ndarray, shape (..., L, 4), or str
+        The sequence(s) the scores belong to.
+
+    Returns
+    -------
+    np.ndarray, shape of ``scores``, float32
+    """
+    x = _as_one_hot(x, np.shape(scores)[-2]) if isinstance(x, str) else np.asarray(x)
+    lost = -position_summary(scores, "mean")[..., None]
+    return np.nan_to_num(x * lost).astype(np.float32)
+
+
 def _variant_entries(scores, x):
     """Positions, reference and alternative bases, and changes of the 3L variants."""
     x = _as_one_hot(x)
