@@ -129,17 +129,25 @@ def available_runs(runs_dir: str, demo: str):
 
 
 @st.cache_resource(show_spinner="Loading the model (once per server)…", max_entries=4)
-def get_run(path: str, stamp: float):
-    """Load a run (checked against its checksums) and warm its compiled predictor."""
+def get_predictor(path: str, stamp: float):
+    """Load a run through ``predictor.load_predictor`` (checksums, safe mode) and warm it."""
     from promoter_model.predict import warm_up
-    from promoter_model.runs import RunError, load_run
+    from promoter_model.predictor import load_predictor
+    from promoter_model.runs import RunError
 
     if not run_allowed(path):
         raise RunError(f"{Path(path).name}: not a run of this server's runs folder")
-    run = load_run(path)
-    warm_up(run.model)
-    run.model_card = safe_markdown(run.model_card)  # shown wherever a page shows it
-    return run
+    predictor = load_predictor(path)
+    for member in predictor.members:
+        warm_up(member.model)
+        member.model_card = safe_markdown(member.model_card)
+    predictor.model_card = safe_markdown(predictor.model_card)  # shown wherever a page shows it
+    return predictor
+
+
+def get_run(path: str, stamp: float):
+    """The loaded run of :func:`get_predictor` (its model, config, history and card)."""
+    return get_predictor(path, stamp).members[0]
 
 
 def current_run():
@@ -257,9 +265,8 @@ def examples(n: int = 4) -> pd.DataFrame:
 # --------------------------------------------------------------------------- engine calls
 @st.cache_data(max_entries=256, show_spinner=False)
 def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
-    from promoter_model.predict import predict_sequences as _predict
-
-    return _predict(get_run(path, stamp).model, list(sequences))
+    mean, _sd = get_predictor(path, stamp).predict_sequences(list(sequences))
+    return mean.astype(np.float32)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -267,8 +274,7 @@ def ism(path: str, stamp: float, sequence: str):
     """Reference prediction and ISM scores (110, 4) of one sequence (one batched call)."""
     from promoter_model.interpret.ism import ism_scores
 
-    run = get_run(path, stamp)
-    scores = ism_scores(run.model, sequence)
+    scores = ism_scores(get_predictor(path, stamp), sequence)
     ref = float(predict_sequences(path, stamp, (sequence,))[0])
     return ref, scores
 
@@ -278,7 +284,7 @@ def ism_batch(path: str, stamp: float, sequences: tuple) -> np.ndarray:
     """ISM scores of many sequences, shape (n, 110, 4)."""
     from promoter_model.interpret.ism import ism_scores_batch
 
-    return ism_scores_batch(get_run(path, stamp).model, list(sequences))
+    return ism_scores_batch(get_predictor(path, stamp), list(sequences))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -314,15 +320,13 @@ TEST_CHUNKS = 10  # the test set is predicted in this many cached parts (progres
 @st.cache_data(max_entries=8 * TEST_CHUNKS, show_spinner=False)
 def _test_chunk(path: str, stamp: float, k: int, chunks: int) -> np.ndarray:
     """Predictions for the ``k``-th of ``chunks`` parts of the public-leaderboard rows."""
-    from promoter_model.predict import predict_sequences as _predict
-
     t = test_measured()
     seqs = t.loc[t["public_leaderboard"] == 1, "sequence"].tolist()
     step = -(-len(seqs) // chunks)
     part = seqs[k * step:(k + 1) * step]
     if not part:
         return np.zeros(0, dtype=np.float32)
-    return _predict(get_run(path, stamp).model, part)
+    return get_predictor(path, stamp).predict_sequences(part)[0].astype(np.float32)
 
 
 def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
@@ -415,4 +419,4 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
 def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool):
     from promoter_model.interpret.variants import motif_scan as _scan
 
-    return _scan(get_run(path, stamp).model, sequence, jaspar()[motif_id], both_strands=both)
+    return _scan(get_predictor(path, stamp), sequence, jaspar()[motif_id], both_strands=both)
