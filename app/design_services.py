@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import streamlit as st
 
 from app import services
 
@@ -15,14 +14,12 @@ WHAT_IT_IS = (
     "measure them.")
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the model…")
 def predictor(path: str, stamp: float):
-    """Return a :class:`~promoter_model.predictor.Predictor` for a run or ensemble folder."""
-    from promoter_model.predictor import from_run, is_ensemble, load_predictor
+    """Return the :class:`~promoter_model.predictor.Predictor` of a run or ensemble folder.
 
-    if is_ensemble(path):
-        return load_predictor(path)
-    return from_run(services.get_run(path, stamp))
+    The one cached load of :func:`app.services.get_predictor` (checks, warm-up, safe card).
+    """
+    return services.get_predictor(path, stamp)
 
 
 def report(run_name: str, model_card, result, figures_: list, held_out=None) -> str:

@@ -1,6 +1,8 @@
 """State and helpers of the Mutagenesis page: the mutation trajectory kept in
 ``st.session_state``, reading click events, tables and the HTML report.
 
+No ``st.*`` here (reading a sequence with its notes shown is ``ui.read_one``).
+
 Functions take the session state (any dict-like) explicitly, so they can be tested without a
 running app.
 """
@@ -21,28 +23,6 @@ METHODS = {"ism": "ISM: expression lost when mutated",
 LOGO_TITLES = {**METHODS, "ism": ISM_LOGO_TITLE}
 _KEY = "mut_traj_steps"
 _START = "mut_traj_start"
-
-
-def read_one(text: str, what: str):
-    """The first valid sequence of ``text``, fitted to 110 bp (notes and errors shown)."""
-    import streamlit as st
-
-    from app import ui
-
-    if not text or not text.strip():
-        st.info(f"Enter a {what}.")
-        return None
-    table = ui.parse_input(text, source=what)
-    if table is None or not len(table):
-        return None
-    if len(table) > 1:
-        st.caption(f"{len(table)} records given for the {what}; the first "
-                   f"({table.ids[0]}) is used.")
-    fitted, notes = ui.fit_notes(table.sequences[:1])
-    if notes[0]:
-        st.info(f"The {what} ({len(table.sequences[0])} bp) was {notes[0]}.",
-                icon=":material/content_cut:")
-    return fitted[0]
 
 
 def trajectory(state, start: str, predict) -> list:
@@ -127,9 +107,9 @@ def trajectory_table(steps, measured=None) -> pd.DataFrame:
 
 
 def _percentiles(measured, values) -> np.ndarray:
-    ref = np.sort(np.asarray(measured, dtype=np.float64))
-    return np.round(100.0 * np.searchsorted(ref, np.asarray(values, dtype=np.float64),
-                                            side="right") / max(ref.size, 1), 1)
+    from promoter_model.dream import percentile
+
+    return np.round(np.asarray(percentile(measured, np.asarray(values, dtype=np.float64))), 1)
 
 
 def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
@@ -150,8 +130,9 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
            measured, zmax) -> str:
     """The self-contained HTML report of the current sequence's analysis."""
     from app import export, figures
+    from promoter_model.dream import percentile
 
-    pct = figures.percentile(measured, ref_pred)
+    pct = percentile(measured, ref_pred)
     sections = [
         ("In-silico mutagenesis", figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit,
                                                      reference=ref_pred)),
@@ -161,11 +142,10 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
                          figures.attribution_logo(attr, title=LOGO_TITLES.get(method, method))))
     # the ISM logo once, named for what it plots (positive: mutating the base lowers
     # expression); N positions (NaN scores) have no letter
-    ism_attr = np.nan_to_num(np.asarray(scores).sum(axis=1, keepdims=True) / -3.0)
-    from promoter_model.sequence import one_hot
+    from promoter_model.interpret.ism import logo_matrix
 
     sections.append((ISM_LOGO_TITLE, figures.attribution_logo(
-        one_hot([sequence])[0] * ism_attr, ylabel=f"expression lost ({unit})")))
+        logo_matrix(scores, sequence), ylabel=f"expression lost ({unit})")))
     sections += [("Strongest single mutations", top),
                  ("Mutation trajectory", traj),
                  ("Mutational robustness", robust_fig)]

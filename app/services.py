@@ -22,7 +22,6 @@ PROMOTER_CACHE_DIR    where the app writes its motif analyses (default: a privat
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -130,17 +129,25 @@ def available_runs(runs_dir: str, demo: str):
 
 
 @st.cache_resource(show_spinner="Loading the model (once per server)…", max_entries=4)
-def get_run(path: str, stamp: float):
-    """Load a run (checked against its checksums) and warm its compiled predictor."""
+def get_predictor(path: str, stamp: float):
+    """Load a run through ``predictor.load_predictor`` (checksums, safe mode) and warm it."""
     from promoter_model.predict import warm_up
-    from promoter_model.runs import RunError, load_run
+    from promoter_model.predictor import load_predictor
+    from promoter_model.runs import RunError
 
     if not run_allowed(path):
         raise RunError(f"{Path(path).name}: not a run of this server's runs folder")
-    run = load_run(path)
-    warm_up(run.model)
-    run.model_card = safe_markdown(run.model_card)  # shown wherever a page shows it
-    return run
+    predictor = load_predictor(path)
+    for member in predictor.members:
+        warm_up(member.model)
+        member.model_card = safe_markdown(member.model_card)
+    predictor.model_card = safe_markdown(predictor.model_card)  # shown wherever a page shows it
+    return predictor
+
+
+def get_run(path: str, stamp: float):
+    """The loaded run of :func:`get_predictor` (its model, config, history and card)."""
+    return get_predictor(path, stamp).members[0]
 
 
 def current_run():
@@ -200,7 +207,9 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def test_measured() -> pd.DataFrame:
     """All measured test sequences: ``pos, sequence, expression, public_leaderboard``."""
-    return pd.read_csv(DATA / "test_measured.tsv.gz", sep="\t")
+    from promoter_model.dream import load_test_table
+
+    return load_test_table(DATA / "test_measured.tsv.gz")
 
 
 @st.cache_data(show_spinner=False)
@@ -218,7 +227,9 @@ def measured_expression() -> np.ndarray:
 
 @st.cache_data(show_spinner=False)
 def leaderboard_subsets() -> dict:
-    return json.loads((DATA / "public_leaderboard.json").read_text())["subsets"]
+    from promoter_model.dream import load_subsets
+
+    return load_subsets(DATA / "public_leaderboard.json")
 
 
 @st.cache_data(show_spinner=False)
@@ -254,9 +265,8 @@ def examples(n: int = 4) -> pd.DataFrame:
 # --------------------------------------------------------------------------- engine calls
 @st.cache_data(max_entries=256, show_spinner=False)
 def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
-    from promoter_model.predict import predict_sequences as _predict
-
-    return _predict(get_run(path, stamp).model, list(sequences))
+    mean, _sd = get_predictor(path, stamp).predict_sequences(list(sequences))
+    return mean.astype(np.float32)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -264,8 +274,7 @@ def ism(path: str, stamp: float, sequence: str):
     """Reference prediction and ISM scores (110, 4) of one sequence (one batched call)."""
     from promoter_model.interpret.ism import ism_scores
 
-    run = get_run(path, stamp)
-    scores = ism_scores(run.model, sequence)
+    scores = ism_scores(get_predictor(path, stamp), sequence)
     ref = float(predict_sequences(path, stamp, (sequence,))[0])
     return ref, scores
 
@@ -275,7 +284,7 @@ def ism_batch(path: str, stamp: float, sequences: tuple) -> np.ndarray:
     """ISM scores of many sequences, shape (n, 110, 4)."""
     from promoter_model.interpret.ism import ism_scores_batch
 
-    return ism_scores_batch(get_run(path, stamp).model, list(sequences))
+    return ism_scores_batch(get_predictor(path, stamp), list(sequences))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -285,13 +294,11 @@ def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarr
 
     run = get_run(path, stamp)
     if method == "ism":
-        from promoter_model.interpret.ism import position_summary
+        from promoter_model.interpret.ism import logo_matrix
 
         _, scores = ism(path, stamp, sequence)
         x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
-        # letter height at the reference base: mean loss of expression when it is mutated
-        # (N positions: unknown, no letter)
-        return np.nan_to_num(x * (-position_summary(scores, "mean"))[:, None])
+        return logo_matrix(scores, x)  # the package's one formula for the ISM logo
     from promoter_model.interpret.attributions import attribution as _attr
 
     x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
@@ -313,15 +320,13 @@ TEST_CHUNKS = 10  # the test set is predicted in this many cached parts (progres
 @st.cache_data(max_entries=8 * TEST_CHUNKS, show_spinner=False)
 def _test_chunk(path: str, stamp: float, k: int, chunks: int) -> np.ndarray:
     """Predictions for the ``k``-th of ``chunks`` parts of the public-leaderboard rows."""
-    from promoter_model.predict import predict_sequences as _predict
-
     t = test_measured()
     seqs = t.loc[t["public_leaderboard"] == 1, "sequence"].tolist()
     step = -(-len(seqs) // chunks)
     part = seqs[k * step:(k + 1) * step]
     if not part:
         return np.zeros(0, dtype=np.float32)
-    return _predict(get_run(path, stamp).model, part)
+    return get_predictor(path, stamp).predict_sequences(part)[0].astype(np.float32)
 
 
 def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
@@ -345,15 +350,11 @@ def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def test_dream_scores(path: str, stamp: float) -> dict:
     """The DREAM 2022 subset scores recomputed from :func:`test_predictions`."""
-    from promoter_model.metrics import dream_scores
+    from promoter_model.dream import public_scores
 
-    n = len(test_measured())
     tp = test_predictions(path, stamp)
-    y = np.full(n, np.nan)
-    p = np.full(n, np.nan)
-    y[tp["pos"]] = tp["measured"]
-    p[tp["pos"]] = tp["predicted"]
-    return dream_scores(y, p, leaderboard_subsets())
+    return public_scores(tp["pos"], tp["predicted"], DATA / "test_measured.tsv.gz",
+                         DATA / "public_leaderboard.json")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -398,7 +399,9 @@ def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
     run = get_run(path, stamp)
     out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
                          ref["expression"].to_numpy(np.float32), model=run.model,
-                         cache_dir=motif_cache_dir(path))  # never written into the run
+                         cache_dir=motif_cache_dir(path),  # never written into the run
+                         reference=f"{len(ref)} measured training-pool sequences of "
+                                   "test_measured.tsv.gz (public_leaderboard == 0, seed 0)")
     run_motifs.clear()
     return out
 
@@ -416,4 +419,4 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
 def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool):
     from promoter_model.interpret.variants import motif_scan as _scan
 
-    return _scan(get_run(path, stamp).model, sequence, jaspar()[motif_id], both_strands=both)
+    return _scan(get_predictor(path, stamp), sequence, jaspar()[motif_id], both_strands=both)

@@ -285,3 +285,21 @@ def need_run():
                 "at a folder of trained runs).", icon=":material/info:")
         st.stop()
     return run
+
+
+def read_one(text: str, what: str):
+    """The first valid sequence of ``text``, fitted to 110 bp (notes and errors shown)."""
+    if not text or not text.strip():
+        st.info(f"Enter a {what}.")
+        return None
+    table = parse_input(text, source=what)
+    if table is None or not len(table):
+        return None
+    if len(table) > 1:
+        st.caption(f"{len(table)} records given for the {what}; the first "
+                   f"({table.ids[0]}) is used.")
+    fitted, notes = fit_notes(table.sequences[:1])
+    if notes[0]:
+        st.info(f"The {what} ({len(table.sequences[0])} bp) was {notes[0]}.",
+                icon=":material/content_cut:")
+    return fitted[0]

@@ -83,57 +83,59 @@ def cmd_predict(args) -> int:
     # output and input first: a bad one is refused in a second, before TensorFlow loads
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, max_length=args.max_length)
+    import numpy as np
     import pandas as pd
 
-    from .predict import predict_sequences
-    from .runs import load_run
+    from .predictor import load_predictor
 
-    run = load_run(args.run)
-    cli_io.fit_notice(table.sequences, run.model.input_shape[1])
-    pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
-    cli_io.write_csv(pd.DataFrame({"id": table.ids, "sequence": table.sequences,
-                                   "prediction": pred}), args.output)
+    predictor = load_predictor(args.run)
+    cli_io.fit_notice(table.sequences, predictor.input_length)
+    pred, sd = predictor.predict_sequences(table.sequences, batch_size=args.batch_size)
+    out = pd.DataFrame({"id": table.ids, "sequence": table.sequences,
+                        "prediction": pred.astype(np.float32)})
+    if sd is not None:  # an ensemble: the spread across its members
+        out["prediction_sd"] = sd.astype(np.float32)
+    cli_io.write_csv(out, args.output)
     return 0
 
 
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
-    from . import atomic, cli_io, dream, records
+    from . import cli_io, dream, records
     from .metrics import regression_metrics
-    from .predict import predict_codes, predict_sequences
-    from .runs import load_run, read_metrics, write_checksums
+    from .predictor import load_predictor
     from .sequence import read_sequences
 
-    run = load_run(args.run)
+    predictor = load_predictor(args.run)
     if args.save:  # before the work, not after it
-        cli_io.check_writable(run.path, "evaluate --save")
+        cli_io.check_writable(predictor.path, "evaluate --save")
     data = Path(args.data)
+
+    def predict_strings(sequences):  # float32, as a single run's predictions always were
+        return predictor.predict_sequences(sequences, batch_size=args.batch_size)[0].astype(
+            "float32")
+
     if data.is_dir() or "://" in args.data:
         codes, y = records.load_split(args.data, args.split)
-        pred = predict_codes(run.model, codes, batch_size=args.batch_size)
+        pred = predictor.predict_codes(codes, batch_size=args.batch_size)[0].astype("float32")
         result = regression_metrics(y, pred)
         result["data"] = f"{args.split} split of {args.data}"
         key = f"{args.split}_split"
     elif dream.is_dream_test_table(data):
-        result = dream.score_public_leaderboard(
-            lambda s: predict_sequences(run.model, s, batch_size=args.batch_size), data,
-            args.subsets or dream.SUBSETS_FILE)
+        result = dream.score_public_leaderboard(predict_strings, data,
+                                                args.subsets or dream.SUBSETS_FILE)
         key = "dream_public_leaderboard"
     else:
         table = read_sequences(data, max_length=args.max_length)
         if table.expression is None:
             raise ValueError(f"{data}: no expression values to evaluate against (need a "
                              "DREAM-format file or a table with an 'expression' column)")
-        pred = predict_sequences(run.model, table.sequences, batch_size=args.batch_size)
-        result = regression_metrics(table.expression, pred)
+        result = regression_metrics(table.expression, predict_strings(table.sequences))
         result["data"] = f"{data} (n={len(table)})"
         key = f"file:{data.name}"
     if args.save:
-        metrics = read_metrics(run.path)
-        metrics[key] = result
-        atomic.write_json(run.path / "metrics.json", metrics)
-        write_checksums(run.path)
+        predictor.save_metrics({**(predictor.metrics or {}), key: result})
     print(json.dumps(result, indent=2))
     return 0
 
@@ -188,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict expression of sequences")
-    p.add_argument("run", help="run folder")
+    p.add_argument("run", help="run or ensemble folder")
     p.add_argument("input", help="FASTA, CSV/TSV with a 'sequence' column, DREAM file, "
                                  "one sequence per line, a sequence, or - for stdin")
     p.add_argument("--output", "-o", help="CSV file (default: stdout)")
@@ -197,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="score a run against measured expression")
-    p.add_argument("run", help="run folder")
+    p.add_argument("run", help="run or ensemble folder")
     p.add_argument("data", help="prepared data folder, the DREAM test table, or a file with "
                                 "expression values")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])

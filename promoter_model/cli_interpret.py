@@ -19,20 +19,20 @@ FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
-    from .interpret.ism import ism_scores_batch, ism_table
-    from .runs import load_run
+    from .interpret.ism import ism, ism_table
+    from .predictor import load_predictor
     from .sequence import one_hot
 
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, args.format, args.max_length)
     if len(table) == 0:
         raise ValueError(f"{args.input}: no sequences found")
-    run = load_run(args.run)
-    length = run.model.input_shape[1]
+    predictor = load_predictor(args.run)
+    length = predictor.input_length
     cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
     X = one_hot(table.sequences, length=length)
-    scores = ism_scores_batch(run.model, X, batch_size=args.batch_size)
-    cli_io.write_csv(ism_table(table.ids, X, scores), args.output)
+    scores, sd = ism(predictor, X, batch_size=args.batch_size)
+    cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd), args.output)
     return 0
 
 
@@ -61,15 +61,19 @@ def _reference_set(path, max_sequences: int, seed: int):
 
 def cmd_motifs(args) -> int:
     from .interpret.filters import compute_motifs
-    from .runs import load_run
+    from .predictor import load_predictor
 
-    run = load_run(args.run)
+    predictor = load_predictor(args.run)
+    if predictor.is_ensemble:
+        raise ValueError(f"{args.run} is an ensemble; first-layer filters belong to one "
+                         "model: give one of its member run folders")
+    run = predictor.members[0]
     cli_io.check_writable(run.path / "motifs", "motifs")  # before the work, not after it
     X, y, described = _reference_set(args.reference, args.max_sequences, args.seed)
     print(f"reference: {described}", file=sys.stderr)
     result = compute_motifs(run.path, X, y, threshold=args.threshold, model=run.model,
                             release=args.release, top=args.top,
-                            influence=not args.no_influence)
+                            influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
     best = result["matches"][result["matches"]["rank"] == 1]
@@ -87,7 +91,7 @@ def cmd_motifs(args) -> int:
 def cmd_scan(args) -> int:
     from .interpret.motifs import find_motif
     from .interpret.variants import motif_scan
-    from .runs import load_run
+    from .predictor import load_predictor
 
     cli_io.check_output(args.output, (args.sequence,))
     table = cli_io.read_input(args.sequence, "auto", None)
@@ -99,9 +103,9 @@ def cmd_scan(args) -> int:
         if not cli_io.looks_like_sequence(args.motif):
             raise
         motif = args.motif  # a literal site
-    run = load_run(args.run)
-    cli_io.fit_notice(table.sequences, run.model.input_shape[1], FITTED_POSITIONS)
-    df = motif_scan(run.model, table.sequences[0], motif, both_strands=args.both_strands)
+    predictor = load_predictor(args.run)
+    cli_io.fit_notice(table.sequences, predictor.input_length, FITTED_POSITIONS)
+    df = motif_scan(predictor, table.sequences[0], motif, both_strands=args.both_strands)
     cli_io.write_csv(df, args.output)
     return 0
 
@@ -111,11 +115,12 @@ def register(subparsers) -> None:
     """Add ``ism``, ``motifs`` and ``scan`` to an argparse subparsers object."""
     p = subparsers.add_parser(
         "ism", help="in-silico mutagenesis: predicted change of every single-base variant")
-    p.add_argument("run", help="run folder")
+    p.add_argument("run", help="run or ensemble folder")
     p.add_argument("input", help="a sequence, or any file 'predict' reads (FASTA, CSV/TSV, "
                                  "DREAM, one per line), or - for stdin")
     p.add_argument("--output", "-o", help="CSV file (default: stdout); columns id, position, "
-                                          "reference, A, C, G, T")
+                                          "reference, A, C, G, T (and A_sd ... T_sd "
+                                          "for an ensemble)")
     p.add_argument("--format", default="auto",
                    choices=["auto", "dream", "table", "fasta", "lines"])
     p.add_argument("--batch-size", type=int, default=512)

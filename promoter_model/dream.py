@@ -205,3 +205,49 @@ def weak_spots(scores: dict, weak_below: float = WEAK_R2) -> str | None:
         return None
     return ", ".join(f"{names.get(s, s)} (r² {v:.2f})"
                      for s, v in zip(weak["subset"], weak["pearson_r2"]))
+
+
+# --------------------------------------------------------------------------- for the app
+def percentile(measured, values):
+    """Percent of ``measured`` values at or below each of ``values`` (0-100).
+
+    Parameters
+    ----------
+    measured : array-like
+        The reference distribution (e.g. measured test expression).
+    values : float or array-like
+
+    Returns
+    -------
+    float or np.ndarray
+        NaN when ``measured`` is empty; same shape as ``values``.
+    """
+    ref = np.sort(np.asarray(measured, dtype=np.float64))
+    v = np.asarray(values, dtype=np.float64)
+    out = (np.full(v.shape, np.nan) if ref.size == 0
+           else 100.0 * np.searchsorted(ref, v, side="right") / ref.size)
+    return float(out) if out.ndim == 0 else out
+
+
+def public_scores(pos, predicted, path=TEST_FILE, subsets_path=SUBSETS_FILE) -> dict:
+    """The challenge's subset scores of predictions of the public-leaderboard rows.
+
+    Parameters
+    ----------
+    pos : array-like of int
+        Rows of the test table (its ``pos``) that were predicted.
+    predicted : array-like
+        Their predictions.
+
+    Returns
+    -------
+    dict
+        :func:`promoter_model.metrics.dream_scores` with every other row unknown (NaN).
+    """
+    df = load_test_table(path)
+    y = np.full(len(df), np.nan)
+    p = np.full(len(df), np.nan)
+    pos = np.asarray(pos, dtype=np.int64)
+    y[pos] = df["expression"].to_numpy(np.float64)[pos]
+    p[pos] = np.asarray(predicted, dtype=np.float64)
+    return dream_scores(y, p, load_subsets(subsets_path))

@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import atomic
+from .config import RunConfig
 from .predict import predict as predict_model
-from .runs import Run, RunError, load_run, read_metrics, resolve_under, sha256_file
-from .sequence import SEQ_LEN, reverse_complement_one_hot
+from .runs import Run, RunError, load_run, read_metrics, resolve_under, sha256_file, write_checksums
+from .sequence import SEQ_LEN, codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
@@ -137,6 +139,46 @@ class Predictor:
         mean = per_member.mean(axis=0)
         return mean, (per_member.std(axis=0) if self.is_ensemble else None)
 
+    def predict_codes(self, codes, batch_size: int = 1024, chunk: int = 65_536):
+        """:meth:`predict` of base-coded sequences (0-4), one-hot encoding a chunk at a time.
+
+        Memory stays at one byte per base plus the one-hot of ``chunk`` sequences, as in
+        :func:`promoter_model.predict.predict_codes`.
+
+        Returns
+        -------
+        mean : np.ndarray, shape (n,)
+        sd : np.ndarray, shape (n,), or None
+        """
+        codes = np.asarray(codes)
+        if codes.ndim == 1:
+            codes = codes[None]
+        parts = [self.predict(codes_to_one_hot(codes[i:i + chunk]), batch_size=batch_size)
+                 for i in range(0, len(codes), chunk)]
+        if not parts:
+            return np.zeros(0), (np.zeros(0) if self.is_ensemble else None)
+        mean = np.concatenate([m for m, _ in parts])
+        sd = np.concatenate([s for _, s in parts]) if self.is_ensemble else None
+        return mean, sd
+
+    def predict_sequences(self, sequences, batch_size: int = 1024):
+        """:meth:`predict` of DNA strings, fitted to :attr:`input_length`."""
+        return self.predict_codes(encode_codes(list(sequences), length=self.input_length),
+                                  batch_size=batch_size)
+
+    def save_metrics(self, metrics: dict) -> None:
+        """Write ``metrics.json`` into the run or ensemble folder and renew its checksums."""
+        atomic.write_json(self.path / "metrics.json", metrics)
+        if self.is_ensemble or is_ensemble(self.path):
+            sums_file = self.path / "checksums.json"
+            sums = json.loads(sums_file.read_text())
+            sums.update({name: sha256_file(self.path / name) for name in ENSEMBLE_CHECKSUMMED
+                         if (self.path / name).is_file()})
+            atomic.write_json(sums_file, sums)
+        else:
+            write_checksums(self.path)
+        self.metrics = metrics
+
 
 # --------------------------------------------------------------------------- loading
 def run_unit(run: Run) -> str:
@@ -149,6 +191,24 @@ def from_run(run: Run, rc_average: bool = False) -> Predictor:
     """A one-member predictor over a loaded run."""
     return Predictor(path=run.path, members=[run], unit=run_unit(run), metrics=run.metrics,
                      model_card=run.model_card, rc_average=rc_average)
+
+
+def as_predictor(model) -> Predictor:
+    """A :class:`Predictor` from a predictor, a loaded run, or a bare Keras model.
+
+    Interpretation functions call this so they take any of the three; a bare model becomes a
+    one-member predictor with a default config (no folder, no metrics).
+    """
+    if isinstance(model, Predictor):
+        return model
+    if isinstance(model, Run):
+        return from_run(model)
+    if not hasattr(model, "input_shape"):
+        raise TypeError(f"expected a Predictor, a Run or a Keras model, got "
+                        f"{type(model).__name__}")
+    run = Run(path=Path(getattr(model, "name", "model")), model=model,
+              config=RunConfig(preset="custom"), history=pd.DataFrame())
+    return from_run(run)
 
 
 def is_ensemble(path) -> bool:

@@ -390,6 +390,30 @@ def reverse_complement_one_hot(X: np.ndarray) -> np.ndarray:
     return np.asarray(X)[..., ::-1, ::-1]
 
 
+def as_one_hot_batch(X, length: int = SEQ_LEN) -> np.ndarray:
+    """Strings or one-hot, one or many -> float32 one-hot of shape ``(n, L, 4)``.
+
+    Strings are fitted to ``length`` (:func:`fit_to_length`); one-hot input must already
+    have ``length`` positions (a single ``(L, 4)`` array becomes ``(1, L, 4)``).
+
+    Raises
+    ------
+    ValueError
+        One-hot input of the wrong shape.
+    """
+    if isinstance(X, str):
+        X = [X]
+    if isinstance(X, (list, tuple)) and X and isinstance(X[0], str):
+        return one_hot(list(X), length=length)
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim == 2:
+        X = X[None]
+    if X.ndim != 3 or X.shape[1:] != (length, 4):
+        raise ValueError(f"expected one-hot sequences of shape (n, {length}, 4), "
+                         f"got {X.shape}")
+    return X
+
+
 # --------------------------------------------------------------------------- validation
 def _bad_char_message(ch: str, position: int) -> str:
     shown = repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"

@@ -185,5 +185,5 @@ def test_get_run_refuses_paths_outside_the_root_when_locked(env, monkeypatch):
     from promoter_model.runs import RunError
 
     with pytest.raises(RunError, match="not a run of this server's runs folder"):
-        services.get_run.__wrapped__(str(env["outside"]), 0.0)
+        services.get_predictor.__wrapped__(str(env["outside"]), 0.0)
     assert os.environ["PROMOTER_LOCKED"] == "1"

@@ -90,6 +90,8 @@ def test_motifs_and_scan(tiny_run, promoters, tmp_path, capsys):
     cached = load_motifs(tiny_run)
     assert cached["meta"]["threshold"] == 0.7 and cached["meta"]["n_reference"] == 40
     assert cached["meta"]["has_expression"]
+    # the reference set the cache was made from is recorded with it
+    assert cached["meta"]["reference"] == summary["reference"] and str(ref) in summary["reference"]
     check_run(tiny_run)
     out_csv = tmp_path / "scan.csv"
     status, _, err = run_main(capsys, "scan", tiny_run, promoters[3], "--motif", "REB1",

@@ -83,14 +83,14 @@ def test_ism_batch_matches_single(linear, promoters):
 def test_ism_uses_one_predict_call(linear, promoters, monkeypatch):
     model, _, _ = linear
     calls = []
-    import promoter_model.interpret.ism as mod
+    import promoter_model.predictor as mod
 
     def counting(m, X, batch_size=1024):
         calls.append(len(X))
         return predict(m, X, batch_size=batch_size)
 
-    monkeypatch.setattr(mod, "predict", counting)
-    mod.ism_scores(model, one_hot(promoters[2])[0])
+    monkeypatch.setattr(mod, "predict_model", counting)
+    ism.ism_scores(model, one_hot(promoters[2])[0])
     assert calls == [331]
 
 

@@ -5,27 +5,17 @@ import json
 
 import numpy as np
 import pytest
+from toy_models import linear_ensemble
 
-from promoter_model.config import RunConfig
 from promoter_model.predictor import DEFAULT_UNIT, load_predictor, write_ensemble
-from promoter_model.runs import RunError, save_run
+from promoter_model.runs import RunError
 from promoter_model.sequence import one_hot, reverse_complement_one_hot
-from toy_models import linear_model
 
 
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
     """Two linear members ``f_k(x) = sum(W_k * x) + 0.5`` in an ensemble folder."""
-    root = tmp_path_factory.mktemp("ens") / "two_linear"
-    weights = []
-    for k in range(2):
-        model, W, _bias = linear_model(seed=k)
-        weights.append(W)
-        save_run(root / "members" / f"fold-{k}", model,
-                 RunConfig(preset="custom", unit="toy units"))
-    write_ensemble(root, [root / "members" / "fold-0", "members/fold-1"], unit="toy units",
-                   metrics={"note": "none"}, model_card="# Two linear toys\n")
-    return root, weights
+    return linear_ensemble(tmp_path_factory.mktemp("ens") / "two_linear")
 
 
 def exact(W, X):
@@ -100,3 +90,69 @@ def test_tampered_or_inconsistent_ensembles_are_refused(ensemble, tmp_path):
     (bad / "checksums.json").unlink()
     with pytest.raises(RunError, match="checksums.json is missing"):
         load_predictor(bad)
+
+
+def exact_ism(W, x):
+    """ISM of a linear model: ``W[i, b] - W[i, ref_i]``."""
+    return W - (W * x).sum(axis=-1, keepdims=True)
+
+
+def test_ensemble_ism_mean_and_sd_are_exact(ensemble, promoters):
+    from promoter_model.interpret.ism import ism, ism_scores
+
+    root, (W0, W1) = ensemble
+    pred = load_predictor(root)
+    X = one_hot(promoters[:3])
+    mean, sd = ism(pred, X, chunk=2)
+    e0 = np.stack([exact_ism(W0, x) for x in X])
+    e1 = np.stack([exact_ism(W1, x) for x in X])
+    assert mean.shape == sd.shape == (3, 110, 4)
+    np.testing.assert_allclose(mean, (e0 + e1) / 2, atol=1e-4)
+    np.testing.assert_allclose(sd, np.abs(e0 - e1) / 2, atol=1e-4)
+    # strings are fitted to the predictor's length; one sequence gives the mean
+    np.testing.assert_allclose(ism_scores(pred, promoters[0]), mean[0], atol=1e-5)
+    # a single member: sd is None and the effect is that member's
+    m0, s0 = ism(load_predictor(root / "members" / "fold-0"), X[:1])
+    assert s0 is None
+    np.testing.assert_allclose(m0[0], e0[0], atol=1e-4)
+
+
+def test_ensemble_ism_func_hook(ensemble, promoters):
+    from promoter_model.interpret.ism import ism
+
+    root, (W0, W1) = ensemble
+    x = one_hot(promoters[:1])
+    mean, sd = ism(load_predictor(root), x, func=np.square)
+    f0, f1 = exact(W0, x)[0], exact(W1, x)[0]
+    e0 = (f0 + exact_ism(W0, x[0])) ** 2 - f0 ** 2
+    e1 = (f1 + exact_ism(W1, x[0])) ** 2 - f1 ** 2
+    np.testing.assert_allclose(mean[0], (e0 + e1) / 2, atol=1e-3)
+    np.testing.assert_allclose(sd[0], np.abs(e0 - e1) / 2, atol=1e-3)
+
+
+def test_ensemble_variant_effects_mean_and_sd(ensemble, promoters):
+    from promoter_model.interpret.variants import motif_scan, variant_effect
+
+    root, (W0, W1) = ensemble
+    pred = load_predictor(root)
+    ref = promoters[0]
+    pos = 40  # 0-based
+    alt_base = "A" if ref[pos] != "A" else "C"
+    alt = ref[:pos] + alt_base + ref[pos + 1:]
+    df = variant_effect(pred, ref, [alt], ids=["snv"])
+    x = one_hot([ref])[0]
+    b = "ACGT".index(alt_base)
+    d0, d1 = exact_ism(W0, x)[pos, b], exact_ism(W1, x)[pos, b]
+    assert list(df.columns) == ["id", "ref_pred", "alt_pred", "delta", "delta_sd", "fit_note"]
+    assert df["delta"][0] == pytest.approx((d0 + d1) / 2, abs=1e-4)
+    assert df["delta_sd"][0] == pytest.approx(abs(d0 - d1) / 2, abs=1e-4)
+    assert df["ref_pred"][0] == pytest.approx((exact(W0, x[None]) + exact(W1, x[None]))[0] / 2,
+                                              abs=1e-4)
+    # a single run keeps today's columns
+    single = variant_effect(load_predictor(root / "members" / "fold-0"), ref, [alt])
+    assert "delta_sd" not in single.columns
+    assert single["delta"][0] == pytest.approx(d0, abs=1e-4)
+    # a motif scan of one base at one position is that substitution
+    scan = motif_scan(pred, ref, alt_base, region=(pos, pos + 1))
+    assert scan["delta"][0] == pytest.approx((d0 + d1) / 2, abs=1e-4)
+    assert scan["delta_sd"][0] == pytest.approx(abs(d0 - d1) / 2, abs=1e-4)

@@ -123,12 +123,12 @@ def test_motif_scan_peaks_where_the_filter_fires(reb1):
 
 
 def test_motif_scan_one_predict_call(reb1, monkeypatch):
-    import promoter_model.interpret.variants as mod
+    import promoter_model.predictor as mod
 
     calls = []
-    monkeypatch.setattr(mod, "predict", lambda m, X, batch_size=1024: (calls.append(len(X)),
+    monkeypatch.setattr(mod, "predict_model", lambda m, X, batch_size=1024: (calls.append(len(X)),
                                                                       predict(m, X))[1])
-    mod.motif_scan(reb1, "A" * 110, REB1_CORE, both_strands=True)
+    motif_scan(reb1, "A" * 110, REB1_CORE, both_strands=True)
     assert calls == [1 + 2 * (80 - 7 + 1)]
 
 

@@ -106,3 +106,29 @@ def promoter_with_site(site: str = REB1_CORE, start: int = 50, seed: int = 0) ->
         if REB1_CORE[1:6] in seq or reverse_complement(REB1_CORE)[1:6] in seq:
             continue
         return seq[:start] + site + seq[start + len(site):]
+
+
+def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units"):
+    """An ensemble folder of :func:`linear_model` members, one per seed.
+
+    Returns
+    -------
+    root : Path
+    weights : list of np.ndarray, shape (110, 4)
+        Each member's ``W`` (its bias is 0.5).
+    """
+    from pathlib import Path
+
+    from promoter_model.config import RunConfig
+    from promoter_model.predictor import write_ensemble
+    from promoter_model.runs import save_run
+
+    root = Path(root)
+    weights = []
+    for k, seed in enumerate(seeds):
+        model, W, _bias = linear_model(seed=seed)
+        weights.append(W)
+        save_run(root / "members" / f"fold-{k}", model, RunConfig(preset="custom", unit=unit))
+    write_ensemble(root, [root / "members" / f"fold-{k}" for k in range(len(seeds))],
+                   unit=unit, metrics={"note": "none"}, model_card="# Two linear toys\n")
+    return root, weights

@@ -6,7 +6,6 @@ import numpy as np
 import streamlit as st
 
 from app import design_figures, design_services, figures, services, ui
-from app import mutagenesis_logic as logic
 from promoter_model import plot
 from promoter_model.cli_design import fasta_text, parse_positions
 from promoter_model.design import Objective, design, held_out_check
@@ -36,7 +35,7 @@ elif source == "Random background":
 else:
     text = st.text_area("Start sequence (110 bp with the plasmid flanks, or the 80 bp "
                         "variable region alone)", key="design_input", height=90)
-    start = logic.read_one(text, "start sequence")
+    start = ui.read_one(text, "start sequence")
     if not start:
         st.stop()
 

@@ -31,7 +31,9 @@ def _filters(mot):
                            key="motifs_page")
     c3.caption(f"{len(order)} filters of width {mot['weights'].shape[1]}, sorted by influence "
                "(mean |change of prediction| when the filter is zeroed). PFMs from "
-               f"{mot['meta'].get('n_reference', '?')} reference sequences.")
+               f"{mot['meta'].get('n_reference', '?')} reference sequences"
+               + (f" ({services.safe_markdown(str(mot['meta']['reference']))})."
+                  if mot["meta"].get("reference") else "."))
     matches = mot["matches"]
     table = matches.merge(infl.reset_index(), on="filter", how="left")
     ui.table_download(table, name=f"{run.name}_filter_matches", key="motifs_csv",
@@ -107,9 +109,7 @@ with tab_scan:
                             format_func=lambda i: f"{jaspar[i].name} ({i}, "
                                                   f"{jaspar[i].consensus})")
     both = c2.checkbox("Both strands", value=True, key="scan_both")
-    from app import mutagenesis_logic as logic
-
-    seq = logic.read_one(seq_text, "sequence")
+    seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:
             st.image(services.small_logo_png(jaspar[motif_id].pfm, "pfm",

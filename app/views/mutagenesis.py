@@ -39,8 +39,8 @@ if mode == "Compare two sequences":
     alt_text = c2.text_area("Variant sequence", key="cmp_alt",
                             value=logic.current(st.session_state, st.session_state["mut_input"]),
                             height=100)
-    ref_seq = logic.read_one(ref_text, "reference")
-    alt_seq = logic.read_one(alt_text, "variant")
+    ref_seq = ui.read_one(ref_text, "reference")
+    alt_seq = ui.read_one(alt_text, "variant")
     if not (ref_seq and alt_seq):
         st.stop()
     (p_ref, s_ref), (p_alt, s_alt) = (services.ism(path, stamp, ref_seq),
@@ -83,7 +83,7 @@ text = c1.text_area("Sequence (110 bp with the plasmid flanks, or the 80 bp vari
                     help="Up to 80 bp is placed between the plasmid flanks; a longer sequence "
                          "keeps its 3' end. N positions are unknown bases: they are shown "
                          "grey and never mutated.")
-start = logic.read_one(text, "sequence")
+start = ui.read_one(text, "sequence")
 if not start:
     st.stop()
 def _predict(s: str) -> float:

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from ..sequence import SEQ_LEN, one_hot
+from ..sequence import SEQ_LEN, as_one_hot_batch
 
 METHODS = ("ism", "gradient_x_input", "integrated_gradients", "shap")
 
@@ -35,16 +35,7 @@ def _length(model) -> int:
 
 
 def _as_batch(model, X) -> np.ndarray:
-    if isinstance(X, str):
-        X = [X]
-    if isinstance(X, (list, tuple)) and X and isinstance(X[0], str):
-        return one_hot(list(X), length=_length(model))
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim == 2:
-        X = X[None]
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"expected one-hot sequences of shape (n, L, 4), got {X.shape}")
-    return X
+    return as_one_hot_batch(X, _length(model))
 
 
 def center(scores) -> np.ndarray:
@@ -329,10 +320,9 @@ def attribution(model, x, method: str = "ism", **kwargs) -> np.ndarray:
     if len(X) != 1:
         raise ValueError("attribution takes one sequence; use the method functions for more")
     if method == "ism":
-        from .ism import ism_scores
+        from .ism import ism_scores, logo_matrix
 
-        scores = ism_scores(model, X[0], **kwargs)
-        return (-scores.sum(axis=-1, keepdims=True) / 3.0) * X[0]
+        return logo_matrix(ism_scores(model, X[0], **kwargs), X[0])
     if method == "gradient_x_input":
         return gradient_x_input(model, X, **kwargs)[0]
     if method == "integrated_gradients":

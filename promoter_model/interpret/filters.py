@@ -262,7 +262,7 @@ def _model_digest(run_dir: Path) -> str | None:
 def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=None,
                    release: str = "JASPAR2024", top: int = 3, n_null: int = 100,
                    influence: bool = True, batch_size: int = 1024,
-                   cache_dir=None) -> dict:
+                   cache_dir=None, reference: str = "") -> dict:
     """Compute and cache the first-layer filter analysis of a run.
 
     Writes ``run_dir/motifs/`` (and nothing else): ``filters.npz`` (``weights``,
@@ -292,6 +292,8 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     cache_dir : str or Path, optional
         Write the cache there instead of ``run_dir/motifs`` (the dashboard never writes
         into a run folder).
+    reference : str
+        What ``X_ref`` is (source, sample, seed), recorded in ``meta.json``.
 
     Returns
     -------
@@ -333,6 +335,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     atomic.write_json(out / "matches.json", _records(matches))
     meta = {"version": CACHE_VERSION, "model_sha256": _model_digest(run_dir),
             "threshold": float(threshold), "n_reference": int(len(X_ref)),
+            "reference": str(reference),
             "has_expression": y_ref is not None, "release": release, "top": int(top),
             "n_null": int(n_null), "filters": int(len(weights)),
             "kernel_size": int(weights.shape[1]),

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..predict import predict
-from ..sequence import SEQ_LEN, one_hot
+from ..predictor import as_predictor
+from ..sequence import SEQ_LEN, as_one_hot_batch, one_hot
 
 _LETTERS = np.array(list("ACGT"))
 
@@ -75,45 +75,32 @@ def snv_batch(x) -> np.ndarray:
 
 
 def _scores_from_predictions(x, preds_ref, preds_var) -> np.ndarray:
+    """ISM matrices of one sequence from each member's predictions.
+
+    ``preds_ref`` has shape (m,), ``preds_var`` (m, 3L); returns (m, L, 4) float64.
+    """
     L = x.shape[0]
     ref = _reference_codes(x)
     alt = _alternatives(ref)
-    scores = np.zeros((L, 4), dtype=np.float32)
-    scores[np.repeat(np.arange(L), 3), alt.ravel()] = preds_var - preds_ref
-    scores[ref < 0] = np.nan  # no reference base: the mutation is not defined
+    scores = np.zeros((preds_var.shape[0], L, 4), dtype=np.float64)
+    scores[:, np.repeat(np.arange(L), 3), alt.ravel()] = preds_var - preds_ref[:, None]
+    scores[:, ref < 0] = np.nan  # no reference base: the mutation is not defined
     return scores
 
 
-def ism_scores(model, x, batch_size: int = 512) -> np.ndarray:
-    """Predicted change of every single-nucleotide variant from the reference.
+def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
+    """ISM of many sequences through a predictor: mean effect and across-member sd.
 
     Parameters
     ----------
-    model : keras.Model
-        Input ``(batch, L, 4)``, output ``(batch, 1)``.
-    x : np.ndarray, shape (L, 4), or str
-        One-hot sequence or DNA string (fitted to the model length by
-        ``sequence.fit_to_length``).
-    batch_size : int
-
-    Returns
-    -------
-    np.ndarray, shape (L, 4), float32
-        ``scores[i, b]`` = prediction with base ``b`` at position ``i`` minus the reference
-        prediction; 0 at the reference base; NaN (unknown) at an ``N`` position.
-    """
-    length = model.input_shape[1] or SEQ_LEN
-    x = one_hot([x], length=length)[0] if isinstance(x, str) else _as_one_hot(x)
-    return ism_scores_batch(model, x[None], batch_size=batch_size)[0]
-
-
-def ism_scores_batch(model, X, batch_size: int = 512, chunk: int = 64) -> np.ndarray:
-    """:func:`ism_scores` for many sequences (``chunk`` sequences per predict call).
-
-    Parameters
-    ----------
-    model : keras.Model
-    X : np.ndarray, shape (n, L, 4), or list of str
+    model : Predictor, Run or keras.Model
+        Anything :func:`promoter_model.predictor.as_predictor` takes (a run or an
+        ensemble; reverse-complement averaging as the predictor says).
+    X : np.ndarray, shape (n, L, 4) or (L, 4), str, or list of str
+        Strings are fitted to the predictor's input length (``sequence.as_one_hot_batch``).
+    func : callable, optional
+        Applied to each member's predictions before effects are taken (score something
+        other than the raw output, e.g. ``np.exp``).
     batch_size : int
         Rows per forward pass.
     chunk : int
@@ -121,23 +108,65 @@ def ism_scores_batch(model, X, batch_size: int = 512, chunk: int = 64) -> np.nda
 
     Returns
     -------
-    np.ndarray, shape (n, L, 4), float32
+    mean : np.ndarray, shape (n, L, 4), float32
+        ``mean[k, i, b]`` = member-averaged (prediction with base ``b`` at position ``i``
+        minus the reference prediction); 0 at the reference base; NaN at ``N``.
+    sd : np.ndarray, shape (n, L, 4), float32, or None
+        Population sd (``ddof=0``) of each effect across members; None for one run.
     """
-    length = model.input_shape[1] or SEQ_LEN
-    if isinstance(X, str) or (len(X) and isinstance(X[0], str)):
-        X = one_hot([X] if isinstance(X, str) else list(X), length=length)
-    X = np.asarray(X, dtype=np.float32)
+    pred = as_predictor(model)
+    X = as_one_hot_batch(X, pred.input_length)
     n, L = X.shape[0], X.shape[1]
-    out = np.zeros((n, L, 4), dtype=np.float32)
+    mean = np.zeros((n, L, 4), dtype=np.float32)
+    sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None
     per = 1 + 3 * L
     for start in range(0, n, chunk):
         block = X[start:start + chunk]
-        preds = predict(model, np.concatenate([snv_batch(x) for x in block]),
-                        batch_size=batch_size)
+        preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
+                                     batch_size=batch_size, func=func)
         for j, x in enumerate(block):
-            p = preds[j * per:(j + 1) * per]
-            out[start + j] = _scores_from_predictions(x, p[0], p[1:])
-    return out
+            p = preds[:, j * per:(j + 1) * per]
+            scores = _scores_from_predictions(x, p[:, 0], p[:, 1:])
+            mean[start + j] = scores.mean(axis=0)
+            if sd is not None:
+                sd[start + j] = scores.std(axis=0)
+    return mean, sd
+
+
+def ism_scores(model, x, batch_size: int = 512, func=None) -> np.ndarray:
+    """Predicted change of every single-nucleotide variant from the reference.
+
+    Parameters
+    ----------
+    model : Predictor, Run or keras.Model
+        Input ``(batch, L, 4)``, output ``(batch, 1)``; an ensemble gives the mean effect.
+    x : np.ndarray, shape (L, 4), or str
+        One-hot sequence or DNA string (fitted to the model length by
+        ``sequence.fit_to_length``).
+    batch_size : int
+    func : callable, optional
+        See :func:`ism`.
+
+    Returns
+    -------
+    np.ndarray, shape (L, 4), float32
+        ``scores[i, b]`` = prediction with base ``b`` at position ``i`` minus the reference
+        prediction; 0 at the reference base; NaN (unknown) at an ``N`` position.
+    """
+    pred = as_predictor(model)
+    x = _as_one_hot(x, pred.input_length)
+    return ism(pred, x[None], func=func, batch_size=batch_size)[0][0]
+
+
+def ism_scores_batch(model, X, batch_size: int = 512, chunk: int = 64,
+                     func=None) -> np.ndarray:
+    """:func:`ism_scores` for many sequences: the mean of :func:`ism`.
+
+    Returns
+    -------
+    np.ndarray, shape (n, L, 4), float32
+    """
+    return ism(model, X, func=func, batch_size=batch_size, chunk=chunk)[0]
 
 
 def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
@@ -165,6 +194,29 @@ def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
     if how == "mean":
         return scores.sum(axis=-1) / 3.0
     raise ValueError(f"unknown summary {how!r}; choose mean_abs, max_abs or mean")
+
+
+def logo_matrix(scores, x) -> np.ndarray:
+    """The ISM logo: at each observed base, minus the mean change of its three substitutions.
+
+    A tall letter is a base whose mutation lowers expression; the other three bases (and
+    ``N`` positions, whose scores are unknown) are 0. One formula for the CLI, the
+    attributions and the app.
+
+    Parameters
+    ----------
+    scores : np.ndarray, shape (..., L, 4)
+        ISM scores (0 at the reference base).
+    x : np.ndarray, shape (..., L, 4), or str
+        The sequence(s) the scores belong to.
+
+    Returns
+    -------
+    np.ndarray, shape of ``scores``, float32
+    """
+    x = _as_one_hot(x, np.shape(scores)[-2]) if isinstance(x, str) else np.asarray(x)
+    lost = -position_summary(scores, "mean")[..., None]
+    return np.nan_to_num(x * lost).astype(np.float32)
 
 
 def _variant_entries(scores, x):
@@ -220,7 +272,7 @@ def mutational_robustness(scores, x) -> np.ndarray:
     return np.sort(_variant_entries(scores, x)[3])
 
 
-def ism_table(ids, X, scores) -> pd.DataFrame:
+def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
     """Long table of ISM scores: one row per sequence and position.
 
     Parameters
@@ -228,6 +280,8 @@ def ism_table(ids, X, scores) -> pd.DataFrame:
     ids : list of str, length n
     X : np.ndarray, shape (n, L, 4)
     scores : np.ndarray, shape (n, L, 4)
+    sd : np.ndarray, shape (n, L, 4), optional
+        An ensemble's across-member sd (from :func:`ism`), added as ``A_sd`` ... ``T_sd``.
 
     Returns
     -------
@@ -239,13 +293,19 @@ def ism_table(ids, X, scores) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=np.float32)
     if X.ndim == 2:
         X, scores = X[None], scores[None]
+        sd = None if sd is None else np.asarray(sd)[None]
     n, L = X.shape[:2]
     if len(ids) != n or scores.shape != (n, L, 4):
         raise ValueError(f"{len(ids)} ids, X {X.shape} and scores {scores.shape} do not agree")
     ref = _reference_codes(X.reshape(n * L, 4))
     flat = scores.reshape(n * L, 4)
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "id": np.repeat(np.asarray(ids, dtype=object), L),
         "position": np.tile(np.arange(1, L + 1), n),
         "reference": np.where(ref < 0, "N", _LETTERS[np.clip(ref, 0, 3)]),
         "A": flat[:, 0], "C": flat[:, 1], "G": flat[:, 2], "T": flat[:, 3]})
+    if sd is not None:
+        sd_flat = np.asarray(sd, dtype=np.float32).reshape(n * L, 4)
+        for j, base in enumerate("ACGT"):
+            df[f"{base}_sd"] = sd_flat[:, j]
+    return df

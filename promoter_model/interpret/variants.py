@@ -23,7 +23,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..predict import predict
+from ..predictor import as_predictor
 from ..sequence import (SEQ_LEN, VARIABLE_END, VARIABLE_START, SequenceError, describe_fit,
                         find_invalid, fit_to_length, normalize, one_hot, reverse_complement)
 
@@ -131,44 +131,62 @@ def _fit_note(change: int, label: str, length: int = SEQ_LEN) -> str | None:
     return f"{label}: {note}" if note else None
 
 
-def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 1024
-                   ) -> pd.DataFrame:
+def _effects(pred, X, batch_size, func):
+    """Member-mean predictions, mean effect against row 0, and the effects' sd (or None)."""
+    members = pred.predict_members(X, batch_size=batch_size, func=func)
+    delta = members[:, 1:] - members[:, :1]
+    sd = delta.std(axis=0) if pred.is_ensemble else None
+    return members.mean(axis=0), delta.mean(axis=0), sd
+
+
+def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 1024,
+                   func=None) -> pd.DataFrame:
     """Predicted effect of variant sequences against a reference.
 
     Parameters
     ----------
-    model : keras.Model
+    model : Predictor, Run or keras.Model
+        A run or an ensemble (see :func:`promoter_model.predictor.as_predictor`).
     ref_seq : str
     alt_seqs : str or list of str
         Variant sequences (e.g. from :func:`apply_variants`), any length.
     ids : list of str, optional
         Default ``alt1``, ``alt2``, ...
     batch_size : int
+    func : callable, optional
+        Applied to each member's predictions before anything is compared or averaged.
 
     Returns
     -------
     pd.DataFrame
         Columns ``id``, ``ref_pred``, ``alt_pred``, ``delta`` (alt - ref), ``fit_note``
         (what fitting to the model length did to the reference or the variant, or empty).
+        An ensemble adds ``delta_sd``: the across-member sd of each member's delta;
+        ``ref_pred``, ``alt_pred`` and ``delta`` are member means.
     """
     alt_seqs = [alt_seqs] if isinstance(alt_seqs, str) else list(alt_seqs)
     ids = [f"alt{i + 1}" for i in range(len(alt_seqs))] if ids is None else list(ids)
     if len(ids) != len(alt_seqs):
         raise ValueError(f"{len(ids)} ids for {len(alt_seqs)} sequences")
-    length = model.input_shape[1] or SEQ_LEN
+    pred = as_predictor(model)
+    length = pred.input_length
     seqs = [normalize(ref_seq)] + [normalize(s) for s in alt_seqs]
     fitted, change = fit_to_length(seqs, length)
-    preds = predict(model, one_hot(fitted, length=length, fit=False), batch_size=batch_size)
+    preds, delta, sd = _effects(pred, one_hot(fitted, length=length, fit=False), batch_size,
+                                func)
     ref_note = _fit_note(change[0], "reference", length)
     notes = ["; ".join(n for n in (ref_note, _fit_note(c, "variant", length)) if n)
              for c in change[1:]]
-    return pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
-                         "alt_pred": preds[1:], "delta": preds[1:] - preds[0],
-                         "fit_note": notes})
+    df = pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
+                       "alt_pred": preds[1:], "delta": delta, "fit_note": notes})
+    if sd is not None:
+        df.insert(4, "delta_sd", sd)
+    return df
 
 
 def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
-               both_strands: bool = False, batch_size: int = 1024) -> pd.DataFrame:
+               both_strands: bool = False, batch_size: int = 1024, func=None
+               ) -> pd.DataFrame:
     """Insert a motif at every start position (by substitution) and predict the change.
 
     As in the challenge's motif-tiling design: the sequence keeps its length, the motif
@@ -176,7 +194,7 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
 
     Parameters
     ----------
-    model : keras.Model
+    model : Predictor, Run or keras.Model
     seq : str
         Fitted to the model length first (``sequence.fit_to_length``).
     motif : str, Motif, or np.ndarray of shape (k, 4)
@@ -187,13 +205,15 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     both_strands : bool
         Also insert the reverse complement at each position.
     batch_size : int
+    func : callable, optional
+        Applied to each member's predictions first (see :func:`variant_effect`).
 
     Returns
     -------
     pd.DataFrame
         One row per start and strand: ``position`` (1-based start), ``strand`` (``+`` or
         ``-``), ``inserted`` (the bases written), ``prediction``, ``delta`` (prediction
-        minus that of the unmodified sequence).
+        minus that of the unmodified sequence); an ensemble adds ``delta_sd``.
     """
     from .motifs import consensus
 
@@ -204,7 +224,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
             raise SequenceError(f"motif {motif!r} is not a DNA string")
     else:
         site = consensus(getattr(motif, "pfm", motif))
-    length = model.input_shape[1] or SEQ_LEN
+    pred = as_predictor(model)
+    length = pred.input_length
     ref = fit_to_length([normalize(seq)], length)[0][0]
     start, end = int(region[0]), int(region[1])
     k = len(site)
@@ -219,11 +240,14 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         win = starts[:, None] + np.arange(k)[None, :]
         block[np.arange(len(starts))[:, None], win] = one_hot([s], length=k, fit=False)[0]
         batch.append(block)
-    preds = predict(model, np.concatenate(batch), batch_size=batch_size)
+    preds, delta, sd = _effects(pred, np.concatenate(batch), batch_size, func)
     rows = len(starts)
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "position": np.tile(starts + 1, len(sites)),
         "strand": np.repeat(["+", "-"][:len(sites)], rows),
         "inserted": np.repeat(sites, rows),
         "prediction": preds[1:],
-        "delta": preds[1:] - preds[0]})
+        "delta": delta})
+    if sd is not None:
+        df["delta_sd"] = sd
+    return df

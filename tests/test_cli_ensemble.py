@@ -1,0 +1,72 @@
+"""The CLI on an ensemble folder.
+
+Mean and sd columns are exact for two linear toys; a single run keeps today's columns.
+"""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from toy_models import linear_ensemble
+
+from promoter_model.sequence import one_hot
+
+CLI = [sys.executable, "-m", "promoter_model.cli"]
+
+
+def run_cli(*args):
+    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory):
+    return linear_ensemble(tmp_path_factory.mktemp("cli_ens") / "two_linear")
+
+
+def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
+    root, (W0, W1) = ensemble
+    seqs = promoters[:3]
+    p = run_cli("predict", root, seqs[0])
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0]) == ["id", "sequence", "prediction", "prediction_sd"]
+    x = one_hot(seqs[:1])
+    f0, f1 = (np.einsum("nlb,lb->n", x, W) + 0.5 for W in (W0, W1))
+    assert float(rows[0]["prediction"]) == pytest.approx((f0 + f1)[0] / 2, abs=1e-3)
+    assert float(rows[0]["prediction_sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
+
+    p = run_cli("ism", root, seqs[0])
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0])[-4:] == ["A_sd", "C_sd", "G_sd", "T_sd"] and len(rows) == 110
+    e0, e1 = (W - (W * x[0]).sum(axis=-1, keepdims=True) for W in (W0, W1))
+    got_sd = np.array([[float(r[f"{b}_sd"]) for b in "ACGT"] for r in rows])
+    got = np.array([[float(r[b]) for b in "ACGT"] for r in rows])
+    np.testing.assert_allclose(got, (e0 + e1) / 2, atol=1e-3)
+    np.testing.assert_allclose(got_sd, np.abs(e0 - e1) / 2, atol=1e-3)
+
+
+def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp_path):
+    from promoter_model.predictor import load_predictor
+
+    root, _ = ensemble
+    table = tmp_path / "measured.csv"
+    table.write_text("sequence,expression\n"
+                     + "".join(f"{s},{i % 7}.0\n" for i, s in enumerate(promoters[:20])))
+    p = run_cli("evaluate", root, table, "--save")
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["data"].startswith(str(table))
+    pred = load_predictor(root)  # checksums renewed: still loads
+    assert "file:measured.csv" in pred.metrics and pred.metrics["note"] == "none"
+
+
+def test_motifs_refuses_an_ensemble(ensemble):
+    root, _ = ensemble
+    p = run_cli("motifs", root, "--max-sequences", "10")
+    assert p.returncode == 2 and "member run" in p.stderr and "Traceback" not in p.stderr
