@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from app import services
 
 #: what a design is and is not; shown on the page and in the report

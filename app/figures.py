@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from promoter_model.dream import percentile
 from promoter_model.plot import (  # noqa: F401  (re-exported: logos are matplotlib already)
     LOGO_COLORS,
     attribution_logo,
@@ -49,14 +50,6 @@ def axis_title(label: str, unit: str) -> str:
 _AXIS_FONT = dict(size=12)
 
 
-def percentile(measured, value) -> float:
-    """Percent of ``measured`` values at or below ``value`` (0-100)."""
-    measured = np.sort(np.asarray(measured, dtype=np.float64))
-    if measured.size == 0:
-        return float("nan")
-    return float(100.0 * np.searchsorted(measured, value, side="right") / measured.size)
-
-
 # --------------------------------------------------------------------------- Predict
 MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to this many
 
@@ -87,7 +80,7 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         pred = np.atleast_1d(np.asarray(predicted, dtype=np.float64))
         names = list(labels) if labels is not None else [f"sequence {i + 1}" for i in
                                                            range(pred.size)]
-        pct = [percentile(measured, v) for v in pred]
+        pct = np.atleast_1d(percentile(measured, pred))
         top = float(counts.max()) if counts.size else 1.0
         if pred.size == 1:
             fig.add_shape(type="line", x0=pred[0], x1=pred[0], y0=0, y1=top * 1.05,

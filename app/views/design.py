@@ -10,6 +10,7 @@ from promoter_model import plot
 from promoter_model.cli_design import fasta_text, parse_positions
 from promoter_model.design import Objective, design, held_out_check
 from promoter_model.design_constraints import GOLDEN_GATE, Constraints
+from promoter_model.dream import percentile
 from promoter_model.sequence import VARIABLE_END, VARIABLE_START
 
 st.title("Design toward a target expression")
@@ -131,7 +132,7 @@ if stored_params != params:
 for note in result.notes:
     st.info(note, icon=":material/info:")
 table = result.table.copy()
-table.insert(3, "percentile", [figures.percentile(measured, v) for v in table["prediction"]])
+table.insert(3, "percentile", percentile(measured, table["prediction"].to_numpy()))
 designs = result.designs
 m1, m2, m3 = st.columns(3)
 m1.metric(f"Start ({unit})", f"{table['prediction'].iloc[0]:.3f}")

@@ -10,7 +10,7 @@ import streamlit as st
 from app import figures, services, ui
 from app import mutagenesis_logic as logic
 from promoter_model import plot
-from promoter_model.dream import difference_in_context
+from promoter_model.dream import difference_in_context, percentile
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()
@@ -47,10 +47,10 @@ if mode == "Compare two sequences":
                                       services.ism(path, stamp, alt_seq))
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Reference ({unit})", f"{p_ref:.3f}",
-              delta=ui.pct_text(figures.percentile(measured, p_ref)), delta_color="off",
+              delta=ui.pct_text(percentile(measured, p_ref)), delta_color="off",
               delta_arrow="off")
     m2.metric(f"Variant ({unit})", f"{p_alt:.3f}",
-              delta=ui.pct_text(figures.percentile(measured, p_alt)), delta_color="off",
+              delta=ui.pct_text(percentile(measured, p_alt)), delta_color="off",
               delta_arrow="off")
     m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}",
               help=difference_in_context(round(p_alt - p_ref, 3), services.expression_scale()))
@@ -103,7 +103,7 @@ m1, m2, m3 = st.columns(3)
 m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}",
           delta=f"{ref_pred - traj[0]['predicted']:+.3f} vs input" if len(traj) > 1 else None)
 m2.metric("Percentile among measured test sequences",
-          f"{figures.percentile(measured, ref_pred):.0f}",
+          f"{percentile(measured, ref_pred):.0f}",
           help="Share of the measured test sequences expressed at or below this prediction")
 m3.metric("Mutations applied", len(traj) - 1)
 st.caption(ui.unit_caption(unit))

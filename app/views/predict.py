@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import figures, services, ui
 from promoter_model import plot
+from promoter_model.dream import percentile
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
@@ -87,7 +88,7 @@ pred = services.predict_sequences(path, stamp, tuple(fitted))
 t = services.test_measured()
 ref_values = (t["expression"] if reference.startswith("all")
               else t.loc[t["public_leaderboard"] == 1, "expression"]).to_numpy()
-pct = np.array([figures.percentile(ref_values, v) for v in pred])
+pct = percentile(ref_values, np.asarray(pred))
 
 ui.show_fit_notes(ids, seqs, notes)
 
