@@ -103,7 +103,7 @@ def cmd_evaluate(args) -> int:
     from .metrics import regression_metrics
     from .predict import predict_codes, predict_sequences
     from .runs import load_run, read_metrics, write_checksums
-    from .sequence import read_sequences
+    from .seqio import read_sequences
 
     run = load_run(args.run)
     if args.save:  # before the work, not after it
