@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import cli_io
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "assets" / "data" / "train_demo.txt"
+DEFAULT_REFERENCE = Path(__file__).resolve().parent / "data" / "train_demo.txt"
 FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
