@@ -65,7 +65,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /opt/promoter-explorer
 COPY app/ app/
 COPY .streamlit/ .streamlit/
-COPY assets/ assets/
+COPY assets/demo_model/ assets/demo_model/
+COPY promoter_model/data/ assets/data/
 
 # Locked by default: the run picker offers only the bundled demo and runs under
 # PROMOTER_RUNS_DIR (mount yours there, read-only), and the app writes into no run folder.

@@ -28,9 +28,11 @@ app: $(VENV)/.app-installed
 
 ## make test: the whole suite (slow end-to-end and browser tests included)
 test: $(VENV)/.dev-installed
+	$(BIN)/ruff check promoter_model app tests bench scripts
 	$(BIN)/python -m pytest -q
 
 test-fast: $(VENV)/.dev-installed
+	$(BIN)/ruff check promoter_model app tests bench scripts
 	$(BIN)/python -m pytest -q -m "not slow"
 
 ## make demo-model: rebuild assets/demo_model from the bundled DREAM measurements

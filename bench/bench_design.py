@@ -36,7 +36,8 @@ STRATEGIES = ("greedy", "beam", "genetic")
 
 def median_starts(n: int, seed: int = 0):
     """Return ``n`` seeded public-test rows with measured expression between the 45th and
-    55th percentile, and the 99th percentile of all measured test expression."""
+    55th percentile, and the 99th percentile of all measured test expression.
+    """
     import numpy as np
 
     from promoter_model.dream import load_test_table, public_test_set

@@ -328,7 +328,8 @@ NOTES = "<!-- notes below are written by hand and kept when bench_training.py re
 
 def write_section(section: str, notes: str | None = None) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, keeping the hand-written
-    notes after :data:`NOTES` (or replacing them with ``notes``)."""
+    notes after :data:`NOTES` (or replacing them with ``notes``).
+    """
     if notes is None:
         old = benchdoc.read_section(SECTION) or ""
         if NOTES in old:

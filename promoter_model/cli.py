@@ -105,7 +105,7 @@ def cmd_evaluate(args) -> int:
     from . import cli_io, dream, records
     from .metrics import regression_metrics
     from .predictor import load_predictor
-    from .sequence import read_sequences
+    from .seqio import read_sequences
 
     predictor = load_predictor(args.run)
     if args.save:  # before the work, not after it
@@ -247,35 +247,68 @@ def _interrupt_on_terminate() -> None:
             return
 
 
+def _is_input_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of our own messages about bad input (exit status 2).
+
+    Our error classes always are. A plain ``ValueError`` is ours when our own code raised it
+    (the innermost traceback frame is in ``promoter_model/``); one raised inside numpy,
+    Keras or another library is a bug and is reported as one.
+    """
+    from .records import DataError
+    from .run_safety import RunSafetyError
+    from .runs import RunError
+    from .sequence import SequenceError
+    from .train import TrainingError
+
+    if isinstance(exc, (SequenceError, RunError, RunSafetyError, DataError, TrainingError)):
+        return True
+    if not isinstance(exc, ValueError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here + os.sep)
+
+
+def _report_bug(exc: BaseException) -> int:
+    """Print the traceback and a one-line hint that this is a bug; exit status 1."""
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)}\n"
+          "This is a bug in promoter-model, not a problem with your input; please report it "
+          "to the maintainers with the command you ran and the traceback above.",
+          file=sys.stderr)
+    return 1
+
+
 def main(argv=None) -> int:
     _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    from .runs import RunError
-    from .sequence import SequenceError
-    from .train import TrainingError
-
-    expected = (SequenceError, RunError, TrainingError, ValueError)
     _interrupt_on_terminate()
     try:
         return args.func(args)
-    except expected as exc:
-        print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         return 0
     except OSError as exc:  # read-only or full file system, permission, missing file ...
         print(f"error: {_os_error(exc)}", file=sys.stderr)
         return 2
     except Exception as exc:
+        if _is_input_error(exc):
+            print(f"error: {_one_line(exc)}", file=sys.stderr)
+            return 2
         tf = sys.modules.get("tensorflow")
         op_error = getattr(getattr(tf, "errors", None), "OpError", None)
         if op_error is not None and isinstance(exc, op_error):  # tf.io.gfile (prepare, gs://)
             print(f"error: {_one_line(getattr(exc, 'message', exc))}", file=sys.stderr)
             return 2
-        raise
+        return _report_bug(exc)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import cli_io
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "assets" / "data" / "train_demo.txt"
+DEFAULT_REFERENCE = Path(__file__).resolve().parent / "data" / "train_demo.txt"
 FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
@@ -40,7 +40,8 @@ def _reference_set(path, max_sequences: int, seed: int):
     """One-hot reference sequences (a seeded subset) and their expression (or None)."""
     import numpy as np
 
-    from .sequence import FLANK_3, FLANK_5, one_hot, read_sequences
+    from .sequence import FLANK_3, FLANK_5, one_hot
+    from .seqio import read_sequences
 
     rng = np.random.default_rng(seed)
     if path is None:

@@ -11,7 +11,7 @@ import pandas as pd
 from .metrics import dream_scores, regression_metrics
 from .sequence import SequenceError
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets" / "data"
+ASSETS = Path(__file__).resolve().parent / "data"  # package data (assets/data links here)
 TEST_FILE = ASSETS / "test_measured.tsv.gz"
 SUBSETS_FILE = ASSETS / "public_leaderboard.json"
 TEST_COLUMNS = {"pos", "sequence", "expression", "public_leaderboard"}

@@ -51,10 +51,10 @@ def member_config(i: int, args):
 
 def describe_member(run_dir: Path, i: int, k: int, started_load: float) -> None:
     """Name each metric's data and the member's cost in its metrics.json (re-checksummed)."""
+    from make_demo_model import _cpu_model
+
     from promoter_model import atomic
     from promoter_model.runs import read_history, read_metrics, write_checksums
-
-    from make_demo_model import _cpu_model
 
     metrics = read_metrics(run_dir)
     if "build" in metrics:
@@ -102,11 +102,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from make_demo_model import write_pool_files
+
     from promoter_model import records
     from promoter_model.runs import RunError, check_run
     from promoter_model.train import train
-
-    from make_demo_model import write_pool_files
 
     work, out = Path(args.work), Path(args.out)
     wanted = (range(args.k) if args.members is None

@@ -97,13 +97,14 @@ def finalize(run_dir, pool_file, *, val_fraction, started, n_pool, n_test, n_tra
 
     Idempotent: safe to run again on a finished run.
     """
+    import model_card
+
     from promoter_model import atomic, dream
     from promoter_model.interpret.filters import compute_motifs
     from promoter_model.predict import predict_sequences
     from promoter_model.runs import load_run, read_metrics, write_checksums
-    from promoter_model.sequence import one_hot, read_sequences
-
-    import model_card
+    from promoter_model.seqio import read_sequences
+    from promoter_model.sequence import one_hot
 
     run_dir = Path(run_dir)
     run = load_run(run_dir, verify=False)

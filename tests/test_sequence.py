@@ -219,3 +219,29 @@ def test_dream_chunks_fast_and_row_paths_agree(tmp_path, promoters):
     b = [(s, list(e)) for s, e, _ in S.iter_dream_chunks(messy, chunk_rows=1000)]
     assert a[0][0] == promoters and a[0][0] == b[0][0]
     np.testing.assert_allclose(a[0][1], b[0][1])
+
+
+def test_as_batch_strings_and_one_hot_agree():
+    seqs = ["ACGT" * 20, "TTGCA"]
+    X = S.as_batch(seqs)
+    assert X.shape == (2, S.SEQ_LEN, 4) and X.dtype == np.float32
+    np.testing.assert_array_equal(X, S.one_hot(seqs))
+    np.testing.assert_array_equal(S.as_batch(seqs[0]), X[:1])
+    np.testing.assert_array_equal(S.as_batch(X[0]), X[:1])
+    np.testing.assert_array_equal(S.as_batch(X.astype(np.float64)), X)
+    assert S.as_batch("ACGT", length=8).shape == (1, 8, 4)
+    with pytest.raises(ValueError, match=r"\(n, 110, 4\)"):
+        S.as_batch(np.zeros((2, 50, 4)))
+    with pytest.raises(SequenceError, match="character .Z."):
+        S.as_batch(["ACZT"])
+
+
+def test_reader_names_still_importable_from_sequence():
+    from promoter_model import seqio, seqparse
+
+    assert S.read_sequences is seqio.read_sequences
+    assert S.parse_text is seqparse.parse_text is seqio.parse_text
+    assert S.SequenceTable is seqio.SequenceTable
+    assert S.SequenceError is seqio.SequenceError
+    with pytest.raises(AttributeError):
+        S.no_such_name  # noqa: B018

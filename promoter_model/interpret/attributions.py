@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from ..sequence import SEQ_LEN, as_one_hot_batch
+from ..sequence import SEQ_LEN, as_batch
 
 METHODS = ("ism", "gradient_x_input", "integrated_gradients", "shap")
 
@@ -35,7 +35,7 @@ def _length(model) -> int:
 
 
 def _as_batch(model, X) -> np.ndarray:
-    return as_one_hot_batch(X, _length(model))
+    return as_batch(X, _length(model))
 
 
 def center(scores) -> np.ndarray:

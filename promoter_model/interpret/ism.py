@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..predictor import as_predictor
-from ..sequence import SEQ_LEN, as_one_hot_batch, one_hot
+from ..sequence import SEQ_LEN, as_batch, one_hot
 
 _LETTERS = np.array(list("ACGT"))
 
@@ -97,7 +97,7 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
         Anything :func:`promoter_model.predictor.as_predictor` takes (a run or an
         ensemble; reverse-complement averaging as the predictor says).
     X : np.ndarray, shape (n, L, 4) or (L, 4), str, or list of str
-        Strings are fitted to the predictor's input length (``sequence.as_one_hot_batch``).
+        Strings are fitted to the predictor's input length (``sequence.as_batch``).
     func : callable, optional
         Applied to each member's predictions before effects are taken (score something
         other than the raw output, e.g. ``np.exp``).
@@ -115,7 +115,7 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
         Population sd (``ddof=0``) of each effect across members; None for one run.
     """
     pred = as_predictor(model)
-    X = as_one_hot_batch(X, pred.input_length)
+    X = as_batch(X, pred.input_length)
     n, L = X.shape[0], X.shape[1]
     mean = np.zeros((n, L, 4), dtype=np.float32)
     sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None

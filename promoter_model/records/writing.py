@@ -1,0 +1,379 @@
+"""Writing a prepared folder: `prepare` validates an input, splits it, writes shards + manifest."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import posixpath
+import re
+import stat
+import time
+
+import numpy as np
+
+from promoter_model import seqio
+from promoter_model import sequence as seqmod
+from promoter_model.records.hashing import _check_fold, _check_fractions, hash_codes, split_of
+from promoter_model.records.manifest import (
+    BLOCK_SIZE,
+    FIT_CONVENTION,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST,
+    SPLIT_HASH,
+    SPLITS,
+    DataError,
+    _clean,
+    _gfile,
+    _join,
+    _same_job,
+    _same_path,
+    _sha256_file,
+    _shards_present,
+    _source_info,
+    _write_atomic,
+    read_manifest,
+)
+from promoter_model.sequence import SEQ_LEN
+
+
+def _input_format(path) -> str:
+    """``dream`` (no header, ``sequence<TAB>expression``) or ``table`` (header row)."""
+    gfile = _gfile()
+    path = str(path)
+    if not gfile.exists(path):
+        raise DataError(f"{path}: input file not found")
+    if gfile.isdir(path):
+        raise DataError(f"{path}: is a folder, not an input file")
+    if "://" not in path:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path}: is not a regular file (a FIFO, a device or a socket); "
+                            "prepare reads files only")
+    with gfile.GFile(path, "rb") as fh:
+        head = fh.read(4096)
+    if head[:2] == b"\x1f\x8b":
+        return "table"  # only small header tables are accepted compressed
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip().lower()
+    cells = [c.strip().strip(b'"') for c in re.split(rb"[\t,]", first)]
+    if b"sequence" in cells or b"seq" in cells:
+        return "table"
+    return "dream"
+
+
+def _read_table(path, max_length: int):
+    """Sequences and expression of a small CSV/TSV with a header (optionally gzipped)."""
+    path = str(path)
+    with _gfile().GFile(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with _gfile().GFile(path, "rb") as fh:
+        data = seqio._read_capped(fh, seqio.max_input_bytes(), path)  # gzip unpacked, capped
+    if gzipped:
+        if b"\t" not in data.split(b"\n", 1)[0] and b"," not in data.split(b"\n", 1)[0]:
+            raise DataError(f"{path}: a gzipped input must be a CSV/TSV table with a header")
+    text = seqio._decode_text(data, path)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    delimiter = "\t" if "\t" in first else ","
+    table = seqio.parse_text(text, "table", max_length=max_length, strict=True, source=path,
+                              delimiter=delimiter)
+    if table.expression is None:
+        raise DataError(f"{path}: the table has no 'expression' column")
+    return table.sequences, np.asarray(table.expression, dtype=np.float32)
+
+
+def _iter_input(path, fmt, chunk_rows, max_length):
+    """Yield (sequences, expression) chunks of an input file; validated."""
+    if fmt == "table":
+        seqs, expr = _read_table(path, max_length)
+        for start in range(0, len(seqs), chunk_rows):
+            yield seqs[start:start + chunk_rows], expr[start:start + chunk_rows]
+        return
+    for seqs, expr, _first_line in seqio.iter_dream_chunks(path, chunk_rows, max_length):
+        yield seqs, expr
+
+
+# --------------------------------------------------------------------------- writing
+def _stats_of(y: np.ndarray) -> dict:
+    y = y.astype(np.float64)
+    mean = float(y.mean())
+    return {"count": int(y.size), "min": float(y.min()), "max": float(y.max()),
+            "mean": mean, "m2": float(((y - mean) ** 2).sum())}
+
+
+def _combine_stats(a: dict | None, b: dict) -> dict:
+    """Chan et al. pairwise combination of (count, mean, M2, min, max)."""
+    if a is None:
+        return dict(b)
+    n = a["count"] + b["count"]
+    delta = b["mean"] - a["mean"]
+    return {"count": n, "min": min(a["min"], b["min"]), "max": max(a["max"], b["max"]),
+            "mean": a["mean"] + delta * b["count"] / n,
+            "m2": a["m2"] + b["m2"] + delta * delta * a["count"] * b["count"] / n}
+
+
+def _public_stats(s: dict | None) -> dict | None:
+    if s is None:
+        return None
+    return {"count": s["count"], "min": s["min"], "max": s["max"], "mean": s["mean"],
+            "std": math.sqrt(s["m2"] / s["count"])}
+
+
+def _example_bytes(codes: np.ndarray, labels: np.ndarray) -> bytes:
+    """One serialised tf.train.Example holding a block of sequences and labels."""
+    import tensorflow as tf
+
+    feature = {
+        "codes": tf.train.Feature(bytes_list=tf.train.BytesList(
+            value=[np.ascontiguousarray(codes, dtype=np.uint8).tobytes()])),
+        "labels": tf.train.Feature(bytes_list=tf.train.BytesList(
+            value=[np.ascontiguousarray(labels, dtype="<f4").tobytes()])),
+    }
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    return example.SerializeToString(deterministic=True)
+
+
+def write_shard(path: str, codes: np.ndarray, labels: np.ndarray,
+                block_size: int = BLOCK_SIZE) -> dict:
+    """Write one shard atomically (temp name, then rename) and describe it.
+
+    Parameters
+    ----------
+    path : str
+        Final shard path (local or ``gs://``).
+    codes : np.ndarray, shape (n, L), uint8
+    labels : np.ndarray, shape (n,), float32
+    block_size : int
+        Sequences per TFRecord record.
+
+    Returns
+    -------
+    dict
+        ``file`` (base name), ``count``, ``sha256``, ``bytes``.
+    """
+    import tensorflow as tf
+
+    tmp = path + ".tmp"
+    with tf.io.TFRecordWriter(tmp) as writer:
+        for start in range(0, len(codes), block_size):
+            writer.write(_example_bytes(codes[start:start + block_size],
+                                        labels[start:start + block_size]))
+    digest, size = _sha256_file(tmp)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+    return {"file": posixpath.basename(path.replace("\\", "/")), "count": int(len(codes)),
+            "sha256": digest, "bytes": int(size)}
+
+
+class _SplitWriter:
+    """Buffer one split's rows and cut them into shards of exactly ``shard_size`` rows."""
+
+    def __init__(self, split, out_dir, shard_size, length):
+        self.split = split
+        self.out_dir = out_dir
+        self.shard_size = shard_size
+        self.length = length
+        self.codes: list = []
+        self.labels: list = []
+        self.buffered = 0
+        self.shards: list = []
+        self.stats = None
+
+    def add(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        if len(codes) == 0:
+            return
+        self.codes.append(codes)
+        self.labels.append(labels)
+        self.buffered += len(codes)
+        while self.buffered >= self.shard_size:
+            self._flush(self.shard_size)
+
+    def finish(self) -> dict:
+        if self.buffered:
+            self._flush(self.buffered)
+        return {"count": int(sum(s["count"] for s in self.shards)), "shards": self.shards,
+                "label_stats": _public_stats(self.stats)}
+
+    def _flush(self, n: int) -> None:
+        codes = np.concatenate(self.codes) if len(self.codes) > 1 else self.codes[0]
+        labels = np.concatenate(self.labels) if len(self.labels) > 1 else self.labels[0]
+        name = f"{self.split}-{len(self.shards):05d}.tfrecord"
+        self.shards.append(write_shard(_join(self.out_dir, name), codes[:n], labels[:n]))
+        self.stats = _combine_stats(self.stats, _stats_of(labels[:n]))
+        rest = len(codes) - n
+        self.codes = [codes[n:]] if rest else []
+        self.labels = [labels[n:]] if rest else []
+        self.buffered = rest
+
+
+
+
+def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, seed=0,
+            shard_size=100_000, test_input=None, chunk_rows=200_000,
+            max_length=1000, length=SEQ_LEN, progress=None, fold=None) -> dict:
+    """Encode a training file into split TFRecord shards plus a manifest.
+
+    The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
+    never in memory). Each sequence is fitted to ``length`` (``sequence.fit_to_length``),
+    encoded as one byte per base and assigned to a split by :func:`split_of`; each split's rows
+    are written in input order to shards of exactly ``shard_size`` rows (the last one shorter).
+    Shards are written under a temp name and renamed; ``manifest.json`` is written last, so a
+    folder with a manifest is complete. Re-running with the same input and settings returns the
+    existing manifest; after an interruption it rewrites identical shards.
+
+    Parameters
+    ----------
+    input_path : str or Path
+        ``sequence<TAB>expression`` lines without header (streamed; local or ``gs://``), or
+        a small CSV/TSV (optionally ``.gz``) with a header holding ``sequence`` and
+        ``expression`` columns.
+    out_dir : str or Path
+        Output folder (created; local or ``gs://``).
+    val_fraction, test_fraction : float
+        Shares of validation and test sequences (by hash, see :func:`split_of`).
+    fold : (i, k), optional
+        Validation is hash fold ``i`` of ``k`` instead of ``val_fraction`` (cross-validated
+        ensembles; see :func:`split_of`).
+    seed : int
+        Seed of the split hash.
+    shard_size : int
+        Sequences per shard.
+    test_input : str or Path, optional
+        A second file, in either format, used as the whole test split; ``input_path`` is
+        then split into train and validation only (``test_fraction`` is ignored) and rows
+        whose fitted sequence also occurs in the test file are left out of train and val
+        (counted in the manifest as ``excluded_test_overlap``).
+    chunk_rows : int
+        Rows parsed per chunk; does not change the output.
+    max_length : int
+        Longest raw sequence accepted, in bp.
+    length : int
+        Model input length.
+    progress : callable, optional
+        Called as ``progress(message)`` with a one-line status after each chunk.
+
+    Returns
+    -------
+    dict
+        The manifest (see ``manifest.json``).
+
+    Raises
+    ------
+    SequenceError
+        For a malformed input row, naming the file and line.
+    DataError
+        For a missing input file or an unusable table.
+    """
+    gfile = _gfile()
+    out_dir = str(out_dir)
+    if int(shard_size) < 1 or int(chunk_rows) < 1:
+        raise ValueError("shard_size and chunk_rows must be positive")
+    if test_input is not None:
+        test_fraction = 0.0
+    _check_fractions(val_fraction, test_fraction)
+    if fold is not None:
+        fold = _check_fold(fold, test_fraction)
+    report = progress or (lambda message: None)
+
+    fmt = _input_format(input_path)
+    if gfile.exists(out_dir) and not gfile.isdir(out_dir):
+        raise DataError(f"{out_dir}: --out must be a folder; this is an existing file"
+                        + (" (the input itself)" if _same_path(out_dir, input_path) else ""))
+    test_fmt = _input_format(test_input) if test_input is not None else None
+    sources = {"train": _source_info(input_path, fmt),
+               "test": _source_info(test_input, test_fmt) if test_input is not None else None}
+    settings = {"seed": int(seed), "val_fraction": float(val_fraction),
+                "test_fraction": float(test_fraction), "shard_size": int(shard_size),
+                "seq_len": int(length), "max_length": int(max_length),
+                "block_size": BLOCK_SIZE, "test_from_input": test_input is not None}
+    if fold is not None:
+        settings["fold"] = list(fold)
+
+    manifest_path = _join(out_dir, MANIFEST)
+    if gfile.exists(manifest_path):
+        try:
+            old = read_manifest(out_dir)
+        except DataError:
+            old = None
+        if old is not None and _same_job(old, sources, settings) and _shards_present(out_dir,
+                                                                                     old):
+            report(f"{out_dir}: already prepared from the same input and settings "
+                   f"({old['n_rows']:,} rows)")
+            return old
+        gfile.remove(manifest_path)  # the folder is about to change: no stale manifest
+    gfile.makedirs(out_dir)
+    _clean(out_dir, keep=set())
+
+    writers = {s: _SplitWriter(s, out_dir, int(shard_size), int(length)) for s in SPLITS}
+    n_rows = n_trimmed = n_padded = n_flanked = n_excluded = 0
+    min_len, max_len = None, None
+    test_hashes = None
+
+    def consume(chunks, fixed_split=None):
+        nonlocal n_rows, n_trimmed, n_padded, n_flanked, n_excluded, min_len, max_len
+        nonlocal test_hashes
+        for seqs, expr in chunks:
+            codes, change = seqmod.encode_fitted(seqs, length)
+            n_rows += len(seqs)
+            n_trimmed += int((change > 0).sum())
+            n_padded += int((change < 0).sum())
+            n_flanked += int(((change < 0) & seqmod.placed_in_flanks(change + length,
+                                                                     length)).sum())
+            if len(change):
+                lo, hi = int(change.min()) + length, int(change.max()) + length
+                min_len = lo if min_len is None else min(min_len, lo)
+                max_len = hi if max_len is None else max(max_len, hi)
+            if fixed_split is not None:
+                writers[fixed_split].add(codes, expr)
+                if test_input is not None:
+                    h = hash_codes(codes, seed)
+                    test_hashes = h if test_hashes is None else np.concatenate([test_hashes,
+                                                                                h])
+            else:
+                which = split_of(codes, seed, val_fraction, test_fraction, fold)
+                if test_hashes is not None:
+                    overlap = np.isin(hash_codes(codes, seed), test_hashes)
+                    n_excluded += int(overlap.sum())
+                    which = np.where(overlap, -1, which)
+                for k, split in enumerate(SPLITS):
+                    rows = np.flatnonzero(which == k)
+                    if rows.size == len(which):
+                        writers[split].add(codes, expr)
+                    elif rows.size:
+                        writers[split].add(codes[rows], expr[rows])
+            report(f"{n_rows:,} rows encoded")
+
+    if test_input is not None:
+        consume(_iter_input(test_input, test_fmt, int(chunk_rows), int(max_length)),
+                fixed_split="test")
+        test_hashes = np.unique(test_hashes) if test_hashes is not None else None
+    consume(_iter_input(input_path, fmt, int(chunk_rows), int(max_length)))
+
+    results = {s: w.finish() for s, w in writers.items()}
+    n_written = sum(r["count"] for r in results.values())
+    if n_written + n_excluded != n_rows:  # pragma: no cover - guarded by tests
+        raise AssertionError(f"{n_rows} rows read but {n_written} written")
+    manifest = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "sources": sources,
+        "settings": settings,
+        "split_hash": SPLIT_HASH,
+        "encoding": {"codes": "uint8 per base: A=0 C=1 G=2 T=3 N=4, row-major (n, seq_len)",
+                     "labels": "float32 little-endian", "record": "tf.train.Example per "
+                     "block of up to block_size sequences: 'codes' bytes, 'labels' bytes"},
+        "fit": {"convention": FIT_CONVENTION, "seq_len": int(length),
+                "n_trimmed": n_trimmed, "n_padded": n_padded, "n_flanked": n_flanked,
+                "input_length_min": min_len, "input_length_max": max_len},
+        "n_rows": n_rows,
+        "excluded_test_overlap": n_excluded,
+        "splits": {s: {"count": r["count"], "shards": r["shards"]}
+                   for s, r in results.items()},
+        "label_stats": {s: r["label_stats"] for s, r in results.items()},
+    }
+    keep = {sh["file"] for r in results.values() for sh in r["shards"]}
+    _clean(out_dir, keep)
+    _write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+                  .encode("utf-8"))
+    report(f"done: {n_rows:,} rows -> " + ", ".join(
+        f"{s} {manifest['splits'][s]['count']:,}" for s in SPLITS))
+    return manifest

@@ -1,0 +1,175 @@
+"""``train``: build, compile and fit a model on prepared records; ``finish_run`` completes it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import keras
+
+from promoter_model import atomic, records
+from promoter_model.architectures import build_model
+from promoter_model.config import RunConfig
+from promoter_model.metrics import regression_metrics
+from promoter_model.runs import CHECKSUMMED, read_metrics, write_checksums
+from promoter_model.train.callbacks import (
+    AtomicBackupAndRestore,
+    WholeSetValidation,
+    _evaluate_dataset,
+)
+from promoter_model.train.strategy import TrainingError, resolve_distribution
+
+log = logging.getLogger("promoter_model.train")
+
+# --------------------------------------------------------------------------- training
+def _make_optimizer(cfg, steps_per_epoch):
+    lr = cfg.train.learning_rate
+    if cfg.train.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            lr, decay_steps=max(1, cfg.train.epochs * steps_per_epoch), alpha=0.01)
+    if cfg.train.weight_decay > 0:
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.train.weight_decay)
+    return keras.optimizers.Adam(lr)
+
+
+def _jit_compile(config, replicas: int):
+    """XLA for the train step on a single-device CPU host.
+
+    Keras's ``"auto"`` turns XLA off on CPU-only TensorFlow hosts, but there it makes the
+    reference preset's step ~1.5x faster (the LSTM loop is fused; docs/benchmarks.md). With
+    several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
+    execution, so ``"auto"`` is kept there, and on GPU, TPU and JAX (which always compiles).
+    """
+    if keras.backend.backend() != "tensorflow" or config.strategy == "tpu" or replicas > 1:
+        return "auto"
+    import tensorflow as tf  # only under the TensorFlow backend (JAX runs never import it)
+
+    return True if not tf.config.list_logical_devices("GPU") else "auto"
+
+
+def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
+          verbose: int | None = None) -> dict:
+    """Train a model on prepared TFRecords and write a complete run directory.
+
+    Running the same call again continues an interrupted run, or returns at once if the run
+    is already complete.
+
+    Parameters
+    ----------
+    data_dir : str
+        Output of ``promoter-model prepare`` (local or ``gs://``).
+    run_dir : str or Path
+        Where ``config.json``, ``model.keras``, ``history.csv``, ``metrics.json`` go.
+    config : RunConfig
+    tpu : str, optional
+    verbose : int, optional
+        Keras verbosity; default: progress bar on a terminal, one line per epoch otherwise.
+
+    Returns
+    -------
+    dict
+        The metrics written to ``metrics.json``.
+    """
+    run_dir = Path(run_dir)
+    config.data_dir = str(data_dir)
+    config.backend = keras.backend.backend()
+    cfg_path = run_dir / "config.json"
+    if cfg_path.exists():
+        previous = RunConfig.from_json(cfg_path.read_text())
+        if _comparable(previous) != _comparable(config):
+            raise TrainingError(
+                f"{run_dir} holds a run with different settings; use a new --out folder "
+                "(or delete this one) to start another run")
+        if (run_dir / "checksums.json").exists():
+            log.info("run %s is already complete", run_dir)
+            _tidy_complete_run(run_dir)
+            return read_metrics(run_dir)
+
+    # check the data before writing anything: a corrupt shard leaves no run folder behind
+    records.verify_shards(data_dir)
+    manifest = records.read_manifest(data_dir)
+    n_train = manifest["splits"]["train"]["count"]
+    if n_train == 0:
+        raise TrainingError(f"{data_dir}: the training split is empty")
+    if not cfg_path.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_text(cfg_path, config.to_json() + "\n")
+
+    keras.utils.set_random_seed(config.train.seed)
+    strategy = resolve_distribution(config.strategy, tpu)
+    replicas = strategy.num_replicas_in_sync
+    batch = config.train.batch_size
+    drop = replicas > 1 or config.strategy == "tpu"
+    train_ds = records.make_dataset(data_dir, "train", batch_size=batch, shuffle=True,
+                                    seed=config.train.seed, drop_remainder=drop,
+                                    rc_augment=config.train.rc_augment,
+                                    shuffle_buffer=config.train.shuffle_buffer)
+    steps = config.train.steps_per_epoch or max(1, (n_train // batch) if drop
+                                                else -(-n_train // batch))
+    if config.train.steps_per_epoch:
+        train_ds = train_ds.repeat()
+    val_split = "val" if manifest["splits"].get("val", {}).get("count", 0) else "train"
+    val_ds = records.make_dataset(data_dir, val_split, batch_size=1024)
+
+    with strategy.scope():
+        model = build_model(config.model)
+        model.compile(optimizer=_make_optimizer(config, steps), loss="mse",
+                      jit_compile=_jit_compile(config, replicas))
+
+    callbacks = [WholeSetValidation(val_ds, config.model), AtomicBackupAndRestore(run_dir)]
+    if config.train.lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_r2", mode="max",
+                                                           factor=0.5, patience=2))
+    if config.train.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_r2", mode="max", patience=config.train.early_stopping_patience))
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    log.info("training %s (%d parameters) on %d sequences, %d replica(s)",
+             config.preset, model.count_params(), n_train, replicas)
+    model.fit(train_ds, epochs=config.train.epochs, steps_per_epoch=steps, shuffle=False,
+              callbacks=callbacks, verbose=verbose)
+
+    return finish_run(run_dir, data_dir, val_split)
+
+
+def finish_run(run_dir, data_dir, val_split="val") -> dict:
+    """Evaluate the best model on the held-out splits and mark the run complete."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "model.keras").exists():
+        raise TrainingError(f"{run_dir}: no model was saved (did any epoch finish?)")
+    model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True, compile=False)
+    manifest = records.read_manifest(data_dir)
+    metrics = {}
+    for split, key in ((val_split, "validation"), ("test", "test")):
+        if manifest["splits"].get(split, {}).get("count", 0) == 0:
+            continue
+        pred, y = _evaluate_dataset(model, records.make_dataset(data_dir, split,
+                                                                batch_size=1024))
+        m = regression_metrics(y, pred)
+        m["data"] = f"{split} split of {data_dir} (n={m['n']}; labels as in the input file)"
+        metrics[key] = m
+    atomic.write_json(run_dir / "metrics.json", metrics)
+    write_checksums(run_dir)
+    shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
+    return metrics
+
+
+def _tidy_complete_run(run_dir: Path) -> None:
+    """Remove what an interrupted end of training left in a complete run.
+
+    ``finish_run`` writes ``checksums.json`` (the run is complete) and then removes
+    ``checkpoint/``; a kill between the two, or during an atomic write, leaves the folder or
+    a ``.NAME.*.tmp`` file behind. Re-running the same command removes them.
+    """
+    shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
+    for name in CHECKSUMMED + ("checksums.json", "MODEL_CARD.md"):
+        atomic.remove_stale_tmp(run_dir / name, min_age=0)
+
+
+def _comparable(cfg: RunConfig) -> dict:
+    d = cfg.to_dict()
+    d.pop("notes", None)
+    return d
