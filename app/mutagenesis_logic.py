@@ -35,6 +35,7 @@ def trajectory(state, start: str, predict) -> list:
 
 
 def current(state, default: str) -> str:
+    """The trajectory's latest sequence, or ``default`` before the first step."""
     steps = state.get(_KEY)
     return steps[-1]["sequence"] if steps else default
 
@@ -65,6 +66,7 @@ def selected_mutation(event):
 
 
 def mutate(sequence: str, position: int, base: str) -> str:
+    """``sequence`` with ``base`` at 1-based ``position``."""
     return sequence[:position - 1] + base + sequence[position:]
 
 
@@ -85,6 +87,7 @@ def apply(state, position: int, base: str, *, current: str, predict) -> bool:
 
 
 def undo(state) -> None:
+    """Drop the trajectory's last step (the start stays)."""
     steps = state.get(_KEY) or []
     if len(steps) > 1:
         steps.pop()
@@ -92,6 +95,7 @@ def undo(state) -> None:
 
 
 def reset(state) -> None:
+    """Go back to the trajectory's start."""
     steps = state.get(_KEY) or []
     state[_KEY] = steps[:1]
 

@@ -1,5 +1,6 @@
 """The run's scores in words a biologist reads: the sidebar sentence and the Training page's
-headline numbers, from ``metrics.json`` (no Streamlit calls here)."""
+headline numbers, from ``metrics.json`` (no Streamlit calls here).
+"""
 
 from __future__ import annotations
 

@@ -39,16 +39,23 @@ from app.deployment import (  # noqa: F401  (part of this module's interface)
     run_allowed,
     safe_markdown,
 )
+from app.run_info import (  # noqa: F401  (part of this module's interface)
+    DEFAULT_UNIT,
+    MEASURED_UNIT,
+    headline_data,
+    metrics_table,
+    unit_of,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "assets" / "data"
-DEFAULT_UNIT = "model output (training units)"
-MEASURED_UNIT = "MAUDE-normalised expression"
+
 ROBUSTNESS_AUTO = 20  # batch size up to which robustness is computed without asking
 
 
 # --------------------------------------------------------------------------- config
 def max_records() -> int:
+    """Most sequences one Predict request may hold (``PROMOTER_MAX_RECORDS``, default 1000)."""
     try:
         return max(1, int(os.environ.get("PROMOTER_MAX_RECORDS", "1000")))
     except ValueError:
@@ -158,51 +165,6 @@ def current_run():
     return get_run(path, run_stamp(path))
 
 
-def unit_of(run) -> str:
-    """What the model predicts, from ``metrics.json`` / ``config.json`` if the run says."""
-    for source in (run.metrics or {}, (run.metrics or {}).get("test") or {},
-                   getattr(run.config, "__dict__", {})):
-        if not isinstance(source, dict):
-            continue
-        for key in ("unit", "units", "target"):
-            value = source.get(key)
-            if isinstance(value, str) and value.strip():
-                return safe_markdown(" ".join(value.split())[:80])
-    notes = getattr(run.config, "notes", "") or ""
-    if "maude" in notes.lower():
-        return MEASURED_UNIT
-    return DEFAULT_UNIT
-
-
-def headline_data(metrics: dict) -> str | None:
-    """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
-    test = metrics.get("test")
-    if isinstance(test, dict) and isinstance(test.get("data"), str):
-        return safe_markdown(test["data"])
-    return None
-
-
-def metrics_table(metrics: dict) -> pd.DataFrame:
-    """Flatten ``metrics.json`` into rows ``section, metric, value``."""
-    rows = []
-
-    def walk(prefix, obj):
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-        elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-            section, _, metric = prefix.rpartition(".")
-            rows.append({"section": section or "-", "metric": metric, "value": float(obj),
-                         "note": ""})
-        elif isinstance(obj, str):
-            section, _, metric = prefix.rpartition(".")
-            rows.append({"section": section or "-", "metric": metric, "value": np.nan,
-                         "note": obj})
-
-    walk("", metrics)
-    return pd.DataFrame(rows, columns=["section", "metric", "value", "note"])
-
-
 # --------------------------------------------------------------------------- data
 @st.cache_data(show_spinner=False)
 def test_measured() -> pd.DataFrame:
@@ -222,11 +184,13 @@ def expression_scale() -> dict:
 
 @st.cache_data(show_spinner=False)
 def measured_expression() -> np.ndarray:
+    """Measured expression of every DREAM test sequence, shape (n,)."""
     return test_measured()["expression"].to_numpy(np.float64)
 
 
 @st.cache_data(show_spinner=False)
 def leaderboard_subsets() -> dict:
+    """The public-leaderboard subsets (positions in the test table)."""
     from promoter_model.dream import load_subsets
 
     return load_subsets(DATA / "public_leaderboard.json")
@@ -265,6 +229,7 @@ def examples(n: int = 4) -> pd.DataFrame:
 # --------------------------------------------------------------------------- engine calls
 @st.cache_data(max_entries=256, show_spinner=False)
 def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
+    """Mean predictions of DNA strings by the run or ensemble at ``path`` (cached)."""
     mean, _sd = get_predictor(path, stamp).predict_sequences(list(sequences))
     return mean.astype(np.float32)
 
@@ -417,6 +382,7 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool):
+    """Predicted change with a JASPAR motif's consensus at each position (cached)."""
     from promoter_model.interpret.variants import motif_scan as _scan
 
     return _scan(get_predictor(path, stamp), sequence, jaspar()[motif_id], both_strands=both)

@@ -15,6 +15,7 @@ MAX_UPLOAD_MB = 20  # mirrors server.maxUploadSize in .streamlit/config.toml
 
 
 def slug(text: str) -> str:
+    """A file-name-safe version of ``text`` (at most 60 characters)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[:60] or "figure"
 
 
@@ -43,6 +44,7 @@ def figure_downloads(factory, *, name: str, key: str):
 
 
 def table_download(df: pd.DataFrame, *, name: str, key: str, label: str = "CSV"):
+    """A CSV download button for ``df``."""
     st.download_button(label, data=df.to_csv(index=False).encode(), file_name=f"{slug(name)}.csv",
                        mime="text/csv", key=key, on_click="ignore",
                        icon=":material/download:")
@@ -61,6 +63,7 @@ def logo(factory, *, key: str, name: str):
 
 
 def unit_caption(unit: str) -> str:
+    """One sentence saying what the predictions measure."""
     if unit == services.DEFAULT_UNIT:
         return ("The run does not say what it predicts; values are the model's output in its "
                 "training units. Percentiles compare them with measured "
@@ -207,8 +210,8 @@ def show_input_errors(errors, text: str) -> None:
 def parse_input(text: str, *, fmt: str = "auto", source: str | None = None,
                 delimiter: str | None = None):
     """Parse pasted or uploaded text leniently; show problems; return the table or None."""
-    from promoter_model.sequence import SequenceError
     from promoter_model.seqio import parse_text
+    from promoter_model.sequence import SequenceError
 
     try:
         table = parse_text(text, fmt, strict=False, source=source, delimiter=delimiter)

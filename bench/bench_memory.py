@@ -82,6 +82,11 @@ def _tracing_count(model) -> int | None:
     return int(get()) if get else None
 
 
+
+def _short(filename: str) -> str:
+    """A traceback file name without the site-packages or repository prefix."""
+    return filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+
 def _phase(name, warm, step, n, model=None, trace=True):
     """Run ``warm()`` then ``step(i)`` n times; RSS and tracemalloc growth."""
     gc.collect()
@@ -111,7 +116,7 @@ def _phase(name, warm, step, n, model=None, trace=True):
         "curve": curve, "late_growth": end - curve[len(curve) // 2 - 1] if len(curve) > 1
         else float("nan"),
         "py_growth_kb": sum(s.size_diff for s in stats) / 1024 if trace else float("nan"),
-        "top": [f"{s.traceback[0].filename.split('site-packages/')[-1].replace(str(ROOT) + '/', '')}"
+        "top": [f"{_short(s.traceback[0].filename)}"
                 f":{s.traceback[0].lineno} +{s.size_diff / 1024:.0f} KiB" for s in top],
         "tracing": _tracing_count(model) if model is not None else None,
     }

@@ -40,8 +40,8 @@ def _reference_set(path, max_sequences: int, seed: int):
     """One-hot reference sequences (a seeded subset) and their expression (or None)."""
     import numpy as np
 
-    from .sequence import FLANK_3, FLANK_5, one_hot
     from .seqio import read_sequences
+    from .sequence import FLANK_3, FLANK_5, one_hot
 
     rng = np.random.default_rng(seed)
     if path is None:

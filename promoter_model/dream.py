@@ -18,7 +18,7 @@ TEST_COLUMNS = {"pos", "sequence", "expression", "public_leaderboard"}
 
 
 def is_dream_test_table(path) -> bool:
-    """True if ``path`` is a table with the DREAM test columns (``pos``, ``public_leaderboard``...)."""
+    """True if ``path`` is a table with the DREAM test columns (``pos``, ``expression`` ...)."""
     try:
         head = pd.read_csv(path, sep="\t", nrows=1)
     except Exception:  # noqa: BLE001 - any unreadable file is simply not this format

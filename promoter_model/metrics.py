@@ -51,7 +51,8 @@ def spearman_r(y_true, y_pred) -> float:
 
 def regression_metrics(y_true, y_pred) -> dict:
     """``n``, ``mse``, ``r2`` (coefficient of determination), ``pearson_r``, ``pearson_r2``
-    and ``spearman_r``."""
+    and ``spearman_r``.
+    """
     y_true, y_pred = _clean(y_true, y_pred)
     r = pearson_r(y_true, y_pred)
     return {"n": int(y_true.size), "mse": float(np.mean((y_true - y_pred) ** 2)),

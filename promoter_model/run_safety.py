@@ -60,10 +60,12 @@ def _env_int(name: str, default: int) -> int:
 
 
 def max_model_bytes() -> int:
+    """Largest ``model.keras`` (and unpacked archive) accepted, in bytes."""
     return _env_int("PROMOTER_MAX_MODEL_MB", 1024) << 20
 
 
 def max_params() -> int:
+    """Most parameters a run's model config may imply."""
     return _env_int("PROMOTER_MAX_PARAMS", 50_000_000)
 
 

@@ -76,6 +76,7 @@ class Run:
 
 
 def sha256_file(path) -> str:
+    """Hex sha256 digest of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -233,6 +234,7 @@ def _run_text(path, name: str) -> str | None:
 
 
 def read_history(path) -> pd.DataFrame:
+    """A run's ``history.csv`` (an empty frame with the columns if it has none)."""
     text = _run_text(path, "history.csv")
     if text is None:
         return pd.DataFrame(columns=["epoch", "loss", "val_loss", "val_r2", "val_pearson",
@@ -244,6 +246,7 @@ def read_history(path) -> pd.DataFrame:
 
 
 def read_metrics(path) -> dict:
+    """A run's ``metrics.json`` (empty if it has none)."""
     text = _run_text(path, "metrics.json")
     if text is None:
         return {}

@@ -430,7 +430,8 @@ def test_streamlit_config_limits_uploads():
 
 def test_script_runs_keep_keras_state_but_close_figures(app_env, monkeypatch):
     """Streamlit's per-run clean-up must not reset Keras (it costs ~0.5 s per click: a full
-    gc.collect and TensorFlow's kernel cache dropped) but still closes matplotlib figures."""
+    gc.collect and TensorFlow's kernel cache dropped) but still closes matplotlib figures.
+    """
     import keras
     import matplotlib
 

@@ -73,8 +73,9 @@ def test_mutagenesis_in_chromium(app_server, tmp_path):
                 return {rows: f[0].z.length, cols: f[0].z[0].length, type: f[0].type,
                         ref: Array.from(f[1].y).join('')};
             }"""
-            page.wait_for_function(f"() => {{ const r = ({find})(); return r && r.ref === '{SEQ}'; }}",
-                                   timeout=30_000)
+            page.wait_for_function(
+                f"() => {{ const r = ({find})(); return r && r.ref === '{SEQ}'; }}",
+                timeout=30_000)
             heat = page.evaluate(find)
             assert heat == {"rows": 4, "cols": 110, "type": "heatmap", "ref": SEQ}
             logo = page.locator('[data-testid="stImage"] img').first

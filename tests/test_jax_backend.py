@@ -19,7 +19,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from conftest import random_promoters
 
 pytestmark = pytest.mark.slow

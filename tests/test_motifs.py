@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 import pytest
+from toy_models import REB1_COUNTS
 
 from promoter_model.interpret import motifs as M
-from toy_models import REB1_COUNTS
 
 
 @pytest.fixture(scope="module")

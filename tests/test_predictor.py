@@ -1,5 +1,6 @@
 """One predictor for a run or an ensemble: exact mean and sd of toy members, RC averaging,
-the func hook, and refusal of inconsistent or tampered ensemble folders."""
+the func hook, and refusal of inconsistent or tampered ensemble folders.
+"""
 
 import json
 

@@ -33,8 +33,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from promoter_model import cli
-from promoter_model.sequence import SequenceError, normalize
 from promoter_model.seqio import SequenceTable, iter_dream_chunks, parse_text, read_sequences
+from promoter_model.sequence import SequenceError, normalize
 
 # ----------------------------------------------------------------------------- oracle
 # what the module docstring promises, written independently of the implementation
@@ -54,7 +54,8 @@ FAST = settings(max_examples=60, deadline=None,
 
 def expected_normalised(raw: str) -> str:
     """The documented normalisation: drop white space and zero-width marks, upper-case ASCII
-    letters, RNA U -> T."""
+    letters, RNA U -> T.
+    """
     kept = "".join(c for c in raw if not c.isspace() and c not in ZERO_WIDTH)
     return "".join(c.upper() if c.isascii() else c for c in kept).replace("U", "T")
 
@@ -191,7 +192,8 @@ def test_any_table_text_is_parsed_or_rejected_with_a_location(text, strict):
 @given(data=st.one_of(fasta_text(), lines_text(), table_text(), dream_text()))
 def test_messy_records_normalised_or_named(data):
     """Strict mode: either every record is accepted as its documented normalisation, or the
-    first bad record is named with position and character."""
+    first bad record is named with position and character.
+    """
     text, raw = data
     kind, result = outcome(parse_text, text, "auto")
     if kind == "ok":
@@ -209,7 +211,8 @@ def test_messy_records_normalised_or_named(data):
 @given(data=st.one_of(fasta_text(), lines_text()))
 def test_lenient_mode_keeps_exactly_the_good_records(data):
     """Lenient mode (the app): good records kept, normalised, in order; each bad one
-    reported once with a location; none lost silently."""
+    reported once with a location; none lost silently.
+    """
     text, raw = data
     is_fasta = text.lstrip("\ufeff").startswith(">")
     kind, result = outcome(parse_text, text, "auto", strict=False)
@@ -479,7 +482,8 @@ def _stream_peak(path, chunk_rows):
 @pytest.mark.slow
 def test_iter_dream_chunks_streams_in_bounded_memory(tmp_path):
     """Peak Python memory while streaming 200k rows is set by the 8 MB block and the chunk
-    size, not by the file: 4x the rows costs (almost) no more memory."""
+    size, not by the file: 4x the rows costs (almost) no more memory.
+    """
     small = _write_dream(tmp_path / "small.txt", 50_000)
     large = _write_dream(tmp_path / "large.txt", 200_000, seed=1)
     size_mb = large.stat().st_size / 1e6
@@ -505,7 +509,8 @@ def _cli(capsys, *argv):
        suffix=st.sampled_from([".fa", ".txt", ".csv"]))
 def test_cli_predict_property(tiny_run, tmp_path_factory, capsys, data, suffix):
     """``predict`` on messy files: exit 0 with one CSV row per record, or exit 2 with one
-    ``error:`` line naming file and record/line (never a traceback)."""
+    ``error:`` line naming file and record/line (never a traceback).
+    """
     text, _ = data
     f = tmp_path_factory.mktemp("cli") / f"input{suffix}"
     f.write_bytes(text.encode("utf-8"))

@@ -30,8 +30,16 @@ import numpy as np
 import pytest
 
 from promoter_model import cli, records
-from promoter_model.runs import (RunError, check_run, list_runs, load_run, resolve_under,
-                                 save_run, scan_runs, write_checksums)
+from promoter_model.runs import (
+    RunError,
+    check_run,
+    list_runs,
+    load_run,
+    resolve_under,
+    save_run,
+    scan_runs,
+    write_checksums,
+)
 
 CLI = [sys.executable, "-m", "promoter_model.cli"]
 
@@ -336,7 +344,8 @@ def _manifest(folder: Path) -> dict:
 @pytest.mark.slow
 def test_prepare_killed_mid_write_then_rerun_is_byte_identical(tmp_path):
     """SIGKILL ``promoter-model prepare`` twice while it writes shards; the same command
-    then produces exactly the shards and manifest of an uninterrupted run."""
+    then produces exactly the shards and manifest of an uninterrupted run.
+    """
     src = _write_rows(tmp_path / "train.txt", 150_000)
     out = tmp_path / "prepared"
     args = ["prepare", str(src), "--out", str(out), "--shard-size", "5000",

@@ -48,7 +48,8 @@ def test_damaged_runs_are_refused_with_the_file_named(run_copy, damage, needle):
 
 def test_truncated_model_refused_even_without_verification(run_copy):
     (run_copy / "model.keras").write_bytes((run_copy / "model.keras").read_bytes()[:500])
-    with pytest.raises(RunError, match="could not be loaded in safe mode|not a Keras model archive"):
+    with pytest.raises(RunError,
+                       match="could not be loaded in safe mode|not a Keras model archive"):
         load_run(run_copy, verify=False)
 
 

@@ -1,5 +1,6 @@
 """Training: learning a planted motif, whole-set validation metrics, resume after kill -9,
-the mirrored strategy over two logical CPUs."""
+the mirrored strategy over two logical CPUs.
+"""
 
 import json
 import os
@@ -12,8 +13,8 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import random_promoters
+
 from promoter_model import records
 from promoter_model.architectures import build_model, preset
 from promoter_model.config import RunConfig, TrainConfig
@@ -169,8 +170,9 @@ def test_mirrored_strategy_over_two_logical_cpus(planted_data, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume(planted_data, tmp_path):
-    """kill -9 three times at random moments; the same command finishes the run with every
-    epoch exactly once and no half-written file."""
+    """Kill -9 three times at random moments; the same command finishes the run with every
+    epoch exactly once and no half-written file.
+    """
     out = tmp_path / "killed"
     epochs = 4
     cmd = _train_cmd(planted_data, out, epochs)

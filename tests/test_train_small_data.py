@@ -1,5 +1,6 @@
 """Small libraries train to inference-ready models: BatchNormalization momentum, the
-inference/training-mode agreement check, and old runs that keep loading as before."""
+inference/training-mode agreement check, and old runs that keep loading as before.
+"""
 
 import csv
 import json
@@ -10,8 +11,8 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ASSETS, random_promoters
+
 from promoter_model import records
 from promoter_model.architectures import build_model, preset
 from promoter_model.config import LEGACY_BN_MOMENTUM, ModelConfig, RunConfig, TrainConfig

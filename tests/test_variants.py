@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
 from promoter_model.interpret import filters
 from promoter_model.interpret.motifs import find_motif, jaspar_fungi_motifs
-from promoter_model.interpret.variants import (apply_variants, motif_scan, parse_variant,
-                                                variant_effect)
+from promoter_model.interpret.variants import (
+    apply_variants,
+    motif_scan,
+    parse_variant,
+    variant_effect,
+)
 from promoter_model.predict import predict, predict_sequences
-from promoter_model.sequence import SequenceError, VARIABLE_END, VARIABLE_START, one_hot
-from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
+from promoter_model.sequence import VARIABLE_END, VARIABLE_START, SequenceError, one_hot
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Mutagenesis: ISM heatmap, attribution logo, top mutations, click-to-mutate trajectories,
-and a compare mode (reference vs variant)."""
+and a compare mode (reference vs variant).
+"""
 
 from __future__ import annotations
 

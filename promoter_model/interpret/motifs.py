@@ -19,8 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .pfm import (  # noqa: F401  (part of this module's interface)
+    consensus,
+    counts_to_pfm,
+    reverse_complement_pfm,
+    sample_motif_sequence,
+)
+
 DEFAULT_RELEASE = "JASPAR2024"
-_LETTERS = np.array(list("ACGT"))
 
 
 @dataclass(frozen=True)
@@ -47,25 +53,6 @@ class Motif:
     @property
     def consensus(self) -> str:
         return consensus(self.pfm)
-
-
-def counts_to_pfm(counts, pseudocount: float = 0.0) -> np.ndarray:
-    """Normalise counts to probabilities per position.
-
-    Parameters
-    ----------
-    counts : np.ndarray, shape (..., k, 4)
-    pseudocount : float
-        Added to every count first.
-
-    Returns
-    -------
-    np.ndarray, shape (..., k, 4)
-        Rows sum to 1; rows without counts become uniform (0.25).
-    """
-    c = np.asarray(counts, dtype=np.float64) + pseudocount
-    total = c.sum(axis=-1, keepdims=True)
-    return np.where(total > 0, c / np.where(total > 0, total, 1.0), 0.25)
 
 
 def bundled_releases() -> list:
@@ -142,48 +129,6 @@ def find_motif(query: str, motifs=None, release: str = DEFAULT_RELEASE) -> Motif
     raise ValueError(f"no JASPAR fungi motif with ID or name {query!r}")
 
 
-def consensus(pfm) -> str:
-    """Most likely base per position (``N`` where a column is uniform or empty).
-
-    Parameters
-    ----------
-    pfm : np.ndarray, shape (k, 4)
-
-    Returns
-    -------
-    str of length k
-    """
-    p = np.asarray(pfm, dtype=np.float64)
-    letters = _LETTERS[p.argmax(axis=-1)]
-    flat = (p.max(axis=-1) - p.min(axis=-1)) < 1e-9
-    return "".join(np.where(flat, "N", letters).tolist())
-
-
-def sample_motif_sequence(pfm, rng=None) -> str:
-    """One sequence drawn from a PFM, each position independently.
-
-    Parameters
-    ----------
-    pfm : np.ndarray, shape (k, 4)
-    rng : np.random.Generator or int, optional
-
-    Returns
-    -------
-    str of length k
-    """
-    rng = np.random.default_rng(rng)
-    p = counts_to_pfm(pfm)
-    cum = np.cumsum(p, axis=-1)
-    u = rng.random(p.shape[0])[:, None]
-    idx = np.minimum((u > cum).sum(axis=-1), 3)
-    return "".join(_LETTERS[idx].tolist())
-
-
-def reverse_complement_pfm(pfm) -> np.ndarray:
-    """Reverse complement of a matrix, shape (k, 4) -> (k, 4)."""
-    return np.asarray(pfm)[::-1, ::-1]
-
-
 # --------------------------------------------------------------------------- scoring core
 def _standardise(pfm) -> np.ndarray:
     """Columns centred and scaled so that ``(z_a * z_b).sum(-1) / 4`` is their Pearson r.
@@ -241,31 +186,31 @@ def _best_alignments(queries, targets: _Targets, min_overlap: int = 4, chunk: in
     zq = _standardise(queries).reshape(Q, k * 4)
     T = targets.T
     N = len(targets.lengths)
-    O = T + k - 1  # offsets -(k-1) .. T-1
-    offsets = np.arange(O) - (k - 1)
-    j = np.arange(k)[:, None] + offsets[None, :]  # (k, O): target column of query column i
-    inside = (j[None] >= 0) & (j[None] < targets.lengths[:, None, None])  # (N, k, O)
-    overlap = inside.sum(axis=1)  # (N, O)
+    n_off = T + k - 1  # offsets -(k-1) .. T-1
+    offsets = np.arange(n_off) - (k - 1)
+    j = np.arange(k)[:, None] + offsets[None, :]  # (k, n_off): target column of query column i
+    inside = (j[None] >= 0) & (j[None] < targets.lengths[:, None, None])  # (N, k, n_off)
+    overlap = inside.sum(axis=1)  # (N, n_off)
     need = np.minimum(min_overlap, np.minimum(k, targets.lengths))[:, None]
-    allowed = overlap >= need  # (N, O)
+    allowed = overlap >= need  # (N, n_off)
     denom = 4.0 * np.minimum(k, targets.lengths).astype(np.float32)  # (N,)
     pad = k - 1
     zt = np.pad(targets.z, ((0, 0), (0, 0), (pad, pad), (0, 0)))  # (2, N, T + 2pad, 4)
-    # windows[s, n, o] = zt[s, n, o:o+k] -> (2, N, O, k*4), scaled by 1 / (4 * min length)
-    win = np.lib.stride_tricks.sliding_window_view(zt, k, axis=2)[:, :, :O]  # (2,N,O,4,k)
-    win = win.transpose(0, 1, 2, 4, 3).reshape(2, N, O, k * 4) / denom[None, :, None, None]
-    mask = np.where(allowed, 0.0, -np.inf).astype(np.float32)  # (N, O)
-    W = np.ascontiguousarray(win.reshape(2 * N * O, k * 4).T.astype(np.float32))
+    # windows[s, n, o] = zt[s, n, o:o+k] -> (2, N, n_off, k*4), scaled by 1 / (4 * min length)
+    win = np.lib.stride_tricks.sliding_window_view(zt, k, axis=2)[:, :, :n_off]  # (2,N,n_off,4,k)
+    win = win.transpose(0, 1, 2, 4, 3).reshape(2, N, n_off, k * 4) / denom[None, :, None, None]
+    mask = np.where(allowed, 0.0, -np.inf).astype(np.float32)  # (N, n_off)
+    W = np.ascontiguousarray(win.reshape(2 * N * n_off, k * 4).T.astype(np.float32))
     best = np.empty((Q, N), dtype=np.float32)
     best_off = np.empty((Q, N), dtype=np.int64)
     best_strand = np.empty((Q, N), dtype=np.int64)
     for a in range(0, Q, chunk):
-        s = (zq[a:a + chunk] @ W).reshape(-1, 2, N, O) + mask[None, None]
-        s = s.transpose(0, 2, 1, 3).reshape(-1, N, 2 * O)  # (q, N, strand*offset)
+        s = (zq[a:a + chunk] @ W).reshape(-1, 2, N, n_off) + mask[None, None]
+        s = s.transpose(0, 2, 1, 3).reshape(-1, N, 2 * n_off)  # (q, N, strand*offset)
         idx = s.argmax(axis=-1)
         best[a:a + chunk] = np.take_along_axis(s, idx[..., None], axis=-1)[..., 0]
-        best_strand[a:a + chunk] = idx // O
-        best_off[a:a + chunk] = offsets[idx % O]
+        best_strand[a:a + chunk] = idx // n_off
+        best_off[a:a + chunk] = offsets[idx % n_off]
     return best, best_off, best_strand
 
 

@@ -24,8 +24,18 @@ import numpy as np
 import pandas as pd
 
 from ..predictor import as_predictor
-from ..sequence import (SEQ_LEN, VARIABLE_END, VARIABLE_START, SequenceError, describe_fit,
-                        find_invalid, fit_to_length, normalize, one_hot, reverse_complement)
+from ..sequence import (
+    SEQ_LEN,
+    VARIABLE_END,
+    VARIABLE_START,
+    SequenceError,
+    describe_fit,
+    find_invalid,
+    fit_to_length,
+    normalize,
+    one_hot,
+    reverse_complement,
+)
 
 _VARIANT_TEXT = re.compile(r"^\s*(\d+)\s*[:_ ]?\s*([ACGTNU]*|-)\s*(?:>|/)\s*([ACGTNU]*|-)\s*$",
                            re.IGNORECASE)
