@@ -219,13 +219,15 @@ def test_sparse_4gb_model_is_refused_from_its_directory_entry(good):
 def _peak_rss_mb_of_check(run: Path) -> tuple[int, str]:
     """Run ``check_run`` on ``run`` in a child process; (its peak RSS in MB, its stderr).
 
-    The child measures itself (``RUSAGE_SELF``), so earlier children of the test process
-    do not count.
+    The child reports its own address space's high-water mark (``VmHWM``). Not
+    ``getrusage``: Linux carries the spawning process's peak RSS into the child's
+    ``ru_maxrss`` across ``exec``, so a large test process (the whole suite) would count.
     """
-    code = ("import resource, sys\nfrom promoter_model.runs import check_run, RunError\n"
+    code = ("import sys\nfrom promoter_model.runs import check_run, RunError\n"
             "try:\n    check_run(sys.argv[1])\nexcept RunError as e:\n"
             "    print('refused:', e, file=sys.stderr)\n"
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+            "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')]\n"
+            "print('PEAK', hwm[0].split()[1])\n")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True,
                           text=True, timeout=300, env=env)
