@@ -9,7 +9,7 @@ PORT   ?= 8501
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --upgrade pip "setuptools>=77"
 
 $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[app]"
