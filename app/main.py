@@ -76,20 +76,23 @@ def sidebar() -> None:
         path = st.session_state.get("run_path")
         if path:
             try:
-                run = services.get_run(path, services.run_stamp(path))
+                predictor = services.get_predictor(path, services.run_stamp(path))
             except Exception as exc:  # load errors are shown, never a traceback
                 st.error(f"Could not load this run: {exc}")
                 st.session_state["run_path"] = None
                 return
-            st.markdown(f"**{services.safe_markdown(run.name)}** · preset "
-                        f"`{services.safe_markdown(run.config.preset)}` · "
-                        f"{run.model.count_params():,} parameters")
+            run = predictor.members[0]
+            size = f"{run.model.count_params():,} parameters"
+            if predictor.is_ensemble:
+                size = f"ensemble of {len(predictor.members)} members, {size} each"
+            st.markdown(f"**{services.safe_markdown(predictor.name)}** · preset "
+                        f"`{services.safe_markdown(run.config.preset)}` · {size}")
             st.caption("Predicts how strongly a 110 bp yeast promoter construct drives "
                        "expression of a reporter gene.")
-            plain = scores.plain_summary(run.metrics)
+            plain = scores.plain_summary(predictor.metrics or {})
             if plain:
                 st.caption(plain)
-            st.caption(f"Output: {services.unit_of(run)}")
+            st.caption(f"Output: {services.unit_of(predictor)}")
             st.page_link(MODEL_CARD_PAGE, label="Model card", icon=":material/description:")
 
 

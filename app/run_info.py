@@ -9,24 +9,17 @@ import numpy as np
 import pandas as pd
 
 from app.deployment import safe_markdown
-from promoter_model.predictor import DEFAULT_UNIT
+from promoter_model.predictor import run_unit
 
 MEASURED_UNIT = "MAUDE-normalised expression"
 
 
-def unit_of(run) -> str:
-    """What the model predicts, as the run records it (``config.json`` unit, written by
-    ``train --unit``, or a ``unit`` in ``metrics.json``); never guessed from free text.
+def unit_of(model) -> str:
+    """What the model predicts, as the run or ensemble records it (``Predictor.unit``, or
+    :func:`promoter_model.predictor.run_unit` of a run); never guessed from free text.
     """
-    for source in (getattr(run.config, "__dict__", {}), run.metrics or {},
-                   (run.metrics or {}).get("test") or {}):
-        if not isinstance(source, dict):
-            continue
-        for key in ("unit", "units", "target"):
-            value = source.get(key)
-            if isinstance(value, str) and value.strip():
-                return safe_markdown(" ".join(value.split())[:80])
-    return DEFAULT_UNIT
+    unit = model.unit if hasattr(model, "unit") else run_unit(model)
+    return safe_markdown(" ".join(str(unit).split())[:80])
 
 
 def headline_data(metrics: dict) -> str | None:

@@ -40,12 +40,12 @@ from app.deployment import (  # noqa: F401  (part of this module's interface)
     safe_markdown,
 )
 from app.run_info import (  # noqa: F401  (part of this module's interface)
-    DEFAULT_UNIT,
     MEASURED_UNIT,
     headline_data,
     metrics_table,
     unit_of,
 )
+from promoter_model.predictor import DEFAULT_UNIT  # noqa: F401  (part of this interface)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "assets" / "data"
@@ -106,32 +106,34 @@ def close_matplotlib_figures() -> None:
 # --------------------------------------------------------------------------- runs
 @st.cache_data(ttl=20, show_spinner=False)
 def available_runs(runs_dir: str, demo: str):
-    """Valid runs to offer and the folders that were skipped.
+    """Valid runs and ensembles to offer, and the folders that were skipped.
 
     Returns
     -------
     runs : list of (label, path str)
-        The demo run first (if valid), then valid runs under ``runs_dir``.
+        The demo first (if valid), then valid runs and ensembles under ``runs_dir``;
+        an ensemble's label gives its member count.
     skipped : list of (path str, reason)
     """
-    from promoter_model.runs import RunError, check_run, scan_runs
+    from promoter_model.catalog import check_folder, scan
+    from promoter_model.runs import RunError
 
     runs, skipped = [], []
     demo_p = Path(demo)
     if demo_p.is_dir():
         try:
-            check_run(demo_p)
-            runs.append((f"demo: {demo_p.name}", str(demo_p.resolve())))
+            entry = check_folder(demo_p)
+            runs.append((f"demo: {entry.label}", str(demo_p.resolve())))
         except RunError as exc:
             skipped.append((str(demo_p), str(exc)))
     else:
         skipped.append((str(demo_p), "the bundled demo run is not installed"))
-    for path, problem in scan_runs(runs_dir):
-        if problem is None:
-            if str(path.resolve()) not in {p for _, p in runs}:
-                runs.append((path.name, str(path.resolve())))
+    for entry in scan(runs_dir):
+        if entry.problem is None:
+            if str(entry.path.resolve()) not in {p for _, p in runs}:
+                runs.append((entry.label, str(entry.path.resolve())))
         else:
-            skipped.append((str(path), problem))
+            skipped.append((str(entry.path), entry.problem))
     return runs, skipped
 
 

@@ -182,9 +182,16 @@ class Predictor:
 
 # --------------------------------------------------------------------------- loading
 def run_unit(run: Run) -> str:
-    """The output unit training recorded in ``config.json`` (or the default)."""
-    unit = getattr(run.config, "unit", "") or ""
-    return unit.strip() or DEFAULT_UNIT
+    """The output unit the run records: ``config.json`` (written by ``train --unit``), else
+    a ``unit`` in ``metrics.json`` (runs built before the config had one), else the default.
+    Never guessed from free-text notes.
+    """
+    metrics = run.metrics if isinstance(run.metrics, dict) else {}
+    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else {}
+    for value in (getattr(run.config, "unit", ""), metrics.get("unit"), test.get("unit")):
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return DEFAULT_UNIT
 
 
 def from_run(run: Run, rc_average: bool = False) -> Predictor:

@@ -351,6 +351,14 @@ def list_runs(root) -> list:
     return [p for p, problem in scan_runs(root) if problem is None]
 
 
+def folders_under(root) -> list:
+    """The folders directly under ``root`` (hidden ones and plain files left out), sorted."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return [c for c in sorted(root.iterdir()) if c.is_dir() and not c.name.startswith(".")]
+
+
 def scan_runs(root) -> list:
     """Every folder under ``root`` with the reason it is not a usable run (or None).
 
@@ -358,13 +366,8 @@ def scan_runs(root) -> list:
     -------
     list of (Path, str or None)
     """
-    root = Path(root)
-    if not root.is_dir():
-        return []
     out = []
-    for child in sorted(root.iterdir()):
-        if not child.is_dir() or child.name.startswith("."):
-            continue
+    for child in folders_under(root):
         try:
             path = resolve_under(root, child.name)
             check_run(path)

@@ -128,6 +128,29 @@ def test_missing_demo_run_does_not_crash(app_env, tmp_path):
         os.environ["PROMOTER_RUNS_DIR"] = str(app_env["demo"].parent / "runs")
 
 
+def test_sidebar_lists_ensembles_and_predicts_with_them(app_env, tmp_path):
+    from promoter_model.predictor import write_ensemble
+
+    ens = tmp_path / "runs" / "two_tiny"
+    for k in range(2):
+        shutil.copytree(app_env["demo"], ens / "members" / f"fold-{k}")
+    write_ensemble(ens, ["members/fold-0", "members/fold-1"], unit="toy units")
+    os.environ["PROMOTER_RUNS_DIR"] = str(tmp_path / "runs")
+    try:
+        at = _app()
+        _ok(at)
+        box = at.sidebar.selectbox(key="run_label")
+        assert box.options == ["demo: demo_model", "two_tiny (ensemble of 2)"]
+        box.select("two_tiny (ensemble of 2)").run()
+        _ok(at)
+        assert any("ensemble of 2 members" in m.value for m in at.sidebar.markdown)
+        assert any("Output: toy units" in c.value for c in at.sidebar.caption)
+        at.switch_page("views/predict.py").run()
+        _ok(at)
+    finally:
+        os.environ["PROMOTER_RUNS_DIR"] = str(app_env["demo"].parent / "runs")
+
+
 # --------------------------------------------------------------------------- Predict
 def test_predict_examples_histogram_table_robustness(app_env):
     at = _app()

@@ -69,6 +69,29 @@ def test_single_run_loads_as_today(tiny_run):
     assert pred.config.preset == "tiny"
 
 
+def test_unit_from_config_then_metrics_never_from_notes(tiny_run, tmp_path):
+    import json
+    import shutil
+
+    from promoter_model.runs import write_checksums
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["notes"] = "predicts log2 fluorescence"  # free text is never read as the unit
+    (run / "config.json").write_text(json.dumps(config))
+    write_checksums(run)
+    assert load_predictor(run).unit == DEFAULT_UNIT
+    metrics = json.loads((run / "metrics.json").read_text())
+    (run / "metrics.json").write_text(json.dumps({**metrics, "unit": "MAUDE  units"}))
+    write_checksums(run)
+    assert load_predictor(run).unit == "MAUDE units"  # an older run: unit in metrics.json
+    config["unit"] = "log2 GFP/RFP"
+    (run / "config.json").write_text(json.dumps(config))
+    write_checksums(run)
+    assert load_predictor(run).unit == "log2 GFP/RFP"  # config.json wins
+
+
 def test_tampered_or_inconsistent_ensembles_are_refused(ensemble, tmp_path):
     import shutil
 
