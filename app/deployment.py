@@ -16,9 +16,30 @@ import streamlit as st
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def demo_run_path() -> Path:
-    """The bundled run shown by default (``PROMOTER_DEMO_RUN``)."""
-    return Path(os.environ.get("PROMOTER_DEMO_RUN") or ROOT / "assets" / "demo_model")
+def demo_run_path(root: Path = ROOT) -> Path:
+    """The bundled model shown by default (``PROMOTER_DEMO_RUN`` overrides it).
+
+    The cross-validated demo ensemble (``assets/demo_ensemble``) once it is complete (its
+    ``ensemble.json`` is written last, after every member), else the single demo run
+    ``assets/demo_model``.
+    """
+    if os.environ.get("PROMOTER_DEMO_RUN"):
+        return Path(os.environ["PROMOTER_DEMO_RUN"])
+    ensemble = Path(root) / "assets" / "demo_ensemble"
+    if (ensemble / "ensemble.json").is_file():
+        return ensemble
+    return Path(root) / "assets" / "demo_model"
+
+
+def bundled_runs(root: Path = ROOT) -> list:
+    """The demo first, then the other bundled model (the single demo run beside the
+    ensemble) when it is installed and no ``PROMOTER_DEMO_RUN`` replaces the bundle.
+    """
+    demo = demo_run_path(root)
+    if os.environ.get("PROMOTER_DEMO_RUN"):
+        return [demo]
+    single = Path(root) / "assets" / "demo_model"
+    return [demo] + ([single] if single != demo and single.is_dir() else [])
 
 
 def default_runs_dir() -> Path:
@@ -34,7 +55,7 @@ def locked() -> bool:
 def run_allowed(path) -> bool:
     """Whether the run at ``path`` may be loaded.
 
-    Always when unlocked; when locked only the demo run and folders directly under
+    Always when unlocked; when locked only the bundled models and folders directly under
     ``PROMOTER_RUNS_DIR`` (no ``..``, no links out of it).
     """
     if not locked():
@@ -42,7 +63,7 @@ def run_allowed(path) -> bool:
     from promoter_model.runs import RunError, resolve_under
 
     p = Path(path).resolve()
-    if p == demo_run_path().resolve():
+    if p in {b.resolve() for b in bundled_runs()}:
         return True
     try:
         return resolve_under(default_runs_dir(), p.name) == p and p.parent == (

@@ -31,6 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from app.deployment import (  # noqa: F401  (part of this module's interface)
+    bundled_runs,
     cache_dir,
     default_runs_dir,
     demo_run_path,
@@ -120,14 +121,17 @@ def available_runs(runs_dir: str, demo: str):
 
     runs, skipped = [], []
     demo_p = Path(demo)
-    if demo_p.is_dir():
+    extra = [b for b in bundled_runs() if b.resolve() != demo_p.resolve()]
+    for k, folder in enumerate([demo_p] + extra):
+        if not folder.is_dir():
+            skipped.append((str(folder), "the bundled demo run is not installed"))
+            continue
         try:
-            entry = check_folder(demo_p)
-            runs.append((f"demo: {entry.label}", str(demo_p.resolve())))
+            entry = check_folder(folder)
+            runs.append((f"{'demo' if k == 0 else 'bundled'}: {entry.label}",
+                         str(folder.resolve())))
         except RunError as exc:
-            skipped.append((str(demo_p), str(exc)))
-    else:
-        skipped.append((str(demo_p), "the bundled demo run is not installed"))
+            skipped.append((str(folder), str(exc)))
     for entry in scan(runs_dir):
         if entry.problem is None:
             if str(entry.path.resolve()) not in {p for _, p in runs}:
@@ -160,11 +164,15 @@ def get_run(path: str, stamp: float):
 
 
 def current_run():
-    """The run picked in the sidebar (or None), loaded."""
+    """The run or ensemble picked in the sidebar (or None), loaded as a ``Predictor``.
+
+    A predictor has the ``path``, ``name``, ``config``, ``metrics``, ``model_card`` and
+    ``unit`` the pages show; an ensemble's ``members`` are its runs.
+    """
     path = st.session_state.get("run_path")
     if not path:
         return None
-    return get_run(path, run_stamp(path))
+    return get_predictor(path, run_stamp(path))
 
 
 # --------------------------------------------------------------------------- data

@@ -10,11 +10,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from app.figures import _layout
-from promoter_model.metrics import pearson_r, r2_score
+from promoter_model.metrics import finite_agreement
 from promoter_model.plot import point_density
 
 
-def training_curves(histories: dict, metric: str, *, selected: str | None = None,
+def training_curves(histories: dict, metric: str, *, selected=None,
                     title: str | None = None, ylabel: str | None = None) -> go.Figure:
     """One metric per epoch for several runs; the selected run drawn bold.
 
@@ -24,12 +24,15 @@ def training_curves(histories: dict, metric: str, *, selected: str | None = None
         Each with an ``epoch`` column and ``metric``.
     metric : str
         e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it.
+    selected : str or list of str, optional
+        The run(s) drawn bold (an ensemble's members); all when None.
     """
     fig = go.Figure()
     for name, h in histories.items():
         if h is None or metric not in h or h.empty:
             continue
-        bold = selected is None or name == selected
+        bold = selected is None or name in ([selected] if isinstance(selected, str)
+                                              else selected)
         epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
         fig.add_trace(go.Scatter(x=epoch, y=h[metric], mode="lines+markers",
                                  name=f"{name}: {metric}",
@@ -55,12 +58,7 @@ def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = No
         ``layout.meta`` holds ``{"r": ..., "r2": ..., "n": ...}`` (R² is the coefficient
         of determination; r² is Pearson's squared).
     """
-    y = np.asarray(y, dtype=np.float64)
-    yhat = np.asarray(yhat, dtype=np.float64)
-    ok = np.isfinite(y) & np.isfinite(yhat)
-    y, yhat = y[ok], yhat[ok]
-    r = pearson_r(y, yhat) if y.size > 1 else float("nan")
-    r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
+    y, yhat, r, r2 = finite_agreement(y, yhat)
     y, yhat, dens = point_density(y, yhat, bins)
     fig = go.Figure(go.Scatter(
         x=y, y=yhat, mode="markers",

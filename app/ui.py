@@ -278,7 +278,7 @@ def show_fit_notes(ids, sequences, notes, *, each: int = 5) -> None:
 
 
 def need_run():
-    """The current run, or stop the page with a friendly message."""
+    """The current run or ensemble (a ``Predictor``), or stop the page with a friendly message."""
     try:
         run = services.current_run()
     except Exception as exc:  # a run that passed the checks but fails to load

@@ -24,6 +24,24 @@ def _clean(y_true, y_pred):
     return y_true, y_pred
 
 
+def finite_agreement(y_true, y_pred) -> tuple:
+    """The finite pairs of measured and predicted values, with their r and R².
+
+    Returns
+    -------
+    y_true, y_pred : np.ndarray, float64
+        Pairs where both values are finite.
+    r, r2 : float
+        Pearson r and the coefficient of determination (NaN with fewer than two pairs).
+    """
+    y_true, y_pred = _clean(y_true, y_pred)
+    ok = np.isfinite(y_true) & np.isfinite(y_pred)
+    y_true, y_pred = y_true[ok], y_pred[ok]
+    if y_true.size < 2:
+        return y_true, y_pred, float("nan"), float("nan")
+    return y_true, y_pred, pearson_r(y_true, y_pred), r2_score(y_true, y_pred)
+
+
 def r2_score(y_true, y_pred) -> float:
     """Coefficient of determination ``1 - SS_res / SS_tot`` (can be negative)."""
     y_true, y_pred = _clean(y_true, y_pred)

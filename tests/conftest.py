@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -56,6 +57,22 @@ def tiny_run(tmp_path_factory):
                         "spearman_r": 0.4, "mse": 0.9}}
     return save_run(tmp_path_factory.mktemp("runs") / "tiny_run", model, cfg,
                     history=history, metrics=metrics)
+
+
+@pytest.fixture
+def root(tmp_path):
+    """An empty runs folder (tests may define their own ``root``)."""
+    r = tmp_path / "runs"
+    r.mkdir()
+    return r
+
+
+@pytest.fixture
+def good(tiny_run, root):
+    """A copy of :func:`tiny_run` as ``root/good``, free to tamper with."""
+    dst = root / "good"
+    shutil.copytree(tiny_run, dst)
+    return dst
 
 
 @pytest.fixture(scope="session")

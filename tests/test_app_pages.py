@@ -147,6 +147,12 @@ def test_sidebar_lists_ensembles_and_predicts_with_them(app_env, tmp_path):
         assert any("Output: toy units" in c.value for c in at.sidebar.caption)
         at.switch_page("views/predict.py").run()
         _ok(at)
+        at.switch_page("views/training.py").run()
+        _ok(at)
+        curves = _by_title(_charts(at), "Validation R² per epoch")
+        names = {t["name"] for t in curves["data"]}
+        assert names == {"two_tiny/fold-0: val_r2", "two_tiny/fold-1: val_r2"}
+        assert set(_df(at, "run")["run"]) == {"two_tiny/fold-0", "two_tiny/fold-1"}
     finally:
         os.environ["PROMOTER_RUNS_DIR"] = str(app_env["demo"].parent / "runs")
 

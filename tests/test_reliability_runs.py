@@ -44,20 +44,6 @@ from promoter_model.runs import (
 CLI = [sys.executable, "-m", "promoter_model.cli"]
 
 
-@pytest.fixture
-def root(tmp_path):
-    r = tmp_path / "runs"
-    r.mkdir()
-    return r
-
-
-@pytest.fixture
-def good(tiny_run, root):
-    dst = root / "good"
-    shutil.copytree(tiny_run, dst)
-    return dst
-
-
 def _marker(tmp_path) -> Path:
     return tmp_path / "FOREIGN_CODE_RAN"
 

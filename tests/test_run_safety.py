@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -31,20 +30,6 @@ from promoter_model.runs import (
 )
 
 SECRET = "root:x:0:0:SECRET-LINE-OF-A-SERVER-FILE"
-
-
-@pytest.fixture
-def root(tmp_path):
-    r = tmp_path / "runs"
-    r.mkdir()
-    return r
-
-
-@pytest.fixture
-def good(tiny_run, root):
-    dst = root / "good"
-    shutil.copytree(tiny_run, dst)
-    return dst
 
 
 @pytest.fixture

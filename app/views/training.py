@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app import scores as score_text
@@ -9,9 +10,10 @@ from app import services, training_figures, ui
 from promoter_model import plot
 
 st.title("Training and evaluation")
-run = ui.need_run()
+run = ui.need_run()  # a Predictor: one run, or an ensemble of runs
 unit = services.unit_of(run)
 path, stamp = str(run.path), services.run_stamp(run.path)
+selected = run.path.name
 
 runs, _ = services.available_runs(st.session_state.get("runs_dir", ""),
                                   str(services.demo_run_path()))
@@ -19,31 +21,42 @@ others = [p for _, p in runs if p != path]
 names = {p: label for label, p in runs}
 overlay = st.multiselect("Overlay other runs", others, format_func=lambda p: names.get(p, p),
                          key="training_overlay")
-hist = services.histories(tuple([path] + overlay))
-selected = run.path.name
+if run.is_ensemble:
+    # each member's own curves (bold), then the overlaid runs (thin)
+    hist = {f"{selected}/{m.path.name}": m.history for m in run.members}
+    bold = list(hist)
+    st.caption(f"An ensemble of {len(run.members)} runs: each member's curves are drawn "
+               "(each on the validation data its own training held out).")
+else:
+    hist, bold = {selected: run.members[0].history}, [selected]
+hist.update(services.histories(tuple(overlay)))
+shown = [h.assign(run=name) for name, h in hist.items()
+         if name in bold and h is not None and not h.empty]
+history = pd.concat(shown, ignore_index=True) if shown else pd.DataFrame()
 
-if run.history.empty:
+if history.empty:
     st.info("This run has no history.csv (no per-epoch curves).")
 else:
     c1, c2 = st.columns(2)
     with c1:
-        fig = training_figures.training_curves(hist, "val_r2", selected=selected,
-                                      title="Validation R² per epoch", ylabel="validation R²")
+        fig = training_figures.training_curves(hist, "val_r2", selected=bold,
+                                               title="Validation R² per epoch",
+                                               ylabel="validation R²")
         ui.plotly(fig, key="training_r2", name=f"{selected}_val_r2",
-                  static=lambda: plot.training_curves(hist, "val_r2", selected=selected,
+                  static=lambda: plot.training_curves(hist, "val_r2", selected=bold,
                                                       title="Validation R² per epoch",
                                                       ylabel="validation R²"))
     with c2:
-        fig = training_figures.training_curves(hist, "loss", selected=selected,
-                                      title="Loss per epoch (dashed: validation)",
-                                      ylabel="loss")
+        fig = training_figures.training_curves(hist, "loss", selected=bold,
+                                               title="Loss per epoch (dashed: validation)",
+                                               ylabel="loss")
         ui.plotly(fig, key="training_loss", name=f"{selected}_loss",
                   static=lambda: plot.training_curves(
-                      hist, "loss", selected=selected,
+                      hist, "loss", selected=bold,
                       title="Loss per epoch (dashed: validation)", ylabel="loss"))
     with st.expander("History table"):
-        st.dataframe(run.history, hide_index=True)
-        ui.table_download(run.history, name=f"{selected}_history", key="training_hist_csv")
+        st.dataframe(history, hide_index=True)
+        ui.table_download(history, name=f"{selected}_history", key="training_hist_csv")
 
 st.subheader("How well the model predicts")
 dream_saved = score_text.dream_section(run.metrics) if run.metrics else None

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Rectangle
 
-from promoter_model.metrics import pearson_r, r2_score
+from promoter_model.metrics import finite_agreement
 from promoter_model.plot._base import (
     MAX_NAMED_MARKERS,
     NEG_COLOR,
@@ -236,12 +236,7 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
     Both axes span the data on the same range (square, 1:1 line dashed).
     """
     fig, ax = _axes(ax, (size + 0.8, size))
-    y = np.asarray(y, dtype=np.float64)
-    yhat = np.asarray(yhat, dtype=np.float64)
-    ok = np.isfinite(y) & np.isfinite(yhat)
-    y, yhat = y[ok], yhat[ok]
-    r = pearson_r(y, yhat) if y.size > 1 else float("nan")
-    r2 = r2_score(y, yhat) if y.size > 1 else float("nan")
+    y, yhat, r, r2 = finite_agreement(y, yhat)
     if y.size:
         y, yhat, dens = point_density(y, yhat, bins)
         sc = ax.scatter(y, yhat, c=np.log10(dens + 1), s=4, lw=0, cmap="viridis",
@@ -260,7 +255,7 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
     return _finish(ax, f"{title + ': ' if title else ''}{stats}")
 
 
-def training_curves(histories: dict, metric: str, *, ax=None, selected: str | None = None,
+def training_curves(histories: dict, metric: str, *, ax=None, selected=None,
                     title: str | None = None, ylabel: str | None = None,
                     width: float = 6.0, height: float = 3.2):
     """One metric per epoch for several runs; the selected run bold.
@@ -270,13 +265,16 @@ def training_curves(histories: dict, metric: str, *, ax=None, selected: str | No
     histories : dict of name -> DataFrame
         Each with ``epoch`` and ``metric`` columns; for ``loss`` the ``val_loss`` is drawn
         dashed in the same colour.
+    selected : str or list of str, optional
+        The run(s) drawn bold (an ensemble's members); all when None.
     """
     fig, ax = _axes(ax, (width, height))
     k = 0
     for name, h in histories.items():
         if h is None or metric not in h or h.empty:
             continue
-        bold = selected is None or name == selected
+        bold = selected is None or name in ([selected] if isinstance(selected, str)
+                                              else selected)
         style = dict(lw=2.2 if bold else 1.0, alpha=1.0 if bold else 0.55, ms=3,
                      color=PALETTE[k % len(PALETTE)])
         epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
