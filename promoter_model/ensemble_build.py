@@ -94,6 +94,13 @@ def _public_scores(df, public, pred, subsets) -> dict:
     return out
 
 
+def _preset(run_dir: Path) -> str:
+    """The architecture preset a member's ``config.json`` names."""
+    import json
+
+    return str(json.loads((run_dir / "config.json").read_text()).get("preset", "n/a"))
+
+
 def _write_oof(path: Path, table: pd.DataFrame) -> None:
     """``oof.tsv.gz``, byte-identical for identical content (gzip mtime 0)."""
     text = table.to_csv(sep="\t", index=False, float_format="%.6f")
@@ -228,7 +235,8 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
                        "rule": "used if it raises the OOF Pearson r"},
         "members": member_metrics,
         "calibration": {k_: calibration.info[k_] for k_ in ("method", "n", "n_bins")},
-        "build": {"k": k, "fold_seed": seed, "n_pool": int(len(pool_idx)),
+        "build": {"k": k, "fold_seed": seed, "preset": _preset(members[0]),
+                  "n_pool": int(len(pool_idx)),
                   "n_public": int(public.sum()), "n_excluded": int(excluded.sum())},
     }
     oof_table = pd.DataFrame({

@@ -76,7 +76,8 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
     lines = [
         "# Model card: promoter-explorer demo ensemble",
         "",
-        f"{k} members of the `compact` preset (see `docs/model.md`), trained by "
+        f"{k} members of the `{b.get('preset', 'n/a')}` preset (see `docs/model.md`), "
+        "trained by "
         "`scripts/make_demo_ensemble.py` on the DREAM 2022 high-quality measurements "
         f"(`assets/data/test_measured.tsv.gz`), predicting **{metrics['unit']}** of a 110 bp "
         "yeast promoter construct. The prediction is the mean of the members; `sd` is their "
@@ -113,8 +114,8 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
         "",
         f"`lower`–`upper` is a conformal interval ({calibration.info.get('method')}; "
         f"{calibration.n_bins} bins, see `docs/uncertainty.md`). For a sequence drawn like "
-        f"the training pool (random 80 bp promoters in the DREAM plasmid, measured the same "
-        f"way), the **measured** expression lies inside the {pct} interval with probability "
+        f"the training pool (the non-public rows of the DREAM 2022 test set, in the same "
+        f"plasmid, measured the same way), the **measured** expression lies inside the {pct} interval with probability "
         f"at least {level:g}. It is calibrated on single members' OOF errors while the "
         "served prediction is the ensemble mean, which is more accurate, so it is on the "
         "conservative side. It covers measurement noise, not only model error: it does "
@@ -150,8 +151,10 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
         f"the interval extrapolates ({iv.get('extrapolating', 0):,} public rows). Designed, "
         "heavily edited or very different sequences are not exchangeable with the pool, and "
         "conformal coverage does not hold for them.",
-        "- **Native promoters.** The pool is random DNA; native yeast promoter sequences "
-        f"(subset `yeast`) are covered at {_f(iv.get('yeast', {}).get('coverage'))}.",
+        "- **Native promoters.** Native yeast promoter sequences in the plasmid (subset "
+        f"`yeast`, n={iv.get('yeast', {}).get('n', 0):,}) are covered at "
+        f"{_f(iv.get('yeast', {}).get('coverage'))}; a native promoter in its genomic "
+        "context, or longer than the 80 bp variable region, is outside what was measured.",
         "- **Other conditions.** The measurements come from one strain, plasmid, medium and "
         "assay; the interval says nothing about other conditions or genomic contexts.",
     ]
