@@ -34,11 +34,12 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
     p = run_cli("predict", root, seqs[0])
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert list(rows[0]) == ["id", "sequence", "prediction", "prediction_sd"]
+    assert list(rows[0]) == ["id", "sequence", "prediction", "sd"]
+    assert "no prediction interval is available" in p.stderr
     x = one_hot(seqs[:1])
     f0, f1 = (np.einsum("nlb,lb->n", x, W) + 0.5 for W in (W0, W1))
     assert float(rows[0]["prediction"]) == pytest.approx((f0 + f1)[0] / 2, abs=1e-3)
-    assert float(rows[0]["prediction_sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
+    assert float(rows[0]["sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
 
     p = run_cli("ism", root, seqs[0])
     assert p.returncode == 0, p.stderr
