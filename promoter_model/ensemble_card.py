@@ -115,8 +115,9 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
         f"`lower`–`upper` is a conformal interval ({calibration.info.get('method')}; "
         f"{calibration.n_bins} bins, see `docs/uncertainty.md`). For a sequence drawn like "
         f"the training pool (the non-public rows of the DREAM 2022 test set, in the same "
-        f"plasmid, measured the same way), the **measured** expression lies inside the {pct} interval with probability "
-        f"at least {level:g}. It is calibrated on single members' OOF errors while the "
+        f"plasmid, measured the same way), the **measured** expression lies inside the "
+        f"{pct} interval with probability at least {level:g}. It is calibrated on single "
+        "members' OOF errors while the "
         "served prediction is the ensemble mean, which is more accurate, so it is on the "
         "conservative side. It covers measurement noise, not only model error: it does "
         "not shrink to zero for a perfect model.",
