@@ -59,14 +59,15 @@ def reverse_complement_codes(codes) -> np.ndarray:
 def _member_predictions(run_dir: Path, pool_codes, public_codes, batch_size, cache, name):
     """Forward and reverse-strand predictions of a member, cached as ``name.npz``."""
     from .predict import predict_codes
-    from .runs import load_run
+    from .runs import load_run, sha256_file
 
     file = None if cache is None else Path(cache) / f"{name}.npz"
+    member = sha256_file(Path(run_dir) / "checksums.json")  # a retrained member is new
     if file is not None and file.is_file():
         with np.load(file, allow_pickle=False) as z:
-            if z["pool_fwd"].shape == (len(pool_codes),) and \
-                    z["public_fwd"].shape == (len(public_codes),):
-                return {key: z[key] for key in z.files}
+            if (str(z["member"]) == member and z["pool_fwd"].shape == (len(pool_codes),)
+                    and z["public_fwd"].shape == (len(public_codes),)):
+                return {key: z[key] for key in z.files if key != "member"}
     model = load_run(run_dir).model
     out = {}
     for key, codes in (("pool", pool_codes), ("public", public_codes)):
@@ -77,7 +78,7 @@ def _member_predictions(run_dir: Path, pool_codes, public_codes, batch_size, cac
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp.npz")
-        np.savez(tmp, **out)
+        np.savez(tmp, member=np.array(member), **out)
         tmp.replace(file)
     return out
 

@@ -241,7 +241,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     pd.DataFrame
         One row per start and strand: ``position`` (1-based start), ``strand`` (``+`` or
         ``-``), ``inserted`` (the bases written), ``prediction``, ``delta`` (prediction
-        minus that of the unmodified sequence); an ensemble adds ``delta_sd``.
+        minus that of the unmodified sequence); an ensemble adds ``delta_sd`` and
+        ``members_disagree`` (as in :func:`variant_effect`).
     """
     from .motifs import consensus
 
@@ -268,7 +269,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         win = starts[:, None] + np.arange(k)[None, :]
         block[np.arange(len(starts))[:, None], win] = one_hot([s], length=k, fit=False)[0]
         batch.append(block)
-    preds, delta, sd = _effects(pred, np.concatenate(batch), batch_size, func)
+    preds, delta, sd, members = _effects(pred, np.concatenate(batch), batch_size, func,
+                                         with_members=True)
     rows = len(starts)
     df = pd.DataFrame({
         "position": np.tile(starts + 1, len(sites)),
@@ -277,5 +279,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         "prediction": preds[1:],
         "delta": delta})
     if sd is not None:
+        from .ism import sign_disagreement
+
         df["delta_sd"] = sd
+        df["members_disagree"] = sign_disagreement(members)
     return df
