@@ -139,3 +139,17 @@ def test_files_are_checksummed_and_a_rerun_is_identical(toy):
 def test_missing_member_is_named(toy, tmp_path):
     with pytest.raises(ValueError, match="incomplete members: fold-0"):
         finalize_ensemble(tmp_path, 2, toy["root"] / "test.tsv", toy["root"] / "subsets.json")
+
+
+def test_script_finalises_only_when_every_member_is_there(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_demo_ensemble.py"
+    p = subprocess.run([sys.executable, str(script), "--finalize-only", "--out",
+                        str(tmp_path / "ens"), "--work", str(tmp_path / "work")],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "not finalised: member(s) 0, 1, 2, 3, 4 of 5 still to train" in p.stdout
+    assert not (tmp_path / "ens" / "ensemble.json").exists()
