@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNS   ?= runs
 PORT   ?= 8501
 
-.PHONY: app test test-fast install install-app demo-model bench screenshots docker-check clean
+.PHONY: app test test-fast install install-app demo-model demo-ensemble bench screenshots docker-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,15 @@ test-fast: $(VENV)/.dev-installed
 	$(BIN)/ruff check promoter_model app tests bench scripts
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## make demo-model: rebuild assets/demo_model from the bundled DREAM measurements
+## make demo-model: rebuild assets/demo_model and the cross-validated assets/demo_ensemble
+## from the bundled DREAM measurements (hours on a CPU; see docs/training.md)
 demo-model: $(VENV)/.dev-installed
 	$(BIN)/python scripts/make_demo_model.py --out assets/demo_model
+	$(BIN)/python scripts/make_demo_ensemble.py --out assets/demo_ensemble
+
+## make demo-ensemble: train the missing ensemble members (resumable), then finalise it
+demo-ensemble: $(VENV)/.dev-installed
+	$(BIN)/python scripts/make_demo_ensemble.py --out assets/demo_ensemble
 
 ## make bench: run the benchmarks and rewrite docs/benchmarks.md
 bench: $(VENV)/.dev-installed

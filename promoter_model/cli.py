@@ -77,9 +77,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _interval_level(value) -> float:
+    """``--interval`` as a level in (0, 1), or a ValueError naming the option."""
+    from .calibration import check_level
+
+    try:
+        return check_level(value)
+    except ValueError as exc:
+        raise ValueError(f"--interval: {exc}") from None
+
+
 def cmd_predict(args) -> int:
     from . import cli_io
 
+    level = _interval_level(args.interval)
     # output and input first: a bad one is refused in a second, before TensorFlow loads
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, max_length=args.max_length)
@@ -87,14 +98,23 @@ def cmd_predict(args) -> int:
     import pandas as pd
 
     from .predictor import load_predictor
+    from .uncertainty import UNAVAILABLE, predict_interval_sequences
 
     predictor = load_predictor(args.run)
     cli_io.fit_notice(table.sequences, predictor.input_length)
-    pred, sd = predictor.predict_sequences(table.sequences, batch_size=args.batch_size)
+    iv = predict_interval_sequences(predictor, table.sequences, level=level,
+                                    batch_size=args.batch_size)
     out = pd.DataFrame({"id": table.ids, "sequence": table.sequences,
-                        "prediction": pred.astype(np.float32)})
-    if sd is not None:  # an ensemble: the spread across its members
-        out["prediction_sd"] = sd.astype(np.float32)
+                        "prediction": iv.mean.astype(np.float32)})
+    if iv.sd is not None:  # an ensemble: the spread across its members
+        out["sd"] = iv.sd.astype(np.float32)
+    if iv.lower is None:
+        print(f"note: {UNAVAILABLE}", file=sys.stderr)
+    else:
+        out["lower"] = iv.lower.astype(np.float32)
+        out["upper"] = iv.upper.astype(np.float32)
+        print(f"note: lower and upper bound a {100 * level:g}% conformal interval of the measured "
+              f"value ({predictor.unit})", file=sys.stderr)
     cli_io.write_csv(out, args.output)
     return 0
 
@@ -102,38 +122,66 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
+    import numpy as np
+
     from . import cli_io, dream, records
     from .metrics import regression_metrics
     from .predictor import load_predictor
     from .seqio import read_sequences
+    from .uncertainty import UNAVAILABLE, coverage, subset_coverage
 
+    level = _interval_level(args.interval)
     predictor = load_predictor(args.run)
     if args.save:  # before the work, not after it
         cli_io.check_writable(predictor.path, "evaluate --save")
     data = Path(args.data)
+    cal = predictor.calibration
+    seen = {}
 
     def predict_strings(sequences):  # float32, as a single run's predictions always were
-        return predictor.predict_sequences(sequences, batch_size=args.batch_size)[0].astype(
-            "float32")
+        seen["mean"], seen["sd"] = predictor.predict_sequences(sequences,
+                                                               batch_size=args.batch_size)
+        return seen["mean"].astype("float32")
+
+    def with_coverage(result, y, pred):
+        if cal is not None:
+            lower, upper = cal.interval(pred, level)
+            result["interval"] = {"level": level, **coverage(y, lower, upper)}
+        return result
 
     if data.is_dir() or "://" in args.data:
         codes, y = records.load_split(args.data, args.split)
         pred = predictor.predict_codes(codes, batch_size=args.batch_size)[0].astype("float32")
-        result = regression_metrics(y, pred)
+        result = with_coverage(regression_metrics(y, pred), y, pred)
         result["data"] = f"{args.split} split of {args.data}"
         key = f"{args.split}_split"
     elif dream.is_dream_test_table(data):
-        result = dream.score_public_leaderboard(predict_strings, data,
-                                                args.subsets or dream.SUBSETS_FILE)
+        subsets_path = args.subsets or dream.SUBSETS_FILE
+        result = dream.score_public_leaderboard(predict_strings, data, subsets_path)
+        if cal is not None:
+            df = dream.load_test_table(data)
+            public = df["public_leaderboard"].to_numpy() == 1
+            mean, sd = np.full(len(df), np.nan), np.full(len(df), np.nan)
+            mean[public] = seen["mean"]
+            if seen["sd"] is not None:
+                sd[public] = seen["sd"]
+            result["interval"] = subset_coverage(
+                df["expression"].to_numpy(np.float64), mean, cal,
+                dream.load_subsets(subsets_path), level,
+                sd=sd if seen["sd"] is not None else None)
         key = "dream_public_leaderboard"
     else:
         table = read_sequences(data, max_length=args.max_length)
         if table.expression is None:
             raise ValueError(f"{data}: no expression values to evaluate against (need a "
                              "DREAM-format file or a table with an 'expression' column)")
-        result = regression_metrics(table.expression, predict_strings(table.sequences))
+        pred = predict_strings(table.sequences)
+        result = with_coverage(regression_metrics(table.expression, pred), table.expression,
+                               pred)
         result["data"] = f"{data} (n={len(table)})"
         key = f"file:{data.name}"
+    if cal is None:
+        print(f"note: {UNAVAILABLE}; no interval coverage reported", file=sys.stderr)
     if args.save:
         predictor.save_metrics({**(predictor.metrics or {}), key: result})
     print(json.dumps(result, indent=2))
@@ -193,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run or ensemble folder")
     p.add_argument("input", help="FASTA, CSV/TSV with a 'sequence' column, DREAM file, "
                                  "one sequence per line, a sequence, or - for stdin")
-    p.add_argument("--output", "-o", help="CSV file (default: stdout)")
+    p.add_argument("--output", "-o",
+                   help="CSV file (default: stdout); columns id, sequence, prediction, and "
+                        "for a calibrated ensemble sd, lower, upper")
+    p.add_argument("--interval", default="0.9", metavar="LEVEL",
+                   help="coverage of the prediction interval, between 0 and 1 (default 0.9)")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
     p.set_defaults(func=cmd_predict)
@@ -205,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--subsets", help="public-leaderboard subsets JSON (default: bundled)")
     p.add_argument("--save", action="store_true", help="store the result in metrics.json")
+    p.add_argument("--interval", default="0.9", metavar="LEVEL",
+                   help="level whose interval coverage is reported (calibrated ensembles)")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
     p.set_defaults(func=cmd_evaluate)

@@ -19,10 +19,12 @@ FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
-    from .interpret.ism import ism, ism_table
+    from .interpret.ism import ism_members, ism_table, sign_disagreement
     from .predictor import load_predictor
     from .sequence import one_hot
 
+    if not args.sign_tol >= 0:  # also refuses NaN
+        raise ValueError(f"--sign-tol must be 0 or more, got {args.sign_tol}")
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, args.format, args.max_length)
     if len(table) == 0:
@@ -31,8 +33,11 @@ def cmd_ism(args) -> int:
     length = predictor.input_length
     cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
     X = one_hot(table.sequences, length=length)
-    scores, sd = ism(predictor, X, batch_size=args.batch_size)
-    cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd), args.output)
+    members = ism_members(predictor, X, batch_size=args.batch_size)
+    scores, sd, disagree = members.mean(axis=0), None, None
+    if predictor.is_ensemble:
+        sd, disagree = members.std(axis=0), sign_disagreement(members, args.sign_tol)
+    cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd, disagree=disagree), args.output)
     return 0
 
 
@@ -120,12 +125,16 @@ def register(subparsers) -> None:
     p.add_argument("input", help="a sequence, or any file 'predict' reads (FASTA, CSV/TSV, "
                                  "DREAM, one per line), or - for stdin")
     p.add_argument("--output", "-o", help="CSV file (default: stdout); columns id, position, "
-                                          "reference, A, C, G, T (and A_sd ... T_sd "
-                                          "for an ensemble)")
+                                          "reference, A, C, G, T (and for an ensemble "
+                                          "A_sd ... T_sd, the members' sd, and "
+                                          "A_disagree ... T_disagree, 1 where members "
+                                          "disagree on the sign)")
     p.add_argument("--format", default="auto",
                    choices=["auto", "dream", "table", "fasta", "lines"])
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--max-length", type=int, default=None)
+    p.add_argument("--sign-tol", type=float, default=0.01,
+                   help="effects smaller than this have no sign (ensembles; default 0.01)")
     p.set_defaults(func=cmd_ism)
 
     p = subparsers.add_parser(

@@ -13,6 +13,8 @@ An ensemble folder::
                         "unit": "...", "rc_average": false, "notes": "..."}
       metrics.json     optional: scores of the ensemble, each with its data
       MODEL_CARD.md    optional
+      calibration.json optional: conformal interval quantiles (``calibration.py``)
+      oof.tsv.gz       optional: the out-of-fold predictions the calibration was fitted on
       checksums.json   sha256 of the files above
       members/fold-0/  complete run folders, each with its own checksums
 
@@ -37,7 +39,8 @@ from .sequence import SEQ_LEN, codes_to_one_hot, encode_codes, reverse_complemen
 
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
-ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md")
+ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md", "calibration.json",
+                        "oof.tsv.gz")
 DEFAULT_UNIT = "model output (training units)"
 
 
@@ -58,6 +61,9 @@ class Predictor:
     model_card : str or None
     rc_average : bool
         Predict both strands and average them.
+    calibration : Calibration or None
+        Conformal interval quantiles (an ensemble's ``calibration.json``); None: no
+        interval is available.
     """
 
     path: Path
@@ -66,6 +72,7 @@ class Predictor:
     metrics: dict | None = None
     model_card: str | None = None
     rc_average: bool = False
+    calibration: object | None = None
 
     @property
     def name(self) -> str:
@@ -165,6 +172,12 @@ class Predictor:
         """:meth:`predict` of DNA strings, fitted to :attr:`input_length`."""
         return self.predict_codes(encode_codes(list(sequences), length=self.input_length),
                                   batch_size=batch_size)
+
+    def interval(self, X, level: float = 0.9, batch_size: int = 1024):
+        """Mean, members' sd and calibrated interval: :func:`uncertainty.predict_interval`."""
+        from .uncertainty import predict_interval
+
+        return predict_interval(self, X, level=level, batch_size=batch_size)
 
     def save_metrics(self, metrics: dict) -> None:
         """Write ``metrics.json`` into the run or ensemble folder and renew its checksums."""
@@ -283,7 +296,20 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
     card = path / "MODEL_CARD.md"
     return Predictor(path=path, members=runs, unit=unit, metrics=read_metrics(path),
                      model_card=card.read_text() if card.is_file() else None,
-                     rc_average=bool(spec.get("rc_average", False)))
+                     rc_average=bool(spec.get("rc_average", False)),
+                     calibration=_read_calibration(path))
+
+
+def _read_calibration(path: Path):
+    """The ensemble's checked ``calibration.json``, or None when it has none."""
+    from .calibration import CALIBRATION_FILE, load_calibration
+
+    if not (path / CALIBRATION_FILE).is_file():
+        return None
+    try:
+        return load_calibration(path / CALIBRATION_FILE)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
 
 
 def load_predictor(path, *, verify: bool = True) -> Predictor:
@@ -295,10 +321,13 @@ def load_predictor(path, *, verify: bool = True) -> Predictor:
 
 def write_ensemble(path, members, *, unit: str = "", rc_average: bool = False,
                    notes: str = "", metrics: dict | None = None,
-                   model_card: str | None = None) -> Path:
-    """Write ``ensemble.json`` (and optional metrics and card) with checksums, atomically.
+                   model_card: str | None = None, calibration=None) -> Path:
+    """Write ``ensemble.json`` (and optional metrics, card, calibration) with checksums.
 
     ``members`` are run folders inside ``path`` (absolute, or relative to it).
+    ``calibration`` is a :class:`~promoter_model.calibration.Calibration`; every file of
+    ``ENSEMBLE_CHECKSUMMED`` present in the folder (``oof.tsv.gz`` too) is checksummed.
+    Each file is written atomically, checksums last.
     """
     path = Path(path)
     names = []
@@ -315,6 +344,8 @@ def write_ensemble(path, members, *, unit: str = "", rc_average: bool = False,
         atomic.write_json(path / "metrics.json", metrics)
     if model_card is not None:
         atomic.write_text(path / "MODEL_CARD.md", model_card)
+    if calibration is not None:
+        calibration.save(path / "calibration.json")
     sums = {name: sha256_file(path / name) for name in ENSEMBLE_CHECKSUMMED
             if (path / name).is_file()}
     atomic.write_json(path / "checksums.json", sums)

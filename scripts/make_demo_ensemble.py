@@ -15,6 +15,14 @@ Each member is trained in ``WORK/members/fold-i`` (``train`` resumes an interrup
 from its last finished epoch) and, once complete, copied to ``OUT/members/fold-i``; a member
 already there is never retrained. Its ``metrics.json`` records what its data were and how
 long it took.
+
+When all ``k`` members are in ``OUT/members``, the ensemble is finalised
+(:func:`promoter_model.ensemble_build.finalize_ensemble`): out-of-fold and public
+predictions, the reverse-complement decision, the conformal calibration, ``metrics.json``,
+``oof.tsv.gz``, ``calibration.json`` and ``MODEL_CARD.md``. Re-running it is safe; members'
+predictions are cached in ``WORK/predictions``.
+
+    python scripts/make_demo_ensemble.py --finalize-only   # members are all there
 """
 
 from __future__ import annotations
@@ -99,6 +107,10 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--finalize-only", action="store_true",
+                        help="train nothing; finalise the ensemble if every member is there")
+    parser.add_argument("--no-finalize", action="store_true",
+                        help="train members only; do not finalise the ensemble")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -109,7 +121,7 @@ def main(argv=None) -> int:
     from promoter_model.train import train
 
     work, out = Path(args.work), Path(args.out)
-    wanted = (range(args.k) if args.members is None
+    wanted = ([] if args.finalize_only else range(args.k) if args.members is None
               else [int(m) for m in args.members.split(",")])
     pool_file, test_file, _n_pool, _n_test = write_pool_files(work)
     (out / "members").mkdir(parents=True, exist_ok=True)
@@ -130,6 +142,32 @@ def main(argv=None) -> int:
         train(data_dir, run_dir, member_config(i, args))
         describe_member(run_dir, i, args.k, load)
         install_member(run_dir, target)
+    if not args.no_finalize:
+        return finalize(out, work, args.k)
+    return 0
+
+
+def finalize(out: Path, work: Path, k: int) -> int:
+    """Finalise the ensemble when all ``k`` members are installed (else say what is missing)."""
+    from promoter_model.ensemble_build import finalize_ensemble
+    from promoter_model.runs import RunError, check_run
+
+    missing = []
+    for i in range(k):
+        try:
+            check_run(out / "members" / f"fold-{i}")
+        except RunError:
+            missing.append(str(i))
+    if missing:
+        print(f"not finalised: member(s) {', '.join(missing)} of {k} still to train",
+              flush=True)
+        return 0
+    metrics = finalize_ensemble(out, k, cache=work / "predictions",
+                                progress=lambda msg: print(msg, flush=True))
+    d = metrics["dream_public_leaderboard"]
+    print(f"ensemble: pearson_score {d['pearson_score']:.4f}, r2 all "
+          f"{d['pearson_r2_all']:.4f}; 90% interval coverage "
+          f"{metrics['interval']['all']['coverage']:.3f}", flush=True)
     return 0
 
 

@@ -34,21 +34,27 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
     p = run_cli("predict", root, seqs[0])
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert list(rows[0]) == ["id", "sequence", "prediction", "prediction_sd"]
+    assert list(rows[0]) == ["id", "sequence", "prediction", "sd"]
+    assert "no prediction interval is available" in p.stderr
     x = one_hot(seqs[:1])
     f0, f1 = (np.einsum("nlb,lb->n", x, W) + 0.5 for W in (W0, W1))
     assert float(rows[0]["prediction"]) == pytest.approx((f0 + f1)[0] / 2, abs=1e-3)
-    assert float(rows[0]["prediction_sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
+    assert float(rows[0]["sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
 
     p = run_cli("ism", root, seqs[0])
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert list(rows[0])[-4:] == ["A_sd", "C_sd", "G_sd", "T_sd"] and len(rows) == 110
+    assert list(rows[0])[-8:] == ["A_sd", "C_sd", "G_sd", "T_sd", "A_disagree", "C_disagree",
+                                  "G_disagree", "T_disagree"] and len(rows) == 110
     e0, e1 = (W - (W * x[0]).sum(axis=-1, keepdims=True) for W in (W0, W1))
     got_sd = np.array([[float(r[f"{b}_sd"]) for b in "ACGT"] for r in rows])
     got = np.array([[float(r[b]) for b in "ACGT"] for r in rows])
     np.testing.assert_allclose(got, (e0 + e1) / 2, atol=1e-3)
     np.testing.assert_allclose(got_sd, np.abs(e0 - e1) / 2, atol=1e-3)
+    flags = np.array([[int(r[f"{b}_disagree"]) for b in "ACGT"] for r in rows], dtype=bool)
+    np.testing.assert_array_equal(flags, ((e0 > 0.01) & (e1 < -0.01)) | ((e0 < -0.01)
+                                                                        & (e1 > 0.01)))
+    assert flags.any()
 
 
 def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp_path):

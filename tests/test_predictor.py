@@ -167,7 +167,8 @@ def test_ensemble_variant_effects_mean_and_sd(ensemble, promoters):
     x = one_hot([ref])[0]
     b = "ACGT".index(alt_base)
     d0, d1 = exact_ism(W0, x)[pos, b], exact_ism(W1, x)[pos, b]
-    assert list(df.columns) == ["id", "ref_pred", "alt_pred", "delta", "delta_sd", "fit_note"]
+    assert list(df.columns) == ["id", "ref_pred", "alt_pred", "delta", "delta_sd",
+                                "members_disagree", "fit_note"]
     assert df["delta"][0] == pytest.approx((d0 + d1) / 2, abs=1e-4)
     assert df["delta_sd"][0] == pytest.approx(abs(d0 - d1) / 2, abs=1e-4)
     assert df["ref_pred"][0] == pytest.approx((exact(W0, x[None]) + exact(W1, x[None]))[0] / 2,

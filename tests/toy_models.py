@@ -108,8 +108,25 @@ def promoter_with_site(site: str = REB1_CORE, start: int = 50, seed: int = 0) ->
         return seq[:start] + site + seq[start + len(site):]
 
 
-def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units"):
+def toy_calibration(noise: float = 0.5, n: int = 4000, seed: int = 0):
+    """A :class:`~promoter_model.calibration.Calibration` of Gaussian residuals of sd ``noise``.
+
+    Out-of-fold predictions uniform on (-20, 20) (the linear toys' range) and measured
+    values ``prediction + N(0, noise^2)``, in 4 bins: the 90% half-width is about
+    ``1.645 * noise`` everywhere.
+    """
+    from promoter_model.calibration import fit_calibration
+
+    rng = np.random.default_rng(seed)
+    yhat = rng.uniform(-20, 20, n)
+    return fit_calibration(yhat + rng.normal(size=n) * noise, yhat, n_bins=4,
+                           min_per_bin=200, info={"data": "synthetic toy residuals"})
+
+
+def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units", calibration=None):
     """An ensemble folder of :func:`linear_model` members, one per seed.
+
+    ``calibration`` (e.g. :func:`toy_calibration`) is written as ``calibration.json``.
 
     Returns
     -------
@@ -130,5 +147,6 @@ def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units"):
         weights.append(W)
         save_run(root / "members" / f"fold-{k}", model, RunConfig(preset="custom", unit=unit))
     write_ensemble(root, [root / "members" / f"fold-{k}" for k in range(len(seeds))],
-                   unit=unit, metrics={"note": "none"}, model_card="# Two linear toys\n")
+                   unit=unit, metrics={"note": "none"}, model_card="# Two linear toys\n",
+                   calibration=calibration)
     return root, weights

@@ -88,6 +88,24 @@ def _scores_from_predictions(x, preds_ref, preds_var) -> np.ndarray:
     return scores
 
 
+#: Effects smaller than this (in the model's output unit) have no sign for
+#: :func:`sign_disagreement` (0.01 is about 0.3% of the measured MAUDE expression range).
+SIGN_TOL = 0.01
+
+
+def _member_score_chunks(pred, X, func, batch_size, chunk):
+    """Yield ``(start, scores)``: each member's ISM of ``chunk`` sequences, (m, b, L, 4)."""
+    n, L = X.shape[0], X.shape[1]
+    per = 1 + 3 * L
+    for start in range(0, n, chunk):
+        block = X[start:start + chunk]
+        preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
+                                     batch_size=batch_size, func=func)
+        yield start, np.stack([
+            _scores_from_predictions(x, preds[:, j * per], preds[:, j * per + 1:(j + 1) * per])
+            for j, x in enumerate(block)], axis=1)
+
+
 def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
     """ISM of many sequences through a predictor: mean effect and across-member sd.
 
@@ -119,18 +137,55 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
     n, L = X.shape[0], X.shape[1]
     mean = np.zeros((n, L, 4), dtype=np.float32)
     sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None
-    per = 1 + 3 * L
-    for start in range(0, n, chunk):
-        block = X[start:start + chunk]
-        preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
-                                     batch_size=batch_size, func=func)
-        for j, x in enumerate(block):
-            p = preds[:, j * per:(j + 1) * per]
-            scores = _scores_from_predictions(x, p[:, 0], p[:, 1:])
-            mean[start + j] = scores.mean(axis=0)
-            if sd is not None:
-                sd[start + j] = scores.std(axis=0)
+    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk):
+        mean[start:start + scores.shape[1]] = scores.mean(axis=0)
+        if sd is not None:
+            sd[start:start + scores.shape[1]] = scores.std(axis=0)
     return mean, sd
+
+
+def ism_members(model, X, func=None, batch_size: int = 512, chunk: int = 64) -> np.ndarray:
+    """Each member's ISM effects (what :func:`ism` averages).
+
+    Parameters
+    ----------
+    model, X, func, batch_size, chunk
+        As for :func:`ism`.
+
+    Returns
+    -------
+    np.ndarray, shape (n_members, n, L, 4), float32
+        One run gives ``n_members == 1``.
+    """
+    pred = as_predictor(model)
+    X = as_batch(X, pred.input_length)
+    out = np.zeros((len(pred.members), X.shape[0], X.shape[1], 4), dtype=np.float32)
+    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk):
+        out[:, start:start + scores.shape[1]] = scores
+    return out
+
+
+def sign_disagreement(member_effects, tol: float = SIGN_TOL) -> np.ndarray:
+    """Where members disagree on the sign of an effect.
+
+    An effect counts as positive above ``tol`` and negative below ``-tol``; smaller
+    effects (and NaN) have no sign. A cell is marked when at least one member calls it
+    positive and another negative; with one member nothing is marked.
+
+    Parameters
+    ----------
+    member_effects : array, shape (n_members, ...)
+        E.g. :func:`ism_members` output, or members' variant deltas.
+    tol : float
+        In the model's output unit (default :data:`SIGN_TOL`).
+
+    Returns
+    -------
+    np.ndarray of bool, shape ``member_effects.shape[1:]``
+    """
+    e = np.asarray(member_effects, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return (e > tol).any(axis=0) & (e < -tol).any(axis=0)
 
 
 def ism_scores(model, x, batch_size: int = 512, func=None) -> np.ndarray:
@@ -272,7 +327,7 @@ def mutational_robustness(scores, x) -> np.ndarray:
     return np.sort(_variant_entries(scores, x)[3])
 
 
-def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
+def ism_table(ids, X, scores, sd=None, disagree=None) -> pd.DataFrame:
     """Long table of ISM scores: one row per sequence and position.
 
     Parameters
@@ -282,6 +337,9 @@ def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
     scores : np.ndarray, shape (n, L, 4)
     sd : np.ndarray, shape (n, L, 4), optional
         An ensemble's across-member sd (from :func:`ism`), added as ``A_sd`` ... ``T_sd``.
+    disagree : np.ndarray of bool, shape (n, L, 4), optional
+        :func:`sign_disagreement` of the members, added as ``A_disagree`` ... ``T_disagree``
+        (1 where members disagree on the sign of that change, else 0).
 
     Returns
     -------
@@ -294,6 +352,7 @@ def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
     if X.ndim == 2:
         X, scores = X[None], scores[None]
         sd = None if sd is None else np.asarray(sd)[None]
+        disagree = None if disagree is None else np.asarray(disagree)[None]
     n, L = X.shape[:2]
     if len(ids) != n or scores.shape != (n, L, 4):
         raise ValueError(f"{len(ids)} ids, X {X.shape} and scores {scores.shape} do not agree")
@@ -308,4 +367,8 @@ def ism_table(ids, X, scores, sd=None) -> pd.DataFrame:
         sd_flat = np.asarray(sd, dtype=np.float32).reshape(n * L, 4)
         for j, base in enumerate("ACGT"):
             df[f"{base}_sd"] = sd_flat[:, j]
+    if disagree is not None:
+        flags = np.asarray(disagree, dtype=bool).reshape(n * L, 4).astype(np.int8)
+        for j, base in enumerate("ACGT"):
+            df[f"{base}_disagree"] = flags[:, j]
     return df

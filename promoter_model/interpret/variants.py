@@ -141,16 +141,19 @@ def _fit_note(change: int, label: str, length: int = SEQ_LEN) -> str | None:
     return f"{label}: {note}" if note else None
 
 
-def _effects(pred, X, batch_size, func):
-    """Member-mean predictions, mean effect against row 0, and the effects' sd (or None)."""
+def _effects(pred, X, batch_size, func, with_members: bool = False):
+    """Member-mean predictions, mean effect against row 0, the effects' sd (or None) and,
+    with ``with_members``, each member's effects (m, n - 1).
+    """
     members = pred.predict_members(X, batch_size=batch_size, func=func)
     delta = members[:, 1:] - members[:, :1]
     sd = delta.std(axis=0) if pred.is_ensemble else None
-    return members.mean(axis=0), delta.mean(axis=0), sd
+    out = (members.mean(axis=0), delta.mean(axis=0), sd)
+    return out + (delta,) if with_members else out
 
 
 def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 1024,
-                   func=None) -> pd.DataFrame:
+                   func=None, level: float = 0.9) -> pd.DataFrame:
     """Predicted effect of variant sequences against a reference.
 
     Parameters
@@ -165,14 +168,21 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
     batch_size : int
     func : callable, optional
         Applied to each member's predictions before anything is compared or averaged.
+    level : float
+        Level of the difference interval (calibrated ensembles only).
 
     Returns
     -------
     pd.DataFrame
         Columns ``id``, ``ref_pred``, ``alt_pred``, ``delta`` (alt - ref), ``fit_note``
         (what fitting to the model length did to the reference or the variant, or empty).
-        An ensemble adds ``delta_sd``: the across-member sd of each member's delta;
-        ``ref_pred``, ``alt_pred`` and ``delta`` are member means.
+        An ensemble adds ``delta_sd`` (the across-member sd of each member's delta) and
+        ``members_disagree`` (members disagree on the sign of the delta; see
+        :func:`promoter_model.interpret.ism.sign_disagreement`); ``ref_pred``, ``alt_pred``
+        and ``delta`` are member means. A calibrated ensemble (without ``func``) also adds
+        ``delta_lower`` and ``delta_upper``: the Bonferroni interval of the *measured*
+        difference at ``level`` (:meth:`promoter_model.calibration.Calibration.
+        difference_interval`).
     """
     alt_seqs = [alt_seqs] if isinstance(alt_seqs, str) else list(alt_seqs)
     ids = [f"alt{i + 1}" for i in range(len(alt_seqs))] if ids is None else list(ids)
@@ -182,15 +192,23 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
     length = pred.input_length
     seqs = [normalize(ref_seq)] + [normalize(s) for s in alt_seqs]
     fitted, change = fit_to_length(seqs, length)
-    preds, delta, sd = _effects(pred, one_hot(fitted, length=length, fit=False), batch_size,
-                                func)
+    preds, delta, sd, members = _effects(pred, one_hot(fitted, length=length, fit=False),
+                                         batch_size, func, with_members=True)
     ref_note = _fit_note(change[0], "reference", length)
     notes = ["; ".join(n for n in (ref_note, _fit_note(c, "variant", length)) if n)
              for c in change[1:]]
     df = pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
                        "alt_pred": preds[1:], "delta": delta, "fit_note": notes})
     if sd is not None:
+        from .ism import sign_disagreement
+
         df.insert(4, "delta_sd", sd)
+        df.insert(5, "members_disagree", sign_disagreement(members))
+    cal = getattr(pred, "calibration", None)
+    if cal is not None and func is None:  # calibrated on the model's own output scale
+        lower, upper = cal.difference_interval(preds[1:], np.full(len(ids), preds[0]), level)
+        df.insert(5, "delta_lower", lower)
+        df.insert(6, "delta_upper", upper)
     return df
 
 
@@ -223,7 +241,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     pd.DataFrame
         One row per start and strand: ``position`` (1-based start), ``strand`` (``+`` or
         ``-``), ``inserted`` (the bases written), ``prediction``, ``delta`` (prediction
-        minus that of the unmodified sequence); an ensemble adds ``delta_sd``.
+        minus that of the unmodified sequence); an ensemble adds ``delta_sd`` and
+        ``members_disagree`` (as in :func:`variant_effect`).
     """
     from .motifs import consensus
 
@@ -250,7 +269,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         win = starts[:, None] + np.arange(k)[None, :]
         block[np.arange(len(starts))[:, None], win] = one_hot([s], length=k, fit=False)[0]
         batch.append(block)
-    preds, delta, sd = _effects(pred, np.concatenate(batch), batch_size, func)
+    preds, delta, sd, members = _effects(pred, np.concatenate(batch), batch_size, func,
+                                         with_members=True)
     rows = len(starts)
     df = pd.DataFrame({
         "position": np.tile(starts + 1, len(sites)),
@@ -259,5 +279,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         "prediction": preds[1:],
         "delta": delta})
     if sd is not None:
+        from .ism import sign_disagreement
+
         df["delta_sd"] = sd
+        df["members_disagree"] = sign_disagreement(members)
     return df

@@ -24,7 +24,7 @@ from promoter_model.sequence import ALPHABET
 
 def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
                 unit: str = "expression", title: str | None = None, boxed=(),
-                width: float = 12.0, height: float = 3.0):
+                width: float = 12.0, height: float = 3.0, disagree=None):
     """In-silico mutagenesis heatmap: rows A, C, G, T by positions, centred on zero.
 
     Parameters
@@ -37,6 +37,10 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
         Half-width of the colour range; by default the largest |change| of this map.
     boxed : iterable of int
         1-based positions outlined (e.g. where a variant differs from its reference).
+    disagree : array of bool, shape (L, 4), optional
+        Cells where an ensemble's members disagree on the sign of the change
+        (:func:`promoter_model.interpret.ism.sign_disagreement`), each marked with a small
+        ``x`` (the collection's gid is ``"disagree"``, labelled for a legend).
     """
     fig, ax = _axes(ax, (width, height))
     z = np.asarray(scores, dtype=np.float64).T
@@ -67,6 +71,13 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
                                    ls=ls, zorder=6))
     for p in boxed:
         ax.add_patch(Rectangle((p - 0.5, -0.5), 1, 4, fill=False, ec="#222", lw=1.2, zorder=6))
+    if disagree is not None:
+        mask = np.asarray(disagree, dtype=bool)
+        if mask.shape != (L, 4):
+            raise ValueError(f"disagree mask has shape {mask.shape}, expected {(L, 4)}")
+        p_idx, b_idx = np.nonzero(mask)
+        ax.scatter(p_idx + 1, b_idx, marker="x", s=14, lw=0.8, color="#333", zorder=7,
+                   gid="disagree", label="members disagree on the sign")
     regions(ax, L, sequence)
     ax.set_yticks(range(4), list(ALPHABET))
     ax.set_xlim(0.5, L + 0.5)

@@ -1,0 +1,66 @@
+"""The bundled cross-validated demo ensemble: its stored scores, coverage and calibration are
+recomputed from its members and its out-of-fold file.
+
+Skipped, with the reason, until ``assets/demo_ensemble/ensemble.json`` exists (written by
+``scripts/make_demo_ensemble.py`` once every member is trained).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from promoter_model import dream
+from promoter_model.metrics import dream_scores
+from promoter_model.sequence import one_hot
+
+ENSEMBLE = Path(__file__).resolve().parents[1] / "assets" / "demo_ensemble"
+pytestmark = pytest.mark.skipif(
+    not (ENSEMBLE / "ensemble.json").is_file(),
+    reason="assets/demo_ensemble/ensemble.json does not exist yet: the demo ensemble is "
+           "finalised by scripts/make_demo_ensemble.py once all its members are trained")
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from promoter_model.predictor import load_predictor
+
+    return load_predictor(ENSEMBLE)
+
+
+def test_calibration_is_refitted_from_the_stored_oof_file(predictor):
+    from promoter_model.calibration import fit_calibration
+
+    cal = predictor.calibration
+    assert cal is not None
+    oof = pd.read_csv(ENSEMBLE / "oof.tsv.gz", sep="\t")
+    used = oof[oof["calibrated"] == 1]
+    assert len(oof) == predictor.metrics["build"]["n_pool"] == 62_058
+    assert set(oof["fold"]) == set(range(len(predictor.members)))
+    refit = fit_calibration(used["measured"], used["prediction"], n_bins=cal.n_bins)
+    np.testing.assert_allclose(refit.edges, cal.edges, atol=1e-6)
+    finite = np.isfinite(cal.quantiles)
+    np.testing.assert_allclose(refit.quantiles[finite], cal.quantiles[finite], atol=1e-5)
+    assert predictor.metrics["oof"]["n"] == len(used)
+
+
+@pytest.mark.slow
+def test_stored_public_scores_and_coverage_are_reproduced(predictor):
+    df = dream.load_test_table()
+    subsets = dream.load_subsets()
+    public = df["public_leaderboard"].to_numpy() == 1
+    iv = predictor.interval(one_hot(df.loc[public, "sequence"].tolist()), level=0.9)
+    y = df["expression"].to_numpy(np.float64)
+    full = np.full(len(df), np.nan)
+    full[public] = iv.mean
+    fresh = dream_scores(y, full, subsets)
+    stored = predictor.metrics["dream_public_leaderboard"]
+    for key in ("pearson_score", "pearson_r2_all", "pearson_r2_SNVs", "spearman_score"):
+        assert fresh[key] == pytest.approx(stored[key], abs=1e-4)
+    cov = float(np.mean((y[public] >= iv.lower) & (y[public] <= iv.upper)))
+    assert cov == pytest.approx(predictor.metrics["interval"]["all"]["coverage"], abs=1e-3)
+    # the ensemble is at least as good as its average member
+    members = [m["dream_public_leaderboard"]["pearson_score"]
+               for m in predictor.metrics["members"].values()]
+    assert stored["pearson_score"] >= np.mean(members) - 1e-3
