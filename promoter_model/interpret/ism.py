@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..predictor import as_predictor
-from ..sequence import SEQ_LEN, as_batch, one_hot
+from ..sequence import SEQ_LEN, as_batch, one_hot, reverse_complement_one_hot
+from . import fast_ism
 
 _LETTERS = np.array(list("ACGT"))
 
@@ -88,7 +89,36 @@ def _scores_from_predictions(x, preds_ref, preds_var) -> np.ndarray:
     return scores
 
 
-def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
+def _fast_predictions(engine, pred, block, func, batch_size: int) -> np.ndarray:
+    """What ``pred.predict_members(snv batches of block)`` returns, through the exact
+    windowed engine of :mod:`.fast_ism` (same row order, RC averaging and ``func``).
+    """
+    n, L = block.shape[0], block.shape[1]
+    per = 1 + 3 * L
+    alt = np.stack([_alternatives(_reference_codes(x)).ravel() for x in block])
+    pos = np.tile(np.repeat(np.arange(L), 3), (n, 1))
+    group = max(1, batch_size // per)  # sequences per compiled call (bounds memory)
+
+    def run(X, pos, alt):
+        out = np.zeros((len(pred.members), n, per), dtype=np.float64)
+        for s in range(0, n, group):
+            g = min(group, n - s)
+            seq = np.repeat(np.arange(g), 3 * L)
+            ref, var = engine.predict(X[s:s + g], seq, pos[s:s + g].ravel(),
+                                      alt[s:s + g].ravel())
+            out[:, s:s + g, 0] = ref
+            out[:, s:s + g, 1:] = var.reshape(-1, g, 3 * L)
+        return out.reshape(len(pred.members), n * per)
+
+    y = run(block, pos, alt)
+    if pred.rc_average:  # the mutant's reverse complement is the RC's mutant at L - 1 - i
+        y = (y + run(reverse_complement_one_hot(block), L - 1 - pos, 3 - alt)) / 2.0
+    if func is not None:
+        y = np.stack([np.asarray(func(row), dtype=np.float64) for row in y])
+    return y
+
+
+def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool = True):
     """ISM of many sequences through a predictor: mean effect and across-member sd.
 
     Parameters
@@ -105,6 +135,11 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
         Rows per forward pass.
     chunk : int
         Sequences whose variants are stacked into one predict call (bounds memory).
+    fast : bool
+        Use the exact windowed engine (:mod:`.fast_ism`: only the local convolutions'
+        window around each mutation is recomputed; all members in one call) where the
+        models support it; False predicts every mutant in full. Both give the same scores
+        up to float32 round-off.
 
     Returns
     -------
@@ -120,10 +155,14 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
     mean = np.zeros((n, L, 4), dtype=np.float32)
     sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None
     per = 1 + 3 * L
+    engine = fast_ism.engine_for(pred.models) if fast else None
     for start in range(0, n, chunk):
         block = X[start:start + chunk]
-        preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
-                                     batch_size=batch_size, func=func)
+        if engine is not None:
+            preds = _fast_predictions(engine, pred, block, func, batch_size)
+        else:
+            preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
+                                         batch_size=batch_size, func=func)
         for j, x in enumerate(block):
             p = preds[:, j * per:(j + 1) * per]
             scores = _scores_from_predictions(x, p[:, 0], p[:, 1:])

@@ -1,0 +1,349 @@
+"""Exact fast ISM: recompute only the window of the local convolutions around each mutation.
+
+In a model from :func:`promoter_model.architectures.build_model` every stage before the
+transformer is local: a convolution of half-width ``r`` (kernel ``2r + 1``, "same" zero
+padding) followed by per-position operations (batch norm in inference mode, GELU, leaky
+ReLU, residual adds). A single-base change at position ``i`` therefore changes the output of
+the convolutional stack only at ``i - R .. i + R``, where ``R`` is the sum of the
+convolutions' half-widths (18 bp for ``compact``: six kernels of 7). As in fastISM (Nair et
+al., Bioinformatics 2022), each mutant's convolutional stack is computed on that growing
+window only, spliced with the reference sequence's activations, and only the later stages
+(transformer, LSTMs, head) run on every mutant's whole sequence. The result is the same
+prediction as running each mutant through the whole model, up to float32 round-off
+(``tests/test_fast_ism.py``); compared with a whole-sequence pass the convolutions cost about
+a fifth for ``compact``.
+
+All members of an ensemble run in one compiled TensorFlow function (one call per group of
+sequences). Models this module does not recognise (other layer graphs, a non-float32 dtype
+policy, even kernels, the JAX backend) return ``None`` from :func:`engine_for`, and
+:func:`promoter_model.interpret.ism.ism` falls back to predicting every mutant in full.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+_PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+@dataclass
+class _Conv:
+    """One local convolution as a 1-D kernel ``(2r + 1, c_in, c_out)`` over ``(L, c_in)``."""
+
+    kernel: object  # callable returning the kernel tensor (reads the live variables)
+    bias: object  # callable or None
+    r: int
+
+
+@dataclass
+class _Plan:
+    """The convolutional stack of one member and the model that takes it from there."""
+
+    rc_conv: _Conv
+    rc_post: list  # per-position layers after rc_conv, applied to (..., 2, F)
+    coop_conv: _Conv
+    coop_post: list
+    res: list  # per block: (conv1, [bn1, act], conv2, add, [bn2, act])
+    tail: keras.Model
+    width: int  # channels of the stack's output
+
+    @property
+    def radius(self) -> int:
+        """Half-width of the window a single-base change reaches at the stack's output."""
+        return self.rc_conv.r + self.coop_conv.r + sum(b[0].r + b[2].r for b in self.res)
+
+
+def _layer(model, name):
+    try:
+        return model.get_layer(name)
+    except ValueError:
+        return None
+
+
+def _float32(layer) -> bool:
+    policy = getattr(layer, "dtype_policy", None)
+    return getattr(policy, "compute_dtype", "float32") == "float32"
+
+
+def _conv1d(layer):
+    """A ``Conv1D(padding="same")`` as a :class:`_Conv`, or None if it is anything else."""
+    cfg = layer.get_config()
+    k = cfg["kernel_size"][0]
+    if (not isinstance(layer, keras.layers.Conv1D) or cfg["padding"] != "same" or k % 2 == 0
+            or tuple(cfg["strides"]) != (1,) or tuple(cfg["dilation_rate"]) != (1,)
+            or cfg["groups"] != 1 or cfg["activation"] != "linear"
+            or cfg["data_format"] != "channels_last"):
+        return None
+    bias = (lambda: layer.bias) if cfg["use_bias"] else None
+    return _Conv(kernel=lambda: layer.kernel, bias=bias, r=k // 2)
+
+
+def _plan(model) -> _Plan | None:
+    """Parse a ``build_model`` graph; None for any model with another structure."""
+    from ..layers import ReverseComplementConv1D
+
+    names = ["rc_conv", "rc_bn", "rc_gelu", "coop_pad", "coop_conv", "coop_bn", "coop_gelu",
+             "coop_squeeze"]
+    layers = {n: _layer(model, n) for n in names}
+    if any(v is None for v in layers.values()) or not all(map(_float32, model.layers)):
+        return None
+    rc, pad, coop = layers["rc_conv"], layers["coop_pad"], layers["coop_conv"]
+    if (type(rc) is not ReverseComplementConv1D or rc.kernel_size % 2 == 0
+            or not isinstance(coop, keras.layers.Conv2D)):
+        return None
+    ccfg = coop.get_config()
+    kc = ccfg["kernel_size"]
+    if (kc[0] != 2 or kc[1] % 2 == 0 or ccfg["padding"] != "valid"
+            or tuple(ccfg["strides"]) != (1, 1) or tuple(ccfg["dilation_rate"]) != (1, 1)
+            or ccfg["groups"] != 1 or ccfg["activation"] != "linear"
+            or tuple(map(tuple, pad.get_config()["padding"])) != ((0, 0), (kc[1] // 2,) * 2)):
+        return None
+
+    def rc_kernel():
+        # the reverse strand is the forward conv with the kernel flipped in length and in
+        # base (A<->T, C<->G): one conv with both banks side by side, (k, 4, 2F)
+        w = rc.kernel
+        return keras.ops.concatenate([w, keras.ops.flip(w, axis=(0, 1))], axis=-1)
+
+    def coop_kernel():
+        w = coop.kernel  # (2, k, F, C) -> (k, 2F, C), strand-major like the (L, 2, F) layout
+        k, f, c = w.shape[1], w.shape[2], w.shape[3]
+        return keras.ops.reshape(keras.ops.transpose(w, (1, 0, 2, 3)), (k, 2 * f, c))
+
+    if not all(_per_position(layers[n]) for n in ("rc_bn", "rc_gelu", "coop_bn", "coop_gelu")):
+        return None
+    coop_bias = (lambda: coop.bias) if ccfg["use_bias"] else None
+    res, i, last = [], 0, layers["coop_squeeze"]
+    while _layer(model, f"res{i}_conv1") is not None:
+        block = [_layer(model, f"res{i}_{n}")
+                 for n in ("conv1", "bn1", "gelu", "conv2", "add", "bn2", "act")]
+        if any(b is None for b in block):
+            return None
+        c1, c2 = _conv1d(block[0]), _conv1d(block[3])
+        if (c1 is None or c2 is None or not isinstance(block[4], keras.layers.Add)
+                or not all(map(_per_position, block[1:3] + block[5:7]))):
+            return None
+        res.append((c1, block[1:3], c2, block[4], block[5:7]))
+        last, i = block[6], i + 1
+    try:
+        tail = keras.Model(last.output, model.output)
+    except Exception:  # noqa: BLE001 - any graph Keras cannot cut is "not recognised"
+        return None
+    return _Plan(rc_conv=_Conv(rc_kernel, None, rc.kernel_size // 2),
+                 rc_post=[layers["rc_bn"], layers["rc_gelu"]],
+                 coop_conv=_Conv(coop_kernel, coop_bias, kc[1] // 2),
+                 coop_post=[layers["coop_bn"], layers["coop_gelu"]], res=res, tail=tail,
+                 width=int(last.output.shape[-1]))
+
+
+# --------------------------------------------------------------------------- the windows
+class _Windows:
+    """Index arithmetic shared by every stage of one call.
+
+    ``seq`` (K,) and ``pos`` (K,) name each mutant's sequence and mutated position; reference
+    activations are kept zero-padded by ``pad`` on both sides, flattened over sequences, so a
+    strip of any mutant's window is one gather.
+    """
+
+    def __init__(self, seq, pos, length, pad):
+        import tensorflow as tf
+
+        self.tf, self.pos, self.length, self.pad = tf, pos, length, pad
+        self.base = seq * (length + 2 * pad) + pos + pad  # flat index of each mutated base
+
+    def flat(self, ref):
+        """(n, L, C) reference -> (n * (L + 2 pad), C), zero-padded per sequence."""
+        tf = self.tf
+        ref = tf.pad(ref, [[0, 0], [self.pad, self.pad], [0, 0]])
+        return tf.reshape(ref, [-1, tf.shape(ref)[-1]])
+
+    def strip(self, ref_flat, lo, hi):
+        """Reference activations at offsets ``lo .. hi - 1`` from each mutated base."""
+        return self.tf.gather(ref_flat, self.base[:, None] + self.tf.range(lo, hi)[None])
+
+    def grow(self, ref_flat, win, h, h_new):
+        """A half-width ``h`` window of changed values, widened to ``h_new`` from the
+        reference.
+        """
+        if h_new == h:
+            return win
+        return self.tf.concat([self.strip(ref_flat, -h_new, -h), win,
+                               self.strip(ref_flat, h + 1, h_new + 1)], axis=1)
+
+    def mask(self, win, h):
+        """Zero the positions of a half-width ``h`` window outside the sequence (there the
+        model's next convolution sees its zero padding).
+        """
+        tf = self.tf
+        p = self.pos[:, None] + tf.range(-h, h + 1)[None]
+        inside = tf.cast((p >= 0) & (p < self.length), win.dtype)
+        return win * inside[:, :, None]
+
+    def conv(self, ref_flat, win, h, conv: _Conv):
+        """The convolution's output on the half-width ``h + r`` window around each base."""
+        tf = self.tf
+        x = self.grow(ref_flat, win, h, h + 2 * conv.r)
+        y = tf.nn.conv1d(x, conv.kernel(), stride=1, padding="VALID")
+        return y + conv.bias() if conv.bias is not None else y
+
+
+def _same_conv(x, conv: _Conv):
+    import tensorflow as tf
+
+    y = tf.nn.conv1d(x, conv.kernel(), stride=1, padding="SAME")
+    return y + conv.bias() if conv.bias is not None else y
+
+
+def _apply(layers, x):
+    """Per-position layers on a window (their input specs name the model's shapes, so the
+    layers' own ``call`` runs; batch norm over the last axis in inference mode).
+    """
+    for layer in layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            ops = keras.ops
+            x = ops.batch_normalization(
+                x, layer.moving_mean, layer.moving_variance, axis=-1,
+                offset=layer.beta if layer.center else None,
+                scale=layer.gamma if layer.scale else None, epsilon=layer.epsilon)
+        else:
+            x = layer.call(x)
+    return x
+
+
+def _per_position(layer) -> bool:
+    """Layers :func:`_apply` reproduces: BN over the channels (no renorm), activations."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return (not layer.renorm and layer.axis in (-1, len(layer.input.shape) - 1))
+    return isinstance(layer, (keras.layers.Activation, keras.layers.LeakyReLU))
+
+
+def _strands(layers, x):
+    """Per-position layers of the rc stage on ``(..., W, 2F)`` viewed as ``(..., W, 2, F)``."""
+    import tensorflow as tf
+
+    shape = tf.shape(x)
+    y = _apply(layers, tf.reshape(x, tf.concat([shape[:-1], [2, -1]], 0)))
+    return tf.reshape(y, shape)
+
+
+def _member(plan: _Plan, X, seq, pos, alt):
+    """Reference and mutant predictions of one member: shapes (n,) and (K,)."""
+    import tensorflow as tf
+
+    n, length = tf.shape(X)[0], X.shape[1]
+    w = _Windows(seq, pos, length, plan.radius + 2 * max(
+        [plan.rc_conv.r, plan.coop_conv.r] + [c.r for b in plan.res for c in (b[0], b[2])]))
+
+    # reference: the whole stack once per sequence, keeping every convolution's input
+    h_ref = _strands(plan.rc_post, _same_conv(X, plan.rc_conv))
+    ref_in = [w.flat(X), w.flat(h_ref)]
+    h_ref = _apply(plan.coop_post, _same_conv(h_ref, plan.coop_conv))
+    for conv1, mid, conv2, add, post in plan.res:
+        ref_in.append(w.flat(h_ref))
+        m = _apply(mid, _same_conv(h_ref, conv1))
+        ref_in.append(w.flat(m))
+        h_ref = _apply(post, add.call([h_ref, _same_conv(m, conv2)]))
+
+    # mutants: each stage on the window its change has reached
+    win = tf.one_hot(alt, 4, dtype=X.dtype)[:, None, :]  # (K, 1, 4), half-width 0
+    h = 0
+    win = w.mask(_strands(plan.rc_post, w.conv(ref_in[0], win, h, plan.rc_conv)),
+                 h + plan.rc_conv.r)
+    h += plan.rc_conv.r
+    win = w.mask(_apply(plan.coop_post, w.conv(ref_in[1], win, h, plan.coop_conv)),
+                 h + plan.coop_conv.r)
+    h += plan.coop_conv.r
+    for k, (conv1, mid, conv2, add, post) in enumerate(plan.res):
+        x_flat, m_flat = ref_in[2 + 2 * k], ref_in[3 + 2 * k]
+        m = w.mask(_apply(mid, w.conv(x_flat, win, h, conv1)), h + conv1.r)
+        y = w.conv(m_flat, m, h + conv1.r, conv2)
+        h_new = h + conv1.r + conv2.r
+        win = w.mask(_apply(post, add.call([w.grow(x_flat, win, h, h_new), y])), h_new)
+        h = h_new
+
+    # splice each mutant's window into its sequence's reference output: (K, L, C)
+    p = tf.range(length)[None, :]
+    offset = p - pos[:, None] + h  # index into the window
+    inside = (offset >= 0) & (offset <= 2 * h)
+    spliced = tf.where(inside[:, :, None],
+                       tf.gather(win, tf.clip_by_value(offset, 0, 2 * h), batch_dims=1),
+                       tf.gather(h_ref, seq))
+    out = plan.tail(tf.concat([h_ref, spliced], axis=0), training=False)
+    out = tf.reshape(tf.cast(out, tf.float32), [-1])
+    return out[:n], out[n:]
+
+
+class Engine:
+    """Reference and single-mutant predictions of every member in one compiled call."""
+
+    def __init__(self, models, plans, length: int):
+        import tensorflow as tf
+
+        refs = [weakref.ref(m) for m in models]  # the function must not keep models alive
+        self._refs, self.length = refs, length
+
+        def call(X, seq, pos, alt):
+            ref, var = zip(*(_member(p, X, seq, pos, alt) for p in plans))
+            return tf.stack(ref), tf.stack(var)
+
+        self._fn = tf.function(call, input_signature=[
+            tf.TensorSpec([None, length, 4], tf.float32), tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+
+    def alive(self, models) -> bool:
+        """Whether this engine was built for exactly these (live) models."""
+        return len(models) == len(self._refs) and all(
+            r() is m for r, m in zip(self._refs, models))
+
+    def predict(self, X, seq, pos, alt):
+        """Predictions of references and mutants.
+
+        Parameters
+        ----------
+        X : np.ndarray, shape (n, L, 4), float32
+            Reference sequences.
+        seq, pos, alt : np.ndarray, shape (K,), int
+            Mutant ``k`` is sequence ``seq[k]`` with position ``pos[k]`` set to base
+            ``alt[k]`` (0-3, A, C, G, T).
+
+        Returns
+        -------
+        ref : np.ndarray, shape (n_members, n), float32
+        var : np.ndarray, shape (n_members, K), float32
+        """
+        ref, var = self._fn(np.asarray(X, np.float32), np.asarray(seq, np.int32),
+                            np.asarray(pos, np.int32), np.asarray(alt, np.int32))
+        return np.asarray(ref), np.asarray(var)
+
+
+def _cached_plan(model):
+    plan = _PLANS.get(model)
+    if plan is None:
+        plan = _plan(model) or False
+        _PLANS[model] = plan
+    return plan or None
+
+
+def engine_for(models) -> Engine | None:
+    """The compiled fast-ISM engine for these models, or None where it does not apply."""
+    models = list(models)
+    if keras.backend.backend() != "tensorflow" or not models:
+        return None
+    with _LOCK:
+        cached = _ENGINES.get(models[0])
+        if cached is not None and cached.alive(models):
+            return cached
+        plans = [_cached_plan(m) for m in models]
+        lengths = {m.input_shape[1] for m in models}
+        if any(p is None for p in plans) or len(lengths) != 1 or None in lengths:
+            return None
+        engine = Engine(models, plans, int(lengths.pop()))
+        _ENGINES[models[0]] = engine
+        return engine
