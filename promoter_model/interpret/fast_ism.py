@@ -280,22 +280,63 @@ def _member(plan: _Plan, X, seq, pos, alt):
     return out[:n], out[n:]
 
 
-class Engine:
-    """Reference and single-mutant predictions of every member in one compiled call."""
+def _signature(model):
+    """Same graph and variable layout: one trace serves both models."""
+    import json
 
-    def __init__(self, models, plans, length: int):
+    return (json.dumps(model.get_config(), sort_keys=True, default=str),
+            tuple((tuple(v.shape), str(v.dtype)) for v in model.variables))
+
+
+class Engine:
+    """Reference and single-mutant predictions of every member.
+
+    ``fused=False`` (the default): one compiled function per architecture, traced once
+    with the weights as arguments (inside a ``keras.StatelessScope``) and called once per
+    member, so an ensemble of five like members costs one trace, not five. ``fused=True``:
+    all members in one compiled graph (one call; five traces' worth of tracing).
+    """
+
+    def __init__(self, models, plans, length: int, fused: bool = False):
         import tensorflow as tf
 
         refs = [weakref.ref(m) for m in models]  # the function must not keep models alive
-        self._refs, self.length = refs, length
+        self._refs, self.length, self.fused = refs, length, fused
+        spec = [tf.TensorSpec([None, length, 4], tf.float32), tf.TensorSpec([None], tf.int32),
+                tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)]
+        if fused:
+            def call(X, seq, pos, alt):
+                ref, var = zip(*(_member(p, X, seq, pos, alt) for p in plans))
+                return tf.stack(ref), tf.stack(var)
 
-        def call(X, seq, pos, alt):
-            ref, var = zip(*(_member(p, X, seq, pos, alt) for p in plans))
-            return tf.stack(ref), tf.stack(var)
+            self._fn = tf.function(call, input_signature=spec)
+            return
+        self._member_fn = []  # per member: the compiled function of its architecture
+        templates = {}
+        for k, (model, plan) in enumerate(zip(models, plans)):
+            sig = _signature(model)
+            if sig not in templates:
+                templates[sig] = self._shared(model.variables, plan, spec)
+            self._member_fn.append(templates[sig])
 
-        self._fn = tf.function(call, input_signature=[
-            tf.TensorSpec([None, length, 4], tf.float32), tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)])
+    @staticmethod
+    def _shared(variables, plan, spec):
+        import tensorflow as tf
+
+        values = [tf.TensorSpec(v.shape, v.dtype) for v in variables]
+
+        def call(weights, X, seq, pos, alt):
+            with keras.StatelessScope(state_mapping=list(zip(variables, weights))):
+                return _member(plan, X, seq, pos, alt)
+
+        return tf.function(call, input_signature=[values, *spec])
+
+    def _call(self, X, seq, pos, alt):
+        if self.fused:
+            return self._fn(X, seq, pos, alt)
+        out = [fn([v.value for v in r().variables], X, seq, pos, alt)
+               for fn, r in zip(self._member_fn, self._refs)]
+        return [o[0] for o in out], [o[1] for o in out]
 
     def alive(self, models) -> bool:
         """Whether this engine was built for exactly these (live) models."""
@@ -318,9 +359,9 @@ class Engine:
         ref : np.ndarray, shape (n_members, n), float32
         var : np.ndarray, shape (n_members, K), float32
         """
-        ref, var = self._fn(np.asarray(X, np.float32), np.asarray(seq, np.int32),
-                            np.asarray(pos, np.int32), np.asarray(alt, np.int32))
-        return np.asarray(ref), np.asarray(var)
+        ref, var = self._call(np.asarray(X, np.float32), np.asarray(seq, np.int32),
+                              np.asarray(pos, np.int32), np.asarray(alt, np.int32))
+        return np.stack([np.asarray(r) for r in ref]), np.stack([np.asarray(v) for v in var])
 
 
 def _cached_plan(model):
@@ -331,19 +372,24 @@ def _cached_plan(model):
     return plan or None
 
 
-def engine_for(models) -> Engine | None:
-    """The compiled fast-ISM engine for these models, or None where it does not apply."""
+def engine_for(models, fused: bool = False) -> Engine | None:
+    """The compiled fast-ISM engine for these models, or None where it does not apply.
+
+    ``fused``: see :class:`Engine`.
+    """
     models = list(models)
     if keras.backend.backend() != "tensorflow" or not models:
         return None
+    key = (fused, *(id(m) for m in models))
     with _LOCK:
-        cached = _ENGINES.get(models[0])
+        engines = _ENGINES.setdefault(models[0], {})  # one per member list led by this model
+        cached = engines.get(key)
         if cached is not None and cached.alive(models):
             return cached
         plans = [_cached_plan(m) for m in models]
         lengths = {m.input_shape[1] for m in models}
         if any(p is None for p in plans) or len(lengths) != 1 or None in lengths:
             return None
-        engine = Engine(models, plans, int(lengths.pop()))
-        _ENGINES[models[0]] = engine
+        engine = Engine(models, plans, int(lengths.pop()), fused=fused)
+        engines[key] = engine
         return engine
