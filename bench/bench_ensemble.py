@@ -57,6 +57,14 @@ SECTION = "## Ensemble ISM"
 DEMO_ENSEMBLE = ROOT / "assets" / "demo_ensemble"
 DEMO_RUN = ROOT / "assets" / "demo_model"
 _POLICY_LOCK = threading.Lock()
+DECISIONS = (
+    "Adopted: `windowed` is what `interpret.ism.ism` (and so the CLI, the dashboard and "
+    "`ism_scores`) does for `build_model` runs and ensembles (exact; `fast=False` gives the "
+    "plain path, other models fall back to it). Not adopted: `fused` for "
+    "`Predictor.predict_members` (no gain in the rows above), bfloat16 (no gain on this CPU; "
+    "its differences from float32 are below), and the one-graph engine as the default "
+    "(faster per call, but five traces make a server's first ISM several times slower; "
+    "`fast_ism.engine_for(models, fused=True)` has it).")
 FLOOR = "transformer, LSTMs, head on all 331 mutants: the floor of any exact windowing"
 
 
@@ -270,6 +278,7 @@ def main(argv=None) -> int:
               "the first call (one trace per "
               f"member); bfloat16 gives {base['ens'] / med[f'{k} members: fused bf16']:.2f}x "
               "on this CPU (TensorFlow's oneDNN bfloat16 kernels).", "",
+              DECISIONS, "",
               f"bfloat16 (first member, `mixed_bfloat16` rebuild): on {acc['n']:,} sequences "
               f"of `train_demo.txt` the largest prediction difference from float32 is "
               f"{acc['pred_max']:.4f} ({acc['pred_max'] / acc['pred_sd']:.1%} of the "

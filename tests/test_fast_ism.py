@@ -128,3 +128,52 @@ def test_windowed_equals_plain_ism_demo_model(train_demo_path):
     seqs = [line.split("\t")[0] for line in train_demo_path.read_text().splitlines()[:4]]
     X = one_hot(seqs)
     _assert_same(ism.ism(pred, X), ism.ism(pred, X, fast=False))
+
+
+def test_engine_does_not_keep_models_alive(promoters):
+    import gc
+    import weakref
+
+    model = build_model("tiny")
+    ism.ism(model, one_hot(promoters[:1]))
+    assert fast_ism.engine_for([model]) is not None
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def _named_stack(skip_from_input: bool):
+    """A small graph with build_model's layer names; the residual skip comes from the block
+    input (as build_model wires it) or from the block's first batch norm (not recognised).
+    """
+    import keras
+
+    from promoter_model.layers import ReverseComplementConv1D
+
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((110, 4))
+    x = ReverseComplementConv1D(4, 5, name="rc_conv")(inp)
+    x = keras.layers.BatchNormalization(name="rc_bn")(x)
+    x = keras.layers.Activation("gelu", name="rc_gelu")(x)
+    x = keras.layers.ZeroPadding2D(((0, 0), (1, 1)), name="coop_pad")(x)
+    x = keras.layers.Conv2D(4, (2, 3), name="coop_conv")(x)
+    x = keras.layers.BatchNormalization(name="coop_bn")(x)
+    x = keras.layers.Activation("gelu", name="coop_gelu")(x)
+    x = keras.layers.Reshape((110, 4), name="coop_squeeze")(x)
+    h1 = keras.layers.BatchNormalization(name="res0_bn1")(
+        keras.layers.Conv1D(4, 3, padding="same", name="res0_conv1")(x))
+    h = keras.layers.Conv1D(4, 3, padding="same", name="res0_conv2")(
+        keras.layers.Activation("gelu", name="res0_gelu")(h1))
+    y = keras.layers.Add(name="res0_add")([x if skip_from_input else h1, h])
+    y = keras.layers.LeakyReLU(name="res0_act")(keras.layers.BatchNormalization(name="res0_bn2")(y))
+    out = keras.layers.Dense(1)(keras.layers.Flatten()(y))
+    return keras.Model(inp, out)
+
+
+def test_only_build_model_wiring_is_recognised(promoters):
+    X = one_hot(promoters[:2])
+    wired = _named_stack(True)
+    assert fast_ism.engine_for([wired]) is not None
+    _assert_same(ism.ism(wired, X), ism.ism(wired, X, fast=False))
+    assert fast_ism.engine_for([_named_stack(False)]) is None
