@@ -137,9 +137,10 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool 
         Sequences whose variants are stacked into one predict call (bounds memory).
     fast : bool
         Use the exact windowed engine (:mod:`.fast_ism`: only the local convolutions'
-        window around each mutation is recomputed; all members in one call) where the
-        models support it; False predicts every mutant in full. Both give the same scores
-        up to float32 round-off.
+        window around each mutation is recomputed; like members share one compiled trace)
+        where the models are ``build_model`` graphs; False predicts every mutant in full
+        through ``predict_members``. Both give the same scores up to float32 round-off
+        (RC averaging and ``func`` as in ``Predictor.predict_members``).
 
     Returns
     -------
