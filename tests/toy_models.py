@@ -150,3 +150,34 @@ def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units", calibration=Non
                    unit=unit, metrics={"note": "none"}, model_card="# Two linear toys\n",
                    calibration=calibration)
     return root, weights
+
+
+def member_copies(run_dir, root, n: int = 2, noise: float = 0.05, seed: int = 0):
+    """An ensemble folder of ``n`` perturbed copies of a run: every kernel scaled by
+    ``1 + noise * N(0, 1)``, every bias, norm scale and shift and batch-norm statistic
+    shifted by ``noise * N(0, 1)`` (so an untrained model's batch norms are not identities
+    and members agree roughly but not exactly).
+
+    Returns
+    -------
+    Path
+        The ensemble folder (``root``).
+    """
+    from pathlib import Path
+
+    from promoter_model.predictor import write_ensemble
+    from promoter_model.runs import load_run, save_run
+
+    root, rng = Path(root), np.random.default_rng(seed)
+    paths = []
+    for k in range(n):
+        run = load_run(run_dir)
+        weights = run.model.get_weights()
+        run.model.set_weights([
+            w if w.dtype.kind != "f"
+            else (w * (1 + noise * rng.standard_normal(w.shape)) if w.ndim > 1
+                  else w + noise * rng.standard_normal(w.shape)).astype(w.dtype)
+            for w in weights])
+        paths.append(save_run(root / "members" / f"fold-{k}", run.model, run.config,
+                              history=run.history, metrics=run.metrics))
+    return write_ensemble(root, paths)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..predictor import as_predictor
 from ..sequence import SEQ_LEN, as_batch, one_hot
+from . import fast_ism
 
 _LETTERS = np.array(list("ACGT"))
 
@@ -93,20 +94,29 @@ def _scores_from_predictions(x, preds_ref, preds_var) -> np.ndarray:
 SIGN_TOL = 0.01
 
 
-def _member_score_chunks(pred, X, func, batch_size, chunk):
-    """Yield ``(start, scores)``: each member's ISM of ``chunk`` sequences, (m, b, L, 4)."""
+def _member_score_chunks(pred, X, func, batch_size, chunk, fast: bool = True):
+    """Yield ``(start, scores)``: each member's ISM of ``chunk`` sequences, (m, b, L, 4).
+
+    Through the exact windowed engine of :mod:`.fast_ism` where the models allow it
+    (``fast``), else every mutant predicted in full by ``pred.predict_members``.
+    """
     n, L = X.shape[0], X.shape[1]
     per = 1 + 3 * L
+    engine = fast_ism.engine_for(pred.models) if fast else None
     for start in range(0, n, chunk):
         block = X[start:start + chunk]
-        preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
-                                     batch_size=batch_size, func=func)
+        if engine is not None:
+            alt = np.stack([_alternatives(_reference_codes(x)).ravel() for x in block])
+            preds = fast_ism.snv_member_predictions(engine, pred, block, alt, func, batch_size)
+        else:
+            preds = pred.predict_members(np.concatenate([snv_batch(x) for x in block]),
+                                         batch_size=batch_size, func=func)
         yield start, np.stack([
             _scores_from_predictions(x, preds[:, j * per], preds[:, j * per + 1:(j + 1) * per])
             for j, x in enumerate(block)], axis=1)
 
 
-def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
+def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool = True):
     """ISM of many sequences through a predictor: mean effect and across-member sd.
 
     Parameters
@@ -123,6 +133,12 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
         Rows per forward pass.
     chunk : int
         Sequences whose variants are stacked into one predict call (bounds memory).
+    fast : bool
+        Use the exact windowed engine (:mod:`.fast_ism`: only the local convolutions'
+        window around each mutation is recomputed; like members share one compiled trace)
+        where the models are ``build_model`` graphs; False predicts every mutant in full
+        through ``predict_members``. Both give the same scores up to float32 round-off
+        (RC averaging and ``func`` as in ``Predictor.predict_members``).
 
     Returns
     -------
@@ -137,19 +153,20 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64):
     n, L = X.shape[0], X.shape[1]
     mean = np.zeros((n, L, 4), dtype=np.float32)
     sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None
-    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk):
+    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
         mean[start:start + scores.shape[1]] = scores.mean(axis=0)
         if sd is not None:
             sd[start:start + scores.shape[1]] = scores.std(axis=0)
     return mean, sd
 
 
-def ism_members(model, X, func=None, batch_size: int = 512, chunk: int = 64) -> np.ndarray:
+def ism_members(model, X, func=None, batch_size: int = 512, chunk: int = 64,
+                fast: bool = True) -> np.ndarray:
     """Each member's ISM effects (what :func:`ism` averages).
 
     Parameters
     ----------
-    model, X, func, batch_size, chunk
+    model, X, func, batch_size, chunk, fast
         As for :func:`ism`.
 
     Returns
@@ -160,7 +177,7 @@ def ism_members(model, X, func=None, batch_size: int = 512, chunk: int = 64) -> 
     pred = as_predictor(model)
     X = as_batch(X, pred.input_length)
     out = np.zeros((len(pred.members), X.shape[0], X.shape[1], 4), dtype=np.float32)
-    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk):
+    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
         out[:, start:start + scores.shape[1]] = scores
     return out
 
