@@ -10,8 +10,7 @@ numbers quoted in ``docs/model.md`` come from it.
 
 Usage::
 
-    python scripts/first_activation_experiment.py --work build/first_activation \\
-        --n 20000 --epochs 4 --preset compact
+    python scripts/first_activation_experiment.py --n 20000 --epochs 4 --preset compact
 """
 
 from __future__ import annotations
