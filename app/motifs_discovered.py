@@ -34,7 +34,10 @@ def load(path: str):
     try:
         return services.discovered(path, file_stamp(path))
     except ValueError as exc:
-        st.error(f"The run's discovered motifs cannot be read: {exc}")
+        msg = str(exc)
+        if services.locked():  # no server paths on a shared deployment
+            msg = msg.replace(str(Path(path)), Path(path).name)
+        st.error(f"The run's discovered motifs cannot be read: {msg}")
         return None
 
 

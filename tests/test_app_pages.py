@@ -443,6 +443,12 @@ def test_motifs_without_discovered_says_how_and_filters_name_significant_only(ap
                                                                          "q_value"]]
     assert cards[0]["name"].tolist() == ["REB1"] and cards[0]["q_value"].tolist() == [0.001]
     assert sum(c.value.startswith("no significant match") for c in at.caption) == 7
+    # a malformed discovered.json is one error line on the page, never a traceback
+    (other / "motifs" / "discovered.json").write_text('{"format": "promoter-discovered-motifs"}')
+    at.run()
+    _ok(at)
+    assert any("discovered motifs cannot be read" in e.value and "version None" in e.value
+               for e in at.error)
 
 
 # --------------------------------------------------------------------------- Training
