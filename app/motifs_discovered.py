@@ -1,6 +1,6 @@
 """Motifs page, first section: the motifs the model uses, found by ``promoter-model discover``.
 
-Reads ``RUN/motifs/discovered.json`` (through :mod:`promoter_model.interpret.discover_io`)
+Reads ``RUN/motifs/discovered.json`` (through :mod:`promoter_model.interpret.discovered`)
 and shows each pattern with its contribution logo (CWM), its significant JASPAR matches with
 q-values, seqlet count, where its seqlets lie along the 110 bp input and its effect ± sd.
 A JASPAR match with q >= ``SIGNIFICANT_Q`` is never written beside a logo: the pattern says
@@ -16,9 +16,10 @@ import streamlit as st
 
 from app import figures, services, ui
 from promoter_model import plot
-from promoter_model.interpret import discover_io as dio
+from promoter_model.interpret import discovered as dio
 
 COMMAND = "promoter-model discover {run}"
+PER_PAGE = 8  # pattern cards per page (each draws two logos and a histogram)
 
 
 def file_stamp(path) -> float:
@@ -87,7 +88,8 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
             st.markdown(f"**{name}**: {_match_text(p)}")
             how = {"insert": "inserted"}.get(p.get("effect_method"), "scrambled")
             st.caption(f"{role}; {p['n_seqlets']} seqlets; effect when its seqlets are "
-                       f"{how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})")
+                       f"{how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
+                       .replace("nan", "n/a"))
             sig = table[(table["pattern"] == name) & table["significant"]]
             if not sig.empty:
                 st.dataframe(sig[["match_name", "match_id", "p_value", "q_value"]],
@@ -134,7 +136,15 @@ def show(run, path: str, unit: str) -> None:
     if not patterns:
         st.info("The discovery found no pattern with enough seqlets.")
         return
-    for p in sorted(patterns, key=lambda p: -p["n_seqlets"]):
+    ordered = sorted(patterns, key=lambda p: -p["n_seqlets"])
+    per_page = PER_PAGE
+    pages = max(1, -(-len(ordered) // per_page))
+    if pages > 1:
+        page = st.number_input(f"Page (of {pages}, {per_page} patterns each, most seqlets "
+                               "first)", 1, pages, 1, key="disc_page")
+    else:
+        page = 1
+    for p in ordered[(page - 1) * per_page: page * per_page]:
         _pattern(run.name, p, table, unit)
     with st.expander("All JASPAR matches of the discovered patterns (with q-values)"):
         st.caption(f"Rows with q ≥ {dio.SIGNIFICANT_Q:g} are not significant: the nearest "

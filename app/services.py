@@ -392,6 +392,6 @@ def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool
 @st.cache_data(max_entries=8, show_spinner=False)
 def discovered(path: str, stamp: float):
     """The run's checked ``motifs/discovered.json`` (None if absent; ``stamp``: its mtime)."""
-    from promoter_model.interpret.discover_io import read_discovered
+    from promoter_model.interpret.discovered import read_discovered
 
     return read_discovered(path)

@@ -77,7 +77,7 @@ def cmd_motifs(args) -> int:
                             influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
-    from .interpret.discover_io import SIGNIFICANT_Q
+    from .interpret.discovered import SIGNIFICANT_Q
 
     best = result["matches"][result["matches"]["rank"] == 1]
     summary = {
@@ -97,7 +97,7 @@ def cmd_motifs(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from .interpret.discover_io import resolve_motif
+    from .interpret.discovered import resolve_motif
     from .interpret.variants import motif_scan
     from .predictor import load_predictor
 

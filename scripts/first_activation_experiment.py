@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     from promoter_model.architectures import preset
     from promoter_model.cli_interpret import _reference_set
     from promoter_model.config import RunConfig, TrainConfig
-    from promoter_model.interpret.discover_io import SIGNIFICANT_Q
+    from promoter_model.interpret.discovered import SIGNIFICANT_Q
     from promoter_model.interpret.filters import compute_motifs
     from promoter_model.runs import load_run
     from promoter_model.train import train

@@ -58,7 +58,7 @@ def discovered_doc(model_checksum: str = "0" * 64, seed: int = 0) -> dict:
 
 def write_discovered(run_dir, doc: dict | None = None) -> Path:
     """Write ``run_dir/motifs/discovered.json`` (current for the run's model) and return it."""
-    from promoter_model.interpret.discover_io import discovered_path, model_checksum
+    from promoter_model.interpret.discovered import discovered_path, model_checksum
 
     doc = doc or discovered_doc(model_checksum(run_dir))
     path = discovered_path(run_dir)

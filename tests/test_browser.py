@@ -193,7 +193,7 @@ def test_motifs_page_in_chromium_with_the_demo_run(demo_server, tmp_path):
 
     from playwright.sync_api import sync_playwright
 
-    from promoter_model.interpret.discover_io import discovered_path
+    from promoter_model.interpret.discovered import discovered_path
 
     demo = Path(devserver.ROOT) / "assets" / "demo_model"
     with sync_playwright() as pw:

@@ -149,7 +149,7 @@ def test_motif_scan_with_a_discovered_pattern(reb1, tiny_run, tmp_path):
 
     from discovered_fixture import write_discovered
 
-    from promoter_model.interpret.discover_io import resolve_motif
+    from promoter_model.interpret.discovered import resolve_motif
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import figures, motifs_discovered, services, ui
 from promoter_model import plot
-from promoter_model.interpret.discover_io import SIGNIFICANT_Q
+from promoter_model.interpret.discovered import SIGNIFICANT_Q
 
 st.title("Motifs learned by the model")
 run = ui.need_run()

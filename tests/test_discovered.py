@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promoter_model.interpret import discover_io as dio
+from promoter_model.interpret import discovered as dio
 from promoter_model.interpret.motifs import find_motif
 from tests.discovered_fixture import NEG_BEST, NEG_BEST_Q, REB1_Q, discovered_doc, write_discovered
 
@@ -128,3 +128,14 @@ def test_meme_round_trip_and_format(run_dir):
         dio.to_meme([("bad id", "", np.full((4, 4), 0.25))])
     with pytest.raises(ValueError, match="shape"):
         dio.to_meme([("m", "", np.ones((4, 3)))])
+
+
+def test_null_effects_and_q_values_are_read_as_unknown(run_dir):
+    doc = discovered_doc()
+    doc["patterns"][1].update(effect=None, effect_sd=None)  # the engine's non-finite
+    doc["patterns"][0]["matches"][0]["q_value"] = None
+    write_discovered(run_dir, doc)
+    pos, neg = dio.read_discovered(run_dir)["patterns"]
+    assert np.isnan(neg["effect"]) and np.isnan(neg["effect_sd"])
+    assert dio.best_significant_match(pos) is None  # an unknown q is never significant
+    assert not dio.discovered_table(dio.read_discovered(run_dir))["significant"].any()

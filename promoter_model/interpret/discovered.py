@@ -1,5 +1,8 @@
 """Reading a run's discovered motifs (``RUN/motifs/discovered.json``) and MEME export.
 
+(The engine's own reader and writer are in ``discover_io``; this module is the Motifs
+page's stricter reader, with numpy matrices, and what the page, scan and export need.)
+
 The file is written by the discovery engine (``promoter-model discover RUN``); its schema
 is ``format: promoter-discovered-motifs, version: 1`` with one entry per pattern (name,
 sign, seqlet count, CWM, PFM, seqlet starts and strands, scramble effect ± sd and up to
@@ -49,7 +52,9 @@ def _matrix(value, where: str, probabilities: bool) -> np.ndarray:
     return m
 
 
-def _number(value, where: str) -> float:
+def _number(value, where: str, optional: bool = False) -> float:
+    if optional and value is None:  # the engine writes a non-finite value as null
+        return float("nan")
     if isinstance(value, bool) or not isinstance(value, (int, float)) \
             or not math.isfinite(value):
         raise ValueError(f"{where} must be a finite number, got {value!r}")
@@ -63,8 +68,10 @@ def _check_match(m, where: str) -> dict:
         if not isinstance(m.get(key), str):
             raise ValueError(f"{where} has no {key}")
     for key in ("p_value", "q_value"):
-        if not 0 <= _number(m.get(key), f"{where} {key}") <= 1:
+        v = _number(m.get(key), f"{where} {key}", optional=True)
+        if not (math.isnan(v) or 0 <= v <= 1):
             raise ValueError(f"{where} {key} must lie in [0, 1]")
+        m = {**m, key: v}  # null (unknown) -> NaN: never significant
     return m
 
 
@@ -99,12 +106,12 @@ def _check_pattern(p, i: int) -> dict:
                          "input")
     if any(s not in ("+", "-") for s in strands):
         raise ValueError(f"{where} seqlet_strands must be '+' or '-'")
-    _number(p["effect"], f"{where} effect")
-    _number(p["effect_sd"], f"{where} effect_sd")
+    effect = _number(p["effect"], f"{where} effect", optional=True)
+    effect_sd = _number(p["effect_sd"], f"{where} effect_sd", optional=True)
     if not isinstance(p["matches"], list):
         raise ValueError(f"{where} matches must be a list")
     matches = [_check_match(m, f"{where} match {j + 1}") for j, m in enumerate(p["matches"])]
-    return {**p, "cwm": cwm, "pfm": pfm,
+    return {**p, "cwm": cwm, "pfm": pfm, "effect": effect, "effect_sd": effect_sd,
             "matches": sorted(matches, key=lambda m: m.get("rank", 0))}
 
 
