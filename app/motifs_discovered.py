@@ -105,8 +105,8 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
                 columns="significant"), [p], key=f"disc_{name}")
 
 
-def show(run, path: str, unit: str) -> None:
-    """The discovered-motifs section of the Motifs page."""
+def show(path: str, unit: str) -> None:
+    """The discovered-motifs section of the Motifs page (``path``: run or ensemble folder)."""
     st.subheader("Motifs the model uses (discovered)")
     doc = load(path)
     if doc is None:
@@ -132,7 +132,8 @@ def show(run, path: str, unit: str) -> None:
         f"{services.safe_markdown(str(doc.get('jaspar_release', 'JASPAR')))} fungi motif at "
         f"q < {dio.SIGNIFICANT_Q:g}. Effect: mean predicted change when the pattern's "
         "seqlets are scrambled (activators positive).")
-    _downloads(run.name, table.drop(columns="significant"), patterns, key="disc_all")
+    name = Path(path).name
+    _downloads(name, table.drop(columns="significant"), patterns, key="disc_all")
     if not patterns:
         st.info("The discovery found no pattern with enough seqlets.")
         return
@@ -145,7 +146,7 @@ def show(run, path: str, unit: str) -> None:
     else:
         page = 1
     for p in ordered[(page - 1) * per_page: page * per_page]:
-        _pattern(run.name, p, table, unit)
+        _pattern(name, p, table, unit)
     with st.expander("All JASPAR matches of the discovered patterns (with q-values)"):
         st.caption(f"Rows with q ≥ {dio.SIGNIFICANT_Q:g} are not significant: the nearest "
                    "JASPAR motif, not an identification.")

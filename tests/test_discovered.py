@@ -139,3 +139,14 @@ def test_null_effects_and_q_values_are_read_as_unknown(run_dir):
     assert np.isnan(neg["effect"]) and np.isnan(neg["effect_sd"])
     assert dio.best_significant_match(pos) is None  # an unknown q is never significant
     assert not dio.discovered_table(dio.read_discovered(run_dir))["significant"].any()
+
+
+def test_model_checksum_of_a_run_and_of_an_ensemble_folder(run_dir, tmp_path):
+    from promoter_model.runs import sha256_file
+
+    assert dio.model_checksum(run_dir) == sha256_file(run_dir / "model.keras")
+    ens = tmp_path / "ens"
+    ens.mkdir()
+    (ens / "ensemble.json").write_text('{"format": "promoter-ensemble", "version": 1}')
+    assert dio.model_checksum(ens) == sha256_file(ens / "ensemble.json")
+    assert dio.model_checksum(tmp_path / "empty") is None

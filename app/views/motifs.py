@@ -17,6 +17,8 @@ st.title("Motifs learned by the model")
 run = ui.need_run()
 unit = services.unit_of(run)
 path, stamp = str(run.path), services.run_stamp(run.path)
+# discovered motifs belong to the folder picked (an ensemble's are in the ensemble folder)
+picked = st.session_state.get("run_path") or path
 
 
 def _filters(mot):
@@ -99,7 +101,7 @@ tab_found, tab_filters, tab_scan = st.tabs(["Discovered motifs", "First-layer fi
                                             "Motif scan"])
 
 with tab_found:
-    motifs_discovered.show(run, path, unit)
+    motifs_discovered.show(picked, unit)
 
 with tab_filters:
     mot = services.run_motifs(path, stamp)
@@ -122,7 +124,7 @@ with tab_filters:
 
 with tab_scan:
     jaspar = services.jaspar()
-    found = motifs_discovered.scan_choices(path)
+    found = motifs_discovered.scan_choices(picked)
     choices = {**{f"discovered:{k}": m for k, m in found.items()}, **jaspar}
     ids = [f"discovered:{k}" for k in found] + sorted(jaspar, key=lambda i: jaspar[i].name.upper())
     default = next((i for i in ids if jaspar.get(i) and jaspar[i].name.upper() == "REB1"), ids[0])
