@@ -391,8 +391,17 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool):
-    """Predicted change with a JASPAR motif's consensus at each position (cached)."""
+def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool, pfm=None):
+    """Predicted change with a JASPAR (or, given ``pfm``, discovered) motif at each start."""
     from promoter_model.interpret.variants import motif_scan as _scan
 
-    return _scan(get_predictor(path, stamp), sequence, jaspar()[motif_id], both_strands=both)
+    motif = jaspar()[motif_id] if pfm is None else np.asarray(pfm)
+    return _scan(get_predictor(path, stamp), sequence, motif, both_strands=both)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def discovered(path: str, stamp: float):
+    """The run's checked ``motifs/discovered.json`` (None if absent; ``stamp``: its mtime)."""
+    from promoter_model.interpret.discovered import read_discovered
+
+    return read_discovered(path)

@@ -2,7 +2,8 @@
 
 Stages (``docs/model.md`` explains each choice and what was fixed from the original deck):
 
-1. :class:`~promoter_model.layers.ReverseComplementConv1D` over both strands, BN, GELU.
+1. :class:`~promoter_model.layers.ReverseComplementConv1D` over both strands, BN, GELU (or
+   the exponential activation, ``first_activation="exp"``, layer ``rc_exp``).
 2. Strand co-operativity: zero-pad the length axis, Conv2D ``(2, k)`` across the two strand
    maps, BN, GELU, reshape to ``(L, coop_filters)``.
 3. Residual Conv1D blocks.
@@ -71,7 +72,10 @@ def build_model(config: ModelConfig | str, name: str = "promoter_model") -> kera
     x = ReverseComplementConv1D(cfg.rc_filters, cfg.rc_kernel, kernel_regularizer=reg,
                                 name="rc_conv")(inputs)
     x = keras.layers.BatchNormalization(momentum=cfg.bn_momentum, name="rc_bn")(x)
-    x = keras.layers.Activation("gelu", name="rc_gelu")(x)
+    if cfg.first_activation == "exp":  # Koo & Ploenzke 2021; a built-in, safe_mode loads it
+        x = keras.layers.Activation("exponential", name="rc_exp")(x)
+    else:
+        x = keras.layers.Activation("gelu", name="rc_gelu")(x)
 
     # 2. forward/reverse co-operativity: (batch, 2, L, F) -> (batch, 1, L, C) -> (batch, L, C)
     pad = cfg.coop_kernel // 2

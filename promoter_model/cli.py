@@ -59,7 +59,10 @@ def cmd_train(args) -> int:
     from .config import RunConfig, TrainConfig
     from .train import train
 
-    model_cfg = preset(args.preset, **_parse_overrides(args.set))
+    overrides = _parse_overrides(args.set)
+    if args.first_activation is not None:
+        overrides["first_activation"] = args.first_activation
+    model_cfg = preset(args.preset, **overrides)
     train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.lr, lr_schedule=args.lr_schedule,
                             rc_augment=not args.no_rc_augment, seed=args.seed,
@@ -216,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="compact", choices=["reference", "compact", "tiny"])
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a model setting, e.g. --set lstm_units=16")
+    p.add_argument("--first-activation", default=None, choices=["gelu", "exp"],
+                   help="non-linearity of the first-layer filters (default: the preset's, "
+                        "gelu); exp is the exponential activation of Koo & Ploenzke 2021")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=1e-3)

@@ -82,20 +82,27 @@ def cmd_motifs(args) -> int:
                             influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
+    from .interpret.discovered import SIGNIFICANT_Q
+
     best = result["matches"][result["matches"]["rank"] == 1]
     summary = {
         "run": str(run.path), "cache": str(run.path / "motifs"), "reference": described,
         "filters": int(result["meta"]["filters"]),
+        "significant_q": SIGNIFICANT_Q,
+        "filters_matching": int((best["q_value"] < SIGNIFICANT_Q).sum()),
+        # nearest motifs, significant or not (q >= significant_q: not an identification)
         "best_matches": [
             {"filter": int(r.filter), "id": r.id, "name": r.name, "score": round(r.score, 3),
-             "p_value": float(f"{r.p_value:.3g}"), "sites": int(result["counts"][r.filter])}
+             "p_value": float(f"{r.p_value:.3g}"), "q_value": float(f"{r.q_value:.3g}"),
+             "significant": bool(r.q_value < SIGNIFICANT_Q),
+             "sites": int(result["counts"][r.filter])}
             for r in best.sort_values("p_value").head(args.show).itertuples()]}
     print(json.dumps(summary, indent=2))
     return 0
 
 
 def cmd_scan(args) -> int:
-    from .interpret.motifs import find_motif
+    from .interpret.discovered import resolve_motif
     from .interpret.variants import motif_scan
     from .predictor import load_predictor
 
@@ -104,7 +111,7 @@ def cmd_scan(args) -> int:
     if len(table) != 1:
         raise ValueError(f"scan takes one sequence, {args.sequence} has {len(table)}")
     try:
-        motif = find_motif(args.motif, release=args.release)
+        motif = resolve_motif(args.motif, args.run, release=args.release)
     except ValueError:
         if not cli_io.looks_like_sequence(args.motif):
             raise
@@ -160,7 +167,9 @@ def register(subparsers) -> None:
     p.add_argument("run", help="run folder")
     p.add_argument("sequence", help="a sequence or a file holding one")
     p.add_argument("--motif", required=True,
-                   help="JASPAR fungi ID or TF name (e.g. MA0363.3, REB1) or a DNA string")
+                   help="a pattern discovered in this run (e.g. pos_0, from "
+                        "RUN/motifs/discovered.json), a JASPAR fungi ID or TF name (e.g. "
+                        "MA0363.3, REB1) or a DNA string")
     p.add_argument("--both-strands", action="store_true")
     p.add_argument("--release", default="JASPAR2024")
     p.add_argument("--output", "-o", help="CSV file (default: stdout)")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from .sequence import FIT_CONVENTION, SEQ_LEN
 
+FIRST_ACTIVATIONS = ("gelu", "exp")  # ModelConfig.first_activation
 LEGACY_BN_MOMENTUM = 0.99  # Keras's default, what runs saved before ``bn_momentum`` used
 
 
@@ -23,6 +24,10 @@ class ModelConfig:
     seq_len: int = SEQ_LEN
     rc_filters: int = 128          # 1. reverse-complement Conv1D bank
     rc_kernel: int = 7
+    # non-linearity after the first layer's batch norm: "gelu" (what every earlier run used)
+    # or "exp", the exponential activation of Koo & Ploenzke (Nat. Mach. Intell. 2021),
+    # which makes first-layer filters more motif-like (docs/model.md)
+    first_activation: str = "gelu"
     coop_filters: int = 256        # 2. forward/reverse co-operativity Conv2D, also the width
     coop_kernel: int = 7           #    of the residual stack
     res_blocks: int = 5            # 3. residual Conv1D blocks
@@ -42,6 +47,11 @@ class ModelConfig:
     # (issue: small libraries predicted a constant); 0.9 (PyTorch's default) forgets them
     # within ~50 steps. Configs written before this setting existed used 0.99.
     bn_momentum: float = 0.9
+
+    def __post_init__(self):
+        if self.first_activation not in FIRST_ACTIVATIONS:
+            raise ValueError(f"first_activation must be one of "
+                             f"{', '.join(FIRST_ACTIVATIONS)}, got {self.first_activation!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

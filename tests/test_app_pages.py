@@ -36,6 +36,7 @@ def app_env(tiny_run, tmp_path_factory):
     from promoter_model.runs import load_run, write_checksums
     from promoter_model.sequence import one_hot
     from tests.conftest import random_promoters
+    from tests.discovered_fixture import write_discovered
 
     root = tmp_path_factory.mktemp("app_runs")
     demo = root / "demo_model"
@@ -51,6 +52,7 @@ def app_env(tiny_run, tmp_path_factory):
     X = one_hot(random_promoters(64, seed=3))
     compute_motifs(demo, X, np.linspace(-1, 1, 64, dtype=np.float32),
                    model=load_run(demo).model, n_null=10)
+    write_discovered(demo)  # a REB1-like pattern (q < 0.05) and one without a match
     old = {k: os.environ.get(k) for k in ("PROMOTER_DEMO_RUN", "PROMOTER_RUNS_DIR")}
     os.environ["PROMOTER_DEMO_RUN"] = str(demo)
     os.environ["PROMOTER_RUNS_DIR"] = str(root / "runs")
@@ -377,8 +379,17 @@ def test_motifs_filters_and_scan(app_env):
     downloads = [b for b in at.get("download_button")
                  if b.label in ("PNG", "SVG") and ("logo" in b.key or "jaspar" in b.key)]
     assert len(downloads) == 2 * images, (len(downloads), images)
-    matches = _df(at, "q_value")
-    assert {"name", "id", "score"} <= set(matches.columns)
+    matches = _df(at, "filter")  # all filters and their nearest motifs
+    assert {"name", "id", "score", "q_value", "significant"} <= set(matches.columns)
+    # a filter is named beside its logo only for a significant match; else it says so
+    best = matches[matches["rank"] == 1].set_index("filter")
+    shown = [int(m.value.strip("*").split()[1]) for m in at.markdown
+             if m.value.startswith("**Filter ")]
+    unmatched = sum(best.loc[f, "q_value"] >= 0.05 for f in shown)
+    assert unmatched == sum("no significant match (best JASPAR q =" in c.value
+                            for c in at.caption)
+    assert len(shown) - unmatched == len([k for k in at.get("download_button")
+                                          if k.key.startswith("motifs_jaspar_")]) / 2
     at.toggle(key="motifs_raw").set_value(True).run()
     _ok(at)
     scan = _by_title(_charts(at), "Scan of")
@@ -388,6 +399,85 @@ def test_motifs_filters_and_scan(app_env):
     at.checkbox(key="scan_both").uncheck().run()
     _ok(at)
     assert len(_by_title(_charts(at), "Scan of")["data"]) == 1
+
+
+def test_motifs_discovered_patterns_with_q_values_exports_and_scan(app_env):
+    from promoter_model.interpret.discovered import read_discovered
+    from tests.discovered_fixture import NEG_BEST, REB1_Q
+
+    at = _app("motifs")
+    _ok(at)
+    assert any(s.value == "Motifs the model uses (discovered)" for s in at.subheader)
+    text = [m.value for m in at.markdown]
+    assert f"**pos_0**: matches **REB1** (MA0363.3), q = {REB1_Q:.2g}" in text
+    assert "**neg_0**: no significant match (q ≥ 0.05 for every JASPAR motif)" in text
+    # the insignificant nearest motif is never written beside a logo, only in the table
+    assert not any(NEG_BEST in t for t in text + [c.value for c in at.caption])
+    table = _df(at, "match_name", nth=1)  # pos_0's significant matches, then all matches
+    assert table[table["pattern"] == "neg_0"]["match_name"].tolist() == [NEG_BEST]
+    assert table[table["pattern"] == "neg_0"]["significant"].tolist() == [False]
+    sig = _df(at, "match_name")
+    assert sig["match_name"].tolist() == ["REB1"] and sig["q_value"].tolist() == [REB1_Q]
+    assert any("activator; 120 seqlets" in c.value and "+0.420 ± 0.140" in c.value
+               for c in at.caption)
+    # where the seqlets lie: every seqlet counted once, split by strand
+    doc = read_discovered(app_env["demo"])
+    pos = _by_title(_charts(at), "Where pos_0's seqlets lie")
+    assert sum(len(t["x"]) for t in pos["data"]) == doc["patterns"][0]["n_seqlets"]
+    assert [t["name"].split(" (")[0] for t in pos["data"]] == ["+ strand", "- strand"]
+    keys = {b.key: b for b in at.get("download_button")}
+    for k in ("disc_all_csv", "disc_all_meme", "disc_pos_0_csv", "disc_neg_0_meme",
+              "disc_logo_pos_0_svg", "disc_pos_pos_0_png"):
+        assert k in keys, sorted(keys)
+    # the motif scan offers the discovered patterns and scans with their consensus
+    box = at.selectbox(key="scan_motif")
+    assert box.options[0].startswith("pos_0: REB1 (discovered, ")
+    assert box.options[1].startswith("neg_0: pattern neg_0 (discovered, ")
+    box.set_value("discovered:pos_0").run()
+    _ok(at)
+    scan = _by_title(_charts(at), "Scan of pos_0")
+    assert len(scan["data"]) == 2
+
+
+def test_motifs_without_discovered_says_how_and_filters_name_significant_only(app_env):
+    import json as _json
+
+    from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.runs import load_run
+    from promoter_model.sequence import one_hot
+    from tests.conftest import random_promoters
+
+    other = app_env["other"]
+    compute_motifs(other, one_hot(random_promoters(32, seed=4)), model=load_run(other).model,
+                   n_null=10, influence=False)
+    path = other / "motifs" / "matches.json"
+    rows = _json.loads(path.read_text())
+    for r in rows:  # nothing significant but filter 0's best match
+        r["q_value"] = max(r["q_value"], 0.5)
+    rows[0].update(id="MA0363.3", name="REB1", q_value=0.001, p_value=1e-5)  # filter 0, rank 1
+    path.write_text(_json.dumps(rows))
+    at = _app()
+    at.sidebar.selectbox(key="run_label").set_value("other_run").run()
+    at.switch_page("views/motifs.py").run()
+    _ok(at)
+    assert any(s.value == "Motifs the model uses (discovered)" for s in at.subheader)
+    assert any("has no discovered motifs yet" in i.value for i in at.info)
+    assert any("promoter-model discover" in c.value and str(other) in c.value
+               for c in at.code)
+    assert any(c.value.startswith("1 of 8 filters match a JASPAR CORE fungi motif at q < 0.05")
+               for c in at.caption)
+    # filter 0's significant REB1 is drawn (with its q-value); the others say they have none
+    assert "motifs_jaspar_0_png" in {b.key for b in at.get("download_button")}
+    cards = [d.value for d in at.dataframe if list(d.value.columns) == ["name", "id", "score",
+                                                                         "q_value"]]
+    assert cards[0]["name"].tolist() == ["REB1"] and cards[0]["q_value"].tolist() == [0.001]
+    assert sum(c.value.startswith("no significant match") for c in at.caption) == 7
+    # a malformed discovered.json is one error line on the page, never a traceback
+    (other / "motifs" / "discovered.json").write_text('{"format": "promoter-discovered-motifs"}')
+    at.run()
+    _ok(at)
+    assert any("discovered motifs cannot be read" in e.value and "version None" in e.value
+               for e in at.error)
 
 
 # --------------------------------------------------------------------------- Training

@@ -74,3 +74,34 @@ def test_config_json_round_trip_and_unknown_keys():
         ModelConfig.from_dict({**dataclasses.asdict(ModelConfig()), "bogus": 1})
     with pytest.raises(ValueError, match="unknown preset"):
         preset("huge")
+
+
+def test_exponential_first_activation_saves_loads_safe_mode_and_predicts(tmp_path, promoters):
+    keras.utils.set_random_seed(0)
+    model = build_model(preset("tiny", first_activation="exp"))
+    names = [layer.name for layer in model.layers]
+    assert "rc_exp" in names and "rc_gelu" not in names
+    act = model.get_layer("rc_exp")
+    assert keras.activations.serialize(act.activation) == "exponential"
+    X = one_hot(promoters)
+    path = tmp_path / "exp.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    out = np.asarray(loaded(X, training=False))
+    assert out.shape == (len(promoters), 1) and np.isfinite(out).all()
+    np.testing.assert_array_equal(model(X, training=False), out)
+    # the first layer's output is exp(BN(conv)): strictly positive
+    probe = keras.Model(model.input, act.output)
+    assert float(np.min(probe(X, training=False))) > 0
+
+
+def test_first_activation_defaults_to_gelu_and_old_configs_load_unchanged():
+    old = dataclasses.asdict(preset("tiny"))
+    old.pop("first_activation")  # a config.json written before the setting existed
+    cfg = ModelConfig.from_dict(old)
+    assert cfg.first_activation == "gelu"
+    assert "rc_gelu" in [layer.name for layer in build_model(cfg).layers]
+    again = RunConfig.from_json(RunConfig(model=preset("tiny", first_activation="exp")).to_json())
+    assert again.model.first_activation == "exp"
+    with pytest.raises(ValueError, match="first_activation must be one of gelu, exp"):
+        preset("tiny", first_activation="relu")

@@ -174,3 +174,73 @@ def test_design_in_chromium(app_server, tmp_path):
             assert any(e != "." for e in edited)
         finally:
             browser.close()
+
+
+def _motifs_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.goto(f"{url}/motifs", wait_until="domcontentloaded")
+    wait_idle(page)
+    heading = page.get_by_text("Motifs the model uses (discovered)", exact=True)
+    heading.wait_for(timeout=60_000)
+    return page
+
+
+def test_motifs_page_in_chromium_with_the_demo_run(demo_server, tmp_path):
+    """The discovered section is there: motifs, or how to produce them; filters give q."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from promoter_model.interpret.discovered import discovered_path
+
+    demo = Path(devserver.ROOT) / "assets" / "demo_model"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = _motifs_page(browser, demo_server)
+            if discovered_path(demo).exists():  # the demo after `promoter-model discover`
+                page.get_by_text("seqlets;", exact=False).first.wait_for(timeout=30_000)
+            else:
+                page.get_by_text("promoter-model discover", exact=False).first.wait_for(
+                    timeout=30_000)
+            page.get_by_role("tab", name="First-layer filters").click()
+            summary = page.get_by_text(re.compile(r"\d+ of \d+ filters match a JASPAR CORE "
+                                                  r"fungi motif at q < 0\.05"))
+            summary.first.wait_for(timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=str(tmp_path / "motifs.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_discovered_motifs_in_chromium(app_server, tmp_path):
+    """A REB1-like pattern is named with its q-value; an unmatched one is not named."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from tests.discovered_fixture import NEG_BEST, REB1_Q, write_discovered
+
+    write_discovered(tmp_path / "demo_model")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = _motifs_page(browser, app_server)
+            page.get_by_text(f"q = {REB1_Q:.2g}", exact=False).first.wait_for(timeout=30_000)
+            assert page.get_by_text("no significant match (q ≥ 0.05", exact=False).count() == 1
+            plots = page.locator(".js-plotly-plot")
+            plots.first.wait_for(timeout=30_000)
+            titles = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+                .map(d => d.layout && d.layout.title ? String(d.layout.title.text) : '')""")
+            assert any("Where pos_0's seqlets lie" in t for t in titles), titles
+            # the nearest (insignificant) motif of neg_0 is only in the collapsed table
+            assert page.get_by_text(NEG_BEST, exact=True).count() == 0
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+            page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
+        finally:
+            browser.close()

@@ -98,3 +98,21 @@ def test_help_lists_commands():
     assert p.returncode == 0
     for cmd in ("prepare", "train", "predict", "evaluate"):
         assert cmd in p.stdout
+
+
+def test_train_first_activation_exp_is_recorded_and_the_run_predicts(tmp_path, train_demo_path):
+    small = tmp_path / "small.txt"
+    small.write_text("".join(train_demo_path.read_text().splitlines(keepends=True)[:400]))
+    data, run = tmp_path / "data", tmp_path / "run"
+    assert run_cli("prepare", small, "--out", data, "--quiet").returncode == 0
+    p = run_cli("train", "--data", data, "--out", run, "--preset", "tiny", "--epochs", 1,
+                "--steps-per-epoch", 2, "--batch-size", 32, "--first-activation", "exp")
+    assert p.returncode == 0, p.stderr
+    assert json.loads((run / "config.json").read_text())["model"]["first_activation"] == "exp"
+    p = run_cli("predict", run, "A" * 110)  # loads with checksums and safe_mode
+    assert p.returncode == 0, p.stderr
+    value = float(list(csv.DictReader(io.StringIO(p.stdout)))[0]["prediction"])
+    assert value == value and abs(value) < 1e6  # finite
+    p = run_cli("train", "--data", data, "--out", tmp_path / "r2", "--preset", "tiny",
+                "--first-activation", "relu")
+    assert p.returncode == 2 and "invalid choice" in p.stderr

@@ -85,6 +85,10 @@ def test_motifs_and_scan(tiny_run, promoters, tmp_path, capsys):
     assert status == 0, err
     summary = json.loads(out)
     assert summary["filters"] == 8 and summary["best_matches"]
+    # every match printed carries its q-value and whether it is significant
+    assert all(m["significant"] == (m["q_value"] < summary["significant_q"])
+               for m in summary["best_matches"])
+    assert summary["filters_matching"] == sum(m["significant"] for m in summary["best_matches"])
     from promoter_model.interpret.filters import load_motifs
 
     cached = load_motifs(tiny_run)
@@ -101,3 +105,23 @@ def test_motifs_and_scan(tiny_run, promoters, tmp_path, capsys):
     assert len(df) == 2 * (80 - 9 + 1) and set(df["inserted"]) == {"ATTACCCGG", "CCGGGTAAT"}
     status, _, err = run_main(capsys, "scan", tiny_run, promoters[3], "--motif", "NOT_A_TF")
     assert status == 2 and "no JASPAR fungi motif" in err
+
+
+def test_scan_with_a_discovered_pattern_of_the_run(tiny_run, promoters, tmp_path, capsys):
+    import shutil
+
+    from tests.discovered_fixture import write_discovered
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    status, _, err = run_main(capsys, "scan", run, promoters[3], "--motif", "pos_0")
+    assert status == 2 and "no JASPAR fungi motif with ID or name 'pos_0'" in err
+    write_discovered(run)
+    out_csv = tmp_path / "scan.csv"
+    status, _, err = run_main(capsys, "scan", run, promoters[3], "--motif", "pos_0",
+                              "-o", out_csv)
+    assert status == 0, err
+    df = pd.read_csv(out_csv)
+    assert set(df["inserted"]) == {"ATTACCCGG"} and len(df) == 80 - 9 + 1
+    status, _, err = run_main(capsys, "scan", run, promoters[3], "--motif", "pos_7")
+    assert status == 2 and "nor a discovered pattern of this run" in err

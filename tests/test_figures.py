@@ -143,6 +143,15 @@ def test_motif_scan_plot_per_strand():
     np.testing.assert_allclose(spec["data"][1]["y"], [0.0, 0.3])
 
 
+def test_seqlet_position_plot_per_strand_centres():
+    spec = _spec(figures.seqlet_position_plot([20, 60, 61], ["+", "-", "-"], width=9,
+                                              title="Where pos_0's seqlets lie"))
+    assert [t["name"] for t in spec["data"]] == ["+ strand (1)", "- strand (2)"]
+    np.testing.assert_allclose(spec["data"][1]["x"], [65, 66])  # 0-based start + 1 + 4
+    assert spec["layout"]["barmode"] == "stack"
+    assert "Where pos_0's seqlets lie" in spec["layout"]["title"]["text"]
+
+
 # --------------------------------------------------------------------------- logos
 def test_logos_are_matplotlib_and_export():
     fig = figures.attribution_logo(_scores(), title="t")

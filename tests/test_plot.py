@@ -104,6 +104,33 @@ def test_filter_logo_bits_and_weights():
     assert fig.axes[0].get_ylabel() == "weight"
 
 
+def test_filter_logo_cwm_drawn_as_is():
+    cwm = np.zeros((4, 4))
+    cwm[[0, 1, 2, 3], [0, 1, 2, 3]] = [0.2, -0.1, 0.3, 0.05]  # a CWM: the seen base only
+    ax = plot.filter_logo(cwm, kind="cwm").axes[0]
+    assert ax.get_ylabel() == "contribution"
+    assert len([p for p in ax.get_children() if isinstance(p, PathPatch)]) == 4
+    lo, hi = ax.get_ylim()
+    assert lo < -0.1 and hi > 0.3  # not centred, not in bits
+    with pytest.raises(ValueError, match="kind must be"):
+        plot.filter_logo(cwm, kind="bits")
+
+
+def test_seqlet_positions_stacked_by_strand_over_the_input():
+    starts = [20, 21, 60, 61, 62]
+    ax = plot.seqlet_positions(starts, ["+", "+", "+", "-", "-"], width=9,
+                               title="REB1 pos_0").axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["+ strand (3)", "- strand (2)"]
+    heights = [sum(p.get_height() for p in c) for c in ax.containers]
+    assert heights == [3, 2]  # one stacked layer per strand: each seqlet counted once
+    assert ax.get_xlim() == (0.5, 110.5) and ax.get_xlabel() == "seqlet centre (bp)"
+    assert "REB1 pos_0" in ax.get_title(loc="left")
+    # without a width the starts themselves (1-based) are binned
+    ax = plot.seqlet_positions([0], None).axes[0]
+    assert ax.get_xlabel() == "seqlet start (bp)"
+
+
 # --------------------------------------------------------------------------- mutagenesis
 def test_ism_heatmap_image_scale_dots_boxes_and_regions():
     s = _scores()

@@ -141,3 +141,25 @@ def test_motif_scan_bad_input(reb1):
         motif_scan(reb1, "A" * 110, "TTXCC")
     with pytest.raises(ValueError, match="cannot hold"):
         motif_scan(reb1, "A" * 110, "ACGT", region=(10, 12))
+
+
+def test_motif_scan_with_a_discovered_pattern(reb1, tiny_run, tmp_path):
+    """A discovered pattern (PFM with uniform flanks) scans as its informative core."""
+    import shutil
+
+    from discovered_fixture import write_discovered
+
+    from promoter_model.interpret.discovered import resolve_motif
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    write_discovered(run)
+    pattern = resolve_motif("pos_0", run)
+    assert pattern.consensus.startswith("NN") and pattern.consensus.endswith("NN")
+    seq = promoter_with_site("AAAAAAA", start=50, seed=12)
+    df = motif_scan(reb1, seq, pattern)
+    assert set(df["inserted"]) == {"ATTACCCGG"}  # REB1's consensus, N flanks not written
+    jaspar = motif_scan(reb1, seq, find_motif("MA0363.3", jaspar_fungi_motifs()))
+    np.testing.assert_allclose(df["delta"], jaspar["delta"])
+    with pytest.raises(ValueError, match="no informative position"):
+        motif_scan(reb1, seq, np.full((6, 4), 0.25))

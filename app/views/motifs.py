@@ -1,17 +1,24 @@
-"""Motifs: first-layer filters as logos with their JASPAR matches, and a motif scan."""
+"""Motifs: the motifs the model uses (discovered), first-layer filters, and a motif scan.
+
+A JASPAR match is named beside a logo only when significant (q < ``SIGNIFICANT_Q``); the
+nearest motifs of the others stay in the tables, with their q-values.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from app import figures, services, ui
+from app import figures, motifs_discovered, services, ui
 from promoter_model import plot
+from promoter_model.interpret.discovered import SIGNIFICANT_Q
 
 st.title("Motifs learned by the model")
 run = ui.need_run()
 unit = services.unit_of(run)
 path, stamp = str(run.path), services.run_stamp(run.path)
+# discovered motifs belong to the folder picked (an ensemble's are in the ensemble folder)
+picked = st.session_state.get("run_path") or path
 
 
 def _filters(mot):
@@ -35,6 +42,11 @@ def _filters(mot):
                + (f" ({services.safe_markdown(str(mot['meta']['reference']))})."
                   if mot["meta"].get("reference") else "."))
     matches = mot["matches"]
+    n_sig = int((matches[matches["rank"] == 1]["q_value"].astype(float) < SIGNIFICANT_Q).sum())
+    st.caption(f"{n_sig} of {len(order)} filters match a JASPAR CORE fungi motif at "
+               f"q < {SIGNIFICANT_Q:g} (Benjamini-Hochberg over the "
+               f"{mot['meta'].get('release', 'JASPAR')} fungi motifs, per filter). Filters "
+               "are the model's first layer, not its motifs: see Discovered motifs.")
     table = matches.merge(infl.reset_index(), on="filter", how="left")
     ui.table_download(table, name=f"{run.name}_filter_matches", key="motifs_csv",
                       label="All filters and matches CSV")
@@ -57,27 +69,39 @@ def _filters(mot):
                       f"sites {int(mot['counts'][f])}  \n"
                       f"info {float(np.sum(mot['information_content'][f])):.1f} bits")
             m = matches[matches["filter"] == f].sort_values("rank")
-            if m.empty:
-                c.caption("no JASPAR match")
+            sig = m[m["q_value"].astype(float) < SIGNIFICANT_Q]
+            if sig.empty:
+                c.caption("no significant match" + (
+                    f" (best JASPAR q = {float(m['q_value'].min()):.2g})" if not m.empty
+                    else " (no JASPAR motif compared)"))
                 continue
-            c.dataframe(m[["name", "id", "score", "q_value"]], hide_index=True,
+            c.dataframe(sig[["name", "id", "score", "q_value"]], hide_index=True,
                         key=f"motifs_m_{f}")
-            best = m.iloc[0]
+            best = sig.iloc[0]
             motif = jaspar.get(best["id"])
             if motif is not None:
                 from promoter_model.interpret.motifs import reverse_complement_pfm
 
                 pfm = reverse_complement_pfm(motif.pfm) if best.get("strand") == "-" \
                     else motif.pfm
-                label = f"{best['name']} {best['id']}"
+                label = f"{best['name']} {best['id']} (q = {float(best['q_value']):.2g})"
                 with d:
                     st.image(services.small_logo_png(pfm, "pfm", label), width="stretch")
                     ui.figure_downloads(
                         lambda p=pfm, t=label: plot.filter_logo(p, kind="pfm", title=t),
                         name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}")
+    with st.expander("All filters and their nearest JASPAR motifs (with q-values)"):
+        st.caption(f"A match with q ≥ {SIGNIFICANT_Q:g} is not significant: the nearest JASPAR "
+                   "motif, not an identification of the filter.")
+        st.dataframe(table.assign(significant=table["q_value"].astype(float) < SIGNIFICANT_Q),
+                     hide_index=True, key="motifs_all_matches")
 
 
-tab_filters, tab_scan = st.tabs(["First-layer filters", "Motif scan"])
+tab_found, tab_filters, tab_scan = st.tabs(["Discovered motifs", "First-layer filters",
+                                            "Motif scan"])
+
+with tab_found:
+    motifs_discovered.show(picked, unit)
 
 with tab_filters:
     mot = services.run_motifs(path, stamp)
@@ -100,34 +124,43 @@ with tab_filters:
 
 with tab_scan:
     jaspar = services.jaspar()
-    ids = sorted(jaspar, key=lambda i: jaspar[i].name.upper())
-    default = next((i for i in ids if jaspar[i].name.upper() == "REB1"), ids[0])
+    found = motifs_discovered.scan_choices(picked)
+    choices = {**{f"discovered:{k}": m for k, m in found.items()}, **jaspar}
+    ids = [f"discovered:{k}" for k in found] + sorted(jaspar, key=lambda i: jaspar[i].name.upper())
+    default = next((i for i in ids if jaspar.get(i) and jaspar[i].name.upper() == "REB1"), ids[0])
     c1, c2 = st.columns([3, 2])
     seq_text = c1.text_area("Sequence", value=st.session_state.get("mut_input") or
                             services.examples()["sequence"].iloc[0], key="scan_seq", height=90)
-    motif_id = c2.selectbox("JASPAR motif", ids, index=ids.index(default), key="scan_motif",
-                            format_func=lambda i: f"{jaspar[i].name} ({i}, "
-                                                  f"{jaspar[i].consensus})")
+    motif_id = c2.selectbox(
+        "Motif (discovered patterns first, then JASPAR)", ids, index=ids.index(default),
+        key="scan_motif",
+        format_func=lambda i: (f"{choices[i].id}: {choices[i].name} (discovered, "
+                               f"{choices[i].consensus})" if i.startswith("discovered:")
+                               else f"{jaspar[i].name} ({i}, {jaspar[i].consensus})"))
+    motif = choices[motif_id]
+    title = (f"{motif.id} ({motif.name})" if motif_id.startswith("discovered:")
+             else f"{motif.name} {motif.id}")
     both = c2.checkbox("Both strands", value=True, key="scan_both")
     seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:
-            st.image(services.small_logo_png(jaspar[motif_id].pfm, "pfm",
-                                             f"{jaspar[motif_id].name} {motif_id}"), width=260)
-            ui.figure_downloads(
-                lambda: plot.filter_logo(jaspar[motif_id].pfm, kind="pfm",
-                                         title=f"{jaspar[motif_id].name} {motif_id}"),
-                name=f"jaspar_{motif_id}_{jaspar[motif_id].name}", key="scan_logo")
-        scan = services.motif_scan(path, stamp, seq, motif_id, both)
-        st.caption(f"The consensus {jaspar[motif_id].consensus} is written over the sequence "
+            st.image(services.small_logo_png(motif.pfm, "pfm", title), width=260)
+            ui.figure_downloads(lambda: plot.filter_logo(motif.pfm, kind="pfm", title=title),
+                                name=f"motif_{title}", key="scan_logo")
+        if motif_id.startswith("discovered:"):
+            scan = services.motif_scan(path, stamp, seq, motif.id, both, pfm=motif.pfm)
+        else:
+            scan = services.motif_scan(path, stamp, seq, motif_id, both)
+        st.caption(f"The consensus {motif.consensus} is written over the sequence "
                    "at every start inside the 80 bp variable region; the curve is the "
                    "predicted change from the unmodified sequence.")
+        label = motif.id if motif_id.startswith("discovered:") else motif.name
         fig = figures.motif_scan_plot(scan["position"], scan["delta"], strand=scan["strand"],
-                                      motif=jaspar[motif_id].name, unit=unit)
-        ui.plotly(fig, key="scan_plot", name=f"scan_{jaspar[motif_id].name}",
+                                      motif=label, unit=unit)
+        ui.plotly(fig, key="scan_plot", name=f"scan_{label}",
                   static=lambda: plot.motif_scan(scan["position"], scan["delta"],
-                                                 strand=scan["strand"],
-                                                 motif=jaspar[motif_id].name, unit=unit))
+                                                 strand=scan["strand"], motif=label,
+                                                 unit=unit))
         best = scan.loc[scan["delta"].abs().sort_values(ascending=False).index[:10]]
         st.dataframe(best, hide_index=True, key="scan_table")
-        ui.table_download(scan, name=f"scan_{jaspar[motif_id].name}", key="scan_csv")
+        ui.table_download(scan, name=f"scan_{label}", key="scan_csv")

@@ -226,7 +226,8 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
     seq : str
         Fitted to the model length first (``sequence.fit_to_length``).
     motif : str, Motif, or np.ndarray of shape (k, 4)
-        A DNA string, or a motif/PFM whose consensus is inserted.
+        A DNA string, or a motif/PFM (JASPAR or a discovered pattern) whose consensus is
+        inserted, without uniform (``N``) columns at its ends.
     region : (int, int)
         0-based, end-exclusive span the motif must lie in (default: the 80 bp variable
         region).
@@ -252,7 +253,10 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         if bad or not site:
             raise SequenceError(f"motif {motif!r} is not a DNA string")
     else:
-        site = consensus(getattr(motif, "pfm", motif))
+        # uniform end columns (N) are not written: the site is the informative core
+        site = consensus(getattr(motif, "pfm", motif)).strip("N")
+        if not site:
+            raise ValueError("the motif has no informative position (every column uniform)")
     pred = as_predictor(model)
     length = pred.input_length
     ref = fit_to_length([normalize(seq)], length)[0][0]

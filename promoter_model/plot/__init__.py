@@ -29,6 +29,7 @@ from promoter_model.plot.figures import (
     ism_heatmap,
     motif_scan,
     robustness_curve,
+    seqlet_positions,
     training_curves,
     trajectory,
 )
@@ -44,4 +45,4 @@ __all__ = ["LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLO
            "attribution_logo", "axis_title", "density_scatter", "design_trajectories",
            "draw_logo", "expression_histogram", "filter_logo", "information_matrix",
            "ism_heatmap", "logo_glyphs", "motif_scan", "point_density", "region_labels", "regions",
-           "robustness_curve", "training_curves", "trajectory"]
+           "robustness_curve", "seqlet_positions", "training_curves", "trajectory"]

@@ -195,6 +195,33 @@ def motif_scan(positions, delta, *, strand=None, ax=None, motif: str = "motif",
     return _finish(ax, f"Scan of {motif} along the sequence", lifted=True)
 
 
+def seqlet_positions(starts, strands=None, *, width: int = 0, ax=None, length: int = 110,
+                     title: str | None = None, figwidth: float = 6.0, height: float = 2.4):
+    """Histogram of where a motif's seqlets lie along the input, one colour per strand.
+
+    Parameters
+    ----------
+    starts : array of int, shape (n,)
+        0-based start of each seqlet within the ``length`` bp input.
+    strands : array of "+"/"-", shape (n,), optional
+    width : int
+        Seqlet width; > 0 plots seqlet centres instead of starts.
+    """
+    fig, ax = _axes(ax, (figwidth, height))
+    x = np.asarray(starts, dtype=np.float64) + 1 + (width - 1) / 2 * (width > 0)
+    strands = np.asarray(strands) if strands is not None else np.full(x.size, "+")
+    edges = np.arange(0.5, length + 1.5, 5.0)
+    data = [x[strands == s] for s in ("+", "-")]
+    ax.hist(data, bins=edges, stacked=True, color=[POS_COLOR, NEG_COLOR],
+            label=[f"+ strand ({data[0].size})", f"- strand ({data[1].size})"])
+    regions(ax, length, labels=title is None)
+    ax.set_xlim(0.5, length + 0.5)
+    ax.set_xlabel("seqlet centre (bp)" if width > 0 else "seqlet start (bp)")
+    ax.set_ylabel("seqlets")
+    ax.legend(fontsize=8, frameon=False)
+    return _finish(ax, title, lifted=title is not None)
+
+
 def expression_histogram(measured, predicted=None, *, ax=None, labels=None, percentiles=None,
                          unit: str = "expression", bins: int = 60, title: str | None = None,
                          width: float = 7.0, height: float = 3.2):

@@ -110,16 +110,23 @@ def filter_logo(matrix, *, ax=None, title: str | None = None, kind: str = "pfm",
     """Logo of a first-layer filter or a motif, shape (k, 4).
 
     ``kind="pfm"``: frequencies or counts, drawn in bits; ``kind="weights"``: convolution
-    weights centred per position (positive up).
+    weights centred per position (positive up); ``kind="cwm"``: a contribution weight
+    matrix drawn as it is (contributions of the bases seen, not centred).
     """
+    if kind not in ("pfm", "weights", "cwm"):
+        raise ValueError(f"kind must be pfm, weights or cwm, got {kind!r}")
     fig, ax = _axes(ax, (width, height))
     m = np.asarray(matrix, dtype=np.float64)
-    m = information_matrix(m) if kind == "pfm" else m - m.mean(axis=1, keepdims=True)
-    draw_logo(ax, m)
+    if kind == "pfm":
+        m = information_matrix(m)
+    elif kind == "weights":
+        m = m - m.mean(axis=1, keepdims=True)
+    draw_logo(ax, np.nan_to_num(m))
     ax.axhline(0, color="black", lw=0.5)
     if kind == "pfm":
         ax.set_ylim(0, 2)
-    ax.set_ylabel("bits" if kind == "pfm" else "weight", fontsize=9)
+    ax.set_ylabel({"pfm": "bits", "weights": "weight", "cwm": "contribution"}[kind],
+                  fontsize=9)
     ax.set_xticks([])
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
