@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app import figures, services, ui
+from app import figures, motif_services, services, ui
 from promoter_model import plot
 from promoter_model.interpret import discovered as dio
 
@@ -33,7 +33,7 @@ def file_stamp(path) -> float:
 def load(path: str):
     """The checked document, or None (absent); a malformed file is shown as one error line."""
     try:
-        return services.discovered(path, file_stamp(path))
+        return motif_services.discovered(path, file_stamp(path))
     except ValueError as exc:
         msg = str(exc)
         if services.locked():  # no server paths on a shared deployment
@@ -72,12 +72,12 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
     with st.container(border=True):
         a, b = st.columns([3, 4])
         with a:
-            st.image(services.small_logo_png(cwm, "cwm", f"{name} (CWM)"), width="stretch")
+            st.image(motif_services.small_logo_png(cwm, "cwm", f"{name} (CWM)"), width="stretch")
             ui.figure_downloads(
                 lambda m=cwm, t=f"{label} {name} (CWM)": plot.filter_logo(m, kind="cwm",
                                                                           title=t),
                 name=f"{run_name}_{name}_cwm", key=f"disc_logo_{name}")
-            st.image(services.small_logo_png(p["pfm"], "pfm", f"{name} (PFM)"),
+            st.image(motif_services.small_logo_png(p["pfm"], "pfm", f"{name} (PFM)"),
                      width="stretch")
             ui.figure_downloads(
                 lambda m=p["pfm"], t=f"{label} {name} (PFM)": plot.filter_logo(m, kind="pfm",
@@ -157,7 +157,7 @@ def scan_choices(path: str) -> dict:
     """Discovered patterns offered to the motif scan: ``{pattern name: Motif}``."""
     doc = None
     try:
-        doc = services.discovered(path, file_stamp(path))
+        doc = motif_services.discovered(path, file_stamp(path))
     except ValueError:
         pass  # shown in the discovered section
     if doc is None:

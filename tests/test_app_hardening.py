@@ -143,7 +143,7 @@ def test_run_markdown_has_no_remote_images_or_links(env):
 
 
 def test_app_motif_analysis_is_written_outside_the_run(env, tiny_run):
-    from app import services
+    from app import motif_services, services
     from promoter_model.interpret.filters import compute_motifs, load_motifs
     from promoter_model.runs import load_run
     from promoter_model.sequence import one_hot
@@ -157,7 +157,7 @@ def test_app_motif_analysis_is_written_outside_the_run(env, tiny_run):
                    cache_dir=cache)
     assert not (run / "motifs").exists()
     assert load_motifs(run, cache_dir=cache)["meta"]["filters"] > 0
-    assert services.run_motifs.__wrapped__(str(run), 0.0) is not None
+    assert motif_services.run_motifs.__wrapped__(str(run), 0.0) is not None
 
 
 def test_predict_page_values_follow_rows_not_ids(env):

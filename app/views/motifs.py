@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import figures, motifs_discovered, services, ui
+from app import figures, motif_services, motifs_discovered, services, ui
 from promoter_model import plot
 from promoter_model.interpret.discovered import SIGNIFICANT_Q
 
@@ -23,7 +23,7 @@ picked = st.session_state.get("run_path") or path
 
 def _filters(mot):
     """Filter logos sorted by influence, with their best JASPAR matches."""
-    jaspar = services.jaspar()
+    jaspar = motif_services.jaspar()
     infl = mot["influence"].set_index("filter")
     order = (infl["mean_abs_change"].fillna(0).sort_values(ascending=False).index.to_numpy()
              if "mean_abs_change" in infl else np.arange(len(mot["weights"])))
@@ -57,7 +57,7 @@ def _filters(mot):
             matrix = mot["weights"][f] if raw else mot["pfms"][f]
             kind = "weights" if raw else "pfm"
             with a:
-                st.image(services.small_logo_png(matrix, kind, f"filter {f}"),
+                st.image(motif_services.small_logo_png(matrix, kind, f"filter {f}"),
                          width="stretch")
                 ui.figure_downloads(
                     lambda m=matrix, k=kind, f=f: plot.filter_logo(m, kind=k,
@@ -86,7 +86,7 @@ def _filters(mot):
                     else motif.pfm
                 label = f"{best['name']} {best['id']} (q = {float(best['q_value']):.2g})"
                 with d:
-                    st.image(services.small_logo_png(pfm, "pfm", label), width="stretch")
+                    st.image(motif_services.small_logo_png(pfm, "pfm", label), width="stretch")
                     ui.figure_downloads(
                         lambda p=pfm, t=label: plot.filter_logo(p, kind="pfm", title=t),
                         name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}")
@@ -104,7 +104,7 @@ with tab_found:
     motifs_discovered.show(picked, unit)
 
 with tab_filters:
-    mot = services.run_motifs(path, stamp)
+    mot = motif_services.run_motifs(path, stamp)
     if mot is None:
         st.info("The filter analysis of this run has not been computed yet. It runs the model "
                 "on 1,000 measured sequences, builds an activation-based PFM per filter, "
@@ -115,7 +115,7 @@ with tab_filters:
         if st.button("Compute filter motifs", type="primary", key="motifs_compute"):
             try:
                 with st.spinner("Analysing the first-layer filters…"):
-                    services.compute_run_motifs(path, stamp)
+                    motif_services.compute_run_motifs(path, stamp)
                 st.rerun()
             except OSError as exc:
                 st.error(f"Could not write the cache into the run folder: {exc}")
@@ -123,7 +123,7 @@ with tab_filters:
         _filters(mot)
 
 with tab_scan:
-    jaspar = services.jaspar()
+    jaspar = motif_services.jaspar()
     found = motifs_discovered.scan_choices(picked)
     choices = {**{f"discovered:{k}": m for k, m in found.items()}, **jaspar}
     ids = [f"discovered:{k}" for k in found] + sorted(jaspar, key=lambda i: jaspar[i].name.upper())
@@ -144,13 +144,13 @@ with tab_scan:
     seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:
-            st.image(services.small_logo_png(motif.pfm, "pfm", title), width=260)
+            st.image(motif_services.small_logo_png(motif.pfm, "pfm", title), width=260)
             ui.figure_downloads(lambda: plot.filter_logo(motif.pfm, kind="pfm", title=title),
                                 name=f"motif_{title}", key="scan_logo")
         if motif_id.startswith("discovered:"):
-            scan = services.motif_scan(path, stamp, seq, motif.id, both, pfm=motif.pfm)
+            scan = motif_services.motif_scan(path, stamp, seq, motif.id, both, pfm=motif.pfm)
         else:
-            scan = services.motif_scan(path, stamp, seq, motif_id, both)
+            scan = motif_services.motif_scan(path, stamp, seq, motif_id, both)
         st.caption(f"The consensus {motif.consensus} is written over the sequence "
                    "at every start inside the 80 bp variable region; the curve is the "
                    "predicted change from the unmodified sequence.")

@@ -1,0 +1,71 @@
+"""Cached wrappers of the Motifs page: JASPAR motifs, the filter analysis, motif scans and
+the run's discovered motifs (each a thin call of the package; ``app.services`` loads runs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app.deployment import motif_cache_dir
+from app.services import get_predictor, get_run, test_measured
+
+
+@st.cache_resource(show_spinner="Reading JASPAR fungi motifs…")
+def jaspar() -> dict:
+    """JASPAR CORE fungi motifs by matrix ID (offline, from pyjaspar)."""
+    from promoter_model.interpret.motifs import jaspar_fungi_motifs
+
+    return {m.id: m for m in jaspar_fungi_motifs()}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def run_motifs(path: str, stamp: float):
+    """The run's cached filter analysis (``motifs/``), or None if not computed yet."""
+    from promoter_model.interpret.filters import load_motifs
+
+    # the app's own analysis first, then one shipped with the run (``promoter-model motifs``)
+    return load_motifs(path, cache_dir=motif_cache_dir(path)) or load_motifs(path)
+
+
+def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
+    """Compute the filter analysis on ``n_ref`` measured training-split sequences."""
+    from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.sequence import one_hot
+
+    t = test_measured()
+    ref = t[t["public_leaderboard"] == 0].sample(n=min(n_ref, len(t)), random_state=0)
+    run = get_run(path, stamp)
+    out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
+                         ref["expression"].to_numpy(np.float32), model=run.model,
+                         cache_dir=motif_cache_dir(path),  # never written into the run
+                         reference=f"{len(ref)} measured training-pool sequences of "
+                                   "test_measured.tsv.gz (public_leaderboard == 0, seed 0)")
+    run_motifs.clear()
+    return out
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> bytes:
+    """PNG of a filter or JASPAR logo, cached by its values."""
+    from app import export, figures
+
+    return export.mpl_bytes(figures.filter_logo(matrix, kind=kind, title=title), "png",
+                            dpi=100, tight=False)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool, pfm=None):
+    """Predicted change with a JASPAR (or, given ``pfm``, discovered) motif at each start."""
+    from promoter_model.interpret.variants import motif_scan as _scan
+
+    motif = jaspar()[motif_id] if pfm is None else np.asarray(pfm)
+    return _scan(get_predictor(path, stamp), sequence, motif, both_strands=both)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def discovered(path: str, stamp: float):
+    """The run's checked ``motifs/discovered.json`` (None if absent; ``stamp``: its mtime)."""
+    from promoter_model.interpret.discovered import read_discovered
+
+    return read_discovered(path)
