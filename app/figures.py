@@ -55,7 +55,8 @@ MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to
 
 
 def expression_histogram(measured, predicted=None, *, unit: str = "expression",
-                         labels=None, bins: int = 60, title: str | None = None) -> go.Figure:
+                         labels=None, bins: int = 60, title: str | None = None,
+                         lower=None, upper=None, level: float | None = None) -> go.Figure:
     """Histogram of measured expression with the predictions marked.
 
     Parameters
@@ -68,6 +69,11 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         Axis label.
     labels : list of str, optional
         Names of the predictions (hover text).
+    lower, upper : array, shape (n,), optional
+        Each prediction's interval (``promoter_model.uncertainty``), drawn as a horizontal
+        error bar through its marker (and a shaded band for a single prediction).
+    level : float, optional
+        The interval's coverage, for the hover text.
     """
     measured = np.asarray(measured, dtype=np.float64)
     measured = measured[np.isfinite(measured)]
@@ -82,7 +88,14 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
                                                            range(pred.size)]
         pct = np.atleast_1d(percentile(measured, pred))
         top = float(counts.max()) if counts.size else 1.0
+        has_iv = lower is not None and upper is not None
+        if has_iv:
+            lo = np.atleast_1d(np.asarray(lower, dtype=np.float64))
+            hi = np.atleast_1d(np.asarray(upper, dtype=np.float64))
         if pred.size == 1:
+            if has_iv and np.isfinite(lo[0]) and np.isfinite(hi[0]):
+                fig.add_vrect(x0=lo[0], x1=hi[0], fillcolor=POS_COLOR, opacity=0.12,
+                              line_width=0, layer="below")
             fig.add_shape(type="line", x0=pred[0], x1=pred[0], y0=0, y1=top * 1.05,
                           line=dict(color=POS_COLOR, width=3))
         # several predictions: each marker named (staggered in three rows) while few enough
@@ -90,13 +103,24 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         named = 1 < pred.size <= MAX_NAMED_MARKERS
         order = np.argsort(np.argsort(pred))
         y_mark = top * (1.08 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.08)
+        custom = np.array(pct)[:, None]
+        hover = "%{text}<br>predicted %{x:.3f}<br>percentile %{customdata[0]:.1f}"
+        error = None
+        if has_iv:
+            custom = np.column_stack([pct, lo, hi])
+            share = f"{level:.0%} " if level is not None else ""
+            hover += f"<br>{share}interval %{{customdata[1]:.3f}} to %{{customdata[2]:.3f}}"
+            with np.errstate(invalid="ignore"):  # an infinite bound draws no bar
+                plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (hi - pred,
+                                                                           pred - lo))
+            error = dict(type="data", symmetric=False, array=plus, arrayminus=minus,
+                         color=POS_COLOR, thickness=1.5, width=4)
         fig.add_trace(go.Scatter(
             x=pred, y=y_mark, mode="markers+text" if named else "markers", name="prediction",
             marker=dict(color=POS_COLOR, size=10 if pred.size == 1 else 7, symbol="triangle-down"),
-            text=names, customdata=np.array(pct), textposition="top center",
-            textfont=dict(size=11, color=POS_COLOR),
-            hovertemplate="%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
-                          "<extra></extra>"))
+            text=names, customdata=custom, textposition="top center",
+            textfont=dict(size=11, color=POS_COLOR), error_x=error,
+            hovertemplate=hover + "<extra></extra>"))
         if pred.size == 1:
             fig.add_annotation(x=pred[0], y=top * 1.14, showarrow=False,
                                text=f"{pred[0]:.2f} ({pct[0]:.0f}th percentile)",

@@ -197,7 +197,7 @@ def motif_scan(positions, delta, *, strand=None, ax=None, motif: str = "motif",
 
 def expression_histogram(measured, predicted=None, *, ax=None, labels=None, percentiles=None,
                          unit: str = "expression", bins: int = 60, title: str | None = None,
-                         width: float = 7.0, height: float = 3.2):
+                         width: float = 7.0, height: float = 3.2, lower=None, upper=None):
     """Histogram of measured expression with predictions marked.
 
     Parameters
@@ -208,6 +208,9 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         (staggered in three rows), more a rug.
     percentiles : array, shape (n,), optional
         Percentile of each prediction among ``measured`` (computed by the caller).
+    lower, upper : array, shape (n,), optional
+        Each prediction's interval, drawn as a horizontal bar through its marker (and a
+        shaded band for a single prediction).
     """
     fig, ax = _axes(ax, (width, height))
     measured = np.asarray(measured, dtype=np.float64)
@@ -225,6 +228,12 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         named = 1 < pred.size <= MAX_NAMED_MARKERS
         order = np.argsort(np.argsort(pred))
         y = top * (1.06 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.06)
+        if lower is not None and upper is not None:
+            lo = np.atleast_1d(np.asarray(lower, dtype=np.float64))
+            hi = np.atleast_1d(np.asarray(upper, dtype=np.float64))
+            ax.hlines(y, lo, hi, color=POS_COLOR, lw=1.5, zorder=3, gid="interval")
+            if pred.size == 1 and np.isfinite(lo[0]) and np.isfinite(hi[0]):
+                ax.axvspan(lo[0], hi[0], color=POS_COLOR, alpha=0.12, lw=0, zorder=0)
         ax.scatter(pred, y, marker="v", s=50 if pred.size == 1 else 25, color=POS_COLOR,
                    zorder=4)
         if named:
