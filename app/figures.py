@@ -188,7 +188,7 @@ def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
 
 def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
                 title: str | None = None, reference: float | None = None,
-                measured=None) -> go.Figure:
+                measured=None, sd=None, disagree=None) -> go.Figure:
     """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
 
     Parameters
@@ -204,6 +204,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         Predicted expression of the reference, shown in the hover as the mutant's value.
     measured : array, optional
         Measured expression of a reference set: the hover gives each mutant's percentile.
+    sd : array, shape (L, 4), optional
+        An ensemble's members' sd of each change (shown in the hover).
+    disagree : array of bool, shape (L, 4), optional
+        Cells where the members disagree on the sign of the change
+        (``interpret.ism.sign_disagreement``): marked with an ``x`` (the last trace,
+        named ``"members disagree"``) and said in the hover.
 
     Notes
     -----
@@ -249,6 +255,15 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         pct = 100.0 * np.searchsorted(ref_set, mutant, side="right") / max(ref_set.size, 1)
         columns.append(pct.astype(object))
         extra += " (percentile %{customdata[4]:.0f})"
+    if sd is not None:
+        extra += f" ± %{{customdata[{len(columns)}]:.3f}} (members' sd)"
+        columns.append(np.asarray(sd, dtype=np.float64).T.ravel()[known].astype(object))
+    flags = None
+    if disagree is not None:
+        flags = np.asarray(disagree, dtype=bool).T.ravel()[known]
+        extra += f"%{{customdata[{len(columns)}]}}"
+        columns.append(np.where(flags, "<br><b>members disagree on the sign</b>",
+                                "").astype(object))
     fig.add_trace(go.Scatter(
         x=gx, y=gy, mode="markers", name="cells",
         marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
@@ -258,6 +273,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         showlegend=False))
     if not has_ref.all():
         _unknown_columns(fig, pos[~has_ref])
+    if flags is not None and flags.any():  # after the clickable grid: clicks stay on trace 2
+        fig.add_trace(go.Scatter(
+            x=gx[flags], y=gy[flags], mode="markers", name="members disagree",
+            marker=dict(symbol="x-thin", size=7, line=dict(width=1.5, color="black")),
+            text=label[flags], hovertemplate="%{text}: members disagree on the sign"
+                                             "<extra></extra>", showlegend=False))
     if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
         for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
             b, p = np.unravel_index(fn(z), z.shape)
@@ -320,16 +341,28 @@ def position_bar(values, *, unit: str = "expression",
     return _layout(fig, title, height=240)
 
 
-def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figure:
+def trajectory_plot(expressions, labels, *, unit: str = "expression", lower=None,
+                    upper=None) -> go.Figure:
     """Predicted expression along a mutation trajectory (step 0 is the input).
 
-    Each step is a tick named by its mutation (``"0: input"``, ``"1: 30A>G"`` ...).
+    Each step is a tick named by its mutation (``"0: input"``, ``"1: 30A>G"`` ...);
+    ``lower``/``upper`` (each step's interval) are drawn as error bars.
     """
     y = np.asarray(expressions, dtype=np.float64)
     steps = np.arange(y.size)
     names = [f"{i}: {label}" for i, label in zip(steps.tolist(), labels)]
+    error, hover = None, "step %{x}: %{text}<br>%{y:.3f}"
+    if lower is not None and upper is not None:
+        lo, hi = np.asarray(lower, np.float64), np.asarray(upper, np.float64)
+        with np.errstate(invalid="ignore"):  # an infinite bound draws no bar
+            plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (hi - y, y - lo))
+        error = dict(type="data", symmetric=False, array=plus, arrayminus=minus,
+                     color=POS_COLOR, thickness=1.2, width=4)
+        hover += " (interval %{customdata[0]:.3f} to %{customdata[1]:.3f})"
     fig = go.Figure(go.Scatter(x=steps, y=y, mode="lines+markers", text=list(labels),
-                               hovertemplate="step %{x}: %{text}<br>%{y:.3f}<extra></extra>",
+                               error_y=error,
+                               customdata=None if error is None else np.column_stack([lo, hi]),
+                               hovertemplate=hover + "<extra></extra>",
                                line=dict(color=POS_COLOR)))
     fig.update_xaxes(title_text="step: mutation applied", tickmode="array",
                      tickvals=steps.tolist(), ticktext=names, tickangle=-30 if y.size > 4 else 0)

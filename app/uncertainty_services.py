@@ -83,3 +83,26 @@ def ism_spread(path: str, stamp: float, sequence: str, tol: float = 0.01):
         return None
     members = ism_members(predictor, [sequence])[:, 0]  # (members, L, 4), as the CLI's ism
     return members.std(axis=0), np.asarray(sign_disagreement(members, tol), dtype=bool)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def variant_effect(path: str, stamp: float, ref_seq: str, alt_seq: str,
+                   level: float = DEFAULT_LEVEL) -> dict:
+    """``interpret.variants.variant_effect`` of one variant: its one row as a dict.
+
+    An ensemble's row has ``delta_sd`` and ``members_disagree``; a calibrated one
+    ``delta_lower`` and ``delta_upper``.
+    """
+    from promoter_model.interpret.variants import variant_effect as _effect
+
+    return _effect(get_predictor(path, stamp), ref_seq, [alt_seq], level=level).iloc[0].to_dict()
+
+
+def interval_sentence(iv: dict, k: int = 0) -> str:
+    """``"90% interval a to b; members' sd s"`` of row ``k`` of :func:`predict_interval`."""
+    parts = []
+    if iv["lower"] is not None:
+        parts.append(f"{iv['level']:.0%} interval {iv['lower'][k]:.3f} to {iv['upper'][k]:.3f}")
+    if iv["sd"] is not None:
+        parts.append(f"members' sd {iv['sd'][k]:.3f}")
+    return "; ".join(parts)
