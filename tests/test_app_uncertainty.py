@@ -316,3 +316,19 @@ def test_training_single_run_has_no_member_table_or_calibration_plot(unc_env):
                 or "model" in d.value.columns]
     titles = [(s["layout"].get("title") or {}).get("text") or "" for s in _charts(at)]
     assert not any("calibration" in t for t in titles)
+
+
+# --------------------------------------------------------------------------- Design
+def test_design_calibrated_ensemble_gives_each_design_the_conformal_interval(unc_env):
+    at = _app("design", ensemble=True)
+    at.slider(key="design_budget").set_value(2)
+    at.slider(key="design_n").set_value(2)
+    at.button(key="design_go").click().run()
+    _ok(at)
+    table = next(d.value for d in at.dataframe if "mutations" in d.value.columns)
+    iv = _package_interval(unc_env["ensemble"], table["sequence"].tolist())
+    np.testing.assert_allclose(table["prediction"], iv.mean, atol=1e-4)
+    np.testing.assert_allclose(table["sd"], iv.sd, atol=1e-4)
+    np.testing.assert_allclose(table["lower"], iv.lower, atol=1e-4)
+    np.testing.assert_allclose(table["upper"], iv.upper, atol=1e-4)
+    assert any("conformal" in c.value for c in at.caption)
