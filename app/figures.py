@@ -54,6 +54,15 @@ _AXIS_FONT = dict(size=12)
 MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to this many
 
 
+def _error_bars(center, lower, upper, thickness: float) -> dict:
+    """Plotly asymmetric error bars from ``center`` to each bound (none to an infinite one)."""
+    with np.errstate(invalid="ignore"):
+        plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (upper - center,
+                                                                     center - lower))
+    return dict(type="data", symmetric=False, array=plus, arrayminus=minus, color=POS_COLOR,
+                thickness=thickness, width=4)
+
+
 def expression_histogram(measured, predicted=None, *, unit: str = "expression",
                          labels=None, bins: int = 60, title: str | None = None,
                          lower=None, upper=None, level: float | None = None) -> go.Figure:
@@ -70,10 +79,8 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
     labels : list of str, optional
         Names of the predictions (hover text).
     lower, upper : array, shape (n,), optional
-        Each prediction's interval (``promoter_model.uncertainty``), drawn as a horizontal
-        error bar through its marker (and a shaded band for a single prediction).
-    level : float, optional
-        The interval's coverage, for the hover text.
+        Each prediction's interval at ``level`` (``promoter_model.uncertainty``): an error
+        bar through its marker (and a shaded band for a single prediction).
     """
     measured = np.asarray(measured, dtype=np.float64)
     measured = measured[np.isfinite(measured)]
@@ -103,18 +110,14 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         named = 1 < pred.size <= MAX_NAMED_MARKERS
         order = np.argsort(np.argsort(pred))
         y_mark = top * (1.08 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.08)
-        custom = np.array(pct)[:, None]
-        hover = "%{text}<br>predicted %{x:.3f}<br>percentile %{customdata[0]:.1f}"
-        error = None
-        if has_iv:
+        custom, error = np.array(pct), None
+        hover = "%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
+        if has_iv:  # [percentile, lower, upper]
             custom = np.column_stack([pct, lo, hi])
             share = f"{level:.0%} " if level is not None else ""
-            hover += f"<br>{share}interval %{{customdata[1]:.3f}} to %{{customdata[2]:.3f}}"
-            with np.errstate(invalid="ignore"):  # an infinite bound draws no bar
-                plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (hi - pred,
-                                                                           pred - lo))
-            error = dict(type="data", symmetric=False, array=plus, arrayminus=minus,
-                         color=POS_COLOR, thickness=1.5, width=4)
+            hover = hover.replace("customdata", "customdata[0]") + (
+                f"<br>{share}interval %{{customdata[1]:.3f}} to %{{customdata[2]:.3f}}")
+            error = _error_bars(pred, lo, hi, thickness=1.5)
         fig.add_trace(go.Scatter(
             x=pred, y=y_mark, mode="markers+text" if named else "markers", name="prediction",
             marker=dict(color=POS_COLOR, size=10 if pred.size == 1 else 7, symbol="triangle-down"),
@@ -204,12 +207,9 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         Predicted expression of the reference, shown in the hover as the mutant's value.
     measured : array, optional
         Measured expression of a reference set: the hover gives each mutant's percentile.
-    sd : array, shape (L, 4), optional
-        An ensemble's members' sd of each change (shown in the hover).
-    disagree : array of bool, shape (L, 4), optional
-        Cells where the members disagree on the sign of the change
-        (``interpret.ism.sign_disagreement``): marked with an ``x`` (the last trace,
-        named ``"members disagree"``) and said in the hover.
+    sd, disagree : array, shape (L, 4), optional
+        An ensemble's members' sd of each change (hover) and where they disagree on its
+        sign (``ism.sign_disagreement``): an ``x`` (last trace, ``"members disagree"``).
 
     Notes
     -----
@@ -354,10 +354,7 @@ def trajectory_plot(expressions, labels, *, unit: str = "expression", lower=None
     error, hover = None, "step %{x}: %{text}<br>%{y:.3f}"
     if lower is not None and upper is not None:
         lo, hi = np.asarray(lower, np.float64), np.asarray(upper, np.float64)
-        with np.errstate(invalid="ignore"):  # an infinite bound draws no bar
-            plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (hi - y, y - lo))
-        error = dict(type="data", symmetric=False, array=plus, arrayminus=minus,
-                     color=POS_COLOR, thickness=1.2, width=4)
+        error = _error_bars(y, lo, hi, thickness=1.2)
         hover += " (interval %{customdata[0]:.3f} to %{customdata[1]:.3f})"
     fig = go.Figure(go.Scatter(x=steps, y=y, mode="lines+markers", text=list(labels),
                                error_y=error,
