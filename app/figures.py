@@ -54,8 +54,18 @@ _AXIS_FONT = dict(size=12)
 MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to this many
 
 
+def _error_bars(center, lower, upper, thickness: float) -> dict:
+    """Plotly asymmetric error bars from ``center`` to each bound (none to an infinite one)."""
+    with np.errstate(invalid="ignore"):
+        plus, minus = (np.where(np.isfinite(d), d, np.nan) for d in (upper - center,
+                                                                     center - lower))
+    return dict(type="data", symmetric=False, array=plus, arrayminus=minus, color=POS_COLOR,
+                thickness=thickness, width=4)
+
+
 def expression_histogram(measured, predicted=None, *, unit: str = "expression",
-                         labels=None, bins: int = 60, title: str | None = None) -> go.Figure:
+                         labels=None, bins: int = 60, title: str | None = None,
+                         lower=None, upper=None, level: float | None = None) -> go.Figure:
     """Histogram of measured expression with the predictions marked.
 
     Parameters
@@ -68,6 +78,9 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         Axis label.
     labels : list of str, optional
         Names of the predictions (hover text).
+    lower, upper : array, shape (n,), optional
+        Each prediction's interval at ``level`` (``promoter_model.uncertainty``): an error
+        bar through its marker (and a shaded band for a single prediction).
     """
     measured = np.asarray(measured, dtype=np.float64)
     measured = measured[np.isfinite(measured)]
@@ -82,7 +95,14 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
                                                            range(pred.size)]
         pct = np.atleast_1d(percentile(measured, pred))
         top = float(counts.max()) if counts.size else 1.0
+        has_iv = lower is not None and upper is not None
+        if has_iv:
+            lo = np.atleast_1d(np.asarray(lower, dtype=np.float64))
+            hi = np.atleast_1d(np.asarray(upper, dtype=np.float64))
         if pred.size == 1:
+            if has_iv and np.isfinite(lo[0]) and np.isfinite(hi[0]):
+                fig.add_vrect(x0=lo[0], x1=hi[0], fillcolor=POS_COLOR, opacity=0.12,
+                              line_width=0, layer="below")
             fig.add_shape(type="line", x0=pred[0], x1=pred[0], y0=0, y1=top * 1.05,
                           line=dict(color=POS_COLOR, width=3))
         # several predictions: each marker named (staggered in three rows) while few enough
@@ -90,13 +110,20 @@ def expression_histogram(measured, predicted=None, *, unit: str = "expression",
         named = 1 < pred.size <= MAX_NAMED_MARKERS
         order = np.argsort(np.argsort(pred))
         y_mark = top * (1.08 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.08)
+        custom, error = np.array(pct), None
+        hover = "%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
+        if has_iv:  # [percentile, lower, upper]
+            custom = np.column_stack([pct, lo, hi])
+            share = f"{level:.0%} " if level is not None else ""
+            hover = hover.replace("customdata", "customdata[0]") + (
+                f"<br>{share}interval %{{customdata[1]:.3f}} to %{{customdata[2]:.3f}}")
+            error = _error_bars(pred, lo, hi, thickness=1.5)
         fig.add_trace(go.Scatter(
             x=pred, y=y_mark, mode="markers+text" if named else "markers", name="prediction",
             marker=dict(color=POS_COLOR, size=10 if pred.size == 1 else 7, symbol="triangle-down"),
-            text=names, customdata=np.array(pct), textposition="top center",
-            textfont=dict(size=11, color=POS_COLOR),
-            hovertemplate="%{text}<br>predicted %{x:.3f}<br>percentile %{customdata:.1f}"
-                          "<extra></extra>"))
+            text=names, customdata=custom, textposition="top center",
+            textfont=dict(size=11, color=POS_COLOR), error_x=error,
+            hovertemplate=hover + "<extra></extra>"))
         if pred.size == 1:
             fig.add_annotation(x=pred[0], y=top * 1.14, showarrow=False,
                                text=f"{pred[0]:.2f} ({pct[0]:.0f}th percentile)",
@@ -164,7 +191,7 @@ def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
 
 def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
                 title: str | None = None, reference: float | None = None,
-                measured=None) -> go.Figure:
+                measured=None, sd=None, disagree=None) -> go.Figure:
     """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
 
     Parameters
@@ -180,6 +207,9 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         Predicted expression of the reference, shown in the hover as the mutant's value.
     measured : array, optional
         Measured expression of a reference set: the hover gives each mutant's percentile.
+    sd, disagree : array, shape (L, 4), optional
+        An ensemble's members' sd of each change (hover) and where they disagree on its
+        sign (``ism.sign_disagreement``): an ``x`` (last trace, ``"members disagree"``).
 
     Notes
     -----
@@ -225,6 +255,15 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         pct = 100.0 * np.searchsorted(ref_set, mutant, side="right") / max(ref_set.size, 1)
         columns.append(pct.astype(object))
         extra += " (percentile %{customdata[4]:.0f})"
+    if sd is not None:
+        extra += f" ± %{{customdata[{len(columns)}]:.3f}} (members' sd)"
+        columns.append(np.asarray(sd, dtype=np.float64).T.ravel()[known].astype(object))
+    flags = None
+    if disagree is not None:
+        flags = np.asarray(disagree, dtype=bool).T.ravel()[known]
+        extra += f"%{{customdata[{len(columns)}]}}"
+        columns.append(np.where(flags, "<br><b>members disagree on the sign</b>",
+                                "").astype(object))
     fig.add_trace(go.Scatter(
         x=gx, y=gy, mode="markers", name="cells",
         marker=dict(size=9, symbol="square", color="rgba(0,0,0,0.004)"),
@@ -234,6 +273,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         showlegend=False))
     if not has_ref.all():
         _unknown_columns(fig, pos[~has_ref])
+    if flags is not None and flags.any():  # after the clickable grid: clicks stay on trace 2
+        fig.add_trace(go.Scatter(
+            x=gx[flags], y=gy[flags], mode="markers", name="members disagree",
+            marker=dict(symbol="x-thin", size=7, line=dict(width=1.5, color="black")),
+            text=label[flags], hovertemplate="%{text}: members disagree on the sign"
+                                             "<extra></extra>", showlegend=False))
     if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
         for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
             b, p = np.unravel_index(fn(z), z.shape)
@@ -296,16 +341,25 @@ def position_bar(values, *, unit: str = "expression",
     return _layout(fig, title, height=240)
 
 
-def trajectory_plot(expressions, labels, *, unit: str = "expression") -> go.Figure:
+def trajectory_plot(expressions, labels, *, unit: str = "expression", lower=None,
+                    upper=None) -> go.Figure:
     """Predicted expression along a mutation trajectory (step 0 is the input).
 
-    Each step is a tick named by its mutation (``"0: input"``, ``"1: 30A>G"`` ...).
+    Each step is a tick named by its mutation (``"0: input"``, ``"1: 30A>G"`` ...);
+    ``lower``/``upper`` (each step's interval) are drawn as error bars.
     """
     y = np.asarray(expressions, dtype=np.float64)
     steps = np.arange(y.size)
     names = [f"{i}: {label}" for i, label in zip(steps.tolist(), labels)]
+    error, hover = None, "step %{x}: %{text}<br>%{y:.3f}"
+    if lower is not None and upper is not None:
+        lo, hi = np.asarray(lower, np.float64), np.asarray(upper, np.float64)
+        error = _error_bars(y, lo, hi, thickness=1.2)
+        hover += " (interval %{customdata[0]:.3f} to %{customdata[1]:.3f})"
     fig = go.Figure(go.Scatter(x=steps, y=y, mode="lines+markers", text=list(labels),
-                               hovertemplate="step %{x}: %{text}<br>%{y:.3f}<extra></extra>",
+                               error_y=error,
+                               customdata=None if error is None else np.column_stack([lo, hi]),
+                               hovertemplate=hover + "<extra></extra>",
                                line=dict(color=POS_COLOR)))
     fig.update_xaxes(title_text="step: mutation applied", tickmode="array",
                      tickvals=steps.tolist(), ticktext=names, tickangle=-30 if y.size > 4 else 0)

@@ -100,10 +100,17 @@ def reset(state) -> None:
     state[_KEY] = steps[:1]
 
 
-def trajectory_table(steps, measured=None) -> pd.DataFrame:
-    """The trajectory as a table; with ``measured``, each prediction's percentile."""
+def trajectory_table(steps, measured=None, interval=None) -> pd.DataFrame:
+    """The trajectory as a table; with ``measured``, each prediction's percentile.
+
+    ``interval`` (``uncertainty_services.predict_interval`` of the steps' sequences) adds
+    ``sd``, ``lower`` and ``upper`` where the model has them.
+    """
     df = pd.DataFrame(steps, columns=["step", "mutation", "predicted", "sequence"])
     df.insert(3, "change_vs_input", df["predicted"] - df["predicted"].iloc[0])
+    for k, name in enumerate(("sd", "lower", "upper")):
+        if interval is not None and interval.get(name) is not None:
+            df.insert(3 + k, name, interval[name])
     if measured is not None:
         df.insert(3, "percentile", _percentiles(measured, df["predicted"]))
     df["path"] = ["→".join(df["mutation"].iloc[:i + 1]) for i in range(len(df))]
@@ -116,14 +123,45 @@ def _percentiles(measured, values) -> np.ndarray:
     return np.round(np.asarray(percentile(measured, np.asarray(values, dtype=np.float64))), 1)
 
 
+def ism_csv(sequence: str, scores, sd=None, disagree=None) -> pd.DataFrame:
+    """The ISM table of one sequence (``interpret.ism.ism_table``, as the CLI writes it)."""
+    from promoter_model.interpret.ism import ism_table
+    from promoter_model.sequence import one_hot
+
+    x = one_hot([sequence], length=len(sequence), fit=False)
+    return ism_table(["sequence"], x, np.asarray(scores)[None],
+                     sd=None if sd is None else np.asarray(sd)[None],
+                     disagree=None if disagree is None else np.asarray(disagree)[None])
+
+
 def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
-              measured=None) -> pd.DataFrame:
-    """The strongest mutations; with ``measured``, each mutant's percentile."""
+              measured=None, sd=None, disagree=None, difference=None) -> pd.DataFrame:
+    """The strongest mutations; with ``measured``, each mutant's percentile.
+
+    Parameters
+    ----------
+    sd, disagree : array, shape (L, 4), optional
+        An ensemble's members' sd of each change and their sign disagreement: added as
+        ``change_sd`` and ``members_disagree``.
+    difference : callable, optional
+        ``difference(mutant, reference)`` -> ``(lower, upper)`` of the measured change
+        (``Calibration.difference_interval``), or None without a calibration: added as
+        ``change_lower`` and ``change_upper``.
+    """
     from promoter_model.interpret.ism import top_mutations
 
     top = top_mutations(scores, sequence, n=n)
     top.insert(0, "mutation", [f"{p}{r}>{a}" for p, r, a in
                                zip(top["position"], top["reference"], top["alternative"])])
+    row, col = top["position"].to_numpy() - 1, ["ACGT".index(b) for b in top["alternative"]]
+    if sd is not None:
+        top["change_sd"] = np.asarray(sd, dtype=np.float64)[row, col]
+    mutant = ref_pred + top["change"].to_numpy(np.float64)
+    bounds = None if difference is None else difference(mutant, np.full(len(top), ref_pred))
+    if bounds is not None:
+        top["change_lower"], top["change_upper"] = bounds
+    if disagree is not None:
+        top["members_disagree"] = np.asarray(disagree, dtype=bool)[row, col]
     top["predicted"] = ref_pred + top["change"]
     if measured is not None:
         top["percentile"] = _percentiles(measured, top["predicted"])
@@ -131,15 +169,23 @@ def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
 
 
 def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig, unit,
-           measured, zmax) -> str:
-    """The self-contained HTML report of the current sequence's analysis."""
+           measured, zmax, spread=None, interval_text: str = "") -> str:
+    """The self-contained HTML report of the current sequence's analysis.
+
+    ``spread`` is ``(sd, disagree)`` of an ensemble's ISM (the heatmap marks the cells where
+    the members disagree on the sign); ``interval_text`` follows the prediction (e.g. its
+    interval, or that none is available).
+    """
     from app import export, figures
     from promoter_model.dream import percentile
 
     pct = percentile(measured, ref_pred)
+    sd, disagree = spread if spread is not None else (None, None)
     sections = [
-        ("In-silico mutagenesis", figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit,
-                                                     reference=ref_pred)),
+        ("In-silico mutagenesis" + (" (x: the members disagree on the sign)"
+                                    if disagree is not None else ""),
+         figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit, reference=ref_pred,
+                             sd=sd, disagree=disagree)),
     ]
     if attr is not None and method != "ism":
         sections.append((f"Attribution logo: {METHODS.get(method, method)}",
@@ -156,5 +202,5 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
     return export.html_report(
         title="Promoter analysis", sequence=sequence,
         prediction=f"{ref_pred:.3f} {unit} ({pct:.0f}th percentile of measured test "
-                   "expression)",
+                   f"expression){interval_text}",
         sections=sections, model_card=run.model_card, run_name=run.name)

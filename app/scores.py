@@ -65,3 +65,43 @@ def score_summary(metrics: dict) -> list:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v):
             out.append((label, fmt.format(v), help_text))
     return out
+
+
+#: the columns of the per-member table: (metrics key, column name)
+MEMBER_COLUMNS = (("pearson_score", "Pearson score"), ("spearman_score", "Spearman score"),
+                  ("pearson_r2_all", "r² all"), ("pearson_r2_SNVs", "r² SNVs"),
+                  ("pearson_r2_yeast", "r² yeast"), ("pearson_r", "Pearson r"))
+
+
+def member_scores(metrics: dict):
+    """An ensemble's and each member's public-leaderboard scores (``metrics.json``), or None.
+
+    Returns
+    -------
+    DataFrame or None
+        One row for the ensemble mean, then one per member (``members.<name>``), with the
+        :data:`MEMBER_COLUMNS` present in any of them.
+    """
+    import pandas as pd
+
+    members = (metrics or {}).get("members")
+    if not isinstance(members, dict) or not members:
+        return None
+    entries = [("ensemble (mean)", metrics.get("dream_public_leaderboard") or {})]
+    entries += [(name, (m or {}).get("dream_public_leaderboard") or {})
+                for name, m in sorted(members.items())]
+    rows = [{"model": name, **{label: d.get(key, np.nan) for key, label in MEMBER_COLUMNS}}
+            for name, d in entries]
+    df = pd.DataFrame(rows)
+    return df.dropna(axis=1, how="all")
+
+
+def coverage_levels(metrics: dict):
+    """``(levels, observed coverage, mean width)`` of ``interval.all_levels``, or None."""
+    levels = ((metrics or {}).get("interval") or {}).get("all_levels")
+    if not isinstance(levels, dict) or not levels:
+        return None
+    items = sorted((float(k), v) for k, v in levels.items() if isinstance(v, dict))
+    return (np.array([k for k, _ in items]),
+            np.array([v.get("coverage", np.nan) for _, v in items], dtype=np.float64),
+            np.array([v.get("mean_width", np.nan) for _, v in items], dtype=np.float64))

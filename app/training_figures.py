@@ -81,3 +81,30 @@ def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = No
                      range=axis_range, constrain="domain")
     fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
     return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)
+
+
+def calibration_curve(levels, observed, *, widths=None, title: str | None = None,
+                      data: str = "public-leaderboard rows") -> go.Figure:
+    """Observed vs nominal coverage of the intervals (twin of ``plot.calibration_curve``).
+
+    ``widths`` (the mean interval width at each level) go in the hover.
+    """
+    lv = np.asarray(levels, dtype=np.float64)
+    ob = np.asarray(observed, dtype=np.float64)
+    order = np.argsort(lv)
+    hover = "nominal %{x:.0%}<br>observed %{y:.1%}"
+    custom = None
+    if widths is not None:
+        custom = np.asarray(widths, dtype=np.float64)[order]
+        hover += "<br>mean width %{customdata:.3f}"
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="exactly calibrated",
+                               line=dict(color="#666", width=1, dash="dash"),
+                               hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=lv[order], y=ob[order], mode="lines+markers", name="observed",
+                             customdata=custom, hovertemplate=hover + "<extra></extra>"))
+    fig.update_xaxes(title_text="nominal coverage (interval level)", range=[0, 1],
+                     tickformat=".0%", constrain="domain")
+    fig.update_yaxes(title_text=f"observed coverage ({data})", range=[0, 1], tickformat=".0%",
+                     scaleanchor="x", scaleratio=1, constrain="domain")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, height=420)

@@ -9,7 +9,9 @@ sequences with greedy ISM-guided substitution, beam search or a genetic algorith
 Everything is scored through a :class:`~promoter_model.predictor.Predictor`, so a single run
 and an ensemble work alike. With an ensemble the search optimises the mean minus
 ``uncertainty`` times the members' standard deviation (designs stay where the members
-agree), each design gets a 90% normal interval ``mean ± 1.645 sd`` (uncalibrated), and
+agree), each design gets a 90% interval: the conformal one of ``calibration.json`` when the
+ensemble is calibrated (:mod:`promoter_model.uncertainty`), else ``mean ± 1.645 sd``
+(uncalibrated), and
 :func:`held_out_check` designs with all members but one and scores with the one left out.
 
 A design is a hypothesis for the bench: a sequence a model trained on one condition predicts
@@ -168,7 +170,16 @@ class _Scorer:
         return self.objective.score(mean, sd), mean, sd
 
 
-def _interval(mean, sd):
+def _interval(mean, sd, predictor=None):
+    """``(sd, lower, upper)``: the calibrated 90% interval when the predictor has a
+    calibration (``uncertainty.interval_from_mean``), else ``mean ± 1.645 sd``.
+    """
+    if getattr(predictor, "calibration", None) is not None:
+        from .uncertainty import interval_from_mean
+
+        iv = interval_from_mean(predictor, np.asarray(mean, np.float64), sd, 0.9)
+        sd = np.full(np.shape(mean), np.nan) if sd is None else sd
+        return sd, iv.lower, iv.upper
     if sd is None:
         nan = np.full(np.shape(mean), np.nan)
         return nan, nan, nan
@@ -192,7 +203,7 @@ def _trajectories(scorer, start_codes, codes, paths, ids) -> pd.DataFrame:
                                      "lower", "upper"])
     arr = np.stack(seqs)
     mean, sd = scorer.predict(arr)
-    sd, lo, hi = _interval(mean, sd)
+    sd, lo, hi = _interval(mean, sd, scorer.predictor)
     df = pd.DataFrame(meta, columns=["id", "step", "mutation"])
     df["sequence"] = decode_codes(arr)
     df["prediction"], df["sd"], df["lower"], df["upper"] = mean, sd, lo, hi
@@ -281,7 +292,7 @@ def design(predictor: Predictor, start: str | None = None, *,
     else:
         mean, sd = scorer.predict(start_codes[None])
     score = objective.score(mean, sd)
-    sd_col, lo, hi = _interval(mean, sd)
+    sd_col, lo, hi = _interval(mean, sd, predictor)
     reached = objective.reached(mean)
     table = pd.DataFrame({
         "id": ["start"] + ids, "sequence": decode_codes(all_codes), "prediction": mean,

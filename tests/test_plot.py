@@ -265,3 +265,30 @@ def test_every_figure_saves(fmt, tmp_path):
         path = tmp_path / f"{i}.{fmt}"
         fig.savefig(path, dpi=50)
         assert path.stat().st_size > 1000
+
+
+def test_calibration_curve_plots_observed_against_nominal():
+    levels, observed = np.array([0.9, 0.5, 0.8]), np.array([0.93, 0.55, 0.82])
+    fig = plot.calibration_curve(levels, observed)
+    ax = fig.axes[0]
+    diagonal, curve = ax.get_lines()
+    np.testing.assert_allclose(diagonal.get_xydata(), [[0, 0], [1, 1]])
+    np.testing.assert_allclose(curve.get_xdata(), [0.5, 0.8, 0.9])  # sorted by level
+    np.testing.assert_allclose(curve.get_ydata(), [0.55, 0.82, 0.93])
+    assert ax.get_xlim() == (0, 1) and ax.get_ylim() == (0, 1)
+    assert "nominal" in ax.get_xlabel() and "observed" in ax.get_ylabel()
+
+
+def test_histogram_and_trajectory_draw_given_intervals():
+    measured = np.random.default_rng(0).normal(size=500)
+    pred, lo, hi = np.array([-1.0, 0.5]), np.array([-1.8, -0.2]), np.array([-0.1, 1.4])
+    ax = plot.expression_histogram(measured, pred, lower=lo, upper=hi).axes[0]
+    bars = [c for c in ax.collections if c.get_gid() == "interval"]
+    assert len(bars) == 1
+    segments = np.asarray(bars[0].get_segments())
+    np.testing.assert_allclose(segments[:, :, 0], np.column_stack([lo, hi]))
+    ax = plot.trajectory([0.0, 0.4], ["input", "30A>G"], lower=[-1, -0.6],
+                         upper=[1, 1.4]).axes[0]
+    assert [c for c in ax.collections if c.get_gid() == "interval"]
+    ax = plot.expression_histogram(measured, pred).axes[0]
+    assert not [c for c in ax.collections if c.get_gid() == "interval"]

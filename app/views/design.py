@@ -147,6 +147,13 @@ else:
 st.caption(ui.unit_caption(unit))
 
 st.subheader("Designs, ranked")
+if pred.is_ensemble:
+    st.caption("lower/upper: each design's 90% interval, "
+               + ("conformal (calibrated on the ensemble's out-of-fold predictions; designed "
+                  "sequences are far from the training pool, so take it as optimistic)."
+                  if getattr(pred, "calibration", None) is not None else
+                  "mean ± 1.645 sd of the members: their spread, not calibrated.")
+               + " sd: the members' spread.")
 st.dataframe(table, hide_index=True, key="design_table",
              column_config={"sequence": st.column_config.TextColumn(width="medium")})
 d1, d2, d3 = st.columns([1, 1, 4])

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import figures, services, ui
 from app import mutagenesis_logic as logic
+from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
 
@@ -55,6 +56,19 @@ if mode == "Compare two sequences":
               delta_arrow="off")
     m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}",
               help=difference_in_context(round(p_alt - p_ref, 3), services.expression_scale()))
+    pair = unc.predict_interval(path, stamp, (ref_seq, alt_seq))
+    effect = unc.variant_effect(path, stamp, ref_seq, alt_seq)
+    if pair["sd"] is None and pair["lower"] is None:
+        st.caption(f"Prediction interval: {unc.UNAVAILABLE}.")
+    else:
+        diff = [f"members' sd {effect['delta_sd']:.3f}"] if "delta_sd" in effect else []
+        if "delta_lower" in effect:
+            diff.insert(0, f"{pair['level']:.0%} interval {effect['delta_lower']:+.3f} to "
+                           f"{effect['delta_upper']:+.3f} (Bonferroni bound, wide)")
+        if effect.get("members_disagree"):
+            diff.append("the members disagree on its sign")
+        st.caption(f"Reference: {unc.interval_sentence(pair, 0)}. Variant: "
+                   f"{unc.interval_sentence(pair, 1)}. Difference: {'; '.join(diff)}.")
     ui.unit_explainer(unit)
     diffs = [f"{i + 1}{a}>{b}" for i, (a, b) in enumerate(zip(ref_seq, alt_seq)) if a != b]
     st.caption(f"{len(diffs)} differing position(s): {', '.join(diffs[:40]) or 'none'}")
@@ -99,15 +113,20 @@ if picked:
     logic.apply(st.session_state, *picked, current=traj[-1]["sequence"], predict=_predict)
 current = traj[-1]["sequence"]
 ref_pred, scores = services.ism(path, stamp, current)
+sd, disagree = unc.ism_spread(path, stamp, current) or (None, None)
+tiv = unc.predict_interval(path, stamp, tuple(r["sequence"] for r in traj))
+now = {k: (v[-1:] if isinstance(v, np.ndarray) else v) for k, v in tiv.items()}
 
 m1, m2, m3 = st.columns(3)
-m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}",
+m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}", help=unc.interval_sentence(now) or None,
           delta=f"{ref_pred - traj[0]['predicted']:+.3f} vs input" if len(traj) > 1 else None)
 m2.metric("Percentile among measured test sequences",
           f"{percentile(measured, ref_pred):.0f}",
           help="Share of the measured test sequences expressed at or below this prediction")
 m3.metric("Mutations applied", len(traj) - 1)
-st.caption(ui.unit_caption(unit))
+st.caption(ui.unit_caption(unit) + " " + (f"Prediction: {unc.interval_sentence(now)}."
+                                           if tiv["sd"] is not None or tiv["lower"] is not None
+                                           else f"Prediction interval: {unc.UNAVAILABLE}."))
 ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])
@@ -125,15 +144,20 @@ method = o3.selectbox("Logo", list(logic.METHODS), format_func=logic.METHODS.get
                       key="mut_method")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
-                          measured=measured,
+                          measured=measured, sd=sd, disagree=disagree,
                           title=f"Predicted effect of every single mutation — step "
                                 f"{len(traj) - 1}: {traj[-1]['mutation']}")
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
-           "strongest increase; dotted box: strongest decrease).")
+           "strongest increase; dotted box: strongest decrease"
+           + ("; x: the ensemble's members disagree on the sign of the change"
+              if disagree is not None else "") + ").")
 ui.plotly(fig, key=logic.chart_key(traj), name="ism_heatmap", on_select="rerun",
           selection_mode="points",
           static=lambda: plot.ism_heatmap(scores, current, zmax=zmax, unit=unit,
-                                          title=fig.layout.title.text))
+                                          title=fig.layout.title.text, disagree=disagree))
+ui.table_download(logic.ism_csv(current, scores, sd, disagree), name="ism", key="mut_ism_csv",
+                  label="ISM CSV" + (" (with the members' sd and sign disagreement)"
+                                     if sd is not None else ""))
 
 attr = None
 try:
@@ -166,7 +190,12 @@ with st.form("mut_form", border=True):
         st.warning(f"Position {pos} already is {base}.")
 
 st.subheader("Strongest single mutations")
-top = logic.top_table(scores, current, ref_pred, measured=measured)
+top = logic.top_table(scores, current, ref_pred, measured=measured, sd=sd, disagree=disagree,
+                      difference=lambda a, r: unc.difference_interval(path, stamp, a, r))
+if "change_lower" in top:
+    st.caption("change_lower/upper: 90% interval of the measured change (Bonferroni bound of "
+               "the two sequences' intervals; wide, see docs/uncertainty.md). change_sd: the "
+               "members' spread of the change, uncalibrated.")
 t1, t2 = st.columns(2)
 with t1:
     st.markdown("**Increase expression**")
@@ -177,7 +206,7 @@ with t2:
 ui.table_download(top, name="top_mutations", key="mut_top_csv")
 
 st.subheader("Mutation trajectory")
-tdf = logic.trajectory_table(traj, measured=measured)
+tdf = logic.trajectory_table(traj, measured=measured, interval=tiv)
 b1, b2, b3 = st.columns([1, 1, 4])
 if b1.button("Undo last step", disabled=len(traj) < 2, icon=":material/undo:"):
     logic.undo(st.session_state)
@@ -188,9 +217,11 @@ if b2.button("Reset", disabled=len(traj) < 2, icon=":material/restart_alt:"):
 st.dataframe(tdf, hide_index=True, key="mut_traj")
 ui.table_download(tdf, name="mutation_trajectory", key="mut_traj_csv")
 if len(traj) > 1:
-    ui.plotly(figures.trajectory_plot(tdf["predicted"], tdf["mutation"], unit=unit),
+    ui.plotly(figures.trajectory_plot(tdf["predicted"], tdf["mutation"], unit=unit,
+                                      lower=tiv["lower"], upper=tiv["upper"]),
               key="mut_traj_plot", name="trajectory",
-              static=lambda: plot.trajectory(tdf["predicted"], tdf["mutation"], unit=unit))
+              static=lambda: plot.trajectory(tdf["predicted"], tdf["mutation"], unit=unit,
+                                             lower=tiv["lower"], upper=tiv["upper"]))
 
 st.subheader("Mutational robustness along the trajectory")
 from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
@@ -217,6 +248,9 @@ st.divider()
 st.download_button(
     "Download report (HTML, opens offline)", icon=":material/description:",
     data=lambda: logic.report(run, current, ref_pred, scores, attr,
-                              method, top, tdf, rfig, unit, measured, zmax),
+                              method, top, tdf, rfig, unit, measured, zmax,
+                              spread=None if sd is None else (sd, disagree),
+                              interval_text=f"; {unc.interval_sentence(now)}"
+                              if unc.interval_sentence(now) else f"; {unc.UNAVAILABLE}"),
     file_name="promoter_report.html", mime="text/html", key="mut_report", on_click="ignore",
     type="primary")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, services, ui
+from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import percentile
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
@@ -84,7 +85,16 @@ if len(seqs) > limit:
 ids = unique_ids(ids)  # examples, pasted text and upload may share ids
 
 fitted, notes = ui.fit_notes(seqs)
-pred = services.predict_sequences(path, stamp, tuple(fitted))
+level = unc.DEFAULT_LEVEL
+if unc.calibrated(path, stamp):
+    level = st.select_slider("Interval coverage", options=[0.5, 0.8, 0.9, 0.95, 0.99],
+                             value=unc.DEFAULT_LEVEL, format_func=lambda v: f"{v:.0%}",
+                             key="predict_level",
+                             help="Share of sequences like the training pool whose measured "
+                                  "expression lies inside their interval (conformal, "
+                                  "calibrated on out-of-fold predictions; docs/uncertainty.md)")
+iv = unc.predict_interval(path, stamp, tuple(fitted), level)
+pred = iv["mean"]
 t = services.test_measured()
 ref_values = (t["expression"] if reference.startswith("all")
               else t.loc[t["public_leaderboard"] == 1, "expression"]).to_numpy()
@@ -94,7 +104,9 @@ ui.show_fit_notes(ids, seqs, notes)
 
 if len(pred) == 1:
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"Predicted ({unit})", f"{pred[0]:.3f}")
+    c1.metric(f"Predicted ({unit})", f"{pred[0]:.3f}",
+              help=None if iv["lower"] is None else
+              f"{level:.0%} interval {iv['lower'][0]:.3f} to {iv['upper'][0]:.3f}")
     c2.metric("Percentile among measured test sequences", f"{pct[0]:.0f}")
     if np.isfinite(measured[0]):
         c3.metric("Measured", f"{measured[0]:.3f}", delta=f"{pred[0] - measured[0]:+.3f} error",
@@ -102,12 +114,21 @@ if len(pred) == 1:
 st.caption(ui.unit_caption(unit))
 ui.unit_explainer(unit)
 
+if iv["lower"] is None:
+    st.caption(f"Prediction interval: {unc.UNAVAILABLE}.")
+else:
+    st.caption(f"Each prediction has its {level:.0%} interval: where the measured expression "
+               "of such a sequence lies with that probability (conformal, calibrated on the "
+               "ensemble's out-of-fold predictions; not trustworthy far from the training "
+               "sequences). `sd` is the spread of the members' predictions, uncalibrated.")
 fig = figures.expression_histogram(ref_values, pred, unit=unit, labels=ids,
+                                   lower=iv["lower"], upper=iv["upper"], level=level,
                                    title="Where the predictions sit among measured test "
                                          "expression")
 ui.plotly(fig, key="predict_hist", name="expression_histogram",
           static=lambda: plot.expression_histogram(
               ref_values, pred, labels=ids, percentiles=pct, unit=unit,
+              lower=iv["lower"], upper=iv["upper"],
               title="Where the predictions sit among measured test expression"))
 
 # mutational robustness: 330 single-mutation effects per sequence
@@ -132,6 +153,9 @@ df = pd.DataFrame({"id": ids, "length_bp": [len(s) for s in seqs], "predicted": 
                    "robustness": robust,
                    "fit": [describe_fit(len(s) - SEQ_LEN, short=True) or "" for s in seqs],
                    "sequence": fitted})
+for k, name in enumerate(("sd", "lower", "upper")):  # only what this model has
+    if iv[name] is not None:
+        df.insert(3 + k, name, iv[name])
 if np.all(~np.isfinite(np.asarray(measured, dtype=float))):
     df = df.drop(columns="measured")
 st.subheader(f"Predictions ({len(df)})")
@@ -139,6 +163,11 @@ columns = {
     "id": st.column_config.TextColumn("id", pinned=True),
     "predicted": st.column_config.NumberColumn(f"predicted ({unit})", format="%.3f"),
     "measured": st.column_config.NumberColumn("measured", format="%.3f"),
+    "sd": st.column_config.NumberColumn(
+        "sd", format="%.3f", help="Spread (population sd) of the members' predictions: "
+                                  "model disagreement, not a calibrated interval"),
+    "lower": st.column_config.NumberColumn(f"lower ({level:.0%})", format="%.3f"),
+    "upper": st.column_config.NumberColumn(f"upper ({level:.0%})", format="%.3f"),
     "percentile": st.column_config.ProgressColumn("percentile", min_value=0, max_value=100,
                                                   format="%.0f"),
     "robustness": st.column_config.NumberColumn(

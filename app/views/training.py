@@ -77,6 +77,28 @@ else:
     if dream_saved:
         ui.subset_scores(dream_saved, key="training_subsets",
                          title="Scores on each kind of test sequence (from metrics.json)")
+    per_member = score_text.member_scores(run.metrics) if run.is_ensemble else None
+    if per_member is not None:
+        st.markdown("**Each member beside the ensemble** (public-leaderboard test rows, "
+                    "from metrics.json)")
+        st.dataframe(per_member, hide_index=True, key="training_members")
+        ui.table_download(per_member, name=f"{selected}_member_scores",
+                          key="training_members_csv")
+    cov = score_text.coverage_levels(run.metrics) if run.is_ensemble else None
+    if cov is not None:
+        levels, observed, widths = cov
+        st.markdown("**Are the prediction intervals calibrated?**")
+        st.caption("Share of the public-leaderboard test rows (never calibrated on) whose "
+                   "measured expression lies inside its interval, at each nominal level; on "
+                   "the dashed line the intervals are exactly calibrated, above it "
+                   "conservative (docs/uncertainty.md).")
+        fig = training_figures.calibration_curve(levels, observed, widths=widths,
+                                                 title="Interval calibration")
+        ui.plotly(fig, key="training_calibration", name=f"{selected}_calibration",
+                  static=lambda: plot.calibration_curve(levels, observed))
+    elif run.is_ensemble:
+        st.caption("This ensemble's metrics.json has no interval coverage "
+                   "(`interval.all_levels`): no calibration plot.")
     with st.expander("Everything in metrics.json (raw)"):
         st.json(run.metrics, expanded=1)
         mt = services.metrics_table(run.metrics)

@@ -23,6 +23,7 @@ from promoter_model.plot._base import (
 )
 from promoter_model.plot.figures import (
     alignment,
+    calibration_curve,
     density_scatter,
     design_trajectories,
     expression_histogram,
@@ -42,7 +43,8 @@ from promoter_model.plot.logos import (
 )
 
 __all__ = ["LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR", "alignment",
-           "attribution_logo", "axis_title", "density_scatter", "design_trajectories",
+           "attribution_logo", "axis_title", "calibration_curve",
+           "density_scatter", "design_trajectories",
            "draw_logo", "expression_histogram", "filter_logo", "information_matrix",
            "ism_heatmap", "logo_glyphs", "motif_scan", "point_density", "region_labels", "regions",
            "robustness_curve", "seqlet_positions", "training_curves", "trajectory"]

@@ -88,11 +88,17 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
 
 def trajectory(expressions, labels, *, ax=None, unit: str = "expression",
                title: str | None = "Mutation trajectory", width: float = 7.0,
-               height: float = 3.2):
-    """Predicted expression along a mutation trajectory; ticks name each step's mutation."""
+               height: float = 3.2, lower=None, upper=None):
+    """Predicted expression along a mutation trajectory; ticks name each step's mutation.
+
+    ``lower``/``upper`` (each step's interval, optional) are drawn as a shaded band.
+    """
     fig, ax = _axes(ax, (width, height))
     y = np.asarray(expressions, dtype=np.float64)
     steps = np.arange(y.size)
+    if lower is not None and upper is not None:
+        ax.fill_between(steps, np.asarray(lower, np.float64), np.asarray(upper, np.float64),
+                        color=POS_COLOR, alpha=0.15, lw=0, gid="interval")
     ax.plot(steps, y, "-o", color=POS_COLOR, ms=4, lw=1.5)
     ax.set_xticks(steps, [f"{i}: {t}" for i, t in zip(steps.tolist(), labels)],
                   rotation=30 if y.size > 4 else 0, ha="right" if y.size > 4 else "center")
@@ -224,7 +230,7 @@ def seqlet_positions(starts, strands=None, *, width: int = 0, ax=None, length: i
 
 def expression_histogram(measured, predicted=None, *, ax=None, labels=None, percentiles=None,
                          unit: str = "expression", bins: int = 60, title: str | None = None,
-                         width: float = 7.0, height: float = 3.2):
+                         width: float = 7.0, height: float = 3.2, lower=None, upper=None):
     """Histogram of measured expression with predictions marked.
 
     Parameters
@@ -235,6 +241,9 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         (staggered in three rows), more a rug.
     percentiles : array, shape (n,), optional
         Percentile of each prediction among ``measured`` (computed by the caller).
+    lower, upper : array, shape (n,), optional
+        Each prediction's interval, drawn as a horizontal bar through its marker (and a
+        shaded band for a single prediction).
     """
     fig, ax = _axes(ax, (width, height))
     measured = np.asarray(measured, dtype=np.float64)
@@ -252,6 +261,12 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         named = 1 < pred.size <= MAX_NAMED_MARKERS
         order = np.argsort(np.argsort(pred))
         y = top * (1.06 + 0.09 * (order % 3)) if named else np.full(pred.size, top * 1.06)
+        if lower is not None and upper is not None:
+            lo = np.atleast_1d(np.asarray(lower, dtype=np.float64))
+            hi = np.atleast_1d(np.asarray(upper, dtype=np.float64))
+            ax.hlines(y, lo, hi, color=POS_COLOR, lw=1.5, zorder=3, gid="interval")
+            if pred.size == 1 and np.isfinite(lo[0]) and np.isfinite(hi[0]):
+                ax.axvspan(lo[0], hi[0], color=POS_COLOR, alpha=0.12, lw=0, zorder=0)
         ax.scatter(pred, y, marker="v", s=50 if pred.size == 1 else 25, color=POS_COLOR,
                    zorder=4)
         if named:
@@ -325,4 +340,35 @@ def training_curves(histories: dict, metric: str, *, ax=None, selected=None,
     ax.set_ylabel(ylabel or metric)
     if 1 < len(ax.lines) <= 20:
         ax.legend(fontsize=8, frameon=False)
+    return _finish(ax, title)
+
+
+def calibration_curve(levels, observed, *, ax=None, title: str | None = "Interval calibration",
+                      data: str = "public-leaderboard rows", width: float = 4.2,
+                      height: float = 4.0):
+    """Observed coverage of the prediction intervals against their nominal level.
+
+    Parameters
+    ----------
+    levels : array, shape (k,)
+        Nominal levels (e.g. 0.5 ... 0.99).
+    observed : array, shape (k,)
+        Share of measured values inside their interval at each level (computed by the
+        caller, e.g. ``metrics.json`` ``interval.all_levels``).
+    data : str
+        What the coverage was measured on (axis label).
+
+    Points on the dashed diagonal are exactly calibrated; above it, conservative.
+    """
+    fig, ax = _axes(ax, (width, height))
+    lv = np.asarray(levels, dtype=np.float64)
+    ob = np.asarray(observed, dtype=np.float64)
+    order = np.argsort(lv)
+    ax.plot([0, 1], [0, 1], ls="--", color="#666", lw=1)
+    ax.plot(lv[order], ob[order], "-o", color=POS_COLOR, ms=5, lw=1.5)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("nominal coverage (interval level)")
+    ax.set_ylabel(f"observed coverage\n({data})")
     return _finish(ax, title)
