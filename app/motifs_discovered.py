@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app import figures, motif_services, services, ui
+from app import motif_figures, motif_services, services, ui
 from promoter_model import plot
 from promoter_model.interpret import discovered as dio
 
@@ -96,7 +96,7 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
                              hide_index=True, key=f"disc_matches_{name}")
             width = len(cwm)
             starts, strands = p["seqlet_starts"], p["seqlet_strands"]
-            ui.plotly(figures.seqlet_position_plot(starts, strands, width=width,
+            ui.plotly(motif_figures.seqlet_position_plot(starts, strands, width=width,
                                                    title=f"Where {name}'s seqlets lie"),
                       key=f"disc_pos_{name}", name=f"{run_name}_{name}_positions",
                       static=lambda s=starts, d=strands, w=width: plot.seqlet_positions(

@@ -14,6 +14,8 @@ import streamlit as st
 from app.services import get_predictor
 from promoter_model.uncertainty import UNAVAILABLE  # noqa: F401  (part of this interface)
 
+UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
+
 DEFAULT_LEVEL = 0.9
 
 

@@ -19,7 +19,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from app import export, figures, training_figures  # noqa: E402
+from app import export, figures, motif_figures, training_figures  # noqa: E402
 from app import mutagenesis_logic as logic  # noqa: E402
 from promoter_model import plot  # noqa: E402
 
@@ -137,14 +137,14 @@ def test_training_curves_and_density_scatter():
 
 
 def test_motif_scan_plot_per_strand():
-    spec = _spec(figures.motif_scan_plot([18, 19, 18, 19], [0.1, -0.2, 0.0, 0.3],
+    spec = _spec(motif_figures.motif_scan_plot([18, 19, 18, 19], [0.1, -0.2, 0.0, 0.3],
                                          strand=["+", "+", "-", "-"], motif="REB1"))
     assert [t["name"] for t in spec["data"]] == ["REB1 (+ strand)", "REB1 (- strand)"]
     np.testing.assert_allclose(spec["data"][1]["y"], [0.0, 0.3])
 
 
 def test_seqlet_position_plot_per_strand_centres():
-    spec = _spec(figures.seqlet_position_plot([20, 60, 61], ["+", "-", "-"], width=9,
+    spec = _spec(motif_figures.seqlet_position_plot([20, 60, 61], ["+", "-", "-"], width=9,
                                               title="Where pos_0's seqlets lie"))
     assert [t["name"] for t in spec["data"]] == ["+ strand (1)", "- strand (2)"]
     np.testing.assert_allclose(spec["data"][1]["x"], [65, 66])  # 0-based start + 1 + 4
@@ -259,7 +259,7 @@ def test_long_axis_titles_split_and_scatter_spans_the_data():
     unit = "MAUDE-normalised expression"
     for fig in (figures.robustness_plot({"a": np.zeros(330)}, unit=unit),
                 figures.trajectory_plot([0, 1], ["input", "2A>C"], unit=unit),
-                figures.motif_scan_plot([20, 21], [0.1, -0.1], unit=unit)):
+                motif_figures.motif_scan_plot([20, 21], [0.1, -0.1], unit=unit)):
         title = _spec(fig)["layout"]["yaxis"]["title"]["text"]
         assert title.endswith(f"<br>({unit})")
     rng = np.random.default_rng(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import figures, motif_services, motifs_discovered, services, ui
+from app import motif_figures, motif_services, motifs_discovered, services, ui
 from promoter_model import plot
 from promoter_model.interpret.discovered import SIGNIFICANT_Q
 
@@ -155,7 +155,7 @@ with tab_scan:
                    "at every start inside the 80 bp variable region; the curve is the "
                    "predicted change from the unmodified sequence.")
         label = motif.id if motif_id.startswith("discovered:") else motif.name
-        fig = figures.motif_scan_plot(scan["position"], scan["delta"], strand=scan["strand"],
+        fig = motif_figures.motif_scan_plot(scan["position"], scan["delta"], strand=scan["strand"],
                                       motif=label, unit=unit)
         ui.plotly(fig, key="scan_plot", name=f"scan_{label}",
                   static=lambda: plot.motif_scan(scan["position"], scan["delta"],

@@ -59,7 +59,7 @@ if mode == "Compare two sequences":
     pair = unc.predict_interval(path, stamp, (ref_seq, alt_seq))
     effect = unc.variant_effect(path, stamp, ref_seq, alt_seq)
     if pair["sd"] is None and pair["lower"] is None:
-        st.caption(f"Prediction interval: {unc.UNAVAILABLE}.")
+        st.caption(unc.UNAVAILABLE_SENTENCE)
     else:
         diff = [f"members' sd {effect['delta_sd']:.3f}"] if "delta_sd" in effect else []
         if "delta_lower" in effect:
@@ -126,7 +126,7 @@ m2.metric("Percentile among measured test sequences",
 m3.metric("Mutations applied", len(traj) - 1)
 st.caption(ui.unit_caption(unit) + " " + (f"Prediction: {unc.interval_sentence(now)}."
                                            if tiv["sd"] is not None or tiv["lower"] is not None
-                                           else f"Prediction interval: {unc.UNAVAILABLE}."))
+                                           else unc.UNAVAILABLE_SENTENCE))
 ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])

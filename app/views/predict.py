@@ -115,7 +115,7 @@ st.caption(ui.unit_caption(unit))
 ui.unit_explainer(unit)
 
 if iv["lower"] is None:
-    st.caption(f"Prediction interval: {unc.UNAVAILABLE}.")
+    st.caption(unc.UNAVAILABLE_SENTENCE)
 else:
     st.caption(f"Each prediction has its {level:.0%} interval: where the measured expression "
                "of such a sequence lies with that probability (conformal, calibrated on the "
