@@ -158,12 +158,12 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
 
 
 def test_predict_single_run_has_no_interval_columns_and_says_so(unc_env):
-    from promoter_model.uncertainty import UNAVAILABLE
+    from app.uncertainty_services import UNAVAILABLE_SENTENCE
 
     at = _app("predict", ensemble=False)
     df = _df(at, "percentile")
     assert not {"sd", "lower", "upper"} & set(df.columns)
-    assert [c.value for c in at.caption if UNAVAILABLE in c.value]
+    assert [c.value for c in at.caption if UNAVAILABLE_SENTENCE in c.value]
     assert not at.get("select_slider")
     hist = _by_title(_charts(at), "measured test expression")
     assert not hist["data"][1].get("error_x")
@@ -270,7 +270,7 @@ def test_mutagenesis_compare_mode_shows_intervals(unc_env):
 
 
 def test_mutagenesis_single_run_unchanged_no_marks(unc_env, captured_downloads):
-    from promoter_model.uncertainty import UNAVAILABLE
+    from app.uncertainty_services import UNAVAILABLE_SENTENCE
 
     at = _app("mutagenesis", ensemble=False)
     at.text_area(key="mut_input").input(GOOD).run()
@@ -283,7 +283,7 @@ def test_mutagenesis_single_run_unchanged_no_marks(unc_env, captured_downloads):
         & set(top.columns)
     traj = _df(at, "path")
     assert not {"sd", "lower", "upper"} & set(traj.columns)
-    assert any(UNAVAILABLE in c.value for c in at.caption)
+    assert any(UNAVAILABLE_SENTENCE in c.value for c in at.caption)
     ism = pd.read_csv(io.BytesIO(captured_downloads["mut_ism_csv"]))
     assert list(ism.columns) == ["id", "position", "reference", "A", "C", "G", "T"]
 
