@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from app.deployment import motif_cache_dir
-from app.services import get_predictor, get_run, test_measured
+from app.services import get_predictor, get_run
 
 
 @st.cache_resource(show_spinner="Reading JASPAR fungi motifs…")
@@ -28,19 +28,17 @@ def run_motifs(path: str, stamp: float):
     return load_motifs(path, cache_dir=motif_cache_dir(path)) or load_motifs(path)
 
 
-def compute_run_motifs(path: str, stamp: float, n_ref: int = 1000):
-    """Compute the filter analysis on ``n_ref`` measured training-split sequences."""
+def compute_run_motifs(path: str, stamp: float):
+    """Compute the filter analysis on the package's reference set (as ``promoter-model
+    motifs`` does: :func:`promoter_model.interpret.reference.filter_reference`).
+    """
     from promoter_model.interpret.filters import compute_motifs
-    from promoter_model.sequence import one_hot
+    from promoter_model.interpret.reference import filter_reference
 
-    t = test_measured()
-    ref = t[t["public_leaderboard"] == 0].sample(n=min(n_ref, len(t)), random_state=0)
-    run = get_run(path, stamp)
-    out = compute_motifs(path, one_hot(ref["sequence"].tolist()),
-                         ref["expression"].to_numpy(np.float32), model=run.model,
+    X, y, described = filter_reference()
+    out = compute_motifs(path, X, y, model=get_run(path, stamp).model,
                          cache_dir=motif_cache_dir(path),  # never written into the run
-                         reference=f"{len(ref)} measured training-pool sequences of "
-                                   "test_measured.tsv.gz (public_leaderboard == 0, seed 0)")
+                         reference=described)
     run_motifs.clear()
     return out
 

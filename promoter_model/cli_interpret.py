@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from . import cli_io
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parent / "data" / "train_demo.txt"
 FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
@@ -41,32 +39,9 @@ def cmd_ism(args) -> int:
     return 0
 
 
-def _reference_set(path, max_sequences: int, seed: int):
-    """One-hot reference sequences (a seeded subset) and their expression (or None)."""
-    import numpy as np
-
-    from .seqio import read_sequences
-    from .sequence import FLANK_3, FLANK_5, one_hot
-
-    rng = np.random.default_rng(seed)
-    if path is None:
-        if not DEFAULT_REFERENCE.is_file():
-            core = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, (max_sequences, 80))]
-            seqs = [FLANK_5 + r.tobytes().decode() + FLANK_3 for r in core]
-            return one_hot(seqs), None, f"{max_sequences} random promoters (seed {seed})"
-        path = DEFAULT_REFERENCE
-    table = read_sequences(path)
-    n = len(table)
-    if n == 0:
-        raise ValueError(f"{path}: no sequences found")
-    idx = np.sort(rng.choice(n, size=min(n, max_sequences), replace=False))
-    seqs = [table.sequences[i] for i in idx]
-    y = table.expression[idx] if table.expression is not None else None
-    return one_hot(seqs), y, f"{len(idx)} of {n} sequences from {path}"
-
-
 def cmd_motifs(args) -> int:
     from .interpret.filters import compute_motifs
+    from .interpret.reference import DEFAULT_N, filter_reference
     from .predictor import load_predictor
 
     predictor = load_predictor(args.run)
@@ -75,7 +50,8 @@ def cmd_motifs(args) -> int:
                          "model: give one of its member run folders")
     run = predictor.members[0]
     cli_io.check_writable(run.path / "motifs", "motifs")  # before the work, not after it
-    X, y, described = _reference_set(args.reference, args.max_sequences, args.seed)
+    n = DEFAULT_N if args.max_sequences is None else args.max_sequences
+    X, y, described = filter_reference(args.reference, n, args.seed)
     print(f"reference: {described}", file=sys.stderr)
     result = compute_motifs(run.path, X, y, threshold=args.threshold, model=run.model,
                             release=args.release, top=args.top,
@@ -151,7 +127,8 @@ def register(subparsers) -> None:
     p.add_argument("--reference", default=None,
                    help="sequences for activation PFMs and influence (default: the bundled "
                         "DREAM sample assets/data/train_demo.txt)")
-    p.add_argument("--max-sequences", type=int, default=2000)
+    p.add_argument("--max-sequences", type=int, default=None,
+                   help="reference sequences used (default 2000)")
     p.add_argument("--threshold", type=float, default=0.5,
                    help="fraction of each filter's maximum activation counted as a site")
     p.add_argument("--release", default="JASPAR2024")

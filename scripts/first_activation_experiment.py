@@ -44,10 +44,10 @@ def main(argv=None) -> int:
 
     from promoter_model import dream, records
     from promoter_model.architectures import preset
-    from promoter_model.cli_interpret import _reference_set
     from promoter_model.config import RunConfig, TrainConfig
     from promoter_model.interpret.discovered import SIGNIFICANT_Q
     from promoter_model.interpret.filters import compute_motifs
+    from promoter_model.interpret.reference import filter_reference
     from promoter_model.runs import load_run
     from promoter_model.train import train
 
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
         records.prepare(subset, data, val_fraction=0.1, test_fraction=0.0, seed=args.seed,
                         shard_size=20_000)
     manifest = json.loads((data / "manifest.json").read_text())
-    X_ref, _, described = _reference_set(None, 2000, args.seed)
+    X_ref, _, described = filter_reference(None, 2000, args.seed)
     out = {"preset": args.preset, "pool_rows": args.n, "epochs": args.epochs,
            "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed,
            "splits": {k: v["count"] for k, v in manifest["splits"].items()},

@@ -12,6 +12,7 @@ import streamlit as st
 from app import motif_figures, motif_services, motifs_discovered, services, ui
 from promoter_model import plot
 from promoter_model.interpret.discovered import SIGNIFICANT_Q
+from promoter_model.interpret.reference import DEFAULT_N
 
 st.title("Motifs learned by the model")
 run = ui.need_run()
@@ -107,11 +108,13 @@ with tab_filters:
     mot = motif_services.run_motifs(path, stamp)
     if mot is None:
         st.info("The filter analysis of this run has not been computed yet. It runs the model "
-                "on 1,000 measured sequences, builds an activation-based PFM per filter, "
-                "measures each filter's influence by zeroing it (one pass per filter: minutes "
-                "for a large model on a CPU), and matches the PFMs to JASPAR CORE fungi "
-                "motifs; the result is cached in the run's `motifs/` folder (also written by "
-                "`promoter-model motifs`).")
+                f"on {DEFAULT_N:,} measured sequences (the same seeded sample of the bundled "
+                "DREAM training data that `promoter-model motifs` uses), builds an "
+                "activation-based PFM per filter, measures each filter's influence by zeroing "
+                "it (one pass per filter: minutes for a large model on a CPU), and matches the "
+                "PFMs to JASPAR CORE fungi motifs. The dashboard keeps the result in its own "
+                "cache (the run folder is never written); `promoter-model motifs` writes the "
+                "same analysis into the run's `motifs/` folder.")
         if st.button("Compute filter motifs", type="primary", key="motifs_compute"):
             try:
                 with st.spinner("Analysing the first-layer filters…"):
