@@ -96,6 +96,22 @@ def test_gradient_methods_take_a_predictor_and_average_its_members(tmp_path):
                                atol=1e-5)
 
 
+def test_an_ensemble_is_attributed_as_its_member_mean_and_checksummed_by_its_spec(tmp_path):
+    from promoter_model.runs import sha256_file
+
+    root, weights = linear_ensemble(tmp_path / "ens", seeds=(2, 3))
+    pred = load_predictor(root)
+    X = one_hot(planted_reb1_library(2, seed=4))
+    want = np.broadcast_to(center(np.mean(weights, axis=0)) * D.flank_mask(SEQ_LEN)[:, None],
+                           X.shape)
+    for method in ("ism", "saliency"):
+        np.testing.assert_allclose(D.hypothetical_contributions(pred, X, method), want,
+                                   atol=2e-4, err_msg=method)
+    assert D.model_checksum(root) == sha256_file(root / "ensemble.json")
+    assert D.model_checksum(root / "members" / "fold-0") == sha256_file(
+        root / "members" / "fold-0" / "model.keras")
+
+
 def test_unknown_method_is_refused():
     model, _, _ = linear_model()
     with pytest.raises(ValueError, match="unknown attribution method"):
@@ -254,9 +270,10 @@ def test_cli_reports_the_stored_result(reb1_run, reb1_result):
 # ---------------------------------------------------------------------------- trained model
 @pytest.mark.slow
 def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path):
-    """prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
+    """Prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
     effect, then ``discover``: each site comes back as a pattern of the right sign whose
-    significant JASPAR match holds the site."""
+    significant JASPAR match holds the site.
+    """
     from test_train_small_data import SITES, planted_library, write_dream
 
     from promoter_model.interpret.motifs import jaspar_fungi_motifs

@@ -44,39 +44,22 @@ from .discover_io import (  # noqa: F401  (the contract's API lives here too)
     read_discovered_file,
     write_discovered,
 )
+from .discover_modisco import (  # noqa: F401  (re-exported)
+    MIN_IC,
+    MODISCO_SETTINGS,
+    TRIM_THRESHOLD,
+    information_content,
+    run_modisco,
+    summarise_pattern,
+)
 from .motifs import DEFAULT_RELEASE
 
 METHODS = ("ism", "ig", "saliency")
 DEFAULT_METHOD = "saliency"
 DEFAULT_N = 20_000
 IG_STEPS = 16
-TRIM_THRESHOLD = 0.3
 REFERENCE_NAME = "random 80 bp cores (uniform bases) in the DREAM plasmid flanks"
 
-# TF-MoDISco-lite's defaults (sliding window 21, flank 10, initial flank 10, trimming to
-# 30 bp) assume windows of hundreds of bases. A seqlet is window + 2 flanks and is expanded
-# by the initial flank while patterns are built: 21 + 20 + 20 = 61 bp of a 110 bp input
-# (80 bp of it variable), so seqlets near either end are dropped and suppression of +-20 bp
-# leaves one or two per sequence; users report no motifs at all below 100 bp (tfmodisco-lite
-# issues 11 and 68). Yeast sites are 6-12 bp, so: an 11 bp window (the core of a site),
-# 5 bp flanks (a 21 bp seqlet, suppression +-10 bp: up to ~6 seqlets in 80 bp), 3 bp added
-# while aggregating, patterns trimmed to 16 bp. tests/test_discover.py fails if these
-# regress to the defaults.
-MODISCO_SETTINGS = {
-    "sliding_window_size": 11,
-    "flank_size": 5,
-    "initial_flank_to_add": 3,
-    "final_flank_to_add": 0,
-    "trim_to_window_size": 16,
-    "min_ic_windowsize": 6,
-    "target_seqlet_fdr": 0.2,
-    "min_metacluster_size": 100,
-    "max_seqlets_per_metacluster": 5_000,
-    "final_min_cluster_size": 20,
-    "n_leiden_runs": 4,
-    "n_leiden_iterations": 2,
-    "nearest_neighbors_to_compute": 150,
-}
 
 
 # --------------------------------------------------------------------------- reference
@@ -205,65 +188,6 @@ def hypothetical_contributions(model, X, method: str = DEFAULT_METHOD, *, chunk:
     return out
 
 
-# --------------------------------------------------------------------------- modisco
-def run_modisco(X, hyp, settings=None):
-    """TF-MoDISco-lite on one-hot sequences and their hypothetical contributions.
-
-    Returns
-    -------
-    list of (name, sign, pattern)
-        ``pos_k`` patterns (sign ``"+"``) then ``neg_k`` (``"-"``), in modisco's order.
-    """
-    import contextlib
-    import io
-
-    from modiscolite.tfmodisco import TFMoDISco
-
-    kwargs = dict(MODISCO_SETTINGS if settings is None else settings)
-    with contextlib.redirect_stdout(io.StringIO()):
-        pos, neg = TFMoDISco(one_hot=np.asarray(X, dtype=np.float32),
-                             hypothetical_contribs=np.asarray(hyp, dtype=np.float32),
-                             verbose=False, **kwargs)
-    out = []
-    for prefix, sign, patterns in (("pos", "+", pos), ("neg", "-", neg)):
-        for k, pattern in enumerate(patterns or []):
-            out.append((f"{prefix}_{k}", sign, pattern))
-    return out
-
-
-def summarise_pattern(name: str, sign: str, pattern, length: int,
-                      trim: float = TRIM_THRESHOLD) -> dict:
-    """CWM, PFM and seqlet sites of one modisco pattern, trimmed to its informative core.
-
-    Columns are kept from the first to the last whose summed absolute contribution reaches
-    ``trim`` times the largest. Seqlet starts are the trimmed site's first base within the
-    input (0-based), on the forward strand whatever the seqlet's strand.
-
-    Returns
-    -------
-    dict
-        The pattern's entry of ``discovered.json`` without effect and matches, plus
-        ``_rows`` (sequence index of each seqlet) for the effect computation.
-    """
-    cwm = np.asarray(pattern.contrib_scores, dtype=np.float64)
-    ppm = np.asarray(pattern.sequence, dtype=np.float64)
-    score = np.abs(cwm).sum(axis=1)
-    keep = np.flatnonzero(score >= trim * score.max()) if score.max() > 0 else np.arange(1)
-    a, b = int(keep.min()), int(keep.max()) + 1
-    cwm, ppm = cwm[a:b], ppm[a:b]
-    total = ppm.sum(axis=1, keepdims=True)
-    pfm = np.where(total > 0, ppm / np.where(total > 0, total, 1.0), 0.25)
-    seqlets = pattern.seqlets
-    start = np.array([s.start for s in seqlets], dtype=np.int64)
-    end = np.array([s.end for s in seqlets], dtype=np.int64)
-    rc = np.array([bool(s.is_revcomp) for s in seqlets], dtype=bool)
-    site = np.clip(np.where(rc, end - b, start + a), 0, max(length - (b - a), 0))
-    return {"name": name, "sign": sign, "n_seqlets": int(len(seqlets)),
-            "cwm": np.round(cwm, 6).tolist(), "pfm": np.round(pfm, 6).tolist(),
-            "seqlet_starts": site.tolist(), "seqlet_strands": np.where(rc, "-", "+").tolist(),
-            "_rows": np.array([s.example_idx for s in seqlets], dtype=np.int64)}
-
-
 # --------------------------------------------------------------------------- driver
 def model_checksum(path) -> str:
     """sha256 of ``model.keras`` (a run) or of ``ensemble.json`` (an ensemble folder)."""
@@ -328,7 +252,7 @@ def discover(run_dir, sequences=None, n: int = DEFAULT_N, method: str = DEFAULT_
                          f"{', '.join(METHODS)}")
     pred = as_predictor(predictor) if predictor is not None else load_predictor(run_dir)
     X, info = reference_set(sequences, n=n, seed=seed, length=pred.input_length)
-    settings = {**MODISCO_SETTINGS, "trim_threshold": TRIM_THRESHOLD,
+    settings = {**MODISCO_SETTINGS, "trim_threshold": TRIM_THRESHOLD, "core_min_bits": MIN_IC,
                 "mask_flanks": X.shape[1] == SEQ_LEN, "effect_draws": 4,
                 "effect_max_seqlets": 500}
     if method == "ig":
