@@ -50,6 +50,9 @@ def results_section(run) -> str:
     )
     from promoter_model.interpret.pfm import consensus
 
+    def ic(p):
+        return float(information_content(np.asarray(p["pfm"])).sum())
+
     data = read_discovered(run)
     if data is None:
         raise SystemExit(f"{run}: no motifs/discovered.json; run discover first")
@@ -69,7 +72,18 @@ def results_section(run) -> str:
     all_sig = {m["name"] for p in pats for m in p["matches"]
                if m["q_value"] is not None and m["q_value"] < SIGNIFICANT_Q}
     found = [label for key, label in KNOWN.items() if key in all_sig]
-    missing = [label for key, label in KNOWN.items() if key not in all_sig]
+    missing = []
+    for key, label in KNOWN.items():
+        if key in all_sig:
+            continue
+        near = [(m["q_value"], p["name"], consensus(np.asarray(p["pfm"])))
+                for p in pats for m in p["matches"] if m["name"] == key]
+        missing.append(f"{label} (closest: {min(near)[1]} {min(near)[2]}, q = "
+                       f"{min(near)[0]:.2g})" if near else
+                       f"{label} (in no pattern's 5 best matches)")
+    polya = [f"{p['name']} {consensus(np.asarray(p['pfm']))}" for p in pats
+             if "AAAAAA" in consensus(np.asarray(p["pfm"]))
+             or "TTTTTT" in consensus(np.asarray(p["pfm"]))]
     pos = [p for p in pats if p["sign"] == "+"]
     neg = [p for p in pats if p["sign"] == "-"]
     ref = data["reference"]
@@ -87,7 +101,14 @@ def results_section(run) -> str:
         f"{sum(best_significant_match(p) is not None for p in neg)} of {len(neg)}.\n"
         f"- Known yeast regulators (de Boer et al. 2020) among the significant matches "
         f"(any rank): {', '.join(found) or 'none'}"
-        f"{'; not found: ' + ', '.join(missing) if missing else ''}.\n\n"
+        f"{'; not significant: ' + ', '.join(missing) if missing else ''}.\n"
+        f"- Poly-dA:dT (a run of 6 A or T in the consensus): "
+        f"{', '.join(polya) or 'no pattern'}.\n"
+        f"- Information content (median bits per pattern): positive "
+        f"{np.median([ic(p) for p in pos]) if pos else float('nan'):.1f}, negative "
+        f"{np.median([ic(p) for p in neg]) if neg else float('nan'):.1f}; negative patterns "
+        f"with a negative effect (scrambling raises the prediction): "
+        f"{sum(p['effect'] < 0 for p in neg)} of {len(neg)}.\n\n"
         "| pattern | consensus | IC (bits) | seqlets | effect ± sd | best match (q < 0.05) |\n"
         "|---|---|---:|---:|---:|---|\n" + "\n".join(lines) + "\n")
 
