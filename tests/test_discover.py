@@ -268,24 +268,47 @@ def test_cli_reports_the_stored_result(reb1_run, reb1_result):
 
 
 # ---------------------------------------------------------------------------- trained model
+# yeast sites (REB1, TATA box, CBF1/E-box) with their effect per copy, as in
+# test_train_small_data, but at random places: fixed slots 13 bp apart make two-site
+# "patterns" that no JASPAR matrix describes
+SITES = {"TTACCCG": 1.0, "TATAAA": 0.7, "CACGTG": -0.8}
+
+
+def random_site_library(n: int, seed: int = 0):
+    """Random promoters; each site present (probability 1/2) once, anywhere in its own
+    26 bp third of the variable region; expression 5 + the sites' effects + noise.
+    """
+    from conftest import random_promoters
+
+    rng = np.random.default_rng(seed)
+    seqs = [list(s) for s in random_promoters(n, seed)]
+    present = rng.random((n, len(SITES))) < 0.5
+    y = 5.0 + rng.normal(scale=0.1, size=n)
+    for j, (site, effect) in enumerate(SITES.items()):
+        starts = VARIABLE_START + 26 * j + rng.integers(0, 27 - len(site), size=n)
+        for row in np.flatnonzero(present[:, j]):
+            seqs[row][starts[row]:starts[row] + len(site)] = site
+        y = y + effect * present[:, j]
+    return ["".join(s) for s in seqs], y
+
+
 @pytest.mark.slow
 def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path):
     """Prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
     effect, then ``discover``: each site comes back as a pattern of the right sign whose
     significant JASPAR match holds the site.
     """
-    from test_train_small_data import SITES, planted_library, write_dream
-
     from promoter_model.interpret.motifs import jaspar_fungi_motifs
     from promoter_model.sequence import reverse_complement
 
-    seqs, y = planted_library(3000, seed=0)
-    src = write_dream(tmp_path / "lib.txt", seqs, y)
+    seqs, y = random_site_library(3000, seed=0)
+    src = tmp_path / "lib.txt"
+    src.write_text("".join(f"{s}\t{v:.4f}\n" for s, v in zip(seqs, y)))
     for args in (("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.1,
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
                   "--preset", "tiny", "--epochs", 4, "--batch-size", 64)):
-        proc = _cli(*args, timeout=900)
+        proc = _cli(*args, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-2000:]
     proc = _cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -298,6 +321,7 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
                         and (site in consensus[m["id"]]
                              or reverse_complement(site) in consensus[m["id"]])
                         for m in p["matches"])]
-        assert hits, (site, [(p["name"], [m["name"] for m in p["matches"][:3]])
+        assert hits, (site, [(p["name"], p["sign"], [(m["name"], round(m["q_value"], 3))
+                                                     for m in p["matches"][:3]])
                              for p in data["patterns"]])
     check_run(tmp_path / "run")
