@@ -269,8 +269,8 @@ def test_cli_reports_the_stored_result(reb1_run, reb1_result):
 
 # ---------------------------------------------------------------------------- trained model
 # yeast sites (REB1, TATA box, CBF1/E-box) with their effect per copy, as in
-# test_train_small_data, but at random places: fixed slots 13 bp apart make two-site
-# "patterns" that no JASPAR matrix describes
+# test_train_small_data, but one copy at a random place (that library's fixed slots, two
+# copies 13 bp apart, gave no REB1 match at q < 0.05; the cause was not established)
 SITES = {"TTACCCG": 1.0, "TATAAA": 0.7, "CACGTG": -0.8}
 
 
