@@ -268,24 +268,25 @@ def test_cli_reports_the_stored_result(reb1_run, reb1_result):
 
 
 # ---------------------------------------------------------------------------- trained model
-# yeast sites (REB1, TATA box, CBF1/E-box) with their effect per copy, as in
-# test_train_small_data, but one copy at a random place (that library's fixed slots, two
-# copies 13 bp apart, gave no REB1 match at q < 0.05; the cause was not established)
-SITES = {"TTACCCG": 1.0, "TATAAA": 0.7, "CACGTG": -0.8}
+# yeast sites (REB1, TATA box, CBF1/E-box) with their effect per copy; one copy or none,
+# each in its own part of the variable region with a few bases of jitter. (The library of
+# test_train_small_data, two copies 13 bp apart, gave no REB1 match at q < 0.05; sites
+# anywhere in 26 bp left the tiny model untrained after 4 epochs.)
+SITES = {"TTACCCG": 2.0, "TATAAA": 1.4, "CACGTG": -1.6}
 
 
 def random_site_library(n: int, seed: int = 0):
-    """Random promoters; each site present (probability 1/2) once, anywhere in its own
-    26 bp third of the variable region; expression 5 + the sites' effects + noise.
+    """Random promoters; each site present with probability 1/2 at its slot (+0-4 bp);
+    expression = the sites' effects + noise (no offset: the tiny model learns it fast).
     """
     from conftest import random_promoters
 
     rng = np.random.default_rng(seed)
     seqs = [list(s) for s in random_promoters(n, seed)]
     present = rng.random((n, len(SITES))) < 0.5
-    y = 5.0 + rng.normal(scale=0.1, size=n)
+    y = rng.normal(scale=0.1, size=n)
     for j, (site, effect) in enumerate(SITES.items()):
-        starts = VARIABLE_START + 26 * j + rng.integers(0, 27 - len(site), size=n)
+        starts = VARIABLE_START + 6 + 26 * j + rng.integers(0, 5, size=n)
         for row in np.flatnonzero(present[:, j]):
             seqs[row][starts[row]:starts[row] + len(site)] = site
         y = y + effect * present[:, j]
@@ -295,10 +296,11 @@ def random_site_library(n: int, seed: int = 0):
 @pytest.mark.slow
 def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path):
     """Prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
-    effect, then ``discover``: each site comes back as a pattern of the right sign whose
-    significant JASPAR match holds the site.
+    effect, then ``discover``: each site comes back as a pattern of the right sign and
+    effect; REB1's and the E-box's have a significant JASPAR match holding the site.
     """
     from promoter_model.interpret.motifs import jaspar_fungi_motifs
+    from promoter_model.interpret.pfm import consensus
     from promoter_model.sequence import reverse_complement
 
     seqs, y = random_site_library(3000, seed=0)
@@ -307,21 +309,26 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
     for args in (("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.1,
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
-                  "--preset", "tiny", "--epochs", 4, "--batch-size", 64)):
+                  "--preset", "tiny", "--epochs", 5, "--batch-size", 64)):
         proc = _cli(*args, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-2000:]
     proc = _cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = D.read_discovered(tmp_path / "run")
-    consensus = {m.id: m.consensus for m in jaspar_fungi_motifs()}
+    jaspar = {m.id: m.consensus for m in jaspar_fungi_motifs()}
     for site, effect in SITES.items():
-        hits = [p for p in data["patterns"]
-                if (p["sign"] == "+") == (effect > 0)
-                and any(m["q_value"] < D.SIGNIFICANT_Q
-                        and (site in consensus[m["id"]]
-                             or reverse_complement(site) in consensus[m["id"]])
-                        for m in p["matches"])]
-        assert hits, (site, [(p["name"], p["sign"], [(m["name"], round(m["q_value"], 3))
-                                                     for m in p["matches"][:3]])
-                             for p in data["patterns"]])
+        found = [p for p in data["patterns"] if (p["sign"] == "+") == (effect > 0)
+                 and (site in consensus(np.asarray(p["pfm"]))
+                      or reverse_complement(site) in consensus(np.asarray(p["pfm"])))]
+        assert found and np.sign(found[0]["effect"]) == np.sign(effect), (site, [
+            (p["name"], p["sign"], consensus(np.asarray(p["pfm"]))) for p in data["patterns"]])
+        if site == "TATAAA":
+            # JASPAR 2024's only fungal TBP matrix (SPT15, MA0386.2) reads GATATATATAT: a
+            # 6 bp TATAAA pattern does not reach q < 0.05 against it (q = 0.48 measured)
+            continue
+        assert any(m["q_value"] < D.SIGNIFICANT_Q
+                   and (site in jaspar[m["id"]] or reverse_complement(site) in jaspar[m["id"]])
+                   for p in found for m in p["matches"]), (site, [
+            (p["name"], [(m["name"], round(m["q_value"], 4)) for m in p["matches"][:3]])
+            for p in found])
     check_run(tmp_path / "run")
