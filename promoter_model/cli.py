@@ -269,10 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
     p.set_defaults(func=cmd_evaluate)
 
-    from . import cli_design, cli_interpret
+    from . import cli_design, cli_discover, cli_interpret
 
     cli_interpret.register(sub)
     cli_design.register(sub)
+    cli_discover.register(sub)
     return parser
 
 

@@ -4,6 +4,8 @@
   core ``TTACCCG``), thresholded ReLU, global max pooling, fixed Dense. Expression is the
   best REB1 site score above a threshold, so ISM, attributions and motif scans must point
   at a planted REB1 site, and the filter must match REB1 in JASPAR.
+* :func:`reb1_sum_model`: the same REB1 filter on both strands, summed over positions, so
+  the output is (about) the number of REB1 sites; de novo discovery must find REB1.
 * :func:`linear_model`: ``f(x) = sum(W * x) + b``, for which ISM and gradients are exact:
   ``ISM[i, b] = W[i, b] - W[i, ref_i]``, gradient = ``W``.
 """
@@ -65,6 +67,59 @@ def reb1_model(threshold: float = 0.6, padding: str = "same") -> keras.Model:
     conv.set_weights([w[:, :, None], np.array([-threshold * best], np.float32)])
     dense.set_weights([np.ones((1, 1), np.float32), np.zeros(1, np.float32)])
     return model
+
+
+def reb1_sum_model(threshold: float = 0.6) -> keras.Model:
+    """REB1 site count: ``sum_l relu(score_l - t) / (best - t)`` over both strands.
+
+    ``t = threshold * best``; a perfect site adds 1, a weaker one (above ``t``) less, and
+    the gradient at a site is the REB1 log-odds matrix (no saturation), so attributions,
+    TF-MoDISco and TOMTOM must recover REB1.
+
+    Returns
+    -------
+    keras.Model
+        Input (110, 4), output (1,); Conv1D (9, 4, 2) holding REB1 and its reverse
+        complement, ReLU, global average pooling, fixed Dense.
+    """
+    w = reb1_log_odds()
+    best = float(w.max(axis=1).sum())
+    t = threshold * best
+    inputs = keras.Input((SEQ_LEN, 4), name="one_hot")
+    conv = keras.layers.Conv1D(2, w.shape[0], padding="valid", name="reb1_conv")
+    x = keras.layers.ReLU(name="relu")(conv(inputs))
+    x = keras.layers.GlobalAveragePooling1D(name="pool")(x)
+    dense = keras.layers.Dense(1, name="expression")
+    out = dense(x)
+    model = keras.Model(inputs, out, name="reb1_sum_toy")
+    kernel = np.stack([w, w[::-1, ::-1]], axis=-1)  # (9, 4, 2): forward, reverse complement
+    conv.set_weights([kernel, np.full(2, -t, np.float32)])
+    windows = SEQ_LEN - w.shape[0] + 1
+    dense.set_weights([np.full((2, 1), windows / (best - t), np.float32),
+                       np.zeros(1, np.float32)])
+    return model
+
+
+def planted_reb1_library(n: int, seed: int = 0, fraction: float = 0.5) -> list:
+    """``n`` random promoters; a ``fraction`` of them with one REB1 site drawn from the
+    MA0363.3 matrix, at a random place and strand in the variable region.
+    """
+    from promoter_model.interpret.pfm import counts_to_pfm, sample_motif_sequence
+    from promoter_model.sequence import VARIABLE_END, VARIABLE_START, reverse_complement
+
+    rng = np.random.default_rng(seed)
+    pfm = counts_to_pfm(REB1_COUNTS)
+    out = []
+    for i in range(n):
+        seq = FLANK_5 + random_sequence(rng, 80) + FLANK_3
+        if rng.random() < fraction:
+            site = sample_motif_sequence(pfm, rng)
+            if rng.random() < 0.5:
+                site = reverse_complement(site)
+            start = int(rng.integers(VARIABLE_START, VARIABLE_END - len(site) + 1))
+            seq = seq[:start] + site + seq[start + len(site):]
+        out.append(seq)
+    return out
 
 
 def linear_model(seed: int = 0, length: int = SEQ_LEN):

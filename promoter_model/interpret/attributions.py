@@ -31,11 +31,43 @@ _MAX_EXPLAINERS = 4
 
 
 def _length(model) -> int:
+    if hasattr(model, "input_length"):  # a Predictor
+        return int(model.input_length)
+    if hasattr(model, "members") or not hasattr(model, "input_shape"):
+        model = _keras_models(model)[0][0]
     return model.input_shape[1] or SEQ_LEN
 
 
 def _as_batch(model, X) -> np.ndarray:
     return as_batch(X, _length(model))
+
+
+def _keras_models(model):
+    """The Keras models behind ``model`` and whether to average both strands.
+
+    A bare Keras model is itself; a :class:`~promoter_model.predictor.Predictor` or a run
+    gives its members' models (gradient methods average over them) and its
+    ``rc_average`` setting.
+    """
+    if hasattr(model, "input_shape") and callable(model):
+        return [model], False
+    from ..predictor import as_predictor
+
+    pred = as_predictor(model)
+    return pred.models, bool(pred.rc_average)
+
+
+def _member_mean(model, X, per_model) -> np.ndarray:
+    """Mean over members of ``per_model(keras_model, X)``; both strands when the predictor
+    averages them (the reverse strand's map is reverse-complemented back onto ``X``).
+    """
+    models, rc = _keras_models(model)
+    total = np.zeros(X.shape, dtype=np.float64)
+    for m in models:
+        total += per_model(m, X)
+        if rc:
+            total += per_model(m, X[:, ::-1, ::-1].copy())[:, ::-1, ::-1]
+    return (total / (len(models) * (2 if rc else 1))).astype(np.float32)
 
 
 def center(scores) -> np.ndarray:
@@ -81,7 +113,9 @@ def gradients(model, X, batch_size: int = 256) -> np.ndarray:
 
     Parameters
     ----------
-    model : keras.Model
+    model : keras.Model, Predictor or Run
+        For a predictor with several members, the mean of their gradients (the gradient of
+        the ensemble's mean prediction); with ``rc_average`` both strands are averaged.
     X : np.ndarray, shape (n, L, 4), or list of str
     batch_size : int
 
@@ -90,9 +124,15 @@ def gradients(model, X, batch_size: int = 256) -> np.ndarray:
     np.ndarray, shape (n, L, 4), float32
     """
     X = _as_batch(model, X)
-    fn = _gradient_fn(model)
-    out = [np.asarray(fn(X[a:a + batch_size])[0]) for a in range(0, len(X), batch_size)]
-    return np.concatenate(out).astype(np.float32) if out else np.zeros_like(X)
+    if len(X) == 0:
+        return np.zeros_like(X)
+
+    def one(m, x):
+        fn = _gradient_fn(m)
+        return np.concatenate([np.asarray(fn(x[a:a + batch_size])[0])
+                               for a in range(0, len(x), batch_size)])
+
+    return _member_mean(model, X, one)
 
 
 def gradient_x_input(model, X, centered: bool = True, batch_size: int = 256) -> np.ndarray:
@@ -100,7 +140,7 @@ def gradient_x_input(model, X, centered: bool = True, batch_size: int = 256) -> 
 
     Parameters
     ----------
-    model : keras.Model
+    model : keras.Model, Predictor or Run
     X : np.ndarray, shape (n, L, 4), or list of str
     centered : bool
         Mean-centre the gradients over the four bases first (see :func:`center`).
@@ -122,7 +162,8 @@ def integrated_gradients(model, X, baseline=None, steps: int = 32,
 
     Parameters
     ----------
-    model : keras.Model
+    model : keras.Model, Predictor or Run
+        Several members: the mean of their path gradients (IG of the mean prediction).
     X : np.ndarray, shape (n, L, 4), or list of str
     baseline : None, "uniform", or np.ndarray of shape (L, 4) or (n, L, 4)
         Reference input. None: all zeros, i.e. an all-``N`` sequence (how the model sees
@@ -149,15 +190,20 @@ def integrated_gradients(model, X, baseline=None, steps: int = 32,
     else:
         base = np.broadcast_to(np.asarray(baseline, dtype=np.float32), X.shape)
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
-    fn = _gradient_fn(model)
     per = max(1, batch_size // steps)
-    out = np.zeros_like(X)
-    for a in range(0, n, per):
-        x, b = X[a:a + per], base[a:a + per]
-        path = b[:, None] + alphas[None, :, None, None] * (x - b)[:, None]  # (m, steps, L, 4)
-        g = np.asarray(fn(path.reshape(-1, *X.shape[1:]))[0]).reshape(path.shape)
-        out[a:a + per] = g.mean(axis=1) * (x - b)
-    return out
+
+    def path_gradients(m, x_all):  # mean gradient along the path; x_all is X or its rc
+        fn = _gradient_fn(m)
+        b_all = base if x_all is X else base[:, ::-1, ::-1]
+        out = np.zeros_like(x_all)
+        for a in range(0, n, per):
+            x, b = x_all[a:a + per], b_all[a:a + per]
+            path = b[:, None] + alphas[None, :, None, None] * (x - b)[:, None]  # (m,steps,L,4)
+            g = np.asarray(fn(path.reshape(-1, *X.shape[1:]))[0]).reshape(path.shape)
+            out[a:a + per] = g.mean(axis=1)
+        return out
+
+    return _member_mean(model, X, path_gradients) * (X - base)
 
 
 def random_background(n: int = 32, length: int = SEQ_LEN, seed: int = 0) -> np.ndarray:
