@@ -7,6 +7,7 @@ Bad input (a missing run, ``--n 0``, an unreadable sequence file) raises ``Value
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import time
@@ -21,6 +22,11 @@ def cmd_discover(args) -> int:
         raise ValueError(f"{run}: no such run or ensemble folder")
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")
+    missing = [pip for module, pip in (("modiscolite", "modisco-lite"), ("memelite", "memelite"))
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ValueError(f"discover needs {' and '.join(missing)}, which are not installed: "
+                         "pip install 'promoter-explorer[discover]'")
     if args.sequences is not None and args.sequences != "-" and not Path(
             args.sequences).is_file():
         raise ValueError(f"{args.sequences}: no such sequence file")

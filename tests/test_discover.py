@@ -190,8 +190,12 @@ def test_discovery_finds_the_planted_reb1_site(reb1_run, reb1_result):
 
 def test_written_files_follow_the_contract(reb1_run, reb1_result):
     run, _ = reb1_run
-    data = D.read_discovered(run)
-    assert data["patterns"] == reb1_result[0]["patterns"]
+    data = D.read_discovered(run)  # checked, matrices as arrays
+    written = reb1_result[0]["patterns"]
+    assert [p["name"] for p in data["patterns"]] == [p["name"] for p in written]
+    for got, want in zip(data["patterns"], written):
+        np.testing.assert_allclose(got["pfm"], want["pfm"])
+        assert got["seqlet_starts"] == want["seqlet_starts"]
     csv = (run / "motifs" / "discovered.csv").read_text()
     assert csv == csv_text(data)
     assert csv.splitlines()[0] == ("pattern,sign,n_seqlets,effect,effect_sd,match_rank,"
@@ -233,7 +237,7 @@ def test_read_discovered_absent_and_malformed(tmp_path):
     with pytest.raises(ValueError, match="pattern 0 lacks"):
         D.read_discovered(tmp_path)
     f.write_text(json.dumps({"format": "other"}))
-    with pytest.raises(ValueError, match="not a discovered-motifs file"):
+    with pytest.raises(ValueError, match="expected 'promoter-discovered-motifs'"):
         D.read_discovered(tmp_path)
 
 
@@ -332,3 +336,17 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
             (p["name"], [(m["name"], round(m["q_value"], 4)) for m in p["matches"][:3]])
             for p in found])
     check_run(tmp_path / "run")
+
+
+def test_cli_names_the_missing_extra(tiny_run, monkeypatch, capsys):
+    import importlib.util
+
+    from promoter_model import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "memelite" else real(name, *a))
+    assert cli.main(["discover", str(tiny_run)]) == 2
+    err = capsys.readouterr().err
+    assert "memelite" in err and "promoter-explorer[discover]" in err
+    assert "Traceback" not in err

@@ -182,7 +182,7 @@ def read_discovered(run_dir) -> dict | None:
 def best_significant_match(pattern: dict, q: float = SIGNIFICANT_Q) -> dict | None:
     """The best-ranked JASPAR match with ``q_value < q``, or None."""
     for m in pattern["matches"]:
-        if m["q_value"] < q:
+        if m["q_value"] is not None and m["q_value"] < q:  # None/NaN: unknown, never
             return m
     return None
 
