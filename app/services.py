@@ -264,20 +264,21 @@ def ism_batch(path: str, stamp: float, sequences: tuple) -> np.ndarray:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarray:
-    """Attribution matrix (110, 4) by ``method`` (ism, gradient_x_input, ...)."""
+    """Attribution matrix (110, 4) by ``method`` (ism, gradient_x_input, ...); for an
+    ensemble the members' mean map.
+    """
     from promoter_model.sequence import one_hot
 
-    run = get_run(path, stamp)
+    predictor = get_predictor(path, stamp)
+    x = one_hot([sequence], length=predictor.input_length)[0]
     if method == "ism":
         from promoter_model.interpret.ism import logo_matrix
 
         _, scores = ism(path, stamp, sequence)
-        x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
         return logo_matrix(scores, x)  # the package's one formula for the ISM logo
     from promoter_model.interpret.attributions import attribution as _attr
 
-    x = one_hot([sequence], length=run.model.input_shape[1] or 110)[0]
-    return np.asarray(_attr(run.model, x, method), dtype=np.float32)
+    return np.asarray(_attr(predictor, x, method), dtype=np.float32)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -65,6 +65,20 @@ def test_shap_linear_single_background_exact(linear, promoters):
     np.testing.assert_allclose(phi, W * (X - bg), atol=1e-4)
 
 
+def test_shap_of_an_ensemble_is_the_member_mean(promoters, tmp_path):
+    from toy_models import linear_ensemble
+
+    from promoter_model.predictor import load_predictor
+
+    root, (W0, W1) = linear_ensemble(tmp_path / "ens")
+    X = one_hot(promoters[4:6])
+    bg = A.random_background(1, seed=2)
+    phi = A.shap_values(load_predictor(root), X, background=bg, nsamples=8)
+    np.testing.assert_allclose(phi, (W0 + W1) / 2 * (X - bg), atol=1e-4)
+    logo = A.attribution(load_predictor(root), X[0], "shap", background=bg, nsamples=8)
+    np.testing.assert_allclose(logo, phi[0].sum(-1, keepdims=True) * X[0], atol=1e-4)
+
+
 def test_shap_is_seeded_and_leaves_global_rng(linear, promoters):
     model, _, _ = linear
     X = one_hot(promoters[6])

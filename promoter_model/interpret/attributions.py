@@ -277,8 +277,9 @@ def shap_values(model, X, background=None, nsamples: int = 64, n_background: int
 
     Parameters
     ----------
-    model : keras.Model
-        TensorFlow backend.
+    model : Predictor, Run or keras.Model
+        TensorFlow backend; a predictor's members are explained one by one and averaged
+        (both strands when it averages strands), as for the gradient methods.
     X : np.ndarray, shape (n, L, 4), or list of str
     background : np.ndarray, shape (m, L, 4), or "dinucleotide", optional
         Reference sequences. Default: ``n_background`` random uniform sequences (seeded);
@@ -319,27 +320,29 @@ def shap_values(model, X, background=None, nsamples: int = 64, n_background: int
         background = np.stack([dinucleotide_shuffle(X[0], rng) for _ in range(n_background)])
     background = np.asarray(background, dtype=np.float32)
     batch = batch_size or nsamples
-    key = (id(model), background.shape, hash(background.tobytes()), batch)
-    with _LOCK:
-        explainer = _EXPLAINERS.get(key)
-        if explainer is None or explainer.explainer.model is not model:
-            explainer = shap.GradientExplainer(model, background, batch_size=batch)
-            _EXPLAINERS[key] = explainer
-            while len(_EXPLAINERS) > _MAX_EXPLAINERS:
-                _EXPLAINERS.popitem(last=False)
-        _EXPLAINERS.move_to_end(key)
-    with warnings.catch_warnings():
-        # shap passes the input as a one-element list; Keras 3 warns about the structure
-        warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        state = np.random.get_state()  # shap reseeds numpy's global generator
-        try:
-            phi = explainer.shap_values(X, nsamples=nsamples, rseed=seed)
-        finally:
-            np.random.set_state(state)
-    phi = np.asarray(phi[0] if isinstance(phi, list) else phi, dtype=np.float32)
-    if phi.ndim == 4:  # (n, L, 4, outputs): a (batch, 1) model output
-        phi = phi[..., 0]
-    return phi
+
+    def one(m, X):
+        key = (id(m), background.shape, hash(background.tobytes()), batch)
+        with _LOCK:
+            explainer = _EXPLAINERS.get(key)
+            if explainer is None or explainer.explainer.model is not m:
+                explainer = shap.GradientExplainer(m, background, batch_size=batch)
+                _EXPLAINERS[key] = explainer
+                while len(_EXPLAINERS) > _MAX_EXPLAINERS:
+                    _EXPLAINERS.popitem(last=False)
+            _EXPLAINERS.move_to_end(key)
+        with warnings.catch_warnings():
+            # shap passes the input as a one-element list; Keras 3 warns about the structure
+            warnings.filterwarnings("ignore", message="The structure of `inputs`")
+            state = np.random.get_state()  # shap reseeds numpy's global generator
+            try:
+                phi = explainer.shap_values(X, nsamples=nsamples, rseed=seed)
+            finally:
+                np.random.set_state(state)
+        phi = np.asarray(phi[0] if isinstance(phi, list) else phi, dtype=np.float32)
+        return phi[..., 0] if phi.ndim == 4 else phi  # (n, L, 4, outputs): a (batch, 1) output
+
+    return _member_mean(model, X, one)
 
 
 def attribution(model, x, method: str = "ism", **kwargs) -> np.ndarray:
@@ -347,7 +350,8 @@ def attribution(model, x, method: str = "ism", **kwargs) -> np.ndarray:
 
     Parameters
     ----------
-    model : keras.Model
+    model : Predictor, Run or keras.Model
+        An ensemble gives the members' mean map.
     x : np.ndarray, shape (L, 4), or str
     method : {"ism", "gradient_x_input", "integrated_gradients", "shap"}
     **kwargs
