@@ -158,17 +158,6 @@ def robustness_plot(effects: dict, *, unit: str = "expression",
     return _layout(fig, title, height=360)
 
 
-def robustness_score(effects, epsilon: float) -> float:
-    """Fraction of single mutations whose effect is smaller than ``epsilon`` in magnitude.
-
-    The robustness measure of Vaishnav et al. 2022 (they used epsilon = 0.1616 on their scale).
-    Mutations of ``N`` positions (NaN effects) are not counted.
-    """
-    effects = np.asarray(effects, dtype=np.float64)
-    effects = effects[np.isfinite(effects)]
-    return float(np.mean(np.abs(effects) < epsilon)) if effects.size else float("nan")
-
-
 # --------------------------------------------------------------------------- Mutagenesis
 def _region_shapes(fig: go.Figure, y0: float, y1: float, yref: str = "y",
                    sequence: str | None = None) -> None:

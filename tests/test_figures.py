@@ -107,12 +107,11 @@ def test_expression_histogram_single_and_batch():
     assert list(spec["data"][1]["text"]) == ["a", "b", "c"]
 
 
-def test_robustness_plot_and_score():
+def test_robustness_plot():
     eff = {"x": np.array([0.3, -0.2, 0.0]), "y": np.zeros(3)}
     spec = _spec(figures.robustness_plot(eff))
     assert [t["name"] for t in spec["data"]] == ["x", "y"]
     np.testing.assert_allclose(spec["data"][0]["y"], [-0.2, 0.0, 0.3])
-    assert figures.robustness_score(eff["x"], 0.25) == pytest.approx(2 / 3)
 
 
 # --------------------------------------------------------------------------- training figures
@@ -306,7 +305,6 @@ def test_heatmap_n_positions_unknown_and_not_clickable():
     texts = [a["text"] for a in spec["layout"]["annotations"]]
     assert "1-17 (not the 5' flank)" in texts and "3' flank" in texts
     assert figures.region_labels(SEQ) == ("5' flank", "3' flank")
-    assert figures.robustness_score([0.0, 0.5, np.nan], 0.1) == 0.5
     state = {}
     logic.trajectory(state, seq, lambda s: 0.0)
     assert not logic.apply(state, 3, "A", current=seq, predict=lambda s: 0.0)

@@ -106,3 +106,11 @@ def test_subset_table_and_weak_spots():
     assert table["what"].map(len).min() > 10 and not table.isna().any().any()
     assert dream.weak_spots(scores) == "high expression (r² 0.20), SNV differences (r² 0.55)"
     assert dream.weak_spots(scores, weak_below=0.1) is None
+
+
+def test_robustness_score_fraction_below_epsilon_ignores_unknown():
+    from promoter_model.metrics import robustness_score
+
+    assert robustness_score(np.array([0.3, -0.2, 0.0]), 0.25) == pytest.approx(2 / 3)
+    assert robustness_score([0.0, 0.5, np.nan], 0.1) == 0.5
+    assert np.isnan(robustness_score([np.nan], 0.1))

@@ -13,6 +13,7 @@ from app import mutagenesis_logic as logic
 from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
+from promoter_model.metrics import robustness_score
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()
@@ -232,7 +233,7 @@ eps = st.number_input("Robustness threshold ε: a mutation changing the predicti
                       "than this counts as having no effect", min_value=0.0, value=0.1,
                       step=0.05, format="%.3f", key="mut_eps", help=ui.threshold_help())
 st.caption("Robustness (fraction of the single mutations with an effect smaller than ε): "
-           + " · ".join(f"{k}: {figures.robustness_score(v, eps):.2f}" for k, v in
+           + " · ".join(f"{k}: {robustness_score(v, eps):.2f}" for k, v in
                         effects.items()))
 rfig = figures.robustness_plot(effects, unit=unit)
 ui.plotly(rfig, key="mut_robust", name="robustness_trajectory",

@@ -10,6 +10,7 @@ from app import figures, services, ui
 from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import percentile
+from promoter_model.metrics import robustness_score
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
@@ -144,7 +145,7 @@ from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
 
 # per-row values are kept by row; ids (made unique across all sources) only label them
 row_effects = [mutational_robustness(scores[i], fitted[i]) for i in range(n_rob)]
-robust = [figures.robustness_score(row_effects[i], eps) if i < n_rob else np.nan
+robust = [robustness_score(row_effects[i], eps) if i < n_rob else np.nan
           for i in range(len(ids))]
 effects = dict(zip(ids[:n_rob], row_effects))
 
