@@ -130,10 +130,7 @@ def main(argv=None) -> int:
               "design that reaches the target in silico is a hypothesis for the bench "
               "(docs/design.md)."]
     section = "\n".join(lines) + "\n"
-    print(section)
-    if not args.no_write:
-        benchdoc.write_section(section)
-    return 0
+    return benchdoc.publish(section, write=not args.no_write)
 
 
 if __name__ == "__main__":

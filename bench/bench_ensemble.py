@@ -288,10 +288,7 @@ def main(argv=None) -> int:
               f"330 effects at least {acc['rho_min']:.3f}, and at least {acc['top10_min']} of "
               "the 10 strongest mutations are the same.", ""]
     section = "\n".join(lines)
-    print(section)
-    if not args.no_write:
-        benchdoc.write_section(section)
-    return 0
+    return benchdoc.publish(section, write=not args.no_write)
 
 
 if __name__ == "__main__":

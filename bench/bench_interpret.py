@@ -131,10 +131,7 @@ def main(argv=None) -> int:
               f"{'met' if target < 0.2 else 'NOT met'} ({target:.3f} s).", "",
               _compute_note(cfg, target), ""]
     section = "\n".join(lines)
-    print(section)
-    if not args.no_write:
-        benchdoc.write_section(section)
-    return 0
+    return benchdoc.publish(section, write=not args.no_write)
 
 
 if __name__ == "__main__":

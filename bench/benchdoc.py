@@ -51,3 +51,14 @@ def write_section(section: str, doc: Path = DOC) -> None:
            else old.rstrip("\n") + "\n\n" + body)
     atomic.write_text(doc, new.rstrip("\n") + "\n")
     print(f"wrote '{heading}' in {doc}")
+
+
+def publish(section: str, write: bool = True) -> int:
+    """Print a benchmark's section and (unless ``write`` is False) store it in the document.
+
+    Returns 0, the benchmark's exit status.
+    """
+    print(section)
+    if write:
+        write_section(section)
+    return 0
