@@ -244,14 +244,22 @@ def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
     return mean.astype(np.float32)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def ism_members(path: str, stamp: float, sequence: str) -> np.ndarray:
+    """Each member's ISM effects of one sequence, shape (members, 110, 4): computed once,
+    then the mean (:func:`ism`) and the spread (``uncertainty_services.ism_spread``).
+    """
+    from promoter_model.interpret.ism import ism_members as _members
+
+    return _members(get_predictor(path, stamp), [sequence])[:, 0]
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def ism(path: str, stamp: float, sequence: str):
-    """Reference prediction and ISM scores (110, 4) of one sequence (one batched call)."""
-    from promoter_model.interpret.ism import ism_scores
-
-    scores = ism_scores(get_predictor(path, stamp), sequence)
+    """Reference prediction and ISM scores (110, 4) of one sequence (the members' mean)."""
+    scores = ism_members(path, stamp, sequence).mean(axis=0, dtype=np.float64)
     ref = float(predict_sequences(path, stamp, (sequence,))[0])
-    return ref, scores
+    return ref, scores.astype(np.float32)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

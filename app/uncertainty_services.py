@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.services import get_predictor
+from app.services import get_predictor, ism_members
 from promoter_model.uncertainty import UNAVAILABLE  # noqa: F401  (part of this interface)
 
 UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
@@ -78,12 +78,11 @@ def ism_spread(path: str, stamp: float, sequence: str, tol: float = 0.01):
         ``sd`` is the population sd of the members' effects, ``disagree`` is
         :func:`~promoter_model.interpret.ism.sign_disagreement` at ``tol``.
     """
-    from promoter_model.interpret.ism import ism_members, sign_disagreement
+    from promoter_model.interpret.ism import sign_disagreement
 
-    predictor = get_predictor(path, stamp)
-    if not predictor.is_ensemble:
+    if not get_predictor(path, stamp).is_ensemble:
         return None
-    members = ism_members(predictor, [sequence])[:, 0]  # (members, L, 4), as the CLI's ism
+    members = ism_members(path, stamp, sequence)  # (members, L, 4): the one ISM of the page
     return members.std(axis=0), np.asarray(sign_disagreement(members, tol), dtype=bool)
 
 
