@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -15,6 +17,17 @@ import pytest  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data" / "dream2022"
 ASSETS = ROOT / "assets"
+
+
+CLI = [sys.executable, "-m", "promoter_model.cli"]
+
+
+def run_cli(*args, input=None, timeout=300):
+    """``promoter-model ARGS`` as a subprocess (what a user runs); returns the completed
+    process with text stdout and stderr.
+    """
+    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
+                          input=input, timeout=timeout)
 
 
 def random_promoters(n: int, seed: int = 0) -> list:

@@ -3,17 +3,9 @@
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
-
-CLI = [sys.executable, "-m", "promoter_model.cli"]
-
-
-def run_cli(*args, input=None, timeout=300):
-    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          input=input, timeout=timeout)
+from conftest import run_cli
 
 
 def assert_one_line_error(proc, needle):

@@ -6,21 +6,13 @@ Mean and sd columns are exact for two linear toys; a single run keeps today's co
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from toy_models import linear_ensemble
 
 from promoter_model.sequence import one_hot
-
-CLI = [sys.executable, "-m", "promoter_model.cli"]
-
-
-def run_cli(*args):
-    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=300)
 
 
 @pytest.fixture(scope="module")

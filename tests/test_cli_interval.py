@@ -7,24 +7,15 @@ DREAM subset and for alt - ref differences.
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_promoters
+from conftest import random_promoters, run_cli
 from toy_models import linear_ensemble, toy_calibration
 
 from promoter_model.calibration import load_calibration
 from promoter_model.sequence import one_hot
-
-CLI = [sys.executable, "-m", "promoter_model.cli"]
-
-
-def run_cli(*args):
-    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,10 @@ reference; the CLI refuses bad input with one line and exit status 2.
 
 import inspect
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from toy_models import (
     REB1_COUNTS,
     linear_ensemble,
@@ -32,8 +31,6 @@ from promoter_model.interpret.pfm import counts_to_pfm, reverse_complement_pfm
 from promoter_model.predictor import load_predictor
 from promoter_model.runs import check_run, save_run
 from promoter_model.sequence import SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot
-
-CLI = [sys.executable, "-m", "promoter_model.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -242,11 +239,6 @@ def test_read_discovered_absent_and_malformed(tmp_path):
 
 
 # ---------------------------------------------------------------------------- CLI
-def _cli(*args, timeout=600):
-    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout)
-
-
 @pytest.mark.parametrize("args,message", [
     (("no/such/run",), "no such run"),
     (("{run}", "--n", "0"), "--n must be at least 1"),
@@ -254,7 +246,7 @@ def _cli(*args, timeout=600):
 ])
 def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):
     run, _ = reb1_run
-    proc = _cli("discover", *[a.format(run=run) for a in args])
+    proc = run_cli("discover", *[a.format(run=run) for a in args], timeout=600)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -264,7 +256,7 @@ def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):
 
 def test_cli_reports_the_stored_result(reb1_run, reb1_result):
     run, lib = reb1_run
-    proc = _cli("discover", run, lib, "--n", 800, "--method", "saliency")
+    proc = run_cli("discover", run, lib, "--n", 800, "--method", "saliency", timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)
     assert summary["cached"] is True and "REB1" in summary["matches_q<0.05"]
@@ -332,9 +324,9 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
                   "--preset", "tiny", "--epochs", 5, "--batch-size", 64)):
-        proc = _cli(*args, timeout=1200)
+        proc = run_cli(*args, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-2000:]
-    proc = _cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
+    proc = run_cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = D.read_discovered(tmp_path / "run")
     jaspar = {m.id: m.consensus for m in jaspar_fungi_motifs()}
