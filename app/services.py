@@ -238,10 +238,16 @@ def examples(n: int = 4) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- engine calls
 @st.cache_data(max_entries=256, show_spinner=False)
+def predict_mean_sd(path: str, stamp: float, sequences: tuple):
+    """Mean prediction and members' sd (None for one run) of DNA strings: the one cached
+    model call behind :func:`predict_sequences` and the pages' intervals.
+    """
+    return get_predictor(path, stamp).predict_sequences(list(sequences))
+
+
 def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
     """Mean predictions of DNA strings by the run or ensemble at ``path`` (cached)."""
-    mean, _sd = get_predictor(path, stamp).predict_sequences(list(sequences))
-    return mean.astype(np.float32)
+    return predict_mean_sd(path, stamp, sequences)[0].astype(np.float32)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.services import get_predictor, ism_members
+from app.services import get_predictor, ism_members, predict_mean_sd
 from promoter_model.uncertainty import UNAVAILABLE  # noqa: F401  (part of this interface)
 
 UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
@@ -40,9 +40,10 @@ def predict_interval(path: str, stamp: float, sequences: tuple,
         ``mean`` (n,), ``sd`` (n,) or None (one run), ``lower``/``upper`` (n,) or None
         (no calibration) and ``level``.
     """
-    from promoter_model.uncertainty import predict_interval_sequences
+    from promoter_model.uncertainty import interval_from_mean
 
-    iv = predict_interval_sequences(get_predictor(path, stamp), list(sequences), level)
+    mean, sd = predict_mean_sd(path, stamp, tuple(sequences))  # no new model call per level
+    iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
     return {"mean": np.asarray(iv.mean, dtype=np.float64),
             "sd": None if iv.sd is None else np.asarray(iv.sd, dtype=np.float64),
             "lower": None if iv.lower is None else np.asarray(iv.lower, dtype=np.float64),
