@@ -176,5 +176,9 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
     if over:
         lines.append("- **Over-covered subsets** (intervals wider than needed there): "
                      + ", ".join(over) + ".")
-    lines += ["", "## Build", "", *_timing_rows(metrics), ""]
+    lines += ["", "## Build", "", *_timing_rows(metrics), "",
+              "Training wall time is the sum of the member's recorded epoch times (the "
+              "per-epoch validation included) on the machine named; `docs/training.md` "
+              "gives what a member costs elsewhere (a 2-core CPU, one GPU) and how it was "
+              "measured.", ""]
     return "\n".join(lines)

@@ -74,13 +74,28 @@ def describe_member(run_dir: Path, i: int, k: int, started_load: float) -> None:
     history = read_history(run_dir)
     metrics["build"] = {"training_seconds": round(float(history["seconds"].sum()), 1),
                         "epochs": int(len(history)),
-                        "machine": f"{os.cpu_count()} cores, {_cpu_model()}",
+                        "machine": _machine(_cpu_model()),
                         "load_average_at_start": started_load,
                         "load_average_at_end": round(os.getloadavg()[0], 2),
                         "date": time.strftime("%Y-%m-%d")}
     metrics["unit"] = UNIT
     atomic.write_json(run_dir / "metrics.json", metrics)
     write_checksums(run_dir)
+
+
+def _machine(cpu: str) -> str:
+    """The host, and the accelerator when Keras trains on one (JAX on a GPU or TPU)."""
+    import keras
+
+    host = f"{os.cpu_count()} cores, {cpu}"
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            return (f"{jax.device_count()} x {device.device_kind} (Keras {keras.__version__} "
+                    f"on JAX {jax.__version__}); host {host}")
+    return host
 
 
 def install_member(run_dir: Path, target: Path) -> None:
@@ -109,6 +124,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--finalize-only", action="store_true",
                         help="train nothing; finalise the ensemble if every member is there")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="prepare the k folds' data in WORK and stop (e.g. before "
+                             "copying WORK to a machine without TensorFlow)")
     parser.add_argument("--no-finalize", action="store_true",
                         help="train members only; do not finalise the ensemble")
     args = parser.parse_args(argv)
@@ -124,6 +142,13 @@ def main(argv=None) -> int:
     wanted = ([] if args.finalize_only else range(args.k) if args.members is None
               else [int(m) for m in args.members.split(",")])
     pool_file, test_file, _n_pool, _n_test = write_pool_files(work)
+    if args.prepare_only:
+        for i in range(args.k):
+            records.prepare(pool_file, work / f"data-fold{i}", fold=(i, args.k),
+                            test_fraction=0.0, test_input=test_file, seed=0,
+                            shard_size=20_000)
+        print(f"prepared {args.k} folds in {work}", flush=True)
+        return 0
     (out / "members").mkdir(parents=True, exist_ok=True)
     for i in wanted:
         target = out / "members" / f"fold-{i}"

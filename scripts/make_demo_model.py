@@ -37,13 +37,17 @@ def _cpu_model() -> str:
 
 def write_pool_files(work: Path):
     """DREAM-format files of the training pool and of the public test rows."""
-    from promoter_model import dream
+    from promoter_model import atomic, dream
 
     work.mkdir(parents=True, exist_ok=True)
     pool, public = dream.training_pool(), dream.public_test_set()
     for name, df in (("pool.txt", pool), ("public_test.txt", public)):
         lines = (df["sequence"] + "\t" + df["expression"].map("{:.6f}".format)).tolist()
-        (work / name).write_text("\n".join(lines) + "\n")
+        text = "\n".join(lines) + "\n"
+        path = work / name
+        # unchanged files are left alone: members trained in parallel share them
+        if not path.exists() or path.read_text() != text:
+            atomic.write_text(path, text)
     return work / "pool.txt", work / "public_test.txt", len(pool), len(public)
 
 

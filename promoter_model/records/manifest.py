@@ -2,7 +2,8 @@
 
 The file helpers go through ``tf.io.gfile`` so that local paths and ``gs://`` work alike.
 TensorFlow is imported on first use (in :func:`_gfile`), not at module import: hashing
-and ``promoter-model --help`` then start without loading it (about 3 s).
+and ``promoter-model --help`` then start without loading it (about 3 s). Without
+TensorFlow (a Keras-on-JAX install) local paths go through :mod:`.localfs`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,20 @@ class DataError(ValueError):
 
 
 # --------------------------------------------------------------------------- file helpers
+def has_tensorflow() -> bool:
+    """True when TensorFlow can be imported (it is then used for files and pipelines)."""
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _gfile():
+    if not has_tensorflow():
+        from promoter_model.records import localfs
+
+        return localfs
     import tensorflow as tf
 
     return tf.io.gfile

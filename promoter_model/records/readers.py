@@ -9,6 +9,7 @@ from promoter_model.records.manifest import (
     DataError,
     _gfile,
     _split_files,
+    has_tensorflow,
     read_manifest,
 )
 
@@ -78,9 +79,18 @@ def make_dataset(data_dir, split, *, batch_size=256, shuffle=False, repeat=False
     Returns
     -------
     tf.data.Dataset
-        Yields ``(x, y)``: x float32, shape (batch, seq_len, 4), channels A, C, G, T with N
-        all zeros; y float32, shape (batch,).
+        (an :class:`~promoter_model.records.arrays.ArrayBatches` where TensorFlow is not
+        installed: the whole split in memory, shuffled per epoch). Yields ``(x, y)``:
+        x float32, shape (batch, seq_len, 4), channels A, C, G, T with N all zeros;
+        y float32, shape (batch,).
     """
+    if not has_tensorflow():  # Keras on JAX without TensorFlow: numpy batches
+        from promoter_model.records.arrays import ArrayBatches, read_split
+
+        codes, labels = read_split(data_dir, split)
+        return ArrayBatches(codes, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                            drop_remainder=drop_remainder, rc_augment=rc_augment,
+                            repeat=repeat)
     import tensorflow as tf
 
     manifest = read_manifest(data_dir)
@@ -161,6 +171,10 @@ def load_split(data_dir, split) -> tuple[np.ndarray, np.ndarray]:
     DataError
         When a shard is missing or holds a different number of rows than the manifest.
     """
+    if not has_tensorflow():
+        from promoter_model.records.arrays import read_split
+
+        return read_split(data_dir, split)
     import tensorflow as tf
 
     manifest = read_manifest(data_dir)
