@@ -262,12 +262,13 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         showlegend=False))
     if not has_ref.all():
         _unknown_columns(fig, pos[~has_ref])
-    if flags is not None and flags.any():  # after the clickable grid: clicks stay on trace 2
+    if flags is not None and flags.any():
+        # drawn over the clickable grid but transparent to the mouse (hoverinfo "skip"):
+        # a click on a marked cell still reaches trace 2, whose hover names the disagreement
         fig.add_trace(go.Scatter(
             x=gx[flags], y=gy[flags], mode="markers", name="members disagree",
             marker=dict(symbol="x-thin", size=7, line=dict(width=1.5, color="black")),
-            text=label[flags], hovertemplate="%{text}: members disagree on the sign"
-                                             "<extra></extra>", showlegend=False))
+            text=label[flags], hoverinfo="skip", showlegend=False))
     if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
         for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
             b, p = np.unravel_index(fn(z), z.shape)

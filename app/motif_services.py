@@ -4,6 +4,8 @@ the run's discovered motifs (each a thin call of the package; ``app.services`` l
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -19,13 +21,23 @@ def jaspar() -> dict:
     return {m.id: m for m in jaspar_fungi_motifs()}
 
 
+def _first_member(path: str) -> str:
+    """The run whose first layer is analysed: the run itself, or an ensemble's first member."""
+    from promoter_model.predictor import is_ensemble, read_ensemble_spec, resolve_under
+
+    if not is_ensemble(path):
+        return path
+    return str(resolve_under(Path(path), read_ensemble_spec(path)["members"][0]))
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def run_motifs(path: str, stamp: float):
-    """The run's cached filter analysis (``motifs/``), or None if not computed yet."""
+    """The filter analysis of the run (an ensemble's first member), or None if not computed."""
     from promoter_model.interpret.filters import load_motifs
 
+    member = _first_member(path)
     # the app's own analysis first, then one shipped with the run (``promoter-model motifs``)
-    return load_motifs(path, cache_dir=motif_cache_dir(path)) or load_motifs(path)
+    return load_motifs(member, cache_dir=motif_cache_dir(member)) or load_motifs(member)
 
 
 def compute_run_motifs(path: str, stamp: float):
@@ -36,8 +48,9 @@ def compute_run_motifs(path: str, stamp: float):
     from promoter_model.interpret.reference import filter_reference
 
     X, y, described = filter_reference()
-    out = compute_motifs(path, X, y, model=get_run(path, stamp).model,
-                         cache_dir=motif_cache_dir(path),  # never written into the run
+    member = _first_member(path)
+    out = compute_motifs(member, X, y, model=get_run(path, stamp).model,
+                         cache_dir=motif_cache_dir(member),  # never written into the run
                          reference=described)
     run_motifs.clear()
     return out

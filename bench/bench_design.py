@@ -93,12 +93,15 @@ def main(argv=None) -> int:
     held_text = ("Held-out member check: pending the demo ensemble (`" + Path(args.run).name
                  + "` is a single run: no spread, no member to leave out).")
     if pred.is_ensemble:
-        agree = [held_out_check(pred, r.sequence, objective=objective,
-                                constraints=constraints, n_designs=1)["agrees"].mean()
-                 for r in rows.itertuples()]
-        held_text = (f"Held-out member check (greedy, each member left out in turn): the "
-                     f"left-out member agrees that the design went up in "
-                     f"{100 * float(np.mean(agree)):.0f}% of designs.")
+        agree = np.concatenate([held_out_check(pred, r.sequence, objective=objective,
+                                               constraints=constraints,
+                                               n_designs=1)["agrees"].to_numpy(bool)
+                                for r in rows.itertuples()])
+        held_text = (f"Held-out member check (greedy, each member left out in turn: the "
+                     f"design made with the other {len(pred.members) - 1}, scored by the one "
+                     f"left out): the left-out member agrees that the design went up in "
+                     f"{int(agree.sum())} of {len(agree)} designs "
+                     f"({100 * float(agree.mean()):.0f}%).")
     load = os.getloadavg()[0]
     kind = f"ensemble of {len(pred.members)}" if pred.is_ensemble else "single run"
     lines = [SECTION, "",
@@ -124,8 +127,7 @@ def main(argv=None) -> int:
             f"{statistics.median(g['seconds']):.2f} | {g['evaluations'].median():.0f} |")
     greedy = df[df["strategy"] == "greedy"]["seconds"].median()
     lines += ["", f"Aim: under 5 s per design: greedy {'met' if greedy < 5 else 'not met'} "
-              f"({greedy:.2f} s) with the demo run (single model; an ensemble of k members "
-              "costs about k times as much).", "", held_text, "",
+              f"({greedy:.2f} s) with `{Path(args.run).name}` ({kind}).", "", held_text, "",
               "These are the model's predictions of its own designs, not measurements: a "
               "design that reaches the target in silico is a hypothesis for the bench "
               "(docs/design.md)."]

@@ -155,6 +155,11 @@ def test_sidebar_lists_ensembles_and_predicts_with_them(app_env, tmp_path):
         names = {t["name"] for t in curves["data"]}
         assert names == {"two_tiny/fold-0: val_r2", "two_tiny/fold-1: val_r2"}
         assert set(_df(at, "run")["run"]) == {"two_tiny/fold-0", "two_tiny/fold-1"}
+        # first-layer filters belong to one model: the first member's, and the page says so
+        at.switch_page("views/motifs.py").run()
+        _ok(at)
+        assert any("filters of member fold-0 (of 2)" in c.value for c in at.caption)
+        assert len(at.get("image")) >= 8  # fold-0's cached filter logos (copied with it)
     finally:
         os.environ["PROMOTER_RUNS_DIR"] = str(app_env["demo"].parent / "runs")
 

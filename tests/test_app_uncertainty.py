@@ -200,9 +200,13 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     b, p = np.nonzero(disagree.T)  # the grid runs A row first
     assert sorted(zip(marks["x"], marks["y"])) == sorted(zip((p + 1).tolist(),
                                                               ["ACGT"[k] for k in b]))
-    assert "members disagree on the sign" in marks["hovertemplate"]
+    # the marks let clicks through to the grid (trace 2), whose hover names the disagreement
+    assert marks["hoverinfo"] == "skip"
     grid = heat["data"][2]
+    assert grid["name"] == "cells"
     assert "members' sd" in grid["hovertemplate"]
+    assert "members disagree on the sign" in grid["hovertemplate"] or any(
+        "members disagree on the sign" in str(row[-1]) for row in grid["customdata"])
     assert any("disagree on the sign" in c.value for c in at.caption)
 
     # the strongest mutations: the change's sd and the difference interval of the package

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from app import devserver
+from app.deployment import demo_run_path
 from app.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
 SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
@@ -97,6 +98,13 @@ def test_mutagenesis_in_chromium(app_server, tmp_path):
             browser.close()
 
 
+def demo_label() -> str:
+    """The picker's name of the model the app opens on (the demo ensemble once built)."""
+    from promoter_model.catalog import check_folder
+
+    return check_folder(demo_run_path(Path(devserver.ROOT))).label
+
+
 @pytest.fixture
 def demo_server(tmp_path):
     """The app on the bundled demo run, with a copy of it under another name in the runs folder."""
@@ -119,13 +127,14 @@ def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path,
                               "--shots", str(tmp_path / "shots")]) == 0
     seen = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(seen) == {*docker_pages.PAGES, "picker"}
-    assert seen["picker"]["offered"] == ["demo: demo_model", "copied-run"]
+    offered = [f"demo: {demo_label()}", "bundled: demo_model", "copied-run"]
+    assert seen["picker"]["offered"] == offered
     assert "Validation R² per epoch" in seen["training"]["plots"]
     assert seen["mutagenesis"]["images"] >= 1 and seen["predict"]["tables"] == 1
     assert len(list((tmp_path / "shots").glob("*.png"))) == 4
     # a run that is not offered fails the check, naming what was offered
     assert docker_pages.main([demo_server, "--only", "predict", "--run", "not-there"]) == 1
-    assert "run picker offers ['demo: demo_model', 'copied-run']" in capsys.readouterr().out
+    assert f"run picker offers {offered}" in capsys.readouterr().out
 
 
 def test_design_in_chromium(app_server, tmp_path):
@@ -195,7 +204,7 @@ def test_motifs_page_in_chromium_with_the_demo_run(demo_server, tmp_path):
 
     from promoter_model.interpret.discovered import discovered_path
 
-    demo = Path(devserver.ROOT) / "assets" / "demo_model"
+    demo = demo_run_path(Path(devserver.ROOT))  # what the app opens on
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=CHROMIUM_ARGS)
@@ -242,5 +251,47 @@ def test_discovered_motifs_in_chromium(app_server, tmp_path):
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.locator('[data-testid="stAlertContentError"]').count() == 0
             page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
+        finally:
+            browser.close()
+
+
+def test_a_cell_marked_as_members_disagree_is_still_clickable(demo_server):
+    """With the demo ensemble, clicking a cell under a disagreement mark applies it."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from promoter_model.predictor import is_ensemble
+
+    if not is_ensemble(demo_run_path(Path(devserver.ROOT))):
+        pytest.skip("the demo is a single run: no members to disagree")
+    from playwright.sync_api import sync_playwright
+
+    heat = """() => [...document.querySelectorAll('.js-plotly-plot')].find(
+        d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
+            .includes('Predicted effect of every single mutation'))"""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(f"{demo_server}/mutagenesis", wait_until="domcontentloaded")
+            wait_idle(page)
+            page.wait_for_function(f"() => {{ const g = ({heat})(); return g && "
+                                   "g._fullData.some(t => t.name === 'members disagree'); }",
+                                   timeout=120_000)
+            # a marked cell in the variable region, its position and base, and where it is
+            target = page.evaluate(f"""() => {{
+                const g = ({heat})(), t = g._fullData.find(t => t.name === 'members disagree');
+                const k = [...t.x.keys()].find(i => t.x[i] > 20 && t.x[i] < 95);
+                const L = g._fullLayout, r = g.getBoundingClientRect();
+                return {{pos: t.x[k], base: t.y[k], ref: Array.from(g._fullData[1].y).join(''),
+                        xy: [r.left + L.xaxis._offset + L.xaxis.d2p(t.x[k]),
+                             r.top + L.yaxis._offset + L.yaxis.d2p(t.y[k])]}}; }}""")
+            page.mouse.click(*target["xy"])
+            wait_idle(page)
+            ref, pos = target["ref"], target["pos"]
+            want = ref[:pos - 1] + target["base"] + ref[pos:]
+            page.wait_for_function(f"() => Array.from(({heat})()._fullData[1].y).join('') "
+                                   f"=== '{want}'", timeout=60_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()

@@ -105,6 +105,10 @@ with tab_found:
     motifs_discovered.show(picked, unit)
 
 with tab_filters:
+    # an ensemble has one first layer per member: its first member's filters are shown
+    if len(run.members) > 1:
+        st.caption(f"An ensemble has one first layer per member; these are the filters of "
+                   f"member {run.members[0].path.name} (of {len(run.members)}).")
     mot = motif_services.run_motifs(path, stamp)
     if mot is None:
         st.info("The filter analysis of this run has not been computed yet. It runs the model "
