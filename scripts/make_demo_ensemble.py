@@ -142,11 +142,16 @@ def main(argv=None) -> int:
     wanted = ([] if args.finalize_only else range(args.k) if args.members is None
               else [int(m) for m in args.members.split(",")])
     pool_file, test_file, _n_pool, _n_test = write_pool_files(work)
+    def prepare_fold(i: int) -> Path:
+        """Fold ``i``'s data (train: the other folds; val: fold i; test: the public rows)."""
+        data_dir = work / f"data-fold{i}"
+        records.prepare(pool_file, data_dir, fold=(i, args.k), test_fraction=0.0,
+                        test_input=test_file, seed=0, shard_size=20_000)
+        return data_dir
+
     if args.prepare_only:
         for i in range(args.k):
-            records.prepare(pool_file, work / f"data-fold{i}", fold=(i, args.k),
-                            test_fraction=0.0, test_input=test_file, seed=0,
-                            shard_size=20_000)
+            prepare_fold(i)
         print(f"prepared {args.k} folds in {work}", flush=True)
         return 0
     (out / "members").mkdir(parents=True, exist_ok=True)
@@ -158,9 +163,7 @@ def main(argv=None) -> int:
             continue
         except RunError:
             shutil.rmtree(target, ignore_errors=True)
-        data_dir = work / f"data-fold{i}"
-        records.prepare(pool_file, data_dir, fold=(i, args.k), test_fraction=0.0,
-                        test_input=test_file, seed=0, shard_size=20_000)
+        data_dir = prepare_fold(i)
         run_dir = work / "members" / f"fold-{i}"
         load = round(os.getloadavg()[0], 2)
         print(f"member {i}: training in {run_dir}", flush=True)

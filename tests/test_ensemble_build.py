@@ -153,3 +153,27 @@ def test_script_finalises_only_when_every_member_is_there(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "not finalised: member(s) 0, 1, 2, 3, 4 of 5 still to train" in p.stdout
     assert not (tmp_path / "ens" / "ensemble.json").exists()
+
+
+@pytest.mark.slow
+def test_script_prepares_the_folds_only(tmp_path):
+    """``--prepare-only``: the k folds' data (to copy to a machine without TensorFlow)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_demo_ensemble.py"
+    p = subprocess.run([sys.executable, str(script), "--prepare-only", "--k", "2", "--out",
+                        str(tmp_path / "ens"), "--work", str(tmp_path / "work")],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    assert "prepared 2 folds" in p.stdout
+    manifests = [json.loads((tmp_path / "work" / f"data-fold{i}" / "manifest.json")
+                            .read_text()) for i in range(2)]
+    assert [m["settings"]["fold"] for m in manifests] == [[0, 2], [1, 2]]
+    val = [m["splits"]["val"]["count"] for m in manifests]
+    train = [m["splits"]["train"]["count"] for m in manifests]
+    assert val[0] + val[1] == train[0] + val[0] == 62_058  # the folds partition the pool
+    assert all(m["splits"]["test"]["count"] == 9_045 for m in manifests)
+    assert not (tmp_path / "ens" / "members").exists()  # nothing trained
