@@ -4,8 +4,6 @@ the run's discovered motifs (each a thin call of the package; ``app.services`` l
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
@@ -21,21 +19,12 @@ def jaspar() -> dict:
     return {m.id: m for m in jaspar_fungi_motifs()}
 
 
-def _first_member(path: str) -> str:
-    """The run whose first layer is analysed: the run itself, or an ensemble's first member."""
-    from promoter_model.predictor import is_ensemble, read_ensemble_spec, resolve_under
-
-    if not is_ensemble(path):
-        return path
-    return str(resolve_under(Path(path), read_ensemble_spec(path)["members"][0]))
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def run_motifs(path: str, stamp: float):
     """The filter analysis of the run (an ensemble's first member), or None if not computed."""
     from promoter_model.interpret.filters import load_motifs
 
-    member = _first_member(path)
+    member = str(get_run(path, stamp).path)  # the loaded run itself, or the first member
     # the app's own analysis first, then one shipped with the run (``promoter-model motifs``)
     return load_motifs(member, cache_dir=motif_cache_dir(member)) or load_motifs(member)
 
@@ -48,9 +37,9 @@ def compute_run_motifs(path: str, stamp: float):
     from promoter_model.interpret.reference import filter_reference
 
     X, y, described = filter_reference()
-    member = _first_member(path)
-    out = compute_motifs(member, X, y, model=get_run(path, stamp).model,
-                         cache_dir=motif_cache_dir(member),  # never written into the run
+    run = get_run(path, stamp)  # the run itself, or an ensemble's first member
+    out = compute_motifs(run.path, X, y, model=run.model,
+                         cache_dir=motif_cache_dir(run.path),  # never written into the run
                          reference=described)
     run_motifs.clear()
     return out

@@ -161,6 +161,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "scripts")]
+    from promoter_model import atomic
+
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     missing = [i for i in range(K) if not (work / f"data-fold{i}" / "manifest.json").exists()]
@@ -186,9 +188,7 @@ def main(argv=None) -> int:
         deadline = end if n == len(phases) - 1 else end - args.reserve_s
         print(f"gpu_check: phase {name} {settings}, {deadline - time.time():.0f} s", flush=True)
         report["phases"].append(run_phase(name, work, out, members, deadline, settings))
-        tmp = out / "gpu_check.json.tmp"
-        tmp.write_text(json.dumps(report, indent=1, default=str) + "\n")
-        tmp.replace(out / "gpu_check.json")
+        atomic.write_json(out / "gpu_check.json", report)
         p = report["phases"][-1]
         print(f"gpu_check: {name}: {p['wall_seconds']} s, {p['throughput_seq_s']} seq/s "
               f"({p['throughput_pct_of_bf16_peak']}% of bf16 peak), steady "

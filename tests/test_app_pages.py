@@ -88,6 +88,15 @@ def _df(at, column, nth=0) -> pd.DataFrame:
     return found[nth]
 
 
+def _apply_mutation(at, pos: int, sequence: str = GOOD) -> str:
+    """Apply a substitution at 1-based ``pos`` through the Mutagenesis keyboard form."""
+    base = "A" if sequence[pos - 1] != "A" else "C"
+    at.selectbox(key="mut_form_pos").set_value(pos)
+    at.selectbox(key="mut_form_base").set_value(base)
+    at.button(key="FormSubmitter:mut_form-Apply").click().run()
+    return base
+
+
 def _by_title(specs, text):
     found = [s for s in specs if text in ((s["layout"].get("title") or {}).get("text") or "")]
     assert found, [(s["layout"].get("title") or {}).get("text") for s in specs]
@@ -299,10 +308,7 @@ def test_mutagenesis_heatmap_logo_tables_and_trajectory(app_env):
     assert len(_df(at, "path")) == 1
 
     # keyboard path: apply 30 -> base, re-predicted, appended to the trajectory
-    base = "A" if GOOD[29] != "A" else "C"
-    at.selectbox(key="mut_form_pos").set_value(30)
-    at.selectbox(key="mut_form_base").set_value(base)
-    at.button(key="FormSubmitter:mut_form-Apply").click().run()
+    base = _apply_mutation(at, 30)
     _ok(at)
     traj = _df(at, "path")
     assert traj["mutation"].tolist() == ["input", f"30{GOOD[29]}>{base}"]

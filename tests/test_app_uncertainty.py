@@ -23,7 +23,13 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.test_app_pages import _by_title, _charts, _df, _ok  # noqa: E402
+from tests.test_app_pages import (  # noqa: E402
+    _apply_mutation,
+    _by_title,
+    _charts,
+    _df,
+    _ok,
+)
 
 MAIN = str(ROOT / "app" / "main.py")
 TIMEOUT = 120
@@ -228,10 +234,7 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
             == disagree).all()
 
     # a mutation: each step of the trajectory has the package's interval
-    base = "A" if GOOD[29] != "A" else "C"
-    at.selectbox(key="mut_form_pos").set_value(30)
-    at.selectbox(key="mut_form_base").set_value(base)
-    at.button(key="FormSubmitter:mut_form-Apply").click().run()
+    _apply_mutation(at, 30, GOOD)
     _ok(at)
     traj = _df(at, "path")
     iv = _package_interval(unc_env["ensemble"], traj["sequence"].tolist())

@@ -28,6 +28,26 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
+def browser():
+    """Debian chromium through Playwright, closed after the test; skipped where it is
+    missing (the browser tests never download a browser). ``launch()`` gives every test a
+    fresh, temporary user-data dir.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
+                    "the browser test never downloads a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
 def app_server(tiny_run, tmp_path):
     demo = tmp_path / "demo_model"
     shutil.copytree(tiny_run, demo)
@@ -48,54 +68,42 @@ def _serve(env: dict, tmp_path):
         log.close()
 
 
-def test_mutagenesis_in_chromium(app_server, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
-                    "the browser test never downloads a browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        # launch() gives every run a fresh, temporary user-data dir
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.goto(f"{app_server}/mutagenesis", wait_until="domcontentloaded")
-            wait_idle(page)
-            box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
-            # the bare 80 bp variable region: placed between the plasmid flanks, so the
-            # heatmap is of the full construct SEQ, and the user is told
-            core = SEQ[17:97]
-            box.fill(core)
-            box.press("Control+Enter")
-            wait_idle(page)
-            # the rendered heatmap (plotly keeps its data on the div) is of the new sequence
-            find = """() => {
-                const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
-                    d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
-                        .includes('Predicted effect of every single mutation'));
-                if (!gd) return null;
-                const f = gd._fullData;
-                return {rows: f[0].z.length, cols: f[0].z[0].length, type: f[0].type,
-                        ref: Array.from(f[1].y).join('')};
-            }"""
-            page.wait_for_function(
-                f"() => {{ const r = ({find})(); return r && r.ref === '{SEQ}'; }}",
-                timeout=30_000)
-            heat = page.evaluate(find)
-            assert heat == {"rows": 4, "cols": 110, "type": "heatmap", "ref": SEQ}
-            logo = page.locator('[data-testid="stImage"] img').first
-            logo.wait_for(timeout=30_000)
-            assert page.evaluate("(img) => img.complete && img.naturalWidth > 100",
-                                 logo.element_handle())
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-            assert page.get_by_text("read as the variable region", exact=False).count() == 1
-            assert core in box.input_value()
-            page.screenshot(path=str(tmp_path / "mutagenesis.png"), full_page=True)
-            assert (tmp_path / "mutagenesis.png").stat().st_size > 20_000
-        finally:
-            browser.close()
+def test_mutagenesis_in_chromium(browser, app_server, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{app_server}/mutagenesis", wait_until="domcontentloaded")
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
+    # the bare 80 bp variable region: placed between the plasmid flanks, so the
+    # heatmap is of the full construct SEQ, and the user is told
+    core = SEQ[17:97]
+    box.fill(core)
+    box.press("Control+Enter")
+    wait_idle(page)
+    # the rendered heatmap (plotly keeps its data on the div) is of the new sequence
+    find = """() => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
+                .includes('Predicted effect of every single mutation'));
+        if (!gd) return null;
+        const f = gd._fullData;
+        return {rows: f[0].z.length, cols: f[0].z[0].length, type: f[0].type,
+                ref: Array.from(f[1].y).join('')};
+    }"""
+    page.wait_for_function(
+        f"() => {{ const r = ({find})(); return r && r.ref === '{SEQ}'; }}",
+        timeout=30_000)
+    heat = page.evaluate(find)
+    assert heat == {"rows": 4, "cols": 110, "type": "heatmap", "ref": SEQ}
+    logo = page.locator('[data-testid="stImage"] img').first
+    logo.wait_for(timeout=30_000)
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 100",
+                         logo.element_handle())
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert page.get_by_text("read as the variable region", exact=False).count() == 1
+    assert core in box.input_value()
+    page.screenshot(path=str(tmp_path / "mutagenesis.png"), full_page=True)
+    assert (tmp_path / "mutagenesis.png").stat().st_size > 20_000
 
 
 def demo_label() -> str:
@@ -137,52 +145,41 @@ def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path,
     assert f"run picker offers {offered}" in capsys.readouterr().out
 
 
-def test_design_in_chromium(app_server, tmp_path):
+def test_design_in_chromium(browser, app_server, tmp_path):
     """Design from the default example, see the charts, open the best design in Mutagenesis."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
-                    "the browser test never downloads a browser")
-    from playwright.sync_api import sync_playwright
-
     find = """(title) => {
         const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
             d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
                 .includes(title));
         return gd ? gd._fullData.map(t => ({type: t.type, n: (t.y || []).length})) : null;
     }"""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.goto(f"{app_server}/design", wait_until="domcontentloaded")
-            wait_idle(page)
-            page.get_by_role("button", name="Design", exact=True).click()
-            wait_idle(page, timeout_ms=120_000)
-            page.wait_for_function(f"() => ({find})('Design trajectories') !== null",
-                                   timeout=60_000)
-            traj = page.evaluate(find, "Design trajectories")
-            assert traj and all(t["type"] == "scatter" and t["n"] >= 2 for t in traj)
-            align = page.evaluate(find, "Designs against the start")
-            assert align and align[0]["type"] == "heatmap" and align[0]["n"] == len(traj) + 1
-            assert page.locator('[data-testid="stException"]').count() == 0
-            errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
-            assert errors == []
-            page.screenshot(path=str(tmp_path / "design.png"), full_page=True)
-            first = page.locator('[data-testid="stCode"]').last.inner_text().splitlines()[1]
-            assert first.startswith("design-1")
-            page.get_by_role("button", name="Open in Mutagenesis").click()
-            wait_idle(page)
-            box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
-            box.wait_for(timeout=30_000)
-            assert "mutagenesis" in page.url
-            edited = first.split()[-1]  # the variable region with '.' for unchanged bases
-            value = box.input_value()
-            assert len(value) == 110 and all(e in (".", v) for e, v in
-                                             zip(edited, value[17:97]))
-            assert any(e != "." for e in edited)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{app_server}/design", wait_until="domcontentloaded")
+    wait_idle(page)
+    page.get_by_role("button", name="Design", exact=True).click()
+    wait_idle(page, timeout_ms=120_000)
+    page.wait_for_function(f"() => ({find})('Design trajectories') !== null",
+                           timeout=60_000)
+    traj = page.evaluate(find, "Design trajectories")
+    assert traj and all(t["type"] == "scatter" and t["n"] >= 2 for t in traj)
+    align = page.evaluate(find, "Designs against the start")
+    assert align and align[0]["type"] == "heatmap" and align[0]["n"] == len(traj) + 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+    assert errors == []
+    page.screenshot(path=str(tmp_path / "design.png"), full_page=True)
+    first = page.locator('[data-testid="stCode"]').last.inner_text().splitlines()[1]
+    assert first.startswith("design-1")
+    page.get_by_role("button", name="Open in Mutagenesis").click()
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Sequence (110 bp"]')
+    box.wait_for(timeout=30_000)
+    assert "mutagenesis" in page.url
+    edited = first.split()[-1]  # the variable region with '.' for unchanged bases
+    value = box.input_value()
+    assert len(value) == 110 and all(e in (".", v) for e, v in
+                                     zip(edited, value[17:97]))
+    assert any(e != "." for e in edited)
 
 
 def _motifs_page(browser, url: str):
@@ -194,104 +191,75 @@ def _motifs_page(browser, url: str):
     return page
 
 
-def test_motifs_page_in_chromium_with_the_demo_run(demo_server, tmp_path):
+def test_motifs_page_in_chromium_with_the_demo_run(browser, demo_server, tmp_path):
     """The discovered section is there: motifs, or how to produce them; filters give q."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     import re
-
-    from playwright.sync_api import sync_playwright
 
     from promoter_model.interpret.discovered import discovered_path
 
     demo = demo_run_path(Path(devserver.ROOT))  # what the app opens on
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = _motifs_page(browser, demo_server)
-            if discovered_path(demo).exists():  # the demo after `promoter-model discover`
-                page.get_by_text("seqlets;", exact=False).first.wait_for(timeout=30_000)
-            else:
-                page.get_by_text("promoter-model discover", exact=False).first.wait_for(
-                    timeout=30_000)
-            page.get_by_role("tab", name="First-layer filters").click()
-            summary = page.get_by_text(re.compile(r"\d+ of \d+ filters match a JASPAR CORE "
-                                                  r"fungi motif at q < 0\.05"))
-            summary.first.wait_for(timeout=60_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            page.screenshot(path=str(tmp_path / "motifs.png"), full_page=True)
-        finally:
-            browser.close()
+    page = _motifs_page(browser, demo_server)
+    if discovered_path(demo).exists():  # the demo after `promoter-model discover`
+        page.get_by_text("seqlets;", exact=False).first.wait_for(timeout=30_000)
+    else:
+        page.get_by_text("promoter-model discover", exact=False).first.wait_for(
+            timeout=30_000)
+    page.get_by_role("tab", name="First-layer filters").click()
+    summary = page.get_by_text(re.compile(r"\d+ of \d+ filters match a JASPAR CORE "
+                                          r"fungi motif at q < 0\.05"))
+    summary.first.wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "motifs.png"), full_page=True)
 
 
-def test_discovered_motifs_in_chromium(app_server, tmp_path):
+def test_discovered_motifs_in_chromium(browser, app_server, tmp_path):
     """A REB1-like pattern is named with its q-value; an unmatched one is not named."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
     from tests.discovered_fixture import NEG_BEST, REB1_Q, write_discovered
 
     write_discovered(tmp_path / "demo_model")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = _motifs_page(browser, app_server)
-            page.get_by_text(f"q = {REB1_Q:.2g}", exact=False).first.wait_for(timeout=30_000)
-            assert page.get_by_text("no significant match (q ≥ 0.05", exact=False).count() == 1
-            plots = page.locator(".js-plotly-plot")
-            plots.first.wait_for(timeout=30_000)
-            titles = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
-                .map(d => d.layout && d.layout.title ? String(d.layout.title.text) : '')""")
-            assert any("Where pos_0's seqlets lie" in t for t in titles), titles
-            # the nearest (insignificant) motif of neg_0 is only in the collapsed table
-            assert page.get_by_text(NEG_BEST, exact=True).count() == 0
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-            page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
-        finally:
-            browser.close()
+    page = _motifs_page(browser, app_server)
+    page.get_by_text(f"q = {REB1_Q:.2g}", exact=False).first.wait_for(timeout=30_000)
+    assert page.get_by_text("no significant match (q ≥ 0.05", exact=False).count() == 1
+    plots = page.locator(".js-plotly-plot")
+    plots.first.wait_for(timeout=30_000)
+    titles = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .map(d => d.layout && d.layout.title ? String(d.layout.title.text) : '')""")
+    assert any("Where pos_0's seqlets lie" in t for t in titles), titles
+    # the nearest (insignificant) motif of neg_0 is only in the collapsed table
+    assert page.get_by_text(NEG_BEST, exact=True).count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
 
 
-def test_a_cell_marked_as_members_disagree_is_still_clickable(demo_server):
+def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_server):
     """With the demo ensemble, clicking a cell under a disagreement mark applies it."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     from promoter_model.predictor import is_ensemble
 
     if not is_ensemble(demo_run_path(Path(devserver.ROOT))):
         pytest.skip("the demo is a single run: no members to disagree")
-    from playwright.sync_api import sync_playwright
 
     heat = """() => [...document.querySelectorAll('.js-plotly-plot')].find(
         d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
             .includes('Predicted effect of every single mutation'))"""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(f"{demo_server}/mutagenesis", wait_until="domcontentloaded")
-            wait_idle(page)
-            page.wait_for_function(f"() => {{ const g = ({heat})(); return g && "
-                                   "g._fullData.some(t => t.name === 'members disagree'); }",
-                                   timeout=120_000)
-            # a marked cell in the variable region, its position and base, and where it is
-            target = page.evaluate(f"""() => {{
-                const g = ({heat})(), t = g._fullData.find(t => t.name === 'members disagree');
-                const k = [...t.x.keys()].find(i => t.x[i] > 20 && t.x[i] < 95);
-                const L = g._fullLayout, r = g.getBoundingClientRect();
-                return {{pos: t.x[k], base: t.y[k], ref: Array.from(g._fullData[1].y).join(''),
-                        xy: [r.left + L.xaxis._offset + L.xaxis.d2p(t.x[k]),
-                             r.top + L.yaxis._offset + L.yaxis.d2p(t.y[k])]}}; }}""")
-            page.mouse.click(*target["xy"])
-            wait_idle(page)
-            ref, pos = target["ref"], target["pos"]
-            want = ref[:pos - 1] + target["base"] + ref[pos:]
-            page.wait_for_function(f"() => Array.from(({heat})()._fullData[1].y).join('') "
-                                   f"=== '{want}'", timeout=60_000)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(f"{demo_server}/mutagenesis", wait_until="domcontentloaded")
+    wait_idle(page)
+    page.wait_for_function(f"() => {{ const g = ({heat})(); return g && "
+                           "g._fullData.some(t => t.name === 'members disagree'); }",
+                           timeout=120_000)
+    # a marked cell in the variable region, its position and base, and where it is
+    target = page.evaluate(f"""() => {{
+        const g = ({heat})(), t = g._fullData.find(t => t.name === 'members disagree');
+        const k = [...t.x.keys()].find(i => t.x[i] > 20 && t.x[i] < 95);
+        const L = g._fullLayout, r = g.getBoundingClientRect();
+        return {{pos: t.x[k], base: t.y[k], ref: Array.from(g._fullData[1].y).join(''),
+                xy: [r.left + L.xaxis._offset + L.xaxis.d2p(t.x[k]),
+                     r.top + L.yaxis._offset + L.yaxis.d2p(t.y[k])]}}; }}""")
+    page.mouse.click(*target["xy"])
+    wait_idle(page)
+    ref, pos = target["ref"], target["pos"]
+    want = ref[:pos - 1] + target["base"] + ref[pos:]
+    page.wait_for_function(f"() => Array.from(({heat})()._fullData[1].y).join('') "
+                           f"=== '{want}'", timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
