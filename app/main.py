@@ -22,7 +22,9 @@ import streamlit as st  # noqa: E402
 
 from app import scores, services  # noqa: E402
 
-st.set_page_config(page_title="Promoter explorer", page_icon=":material/genetics:",
+# a local image: a ":material/...:" or emoji page icon makes the browser fetch the favicon
+# from a CDN, which an offline laptop or a locked container cannot reach
+st.set_page_config(page_title="Promoter explorer", page_icon=str(ROOT / "app" / "favicon.png"),
                    layout="wide")
 services.keep_model_state_between_runs()
 

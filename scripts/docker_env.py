@@ -256,6 +256,11 @@ def baked_in(podman: list, base: str, image: str, paths: list) -> list:
     return sorted(present(image, "python") - present(base, "python3"))
 
 
+def _reloads(page: dict) -> str:
+    n = page.get("reloads", 0)
+    return f" (loaded {n + 1} times: the host's network changed under the first)" if n else ""
+
+
 def summary(out: dict) -> str:
     """The check's results as the lines printed at its end."""
     pages = out["pages"]
@@ -271,7 +276,7 @@ def summary(out: dict) -> str:
         p = pages[slug]
         lines.append(f"page {slug + ':':13s}'{p['heading']}', {len(p['plots'])} chart(s) "
                      f"({', '.join(p['plots'])}), {p['tables']} table(s), {p['images']} "
-                     f"image(s), {p['seconds']:.0f} s")
+                     f"image(s), {p['seconds']:.0f} s{_reloads(p)}")
     picker = pages["picker"]
     lines += [
         f"run picker:   offers {picker['offered']}; '{picker['selected']}' (mounted read-only)"
@@ -279,7 +284,7 @@ def summary(out: dict) -> str:
         f"writes:       {len(out['changed'])} path(s) changed, all under /tmp "
         f"({', '.join(out['changed'][:6])}{', ...' if len(out['changed']) > 6 else ''})",
         f"read-only:    --read-only --tmpfs /tmp: healthy after {out['ro_health_s']:.0f} s, "
-        f"Predict renders, mounted run loads",
+        f"Predict renders{_reloads(out['ro_pages']['predict'])}",
         f"total:        {out['total_s']:.0f} s",
     ]
     return "\n".join(lines)

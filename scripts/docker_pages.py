@@ -3,7 +3,8 @@
 Used by ``scripts/docker_check.py`` against the container's published port; works against
 any running dashboard (``make app``). For each page it waits for the script to finish and
 checks the page's heading and its real content (plotly charts with data, tables, images),
-and that no error box or exception is shown. With ``--run NAME`` it also opens the run
+that no error box or exception is shown, and that the pages request nothing from any other
+address (no icon, font or script from a CDN). With ``--run NAME`` it also opens the run
 picker, checks that the run NAME is offered, selects it and checks that the Predict page
 renders with it.
 
@@ -22,11 +23,18 @@ import json
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle  # noqa: E402
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the check says so when it runs; importing this module still works
+    PlaywrightError = PlaywrightTimeout = RuntimeError
 
 # page: (heading, least number of plotly charts with data, of tables, of images); the URL
 # is /<page>, except the default page's, which is /
@@ -58,6 +66,66 @@ class PageError(Exception):
     """A page did not show what it should."""
 
 
+# Chromium aborts requests in flight when the host's network changes (net::ERR_NETWORK_CHANGED),
+# as it does for a few seconds after podman starts a container (its veth and addresses
+# settle). A page whose script modules were aborted so never starts: it is loaded again,
+# at most RELOADS times. Any other failure fails the check at once.
+RELOADS = 3
+APP_TIMEOUT_MS = 60_000
+
+
+def open_page(page, address: str) -> int:
+    """Go to ``address`` and wait until the app has rendered and its script has run;
+    returns the number of reloads a network change forced.
+    """
+    failed: list = []
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(address))
+
+    def on_failed(request):  # the app's own requests (an icon from a CDN is not the app)
+        if request.url.startswith(origin):
+            failed.append(f"{request.url.rsplit('/', 1)[-1]}: {request.failure}")
+
+    page.on("requestfailed", on_failed)
+    try:
+        for attempt in range(RELOADS + 1):
+            failed.clear()
+            try:
+                page.goto(address, wait_until="domcontentloaded")
+                page.wait_for_selector('[data-testid="stApp"]', timeout=APP_TIMEOUT_MS)
+                break
+            except PlaywrightError as exc:  # the page itself aborted, or the app never came
+                if "ERR_NETWORK_CHANGED" in str(exc):
+                    failed.append(f"{address}: {str(exc).splitlines()[0]}")
+                elif not isinstance(exc, PlaywrightTimeout):
+                    raise
+                network = [f for f in failed if "ERR_NETWORK_CHANGED" in f]
+                if not network or attempt == RELOADS:
+                    raise PageError(
+                        f"{address}: the app did not render in {APP_TIMEOUT_MS // 1000} s"
+                        f" (after {attempt} reload(s)); requests that failed: "
+                        f"{failed[:8] or 'none'}") from None
+        wait_idle(page, timeout_ms=180_000)
+        return attempt
+    finally:
+        page.remove_listener("requestfailed", on_failed)
+
+
+def watch_offsite(page, url: str) -> list:
+    """A list that fills with every http(s) or websocket address the page requests from
+    anywhere but the dashboard's own server.
+    """
+    origin = urlsplit(url).netloc
+    offsite: list = []
+
+    def on_request(request):
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc != origin:
+            offsite.append(f"{parts.scheme}://{parts.netloc}{parts.path}")
+
+    page.on("request", on_request)
+    return offsite
+
+
 def content(page) -> dict:
     """What the page shows now (see ``CONTENT``)."""
     return page.evaluate(CONTENT)
@@ -67,8 +135,7 @@ def check_page(page, url: str, slug: str, shots: Path | None) -> dict:
     """Open ``url/slug``, wait for the script to finish and check its content."""
     heading, n_plots, n_tables, n_images = PAGES[slug]
     t0 = time.perf_counter()
-    page.goto(f"{url}/{'' if slug == DEFAULT else slug}", wait_until="domcontentloaded")
-    wait_idle(page, timeout_ms=180_000)
+    reloads = open_page(page, f"{url}/{'' if slug == DEFAULT else slug}")
     if slug == "motifs":  # the scan tab draws a plot and a table (hidden tabs render lazily)
         page.get_by_role("tab", name="Motif scan").click()
         wait_idle(page, timeout_ms=180_000)
@@ -82,6 +149,7 @@ def check_page(page, url: str, slug: str, shots: Path | None) -> dict:
             break
         page.wait_for_timeout(500)
     got["seconds"] = round(time.perf_counter() - t0, 1)
+    got["reloads"] = reloads
     if shots:
         page.screenshot(path=str(shots / f"{slug}.png"), full_page=True)
     if got["errors"]:
@@ -90,13 +158,13 @@ def check_page(page, url: str, slug: str, shots: Path | None) -> dict:
         raise PageError(f"{slug}: expected heading {heading!r}, {n_plots} chart(s) with data, "
                         f"{n_tables} table(s), {n_images} image(s); got {got}")
     return {"heading": heading, "plots": [p["title"] or p["type"] for p in got["plots"]],
-            "tables": got["tables"], "images": got["images"], "seconds": got["seconds"]}
+            "tables": got["tables"], "images": got["images"], "seconds": got["seconds"],
+            "reloads": got["reloads"]}
 
 
 def check_picker(page, url: str, run_name: str) -> dict:
     """The run ``run_name`` is offered in the sidebar's run picker, loads and predicts."""
-    page.goto(f"{url}/", wait_until="domcontentloaded")
-    wait_idle(page, timeout_ms=180_000)
+    open_page(page, f"{url}/")
     picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
     picker.click()
     options = page.locator('[role="option"]')
@@ -123,7 +191,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.shots:
         args.shots.mkdir(parents=True, exist_ok=True)
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -133,10 +200,14 @@ def main(argv=None) -> int:
                                          args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1600})
+                offsite = watch_offsite(page, args.url)
                 for slug in [args.only] if args.only else PAGES:
                     out[slug] = check_page(page, args.url, slug, args.shots)
                 if args.run:
                     out["picker"] = check_picker(page, args.url, args.run)
+                if offsite:  # nothing is downloaded at run time: no CDN icon, font or script
+                    raise PageError("the pages requested addresses off this machine: "
+                                    + ", ".join(sorted(set(offsite))[:10]))
             finally:
                 browser.close()
     except (PageError, PlaywrightError) as exc:

@@ -92,3 +92,21 @@ def test_a_failed_check_fails(monkeypatch, capsys):
     monkeypatch.setattr(docker_check, "check", failing)
     assert docker_check.main([]) == 1
     assert "docker check FAILED: the container wrote outside /tmp" in capsys.readouterr().out
+
+
+def test_summary_says_when_a_page_was_loaded_again():
+    page = {"heading": "Predict expression", "plots": ["chart"], "tables": 1, "images": 0,
+            "seconds": 3.0, "reloads": 0}
+    pages = {slug: dict(page) for slug in ("predict", "mutagenesis", "motifs", "training")}
+    pages["mutagenesis"]["reloads"] = 1
+    pages["picker"] = {"offered": ["a", "b"], "selected": "b"}
+    out = {"engine": "podman", "base": "base", "base_how": "cached", "base_s": 0.0,
+           "build_s": 12.0, "image_bytes": 2e9, "health_s": 1.0, "healthcheck": "healthy",
+           "user": "explorer", "pages": pages, "changed": ["/tmp"], "ro_health_s": 1.0,
+           "ro_pages": {"predict": dict(page, reloads=2)}, "total_s": 100.0}
+    lines = docker_env.summary(out).splitlines()
+    mut = next(line for line in lines if line.startswith("page mutagenesis"))
+    assert mut.endswith("3 s (loaded 2 times: the host's network changed under the first)")
+    assert next(line for line in lines if line.startswith("page predict")).endswith("3 s")
+    assert "Predict renders (loaded 3 times" in next(
+        line for line in lines if line.startswith("read-only"))
