@@ -1,9 +1,9 @@
 """Batched, vectorised prediction.
 
-Inference goes through ``model(x, training=False)`` compiled once per model (a
-``tf.function`` with a fixed input signature under TensorFlow, so new batch sizes never
-retrace; ``jax.jit`` under JAX). Unlike ``model.predict`` this is safe to call from several
-threads, as the dashboard does.
+Inference goes through ``model(x, training=False)`` compiled once per architecture (under
+TensorFlow a ``tf.function`` of the weights and a fixed input signature, so new batch sizes
+never retrace and the members of an ensemble share one trace; ``jax.jit`` under JAX).
+Unlike ``model.predict`` this is safe to call from several threads, as the dashboard does.
 """
 
 from __future__ import annotations
@@ -17,24 +17,61 @@ import numpy as np
 from .sequence import SEQ_LEN, codes_to_one_hot, encode_codes
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TEMPLATES: dict = {}  # signature -> compiled function of (weights, x), shared by like models
+_MAX_TEMPLATES = 32
 _LOCK = threading.Lock()
+
+
+def signature(model) -> tuple:
+    """Same graph and variable layout: one compiled function (weights as arguments) serves
+    every model with this signature, such as the members of an ensemble.
+    """
+    import json
+
+    return (json.dumps(model.get_config(), sort_keys=True, default=str),
+            tuple((tuple(v.shape), str(v.dtype)) for v in model.variables))
+
+
+def _template(model):
+    """The compiled ``(weights, x) -> model(x)`` of ``model``'s architecture (TensorFlow).
+
+    Traced at once, on this model, inside a ``keras.StatelessScope`` that maps its
+    variables to the ``weights`` argument; like models then call the same trace with their
+    own weights. The trace keeps no model alive.
+    """
+    import tensorflow as tf
+
+    key = signature(model)
+    fn = _TEMPLATES.get(key)
+    if fn is None:
+        ref = weakref.ref(model)
+        length = model.input_shape[1] or SEQ_LEN
+
+        def call(weights, x):
+            m = ref()  # the model it is traced on, alive while tracing
+            with keras.StatelessScope(state_mapping=list(zip(m.variables, weights))):
+                return m(x, training=False)
+
+        fn = tf.function(call, input_signature=[
+            [tf.TensorSpec(v.shape, v.dtype) for v in model.variables],
+            tf.TensorSpec([None, length, 4], tf.float32)])
+        fn.get_concrete_function()  # trace now, while this model is alive
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = fn
+    return fn
 
 
 def _compiled(model):
     with _LOCK:
         fn = _CACHE.get(model)
         if fn is None:
-            length = model.input_shape[1] or SEQ_LEN
             ref = weakref.ref(model)  # the cached function must not keep the model alive
-
-            def call(x):
-                return ref()(x, training=False)
-
             if keras.backend.backend() == "tensorflow":
-                import tensorflow as tf
+                template = _template(model)
 
-                fn = tf.function(call, input_signature=[
-                    tf.TensorSpec([None, length, 4], tf.float32)])
+                def fn(x):
+                    return template([v.value for v in ref().variables], x)
             elif keras.backend.backend() == "jax":
                 import jax
 
@@ -50,7 +87,8 @@ def _compiled(model):
                     return stateless([v.value for v in m.trainable_variables],
                                      [v.value for v in m.non_trainable_variables], x)
             else:  # pragma: no cover
-                fn = call
+                def fn(x):
+                    return ref()(x, training=False)
             _CACHE[model] = fn
         return fn
 

@@ -38,8 +38,37 @@ def test_one_trace_for_any_batch_size(promoters):
     X = one_hot(promoters)
     for n in (1, 5, 33, 64):
         P.predict(model, X[:n])
-    fn = P._compiled(model)
-    assert fn.experimental_get_tracing_count() == 1
+    assert P._template(model).experimental_get_tracing_count() == 1
+
+
+def test_like_models_share_one_trace_and_predict_with_their_own_weights(promoters):
+    """Members of an ensemble (same architecture) share one trace; each predicts with its
+    own weights, also after the model it was traced on is gone, and after a weight update.
+    """
+    import copy
+    import gc
+
+    X = one_hot(promoters)
+    keras.utils.set_random_seed(1)
+    first = build_model("tiny")
+    like = first.get_config()  # as members load: the same config, layer names included
+    second = keras.Model.from_config(copy.deepcopy(like))
+    second.set_weights([w * 1.1 for w in first.get_weights()])
+    expected = [np.asarray(m(X, training=False)).reshape(-1) for m in (first, second)]
+    np.testing.assert_allclose(P.predict(first, X), expected[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(P.predict(second, X), expected[1], rtol=1e-5, atol=1e-5)
+    template = P._template(second)
+    assert template is P._template(first) and template.experimental_get_tracing_count() == 1
+    assert not np.allclose(expected[0], expected[1])
+    del first
+    gc.collect()
+    third = keras.Model.from_config(copy.deepcopy(like))
+    np.testing.assert_allclose(P.predict(third, X),
+                               np.asarray(third(X, training=False)).ravel(), rtol=1e-5, atol=1e-5)
+    second.set_weights([w * 0.5 for w in second.get_weights()])  # as training does
+    np.testing.assert_allclose(P.predict(second, X),
+                               np.asarray(second(X, training=False)).ravel(), rtol=1e-5, atol=1e-5)
+    assert template.experimental_get_tracing_count() == 1
 
 
 def test_short_sequences_are_fitted():

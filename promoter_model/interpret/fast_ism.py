@@ -25,6 +25,7 @@ import weakref
 import keras
 import numpy as np
 
+from ..predict import signature
 from ..sequence import reverse_complement_one_hot
 from .fast_ism_plan import _Conv, _Plan, _plan
 
@@ -163,14 +164,6 @@ def _member(plan: _Plan, X, seq, pos, alt):
     return out[:n], out[n:]
 
 
-def _signature(model):
-    """Same graph and variable layout: one trace serves both models."""
-    import json
-
-    return (json.dumps(model.get_config(), sort_keys=True, default=str),
-            tuple((tuple(v.shape), str(v.dtype)) for v in model.variables))
-
-
 class Engine:
     """Reference and single-mutant predictions of every member.
 
@@ -197,7 +190,7 @@ class Engine:
         self._member_fn = []  # per member: the compiled function of its architecture
         templates = {}
         for k, (model, plan) in enumerate(zip(models, plans)):
-            sig = _signature(model)
+            sig = signature(model)
             if sig not in templates:
                 templates[sig] = self._shared(model.variables, plan, spec)
             self._member_fn.append(templates[sig])
