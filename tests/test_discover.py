@@ -359,3 +359,40 @@ def test_cli_names_the_missing_extra(tiny_run, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "memelite" in err and "promoter-explorer[discover]" in err
     assert "Traceback" not in err
+
+
+def test_modisco_sees_the_variable_region_and_starts_are_in_input_coordinates(
+        tiny_run, monkeypatch, tmp_path):
+    """Masked flanks are cropped before TF-MoDISco to within a window of the variable region
+    (their all-zero windows made its null's mode 0 and its thresholds collapse); seqlet
+    starts come back in 110 bp coordinates.
+    """
+    import shutil
+    from types import SimpleNamespace
+
+    lo, hi = D.modisco_span(SEQ_LEN, True, 11)
+    assert (lo, hi) == (VARIABLE_START - 10, VARIABLE_END + 10)
+    assert D.modisco_span(SEQ_LEN, False, 11) == (0, SEQ_LEN)
+    assert D.modisco_span(60, True, 11) == (0, 60)
+    mask = D.flank_mask(SEQ_LEN)
+    # every 11 bp window in [lo, hi) holds a variable base: none sums to exactly 0
+    assert np.convolve(mask[lo:hi], np.ones(11), mode="valid").min() >= 1
+
+    seen = {}
+    seqlet = SimpleNamespace(start=10, end=31, is_revcomp=False, example_idx=1)
+    pattern = SimpleNamespace(contrib_scores=np.eye(4)[np.arange(21) % 4] * 0.5,
+                              sequence=np.eye(4)[np.arange(21) % 4], seqlets=[seqlet])
+
+    def fake_modisco(X, hyp, settings):
+        seen["shapes"] = (X.shape, hyp.shape)
+        seen["flank_hyp"] = float(np.abs(hyp).sum())
+        return [("pos_0", "+", pattern)]
+
+    monkeypatch.setattr(D, "run_modisco", fake_modisco)
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    result, _ = D.discover(run, n=30)
+    assert seen["shapes"] == ((30, hi - lo, 4), (30, hi - lo, 4)) and seen["flank_hyp"] > 0
+    assert result["settings"]["modisco_span"] == [lo, hi]
+    (p,) = result["patterns"]
+    assert p["seqlet_starts"] == [lo + 10] and len(p["pfm"]) == 21
