@@ -22,6 +22,14 @@ _MAX_TEMPLATES = 32
 _LOCK = threading.Lock()
 
 
+def input_length(model) -> int:
+    """The model's input length (a subclassed model without ``input_shape``: 110 bp)."""
+    try:
+        return model.input_shape[1] or SEQ_LEN
+    except (AttributeError, TypeError, IndexError):
+        return SEQ_LEN
+
+
 def signature(model) -> tuple:
     """Same graph and variable layout: one compiled function (weights as arguments) serves
     every model with this signature, such as the members of an ensemble.
@@ -41,11 +49,14 @@ def _template(model):
     """
     import tensorflow as tf
 
-    key = signature(model)
-    fn = _TEMPLATES.get(key)
+    try:
+        key = signature(model)
+    except Exception:  # noqa: BLE001  (no serialisable config: a trace of its own, unshared)
+        key = None
+    fn = _TEMPLATES.get(key) if key is not None else None
     if fn is None:
         ref = weakref.ref(model)
-        length = model.input_shape[1] or SEQ_LEN
+        length = input_length(model)
 
         def call(weights, x):
             m = ref()  # the model it is traced on, alive while tracing
@@ -56,9 +67,10 @@ def _template(model):
             [tf.TensorSpec(v.shape, v.dtype) for v in model.variables],
             tf.TensorSpec([None, length, 4], tf.float32)])
         fn.get_concrete_function()  # trace now, while this model is alive
-        if len(_TEMPLATES) >= _MAX_TEMPLATES:
-            _TEMPLATES.pop(next(iter(_TEMPLATES)))
-        _TEMPLATES[key] = fn
+        if key is not None:
+            if len(_TEMPLATES) >= _MAX_TEMPLATES:
+                _TEMPLATES.pop(next(iter(_TEMPLATES)))
+            _TEMPLATES[key] = fn
     return fn
 
 
@@ -149,12 +161,12 @@ def predict_sequences(model, sequences, batch_size: int = 1024) -> np.ndarray:
     -------
     np.ndarray, shape (n,), float32
     """
-    length = model.input_shape[1] or SEQ_LEN
+    length = input_length(model)
     return predict_codes(model, encode_codes(list(sequences), length=length),
                          batch_size=batch_size)
 
 
 def warm_up(model) -> None:
     """Trace the compiled predictor once so the first user request is fast."""
-    length = model.input_shape[1] or SEQ_LEN
+    length = input_length(model)
     predict(model, np.zeros((1, length, 4), np.float32))

@@ -87,3 +87,25 @@ def test_cached_predictor_does_not_keep_the_model_alive():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_a_model_without_a_config_gets_a_trace_of_its_own(promoters):
+    """A subclassed model whose config cannot be read still predicts (nothing is shared)."""
+
+    class Mean(keras.Model):
+        def __init__(self, scale):  # a positional argument get_config cannot recover
+            super().__init__()
+            self.scale = scale
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(keras.ops.mean(x, axis=1)) * self.scale
+
+        def get_config(self):
+            raise NotImplementedError
+
+    X = one_hot(promoters)
+    model = Mean(2.0)
+    model(X[:1])
+    np.testing.assert_allclose(P.predict(model, X), np.asarray(model(X)).ravel(), rtol=1e-5,
+                               atol=1e-6)
