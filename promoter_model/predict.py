@@ -41,16 +41,18 @@ def signature(model) -> tuple:
 
 
 def _template(model):
-    """The compiled ``(weights, x) -> model(x)`` of ``model``'s architecture (TensorFlow).
+    """The concrete function ``(weights, x) -> model(x)`` of ``model``'s architecture
+    (TensorFlow).
 
     Traced at once, on this model, inside a ``keras.StatelessScope`` that maps its
-    variables to the ``weights`` argument; like models then call the same trace with their
-    own weights. The trace keeps no model alive.
+    variables to the ``weights`` argument (the variables themselves, read inside the
+    graph); like models with variables of the same kind then call the same trace with their
+    own. The trace keeps no model alive.
     """
     import tensorflow as tf
 
-    try:
-        key = signature(model)
+    try:  # the variables' kind too: a trace on plain variables refuses mirrored ones
+        key = (signature(model), tuple(sorted({type(v.value).__name__ for v in model.variables})))
     except Exception:  # noqa: BLE001  (no serialisable config: a trace of its own, unshared)
         key = None
     fn = _TEMPLATES.get(key) if key is not None else None
@@ -63,10 +65,11 @@ def _template(model):
             with keras.StatelessScope(state_mapping=list(zip(m.variables, weights))):
                 return m(x, training=False)
 
-        fn = tf.function(call, input_signature=[
-            [tf.TensorSpec(v.shape, v.dtype) for v in model.variables],
-            tf.TensorSpec([None, length, 4], tf.float32)])
-        fn.get_concrete_function()  # trace now, while this model is alive
+        # traced now, while this model is alive, with its variables (resource handles, read
+        # inside the graph: passing their values would cost an eager read each per call) and
+        # any batch size; calls go straight to this concrete function
+        fn = tf.function(call).get_concrete_function(
+            [v.value for v in model.variables], tf.TensorSpec([None, length, 4], tf.float32))
         if key is not None:
             if len(_TEMPLATES) >= _MAX_TEMPLATES:
                 _TEMPLATES.pop(next(iter(_TEMPLATES)))
@@ -80,10 +83,13 @@ def _compiled(model):
         if fn is None:
             ref = weakref.ref(model)  # the cached function must not keep the model alive
             if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
                 template = _template(model)
 
                 def fn(x):
-                    return template([v.value for v in ref().variables], x)
+                    return template([v.value for v in ref().variables],
+                                    tf.convert_to_tensor(x, tf.float32))
             elif keras.backend.backend() == "jax":
                 import jax
 
