@@ -94,15 +94,14 @@ def _informative_core(ppm, a: int, b: int, min_width: int = MIN_CORE_WIDTH):
 
 
 def summarise_pattern(name: str, sign: str, pattern, length: int,
-                      trim: float = TRIM_THRESHOLD, offset: int = 0) -> dict:
+                      trim: float = TRIM_THRESHOLD) -> dict:
     """CWM, PFM and seqlet sites of one modisco pattern, trimmed to its informative core.
 
     Columns are kept from the first to the last whose summed absolute contribution reaches
     ``trim`` times the largest (as modisco's report trims), then from the first to the last
     with :data:`MIN_IC` bits or more (:func:`_informative_core`). Seqlet starts are the
     trimmed site's first base within the input (0-based), on the forward strand whatever
-    the seqlet's strand; ``offset`` is where the ``length`` positions modisco saw start in
-    the input.
+    the seqlet's strand.
 
     Returns
     -------
@@ -123,7 +122,7 @@ def summarise_pattern(name: str, sign: str, pattern, length: int,
     start = np.array([s.start for s in seqlets], dtype=np.int64)
     end = np.array([s.end for s in seqlets], dtype=np.int64)
     rc = np.array([bool(s.is_revcomp) for s in seqlets], dtype=bool)
-    site = np.clip(np.where(rc, end - b, start + a), 0, max(length - (b - a), 0)) + offset
+    site = np.clip(np.where(rc, end - b, start + a), 0, max(length - (b - a), 0))
     return {"name": name, "sign": sign, "n_seqlets": int(len(seqlets)),
             "cwm": np.round(cwm, 6).tolist(), "pfm": np.round(pfm, 6).tolist(),
             "seqlet_starts": site.tolist(), "seqlet_strands": np.where(rc, "-", "+").tolist(),
