@@ -155,7 +155,26 @@ def get_predictor(path: str, stamp: float):
         warm_up(member.model)
         member.model_card = safe_markdown(member.model_card)
     predictor.model_card = safe_markdown(predictor.model_card)  # shown wherever a page shows it
+    freeze_long_lived_objects()
     return predictor
+
+
+def freeze_long_lived_objects() -> None:
+    """Move everything alive now (TensorFlow, Keras, the loaded models: about 550,000
+    objects) out of the garbage collector's sight, after a full collection.
+
+    Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScriptGC``)
+    to keep memory in check. With TensorFlow loaded that walk takes about 0.28 s on this
+    2-core machine, holding the GIL while the page is being sent: a quarter of every
+    Mutagenesis update (``bench/bench_app.py``). Frozen objects are skipped, so the walk
+    then covers only what the session created since. Called after each model load: the
+    unfreeze first lets a model evicted from the cache be collected.
+    """
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def get_run(path: str, stamp: float):
@@ -251,21 +270,40 @@ def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def ism_members(path: str, stamp: float, sequence: str) -> np.ndarray:
-    """Each member's ISM effects of one sequence, shape (members, 110, 4): computed once,
-    then the mean (:func:`ism`) and the spread (``uncertainty_services.ism_spread``).
+def ism_result(path: str, stamp: float, sequence: str):
+    """The one ISM of a sequence: each member's effects (members, 110, 4) and each member's
+    prediction of the sequence itself (members,), which the ISM computes anyway.
     """
     from promoter_model.interpret.ism import ism_members as _members
 
-    return _members(get_predictor(path, stamp), [sequence])[:, 0]
+    effects, reference = _members(get_predictor(path, stamp), [sequence], reference=True)
+    return effects[:, 0], reference[:, 0]
+
+
+def ism_members(path: str, stamp: float, sequence: str) -> np.ndarray:
+    """Each member's ISM effects of one sequence, shape (members, 110, 4): computed once
+    (:func:`ism_result`), then the mean (:func:`ism`) and the spread
+    (``uncertainty_services.ism_spread``).
+    """
+    return ism_result(path, stamp, sequence)[0]
+
+
+def ism_prediction(path: str, stamp: float, sequence: str):
+    """Mean prediction and members' sd (None for one run) of a sequence, from its ISM.
+
+    For pages that show a sequence's ISM anyway (the Mutagenesis page): its numbers then
+    all come from one model pass, with no separate prediction call.
+    """
+    reference = ism_result(path, stamp, sequence)[1]
+    sd = float(reference.std()) if get_predictor(path, stamp).is_ensemble else None
+    return float(reference.mean()), sd
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def ism(path: str, stamp: float, sequence: str):
     """Reference prediction and ISM scores (110, 4) of one sequence (the members' mean)."""
-    scores = ism_members(path, stamp, sequence).mean(axis=0, dtype=np.float64)
-    ref = float(predict_sequences(path, stamp, (sequence,))[0])
-    return ref, scores.astype(np.float32)
+    effects, reference = ism_result(path, stamp, sequence)
+    return float(reference.mean()), effects.mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

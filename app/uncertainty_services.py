@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.services import get_predictor, ism_members, predict_mean_sd
+from app.services import get_predictor, ism_members, ism_prediction, predict_mean_sd
 from promoter_model.uncertainty import UNAVAILABLE  # noqa: F401  (part of this interface)
 
 UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
@@ -46,6 +46,23 @@ def predict_interval(path: str, stamp: float, sequences: tuple,
     iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
     return {"mean": np.asarray(iv.mean, dtype=np.float64),
             "sd": None if iv.sd is None else np.asarray(iv.sd, dtype=np.float64),
+            "lower": None if iv.lower is None else np.asarray(iv.lower, dtype=np.float64),
+            "upper": None if iv.upper is None else np.asarray(iv.upper, dtype=np.float64),
+            "level": float(iv.level)}
+
+
+def ism_interval(path: str, stamp: float, sequences: tuple,
+                 level: float = DEFAULT_LEVEL) -> dict:
+    """:func:`predict_interval` of sequences whose ISM the page shows anyway (a mutation
+    trajectory): predictions and sd from each sequence's ISM, no other model call.
+    """
+    from promoter_model.uncertainty import interval_from_mean
+
+    pairs = [ism_prediction(path, stamp, s) for s in sequences]
+    mean = np.array([m for m, _ in pairs], dtype=np.float64)
+    sd = None if pairs[0][1] is None else np.array([v for _, v in pairs], dtype=np.float64)
+    iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
+    return {"mean": mean, "sd": sd,
             "lower": None if iv.lower is None else np.asarray(iv.lower, dtype=np.float64),
             "upper": None if iv.upper is None else np.asarray(iv.upper, dtype=np.float64),
             "level": float(iv.level)}

@@ -148,3 +148,26 @@ def test_ism_table(linear, promoters):
     assert row["reference"] == promoters[1][9]
     assert row[row["reference"]] == 0
     np.testing.assert_allclose(row[["A", "C", "G", "T"]].to_numpy(float), scores[1, 9])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("rc_average", [False, True])
+def test_members_reference_is_each_members_prediction(tiny_run, tmp_path, promoters, fast,
+                                                      rc_average):
+    """``reference=True`` also gives each member's prediction of the unmutated sequences:
+    what ``predict_members`` gives (strand averaging included), on the windowed engine and on
+    the plain path, and it leaves the effects as they were.
+    """
+    from toy_models import member_copies
+
+    from promoter_model.predictor import load_predictor
+
+    pred = load_predictor(member_copies(tiny_run, tmp_path / "pair"))
+    pred.rc_average = rc_average
+    X = one_hot(promoters[:3])
+    effects, reference = ism.ism_members(pred, X, chunk=2, fast=fast, reference=True)
+    assert reference.shape == (2, 3)
+    want = pred.predict_members(X)
+    assert np.ptp(want) > 1e-4  # members and sequences differ: not a vacuous comparison
+    np.testing.assert_allclose(reference, want, rtol=0, atol=1e-5)
+    np.testing.assert_array_equal(effects, ism.ism_members(pred, X, chunk=2, fast=fast))

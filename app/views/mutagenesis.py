@@ -57,7 +57,7 @@ if mode == "Compare two sequences":
               delta_arrow="off")
     m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}",
               help=difference_in_context(round(p_alt - p_ref, 3), services.expression_scale()))
-    pair = unc.predict_interval(path, stamp, (ref_seq, alt_seq))
+    pair = unc.ism_interval(path, stamp, (ref_seq, alt_seq))  # both ISMs are shown
     effect = unc.variant_effect(path, stamp, ref_seq, alt_seq)
     if pair["sd"] is None and pair["lower"] is None:
         st.caption(unc.UNAVAILABLE_SENTENCE)
@@ -103,7 +103,8 @@ start = ui.read_one(text, "sequence")
 if not start:
     st.stop()
 def _predict(s: str) -> float:
-    return float(services.predict_sequences(path, stamp, (s,))[0])
+    # the ISM of every trajectory sequence is shown anyway: its prediction comes with it
+    return services.ism_prediction(path, stamp, s)[0]
 
 
 traj = logic.trajectory(st.session_state, start, _predict)
@@ -115,7 +116,7 @@ if picked:
 current = traj[-1]["sequence"]
 ref_pred, scores = services.ism(path, stamp, current)
 sd, disagree = unc.ism_spread(path, stamp, current) or (None, None)
-tiv = unc.predict_interval(path, stamp, tuple(r["sequence"] for r in traj))
+tiv = unc.ism_interval(path, stamp, tuple(r["sequence"] for r in traj))
 now = {k: (v[-1:] if isinstance(v, np.ndarray) else v) for k, v in tiv.items()}
 
 m1, m2, m3 = st.columns(3)

@@ -95,7 +95,8 @@ SIGN_TOL = 0.01
 
 
 def _member_score_chunks(pred, X, func, batch_size, chunk, fast: bool = True):
-    """Yield ``(start, scores)``: each member's ISM of ``chunk`` sequences, (m, b, L, 4).
+    """Yield ``(start, scores, reference)``: each member's ISM of ``chunk`` sequences,
+    (m, b, L, 4), and its prediction of those sequences unmutated, (m, b).
 
     Through the exact windowed engine of :mod:`.fast_ism` where the models allow it
     (``fast``), else every mutant predicted in full by ``pred.predict_members``.
@@ -113,7 +114,7 @@ def _member_score_chunks(pred, X, func, batch_size, chunk, fast: bool = True):
                                          batch_size=batch_size, func=func)
         yield start, np.stack([
             _scores_from_predictions(x, preds[:, j * per], preds[:, j * per + 1:(j + 1) * per])
-            for j, x in enumerate(block)], axis=1)
+            for j, x in enumerate(block)], axis=1), preds[:, ::per][:, :len(block)]
 
 
 def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool = True):
@@ -153,7 +154,7 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool 
     n, L = X.shape[0], X.shape[1]
     mean = np.zeros((n, L, 4), dtype=np.float32)
     sd = np.zeros((n, L, 4), dtype=np.float32) if pred.is_ensemble else None
-    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
+    for start, scores, _ in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
         mean[start:start + scores.shape[1]] = scores.mean(axis=0)
         if sd is not None:
             sd[start:start + scores.shape[1]] = scores.std(axis=0)
@@ -161,25 +162,33 @@ def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool 
 
 
 def ism_members(model, X, func=None, batch_size: int = 512, chunk: int = 64,
-                fast: bool = True) -> np.ndarray:
+                fast: bool = True, reference: bool = False):
     """Each member's ISM effects (what :func:`ism` averages).
 
     Parameters
     ----------
     model, X, func, batch_size, chunk, fast
         As for :func:`ism`.
+    reference : bool
+        Also return each member's prediction of the unmutated sequences, which the ISM
+        computes anyway: the same numbers as ``Predictor.predict_members`` (after ``func``)
+        up to float32 round-off, without another model call.
 
     Returns
     -------
-    np.ndarray, shape (n_members, n, L, 4), float32
+    effects : np.ndarray, shape (n_members, n, L, 4), float32
         One run gives ``n_members == 1``.
+    predictions : np.ndarray, shape (n_members, n), float64
+        Only with ``reference=True``.
     """
     pred = as_predictor(model)
     X = as_batch(X, pred.input_length)
     out = np.zeros((len(pred.members), X.shape[0], X.shape[1], 4), dtype=np.float32)
-    for start, scores in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
+    ref = np.zeros((len(pred.members), X.shape[0]), dtype=np.float64)
+    for start, scores, preds in _member_score_chunks(pred, X, func, batch_size, chunk, fast):
         out[:, start:start + scores.shape[1]] = scores
-    return out
+        ref[:, start:start + scores.shape[1]] = preds
+    return (out, ref) if reference else out
 
 
 def sign_disagreement(member_effects, tol: float = SIGN_TOL) -> np.ndarray:
