@@ -15,7 +15,7 @@ import weakref
 import keras
 import numpy as np
 
-from .sequence import SEQ_LEN
+from .predict import input_length
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
@@ -25,7 +25,7 @@ class _Fused:
     def __init__(self, models):
         refs = [weakref.ref(m) for m in models]  # the function must not keep models alive
         self.refs = refs
-        length = models[0].input_shape[1] or SEQ_LEN
+        length = input_length(models[0])
         backend = keras.backend.backend()
         if backend == "tensorflow":
             import tensorflow as tf

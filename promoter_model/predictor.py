@@ -33,9 +33,10 @@ import pandas as pd
 
 from . import atomic
 from .config import RunConfig
+from .predict import input_length
 from .predict import predict as predict_model
 from .runs import Run, RunError, load_run, read_metrics, resolve_under, sha256_file, write_checksums
-from .sequence import SEQ_LEN, codes_to_one_hot, encode_codes, reverse_complement_one_hot
+from .sequence import codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
@@ -97,7 +98,7 @@ class Predictor:
     @property
     def input_length(self) -> int:
         """Sequence length the models take (110 for the DREAM plasmid layout)."""
-        return int(self.members[0].model.input_shape[1] or SEQ_LEN)
+        return int(input_length(self.members[0].model))
 
     def predict_members(self, X, batch_size: int = 1024, func=None) -> np.ndarray:
         """Each member's prediction of one-hot sequences.
@@ -285,7 +286,7 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
     spec = read_ensemble_spec(path)
     runs = [load_run(resolve_under(path, member), verify=verify) for member in spec["members"]]
     unit = str(spec.get("unit") or "").strip() or run_unit(runs[0])
-    lengths = {int(r.model.input_shape[1] or SEQ_LEN) for r in runs}
+    lengths = {int(input_length(r.model)) for r in runs}
     if len(lengths) > 1:
         raise RunError(f"{path}: members take different input lengths "
                        f"({', '.join(map(str, sorted(lengths)))} bp)")

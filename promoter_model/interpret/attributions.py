@@ -19,6 +19,7 @@ import weakref
 
 import numpy as np
 
+from ..predict import input_length
 from ..sequence import SEQ_LEN, as_batch
 
 METHODS = ("ism", "gradient_x_input", "integrated_gradients", "shap")
@@ -35,7 +36,7 @@ def _length(model) -> int:
         return int(model.input_length)
     if hasattr(model, "members") or not hasattr(model, "input_shape"):
         model = _keras_models(model)[0][0]
-    return model.input_shape[1] or SEQ_LEN
+    return input_length(model)
 
 
 def _as_batch(model, X) -> np.ndarray:
