@@ -359,3 +359,85 @@ def test_cli_names_the_missing_extra(tiny_run, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "memelite" in err and "promoter-explorer[discover]" in err
     assert "Traceback" not in err
+
+
+def test_modisco_sees_the_variable_region_and_starts_are_in_input_coordinates(
+        tiny_run, monkeypatch, tmp_path):
+    """Masked flanks are cropped before TF-MoDISco to within a window of the variable region
+    (their all-zero windows made its null's mode 0 and its thresholds collapse); seqlet
+    starts come back in 110 bp coordinates.
+    """
+    import shutil
+    from types import SimpleNamespace
+
+    lo, hi = D.modisco_span(SEQ_LEN, True, 11)
+    assert (lo, hi) == (VARIABLE_START - 10, VARIABLE_END + 10)
+    assert D.modisco_span(SEQ_LEN, False, 11) == (0, SEQ_LEN)
+    assert D.modisco_span(60, True, 11) == (0, 60)
+    mask = D.flank_mask(SEQ_LEN)
+    # every 11 bp window in [lo, hi) holds a variable base: none sums to exactly 0
+    assert np.convolve(mask[lo:hi], np.ones(11), mode="valid").min() >= 1
+
+    seen = {}
+    seqlet = SimpleNamespace(start=10, end=31, is_revcomp=False, example_idx=1)
+    pattern = SimpleNamespace(contrib_scores=np.eye(4)[np.arange(21) % 4] * 0.5,
+                              sequence=np.eye(4)[np.arange(21) % 4], seqlets=[seqlet])
+
+    def fake_modisco(X, hyp, settings):
+        seen["shapes"] = (X.shape, hyp.shape)
+        seen["flank_hyp"] = float(np.abs(hyp).sum())
+        return [("pos_0", "+", pattern)]
+
+    monkeypatch.setattr(D, "run_modisco", fake_modisco)
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    result, _ = D.discover(run, n=30)
+    assert seen["shapes"] == ((30, hi - lo, 4), (30, hi - lo, 4)) and seen["flank_hyp"] > 0
+    assert result["settings"]["modisco_span"] == [lo, hi]
+    (p,) = result["patterns"]
+    assert p["seqlet_starts"] == [lo + 10] and len(p["pfm"]) == 21
+
+
+def _synthetic_contributions(n: int, sites: dict, seed: int = 0):
+    """Random promoters carrying each site at its start (+0-4 bp) with probability 0.3, and
+    hypothetical contributions of known answer: the site's bases carry its per-base weight
+    (the other bases the negative of a third of it, so columns are centred), every other
+    variable position noise, the flanks masked to zero as ``discover`` masks them.
+    """
+    from conftest import random_promoters
+
+    rng = np.random.default_rng(seed)
+    seqs = [list(s) for s in random_promoters(n, seed)]
+    hyp = rng.normal(scale=0.02, size=(n, SEQ_LEN, 4))
+    for site, (start, weight) in sites.items():
+        rows = np.flatnonzero(rng.random(n) < 0.3)
+        for row, s0 in zip(rows, start + rng.integers(0, 5, size=len(rows))):
+            seqs[row][s0:s0 + len(site)] = site
+            codes = np.array(["ACGT".index(b) for b in site])
+            hyp[row, s0:s0 + len(site)] = -weight / 3
+            hyp[row, np.arange(s0, s0 + len(site)), codes] = weight
+    hyp *= D.flank_mask(SEQ_LEN)[None, :, None]
+    return one_hot(["".join(s) for s in seqs]), hyp.astype(np.float32)
+
+
+def test_a_site_next_to_the_masked_flank_comes_back_as_a_pattern():
+    """TF-MoDISco-lite sees 10 bp of masked flank beside the variable region
+    (``modisco_span``): a site 6 bp into the region must fit its seqlets (window, flanks and
+    what aggregation adds) inside what it sees, or it is silently dropped. Known answer:
+    contributions planted on REB1 sites there, an E-box in the middle and TATA at the 3' end.
+    """
+    from promoter_model.interpret.discover_modisco import run_modisco, summarise_pattern
+    from promoter_model.interpret.pfm import consensus
+
+    sites = {"TTACCCG": (VARIABLE_START + 6, 0.3), "CACGTG": (VARIABLE_START + 36, -0.3),
+             "TATAAA": (VARIABLE_END - 11, 0.3)}
+    X, hyp = _synthetic_contributions(1500, sites)
+    lo, hi = D.modisco_span(SEQ_LEN, True, D.MODISCO_SETTINGS["sliding_window_size"])
+    patterns = [summarise_pattern(nm, sign, p, hi - lo, offset=lo)
+                for nm, sign, p in run_modisco(X[:, lo:hi], hyp[:, lo:hi])]
+    for site, (start, weight) in sites.items():
+        found = [p for p in patterns if (p["sign"] == "+") == (weight > 0)
+                 and _holds(consensus(np.asarray(p["pfm"])), site)]
+        assert found, (site, [(p["name"], consensus(np.asarray(p["pfm"]))) for p in patterns])
+        starts = np.concatenate([p["seqlet_starts"] for p in found])
+        assert abs(np.median(starts) - (start + 2)) <= 4  # where it was planted

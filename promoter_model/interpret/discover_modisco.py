@@ -17,16 +17,20 @@ MIN_CORE_WIDTH = 4
 # (80 bp of it variable), so seqlets near either end are dropped and suppression of +-20 bp
 # leaves one or two per sequence; users report no motifs at all below 100 bp (tfmodisco-lite
 # issues 11 and 68). Yeast sites are 6-12 bp, so: an 11 bp window (the core of a site),
-# 5 bp flanks (a 21 bp seqlet, suppression +-10 bp: up to ~6 seqlets in 80 bp), 3 bp added
-# while aggregating, patterns trimmed to 16 bp. tests/test_discover.py fails if these
-# regress to the defaults. Clustering is bounded for a 2-core CPU: at most 5,000 seqlets per
+# 3 bp flanks (a 17 bp seqlet, suppression +-8 bp: up to ~8 seqlets in 80 bp), nothing
+# added while aggregating, patterns trimmed to 16 bp. Modisco sees the variable region and
+# 10 bp of each masked flank (discover.modisco_span), so a site 6 bp into the variable
+# region lies 16 bp from the input's end: with 5 bp flanks and 3 bp added its seqlets ran
+# off the input while patterns were built and were dropped (a planted REB1 site there came
+# back in no pattern); with these they fit. tests/test_discover.py fails if these regress
+# to the defaults. Clustering is bounded for a 2-core CPU: at most 5,000 seqlets per
 # metacluster (modisco takes the first, i.e. those of the first sequences), 150 nearest
 # neighbours, 4 Leiden runs of 2 iterations (defaults 20,000, 500, 50, until convergence:
 # over 7 minutes for 5,000 sequences here).
 MODISCO_SETTINGS = {
     "sliding_window_size": 11,
-    "flank_size": 5,
-    "initial_flank_to_add": 3,
+    "flank_size": 3,
+    "initial_flank_to_add": 0,
     "final_flank_to_add": 0,
     "trim_to_window_size": 16,
     "min_ic_windowsize": 6,
@@ -94,14 +98,15 @@ def _informative_core(ppm, a: int, b: int, min_width: int = MIN_CORE_WIDTH):
 
 
 def summarise_pattern(name: str, sign: str, pattern, length: int,
-                      trim: float = TRIM_THRESHOLD) -> dict:
+                      trim: float = TRIM_THRESHOLD, offset: int = 0) -> dict:
     """CWM, PFM and seqlet sites of one modisco pattern, trimmed to its informative core.
 
     Columns are kept from the first to the last whose summed absolute contribution reaches
     ``trim`` times the largest (as modisco's report trims), then from the first to the last
     with :data:`MIN_IC` bits or more (:func:`_informative_core`). Seqlet starts are the
     trimmed site's first base within the input (0-based), on the forward strand whatever
-    the seqlet's strand.
+    the seqlet's strand; ``offset`` is where the ``length`` positions modisco saw start in
+    the input.
 
     Returns
     -------
@@ -122,7 +127,7 @@ def summarise_pattern(name: str, sign: str, pattern, length: int,
     start = np.array([s.start for s in seqlets], dtype=np.int64)
     end = np.array([s.end for s in seqlets], dtype=np.int64)
     rc = np.array([bool(s.is_revcomp) for s in seqlets], dtype=bool)
-    site = np.clip(np.where(rc, end - b, start + a), 0, max(length - (b - a), 0))
+    site = np.clip(np.where(rc, end - b, start + a), 0, max(length - (b - a), 0)) + offset
     return {"name": name, "sign": sign, "n_seqlets": int(len(seqlets)),
             "cwm": np.round(cwm, 6).tolist(), "pfm": np.round(pfm, 6).tolist(),
             "seqlet_starts": site.tolist(), "seqlet_strands": np.where(rc, "-", "+").tolist(),
