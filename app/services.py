@@ -164,7 +164,7 @@ def freeze_long_lived_objects() -> None:
     objects) out of the garbage collector's sight, after a full collection.
 
     Streamlit runs a full ``gc.collect(2)`` after every script run (``runner.postScriptGC``)
-    to keep memory in check. With TensorFlow loaded that walk takes about 0.28 s on this
+    to keep memory in check. With TensorFlow loaded that walk takes about 0.3 s on this
     2-core machine, holding the GIL while the page is being sent: a quarter of every
     Mutagenesis update (``bench/bench_app.py``). Frozen objects are skipped, so the walk
     then covers only what the session created since. Called after each model load: the

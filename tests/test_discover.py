@@ -2,12 +2,11 @@
 
 A toy whose output is the number of REB1 sites must give a REB1 pattern matched to
 MA0363.3 at q < 0.05 with a positive effect; a linear model's hypothetical contributions are
-its (centred) weights for every method; the settings for 110 bp inputs must not regress to
-TF-MoDISco-lite's defaults; results are deterministic, cached and tied to the model and
-reference; the CLI refuses bad input with one line and exit status 2.
+its (centred) weights for every method; results are deterministic, cached and tied to the
+model and reference; the CLI refuses bad input with one line and exit status 2. The
+TF-MoDISco-lite settings are tested in test_discover_modisco.py.
 """
 
-import inspect
 import json
 
 import numpy as np
@@ -47,23 +46,6 @@ def reb1_run(tmp_path_factory):
 def reb1_result(reb1_run):
     run, lib = reb1_run
     return D.discover(run, sequences=lib, n=800, method="saliency", seed=0)
-
-
-# ---------------------------------------------------------------------------- settings
-def test_modisco_settings_fit_110_bp_inputs_not_the_long_window_defaults():
-    from modiscolite.tfmodisco import TFMoDISco
-
-    defaults = {k: v.default for k, v in inspect.signature(TFMoDISco).parameters.items()
-                if v.default is not inspect.Parameter.empty}
-    s = D.MODISCO_SETTINGS
-    for key in ("sliding_window_size", "flank_size", "initial_flank_to_add",
-                "trim_to_window_size"):
-        assert s[key] < defaults[key], key
-    seqlet = s["sliding_window_size"] + 2 * s["flank_size"]
-    # a seqlet plus the flank added while aggregating fits well inside the 80 bp core
-    assert seqlet + 2 * s["initial_flank_to_add"] <= 30
-    assert 6 <= s["sliding_window_size"] <= 15  # yeast sites are 6-12 bp
-    assert set(s) <= set(defaults)
 
 
 # ---------------------------------------------------------------------------- attributions
@@ -397,47 +379,3 @@ def test_modisco_sees_the_variable_region_and_starts_are_in_input_coordinates(
     (p,) = result["patterns"]
     assert p["seqlet_starts"] == [lo + 10] and len(p["pfm"]) == 21
 
-
-def _synthetic_contributions(n: int, sites: dict, seed: int = 0):
-    """Random promoters carrying each site at its start (+0-4 bp) with probability 0.3, and
-    hypothetical contributions of known answer: the site's bases carry its per-base weight
-    (the other bases the negative of a third of it, so columns are centred), every other
-    variable position noise, the flanks masked to zero as ``discover`` masks them.
-    """
-    from conftest import random_promoters
-
-    rng = np.random.default_rng(seed)
-    seqs = [list(s) for s in random_promoters(n, seed)]
-    hyp = rng.normal(scale=0.02, size=(n, SEQ_LEN, 4))
-    for site, (start, weight) in sites.items():
-        rows = np.flatnonzero(rng.random(n) < 0.3)
-        for row, s0 in zip(rows, start + rng.integers(0, 5, size=len(rows))):
-            seqs[row][s0:s0 + len(site)] = site
-            codes = np.array(["ACGT".index(b) for b in site])
-            hyp[row, s0:s0 + len(site)] = -weight / 3
-            hyp[row, np.arange(s0, s0 + len(site)), codes] = weight
-    hyp *= D.flank_mask(SEQ_LEN)[None, :, None]
-    return one_hot(["".join(s) for s in seqs]), hyp.astype(np.float32)
-
-
-def test_a_site_next_to_the_masked_flank_comes_back_as_a_pattern():
-    """TF-MoDISco-lite sees 10 bp of masked flank beside the variable region
-    (``modisco_span``): a site 6 bp into the region must fit its seqlets (window, flanks and
-    what aggregation adds) inside what it sees, or it is silently dropped. Known answer:
-    contributions planted on REB1 sites there, an E-box in the middle and TATA at the 3' end.
-    """
-    from promoter_model.interpret.discover_modisco import run_modisco, summarise_pattern
-    from promoter_model.interpret.pfm import consensus
-
-    sites = {"TTACCCG": (VARIABLE_START + 6, 0.3), "CACGTG": (VARIABLE_START + 36, -0.3),
-             "TATAAA": (VARIABLE_END - 11, 0.3)}
-    X, hyp = _synthetic_contributions(1500, sites)
-    lo, hi = D.modisco_span(SEQ_LEN, True, D.MODISCO_SETTINGS["sliding_window_size"])
-    patterns = [summarise_pattern(nm, sign, p, hi - lo, offset=lo)
-                for nm, sign, p in run_modisco(X[:, lo:hi], hyp[:, lo:hi])]
-    for site, (start, weight) in sites.items():
-        found = [p for p in patterns if (p["sign"] == "+") == (weight > 0)
-                 and _holds(consensus(np.asarray(p["pfm"])), site)]
-        assert found, (site, [(p["name"], consensus(np.asarray(p["pfm"]))) for p in patterns])
-        starts = np.concatenate([p["seqlet_starts"] for p in found])
-        assert abs(np.median(starts) - (start + 2)) <= 4  # where it was planted

@@ -22,8 +22,8 @@ MIN_CORE_WIDTH = 4
 # 10 bp of each masked flank (discover.modisco_span), so a site 6 bp into the variable
 # region lies 16 bp from the input's end: with 5 bp flanks and 3 bp added its seqlets ran
 # off the input while patterns were built and were dropped (a planted REB1 site there came
-# back in no pattern); with these they fit. tests/test_discover.py fails if these regress
-# to the defaults. Clustering is bounded for a 2-core CPU: at most 5,000 seqlets per
+# back in no pattern); with these they fit. tests/test_discover_modisco.py fails if these
+# regress to the defaults. Clustering is bounded for a 2-core CPU: at most 5,000 seqlets per
 # metacluster (modisco takes the first, i.e. those of the first sequences), 150 nearest
 # neighbours, 4 Leiden runs of 2 iterations (defaults 20,000, 500, 50, until convergence:
 # over 7 minutes for 5,000 sequences here).
