@@ -22,6 +22,18 @@ ASSETS = ROOT / "assets"
 CLI = [sys.executable, "-m", "promoter_model.cli"]
 
 
+@pytest.fixture(autouse=True)
+def _collectable_after_each_test():
+    """The dashboard freezes everything alive when it loads a model
+    (``services.freeze_long_lived_objects``); in the test process that must not outlive the
+    test, or what later tests drop would never be collected.
+    """
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
 def run_cli(*args, input=None, timeout=300):
     """``promoter-model ARGS`` as a subprocess (what a user runs); returns the completed
     process with text stdout and stderr.

@@ -19,14 +19,7 @@ if str(ROOT) not in sys.path:
 from app import services  # noqa: E402
 
 
-@pytest.fixture
-def unfrozen():
-    """Leave the collector as the test found it (other tests' objects collectable)."""
-    yield
-    gc.unfreeze()
-
-
-def test_a_loaded_model_is_out_of_the_full_collections_walk(tiny_run, unfrozen):
+def test_a_loaded_model_is_out_of_the_full_collections_walk(tiny_run):
     """Streamlit collects all generations after every script run: after a load, the
     objects alive then (TensorFlow, Keras, the model) are frozen out of that walk.
     """
@@ -37,7 +30,7 @@ def test_a_loaded_model_is_out_of_the_full_collections_walk(tiny_run, unfrozen):
     assert len(gc.get_objects()) < 0.1 * tracked  # what a full collection still walks
 
 
-def test_a_model_dropped_from_the_cache_is_collected_at_the_next_load(tiny_run, unfrozen):
+def test_a_model_dropped_from_the_cache_is_collected_at_the_next_load(tiny_run):
     first = services.get_predictor.__wrapped__(str(tiny_run), 0.0)
     gone = weakref.ref(first.members[0].model)
     del first
