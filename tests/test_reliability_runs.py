@@ -350,15 +350,20 @@ def test_prepare_killed_mid_write_then_rerun_is_byte_identical(tmp_path):
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
-            kills += 1
             names = sorted(p.name for p in out.iterdir())
             states.append(names)
-            assert "manifest.json" not in names, "manifest written before the shards"
+            if "manifest.json" in names:
+                # killed after its last write, while exiting (a rerun that found most shards
+                # done can get there within the wait above): the manifest is written after
+                # every shard, so every shard it lists is complete
+                records.verify_shards(out)
+                continue
+            kills += 1
             with pytest.raises(records.DataError, match="no manifest"):
                 records.verify_shards(out)
         else:
             proc.wait()
-    assert kills >= 1, "prepare finished before it could be killed"
+    assert kills >= 1, "prepare finished before it could be killed mid-write"
     m = records.prepare(src, out, val_fraction=0.1, test_fraction=0.1, shard_size=5000)
     ref = tmp_path / "reference"
     records.prepare(src, ref, val_fraction=0.1, test_fraction=0.1, shard_size=5000)
