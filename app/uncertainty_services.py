@@ -29,6 +29,19 @@ def has_spread(path: str, stamp: float) -> bool:
     return bool(get_predictor(path, stamp).is_ensemble)
 
 
+def _interval_dict(path: str, stamp: float, mean, sd, level: float) -> dict:
+    """The pages' form of ``uncertainty.interval_from_mean``: float64 arrays or None."""
+    from promoter_model.uncertainty import interval_from_mean
+
+    iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
+
+    def arr(v):
+        return None if v is None else np.asarray(v, dtype=np.float64)
+
+    return {"mean": arr(iv.mean), "sd": arr(iv.sd), "lower": arr(iv.lower),
+            "upper": arr(iv.upper), "level": float(iv.level)}
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def predict_interval(path: str, stamp: float, sequences: tuple,
                      level: float = DEFAULT_LEVEL) -> dict:
@@ -40,15 +53,8 @@ def predict_interval(path: str, stamp: float, sequences: tuple,
         ``mean`` (n,), ``sd`` (n,) or None (one run), ``lower``/``upper`` (n,) or None
         (no calibration) and ``level``.
     """
-    from promoter_model.uncertainty import interval_from_mean
-
     mean, sd = predict_mean_sd(path, stamp, tuple(sequences))  # no new model call per level
-    iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
-    return {"mean": np.asarray(iv.mean, dtype=np.float64),
-            "sd": None if iv.sd is None else np.asarray(iv.sd, dtype=np.float64),
-            "lower": None if iv.lower is None else np.asarray(iv.lower, dtype=np.float64),
-            "upper": None if iv.upper is None else np.asarray(iv.upper, dtype=np.float64),
-            "level": float(iv.level)}
+    return _interval_dict(path, stamp, mean, sd, level)
 
 
 def ism_interval(path: str, stamp: float, sequences: tuple,
@@ -56,16 +62,10 @@ def ism_interval(path: str, stamp: float, sequences: tuple,
     """:func:`predict_interval` of sequences whose ISM the page shows anyway (a mutation
     trajectory): predictions and sd from each sequence's ISM, no other model call.
     """
-    from promoter_model.uncertainty import interval_from_mean
-
     pairs = [ism_prediction(path, stamp, s) for s in sequences]
-    mean = np.array([m for m, _ in pairs], dtype=np.float64)
-    sd = None if pairs[0][1] is None else np.array([v for _, v in pairs], dtype=np.float64)
-    iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
-    return {"mean": mean, "sd": sd,
-            "lower": None if iv.lower is None else np.asarray(iv.lower, dtype=np.float64),
-            "upper": None if iv.upper is None else np.asarray(iv.upper, dtype=np.float64),
-            "level": float(iv.level)}
+    sd = None if pairs[0][1] is None else [v for _, v in pairs]
+    return _interval_dict(path, stamp, np.array([m for m, _ in pairs], dtype=np.float64),
+                          None if sd is None else np.array(sd, dtype=np.float64), level)
 
 
 def interval_of(path: str, stamp: float, mean, level: float = DEFAULT_LEVEL):

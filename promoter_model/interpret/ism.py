@@ -114,7 +114,7 @@ def _member_score_chunks(pred, X, func, batch_size, chunk, fast: bool = True):
                                          batch_size=batch_size, func=func)
         yield start, np.stack([
             _scores_from_predictions(x, preds[:, j * per], preds[:, j * per + 1:(j + 1) * per])
-            for j, x in enumerate(block)], axis=1), preds[:, ::per][:, :len(block)]
+            for j, x in enumerate(block)], axis=1), preds[:, ::per]
 
 
 def ism(model, X, func=None, batch_size: int = 512, chunk: int = 64, fast: bool = True):
