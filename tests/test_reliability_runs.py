@@ -338,31 +338,35 @@ def test_prepare_killed_mid_write_then_rerun_is_byte_identical(tmp_path):
             "--val-fraction", "0.1", "--test-fraction", "0.1", "--quiet"]
     rng = np.random.default_rng(3)
     kills, states = 0, []
-    for _ in range(2):
+    for _ in range(6):  # until two kills land mid-write (shards are written in well under 1 s)
+        if kills == 2:
+            break
         proc = subprocess.Popen(CLI + args, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         deadline = time.time() + 180
         while time.time() < deadline and proc.poll() is None:
-            if out.is_dir() and any(p.suffix == ".tfrecord" for p in out.iterdir()):
+            # a shard being written (temp name) or written: the kill lands among the writes
+            if out.is_dir() and any(p.suffix in (".tfrecord", ".tmp") for p in out.iterdir()):
                 break
-            time.sleep(0.01)
-        time.sleep(float(rng.uniform(0, 0.3)))
+            time.sleep(0.005)
+        time.sleep(float(rng.uniform(0, 0.05)))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             names = sorted(p.name for p in out.iterdir())
             states.append(names)
             if "manifest.json" in names:
-                # killed after its last write, while exiting (a rerun that found most shards
-                # done can get there within the wait above): the manifest is written after
-                # every shard, so every shard it lists is complete
+                # killed after its last write, while exiting: the manifest is written after
+                # every shard, so every shard it lists is complete; start the next try afresh
                 records.verify_shards(out)
+                shutil.rmtree(out)
                 continue
             kills += 1
             with pytest.raises(records.DataError, match="no manifest"):
                 records.verify_shards(out)
         else:
             proc.wait()
+            shutil.rmtree(out, ignore_errors=True)  # finished: the next try starts afresh
     assert kills >= 1, "prepare finished before it could be killed mid-write"
     m = records.prepare(src, out, val_fraction=0.1, test_fraction=0.1, shard_size=5000)
     ref = tmp_path / "reference"
