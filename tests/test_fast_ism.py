@@ -67,6 +67,34 @@ def test_windowed_equals_plain_ism_on_ensemble(tiny_pair, promoters, rc_average,
         tiny_pair.rc_average = False
 
 
+@pytest.mark.parametrize("batch_size", [1, 4096])
+def test_rc_average_with_several_sequences_per_call(tiny_pair, promoters, batch_size):
+    """With RC averaging, one or several sequences per call (the larger batch size): the
+    same scores as predicting every mutant.
+    """
+    tiny_pair.rc_average = True
+    try:
+        X = _sequences(promoters)
+        _assert_same(ism.ism(tiny_pair, X, batch_size=batch_size),
+                     ism.ism(tiny_pair, X, fast=False))
+    finally:
+        tiny_pair.rc_average = False
+
+
+def test_xla_engine_equals_plain(tiny_pair, promoters):
+    x = one_hot(promoters[:2])
+    L = x.shape[1]
+    alt = np.concatenate([ism._alternatives(ism._reference_codes(s)).ravel() for s in x])
+    args = (x, np.repeat(np.arange(2), 3 * L), np.tile(np.repeat(np.arange(L), 3), 2), alt)
+    engine = fast_ism.engine_for(tiny_pair.models, jit=True)
+    assert engine.jit and engine is not fast_ism.engine_for(tiny_pair.models)
+    ref, var = engine.predict(*args)
+    np.testing.assert_allclose(ref, np.stack([predict(m, x) for m in tiny_pair.models]),
+                               atol=1e-6)
+    snv = np.stack([predict(m, ism.snv_batch(x[1]))[1:] for m in tiny_pair.models])
+    np.testing.assert_allclose(var[:, 3 * L:], snv, atol=1e-5)
+
+
 def test_windowed_one_graph_equals_shared_trace(tiny_pair, promoters):
     x = one_hot(promoters[:2])
     L = x.shape[1]

@@ -171,13 +171,17 @@ class Engine:
     with the weights as arguments (inside a ``keras.StatelessScope``) and called once per
     member, so an ensemble of five like members costs one trace, not five. ``fused=True``:
     all members in one compiled graph (one call; five traces' worth of tracing).
+    ``jit=True``: the same functions compiled by XLA (``jit_compile``; one compilation per
+    input shape): exact to float32 round-off and 1.5x faster for the demo ensemble on a
+    2-core AVX2 CPU, not the default yet (``docs/benchmarks.md``, "Ensemble ISM: other
+    runtimes").
     """
 
-    def __init__(self, models, plans, length: int, fused: bool = False):
+    def __init__(self, models, plans, length: int, fused: bool = False, jit: bool = False):
         import tensorflow as tf
 
         refs = [weakref.ref(m) for m in models]  # the function must not keep models alive
-        self._refs, self.length, self.fused = refs, length, fused
+        self._refs, self.length, self.fused, self.jit = refs, length, fused, jit
         spec = [tf.TensorSpec([None, length, 4], tf.float32), tf.TensorSpec([None], tf.int32),
                 tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32)]
         if fused:
@@ -185,18 +189,18 @@ class Engine:
                 ref, var = zip(*(_member(p, X, seq, pos, alt) for p in plans))
                 return tf.stack(ref), tf.stack(var)
 
-            self._fn = tf.function(call, input_signature=spec)
+            self._fn = tf.function(call, input_signature=spec, jit_compile=jit)
             return
         self._member_fn = []  # per member: the compiled function of its architecture
         templates = {}
         for k, (model, plan) in enumerate(zip(models, plans)):
             sig = signature(model)
             if sig not in templates:
-                templates[sig] = self._shared(model.variables, plan, spec)
+                templates[sig] = self._shared(model.variables, plan, spec, jit)
             self._member_fn.append(templates[sig])
 
     @staticmethod
-    def _shared(variables, plan, spec):
+    def _shared(variables, plan, spec, jit):
         import tensorflow as tf
 
         values = [tf.TensorSpec(v.shape, v.dtype) for v in variables]
@@ -205,7 +209,7 @@ class Engine:
             with keras.StatelessScope(state_mapping=list(zip(variables, weights))):
                 return _member(plan, X, seq, pos, alt)
 
-        return tf.function(call, input_signature=[values, *spec])
+        return tf.function(call, input_signature=[values, *spec], jit_compile=jit)
 
     def _call(self, X, seq, pos, alt):
         if self.fused:
@@ -248,15 +252,15 @@ def _cached_plan(model):
     return plan or None
 
 
-def engine_for(models, fused: bool = False) -> Engine | None:
+def engine_for(models, fused: bool = False, jit: bool = False) -> Engine | None:
     """The compiled fast-ISM engine for these models, or None where it does not apply.
 
-    ``fused``: see :class:`Engine`.
+    ``fused``, ``jit``: see :class:`Engine`.
     """
     models = list(models)
     if keras.backend.backend() != "tensorflow" or not models:
         return None
-    key = (fused, *(id(m) for m in models))
+    key = (fused, jit, *(id(m) for m in models))
     with _LOCK:
         engines = _ENGINES.setdefault(models[0], {})  # one per member list led by this model
         cached = engines.get(key)
@@ -266,7 +270,7 @@ def engine_for(models, fused: bool = False) -> Engine | None:
         lengths = {m.input_shape[1] for m in models}
         if any(p is None for p in plans) or len(lengths) != 1 or None in lengths:
             return None
-        engine = Engine(models, plans, int(lengths.pop()), fused=fused)
+        engine = Engine(models, plans, int(lengths.pop()), fused=fused, jit=jit)
         engines[key] = engine
         return engine
 
