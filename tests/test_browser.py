@@ -123,7 +123,7 @@ def demo_server(tmp_path):
     yield from _serve(env, tmp_path)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # a cold Training page on the ensemble: minutes on a slow CPU
 def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path, capsys):
     """``scripts/docker_pages.py`` (the Docker check's page check) passes and can fail."""
     if not Path(CHROMIUM).exists():
@@ -232,6 +232,7 @@ def test_discovered_motifs_in_chromium(browser, app_server, tmp_path):
     page.screenshot(path=str(tmp_path / "discovered.png"), full_page=True)
 
 
+@pytest.mark.timeout(300)
 def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_server):
     """With the demo ensemble, clicking a cell under a disagreement mark applies it."""
     from promoter_model.predictor import is_ensemble
@@ -244,7 +245,7 @@ def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_serv
             .includes('Predicted effect of every single mutation'))"""
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
     page.goto(f"{demo_server}/mutagenesis", wait_until="domcontentloaded")
-    wait_idle(page)
+    wait_idle(page, timeout_ms=180_000)  # a fresh server: loads the 5 members, then ISM
     page.wait_for_function(f"() => {{ const g = ({heat})(); return g && "
                            "g._fullData.some(t => t.name === 'members disagree'); }",
                            timeout=120_000)

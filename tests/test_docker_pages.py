@@ -97,3 +97,19 @@ def test_requests_off_the_server_are_collected():
     offsite = docker_pages.watch_offsite(page, URL)
     docker_pages.open_page(page, f"{URL}/training")
     assert offsite == ["https://fonts.example.org/icon.svg"]
+
+
+def test_a_script_that_never_stops_fails_naming_the_page(monkeypatch):
+    waited = []
+
+    def never_idle(page, timeout_ms=None):
+        waited.append(timeout_ms)
+        raise docker_pages.PlaywrightTimeout(f"Timeout {timeout_ms}ms exceeded.")
+
+    monkeypatch.setattr(docker_pages, "wait_idle", never_idle)
+    page = FakePage(["ok"])
+    with pytest.raises(docker_pages.PageError, match="/training: the page's script was still "
+                                                     "running after 420 s"):
+        docker_pages.open_page(page, f"{URL}/training")
+    assert waited == [docker_pages.SCRIPT_TIMEOUT_MS] and page.gotos == 1
+    assert page.listeners["requestfailed"] == []
