@@ -342,49 +342,6 @@ def logo_png(matrix: np.ndarray, title: str = "", ylabel: str = "attribution") -
                             "png", dpi=100, tight=False)
 
 
-TEST_CHUNKS = 10  # the test set is predicted in this many cached parts (progress bar)
-
-
-@st.cache_data(max_entries=8 * TEST_CHUNKS, show_spinner=False)
-def _test_chunk(path: str, stamp: float, k: int, chunks: int) -> np.ndarray:
-    """Predictions for the ``k``-th of ``chunks`` parts of the public-leaderboard rows."""
-    t = test_measured()
-    seqs = t.loc[t["public_leaderboard"] == 1, "sequence"].tolist()
-    step = -(-len(seqs) // chunks)
-    part = seqs[k * step:(k + 1) * step]
-    if not part:
-        return np.zeros(0, dtype=np.float32)
-    return get_predictor(path, stamp).predict_sequences(part)[0].astype(np.float32)
-
-
-def test_predictions(path: str, stamp: float, progress=None) -> pd.DataFrame:
-    """Predictions for the held-out public-leaderboard test sequences.
-
-    Computed in :data:`TEST_CHUNKS` cached parts; ``progress(fraction)`` is called after
-    each, so a first visit can show how far it is (a cached visit is immediate).
-    """
-    t = test_measured()
-    test = t[t["public_leaderboard"] == 1]
-    parts = []
-    for k in range(TEST_CHUNKS):
-        parts.append(_test_chunk(path, stamp, k, TEST_CHUNKS))
-        if progress is not None:
-            progress((k + 1) / TEST_CHUNKS)
-    pred = np.concatenate(parts)
-    return pd.DataFrame({"pos": test["pos"].to_numpy(), "measured": test["expression"].to_numpy(),
-                         "predicted": pred})
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def test_dream_scores(path: str, stamp: float) -> dict:
-    """The DREAM 2022 subset scores recomputed from :func:`test_predictions`."""
-    from promoter_model.dream import public_scores
-
-    tp = test_predictions(path, stamp)
-    return public_scores(tp["pos"], tp["predicted"], DATA / "test_measured.tsv.gz",
-                         DATA / "public_leaderboard.json")
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def histories(paths: tuple) -> dict:
     """History tables of several runs, by run name."""

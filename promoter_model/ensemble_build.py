@@ -17,7 +17,9 @@ run folders (``scripts/make_demo_ensemble.py`` calls it after its member loop):
    (challenge scores per subset) with the interval's coverage per subset; everything is
    written with :func:`promoter_model.predictor.write_ensemble`: ``metrics.json``,
    ``calibration.json``, ``oof.tsv.gz`` (``pos``, ``sequence_hash``, ``fold``,
-   ``measured``, ``prediction``) and ``MODEL_CARD.md``, all checksummed.
+   ``measured``, ``prediction``), ``public.tsv.gz`` (``pos``, ``measured``, ``prediction``,
+   ``sd`` of the public rows: what the scores were computed from, so the dashboard shows
+   them without predicting again) and ``MODEL_CARD.md``, all checksummed.
 
 Idempotent: the same members give the same files. Members' predictions are cached (as
 ``.npz``, no pickles) in ``cache`` when given, so an interrupted finalisation resumes.
@@ -26,6 +28,7 @@ Idempotent: the same members give the same files. Members' predictions are cache
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,7 @@ from . import atomic, dream
 from .calibration import fit_calibration
 from .metrics import dream_scores, regression_metrics
 from .records import hash_codes, split_of
-from .sequence import SEQ_LEN, encode_fitted
+from .sequence import SEQ_LEN, codes_to_one_hot, encode_fitted
 from .uncertainty import coverage, subset_coverage
 
 UNIT = "MAUDE-normalised expression"
@@ -102,8 +105,8 @@ def _preset(run_dir: Path) -> str:
     return str(json.loads((run_dir / "config.json").read_text()).get("preset", "n/a"))
 
 
-def _write_oof(path: Path, table: pd.DataFrame) -> None:
-    """``oof.tsv.gz``, byte-identical for identical content (gzip mtime 0)."""
+def write_table(path: Path, table: pd.DataFrame) -> None:
+    """A ``.tsv.gz`` table, byte-identical for identical content (gzip mtime 0)."""
     text = table.to_csv(sep="\t", index=False, float_format="%.6f")
     atomic.write_bytes(path, gzip.compress(text.encode(), mtime=0))
 
@@ -148,7 +151,7 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
         A member is missing or incomplete.
     """
     from . import ensemble_card
-    from .predictor import load_ensemble, write_ensemble
+    from .predictor import PUBLIC_FILE, load_ensemble, write_ensemble
     from .runs import RunError, check_run, read_metrics
 
     say = progress or (lambda msg: None)
@@ -245,7 +248,10 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
         "sequence_hash": np.char.mod("%016x", hashes.astype(np.uint64)),
         "fold": fold, "measured": y_pool, "prediction": oof[key],
         "calibrated": cal_rows.astype(np.int8)})
-    _write_oof(out / "oof.tsv.gz", oof_table)
+    write_table(out / "oof.tsv.gz", oof_table)
+    write_table(out / PUBLIC_FILE, pd.DataFrame({
+        "pos": df["pos"].to_numpy()[public], "measured": y_all[public], "prediction": mean,
+        "sd": sd}))
     card = ensemble_card.render(metrics, calibration, level)
     write_ensemble(out, members, unit=unit, rc_average=rc,
                    notes=notes or (f"{k}-fold cross-validated ensemble; member i selected "
@@ -254,3 +260,38 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
     load_ensemble(out)  # what was written loads, checksums and all
     say(f"ensemble written to {out}")
     return metrics
+
+
+def store_public_predictions(out, test_path=dream.TEST_FILE, batch_size: int = 1024,
+                             progress=None) -> Path:
+    """Add ``public.tsv.gz`` to an ensemble finalised before it was written.
+
+    Predicts the public rows through the ensemble as :func:`finalize_ensemble` does (each
+    member on both strands where it averages them; mean and sd over members), writes the
+    file and adds it to ``checksums.json``; every other file must match its checksum first.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from .predictor import PUBLIC_FILE, load_ensemble
+    from .runs import sha256_file
+
+    say = progress or (lambda msg: None)
+    out = Path(out)
+    pred = load_ensemble(out)
+    df = dream.load_test_table(test_path)
+    public = df["public_leaderboard"].to_numpy() == 1
+    codes = encode_fitted(df.loc[public, "sequence"].tolist(), SEQ_LEN)[0]
+    say(f"predicting the {int(public.sum())} public rows through {len(pred.members)} members")
+    members = pred.predict_members(codes_to_one_hot(codes), batch_size=batch_size)
+    write_table(out / PUBLIC_FILE, pd.DataFrame({
+        "pos": df["pos"].to_numpy()[public],
+        "measured": df["expression"].to_numpy(np.float64)[public],
+        "prediction": members.mean(axis=0), "sd": members.std(axis=0)}))
+    sums = json.loads((out / "checksums.json").read_text())
+    sums[PUBLIC_FILE] = sha256_file(out / PUBLIC_FILE)
+    atomic.write_json(out / "checksums.json", sums)
+    say(f"wrote {out / PUBLIC_FILE}")
+    return out / PUBLIC_FILE

@@ -40,8 +40,10 @@ from .sequence import codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
+PUBLIC_FILE = "public.tsv.gz"  # the public-leaderboard rows' predictions, stored at build
+PUBLIC_COLUMNS = ["pos", "measured", "prediction", "sd"]
 ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md", "calibration.json",
-                        "oof.tsv.gz")
+                        "oof.tsv.gz", PUBLIC_FILE)
 DEFAULT_UNIT = "model output (training units)"
 
 
@@ -273,6 +275,33 @@ def read_ensemble_spec(path) -> dict:
     return spec
 
 
+def stored_public_predictions(path) -> pd.DataFrame | None:
+    """The public-leaderboard predictions an ensemble folder stores, or None.
+
+    ``public.tsv.gz`` (columns :data:`PUBLIC_COLUMNS`: the test table's ``pos``, the
+    measured value, the ensemble's mean prediction and the members' sd) is written by
+    :func:`promoter_model.ensemble_build.finalize_ensemble` from the same predictions its
+    ``metrics.json`` scores. None for a single run or an ensemble without the file.
+
+    Raises
+    ------
+    RunError
+        The folder's checksums do not match, or the file lacks its columns.
+    """
+    path = Path(path)
+    if not is_ensemble(path) or not (path / PUBLIC_FILE).is_file():
+        return None
+    read_ensemble_spec(path)  # checks every checksummed file, this one included
+    try:
+        table = pd.read_csv(path / PUBLIC_FILE, sep="\t")
+    except (ValueError, OSError, EOFError) as exc:
+        raise RunError(f"{path}: {PUBLIC_FILE} cannot be read ({exc})") from None
+    if list(table.columns) != PUBLIC_COLUMNS:
+        raise RunError(f"{path}: {PUBLIC_FILE} must have the columns "
+                       f"{', '.join(PUBLIC_COLUMNS)}, not {', '.join(map(str, table.columns))}")
+    return table
+
+
 def load_ensemble(path, *, verify: bool = True) -> Predictor:
     """Load an ensemble folder: every member as a run, checked against one another.
 
@@ -327,7 +356,8 @@ def write_ensemble(path, members, *, unit: str = "", rc_average: bool = False,
 
     ``members`` are run folders inside ``path`` (absolute, or relative to it).
     ``calibration`` is a :class:`~promoter_model.calibration.Calibration`; every file of
-    ``ENSEMBLE_CHECKSUMMED`` present in the folder (``oof.tsv.gz`` too) is checksummed.
+    ``ENSEMBLE_CHECKSUMMED`` present in the folder (``oof.tsv.gz`` and ``public.tsv.gz``
+    too) is checksummed.
     Each file is written atomically, checksums last.
     """
     path = Path(path)

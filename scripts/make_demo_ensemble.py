@@ -23,6 +23,8 @@ predictions, the reverse-complement decision, the conformal calibration, ``metri
 predictions are cached in ``WORK/predictions``.
 
     python scripts/make_demo_ensemble.py --finalize-only   # members are all there
+    python scripts/make_demo_ensemble.py --store-public    # add public.tsv.gz to an
+                                                           # ensemble finalised without it
 """
 
 from __future__ import annotations
@@ -129,9 +131,17 @@ def main(argv=None) -> int:
                              "copying WORK to a machine without TensorFlow)")
     parser.add_argument("--no-finalize", action="store_true",
                         help="train members only; do not finalise the ensemble")
+    parser.add_argument("--store-public", action="store_true",
+                        help="only add public.tsv.gz (the public rows' predictions, which "
+                             "the dashboard shows) to an ensemble finalised without it")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.store_public:
+        from promoter_model.ensemble_build import store_public_predictions
+
+        store_public_predictions(args.out, progress=lambda msg: print(msg, flush=True))
+        return 0
     from make_demo_model import write_pool_files
 
     from promoter_model import records

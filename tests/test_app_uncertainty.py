@@ -317,6 +317,32 @@ def test_training_ensemble_member_scores_and_calibration_plot(unc_env, captured_
     assert b"<svg" in captured_downloads["training_calibration_svg"][:2000]
 
 
+def test_training_ensemble_shows_its_stored_public_predictions(unc_env, monkeypatch):
+    """With ``public.tsv.gz`` the scatter is the stored predictions and no model is called."""
+    import json
+
+    from app import heldout
+    from promoter_model.ensemble_build import store_public_predictions
+    from promoter_model.predictor import PUBLIC_FILE, stored_public_predictions
+
+    ens = unc_env["ensemble"]
+    sums = (ens / "checksums.json").read_text()
+    store_public_predictions(ens, ROOT / "assets" / "data" / "test_measured.tsv.gz")
+    try:
+        monkeypatch.setattr(heldout, "get_predictor",
+                            lambda *a: pytest.fail("stored predictions need no model"))
+        at = _app("training", ensemble=True)
+        assert any("predictions stored in the ensemble folder" in c.value for c in at.caption)
+        scatter = _by_title(_charts(at), "n = ")
+        kept = stored_public_predictions(ens)
+        np.testing.assert_allclose(np.sort(scatter["data"][0]["y"]),
+                                   np.sort(kept["prediction"]), rtol=1e-6)
+    finally:
+        (ens / PUBLIC_FILE).unlink()
+        (ens / "checksums.json").write_text(sums)
+    assert PUBLIC_FILE not in json.loads(sums)
+
+
 def test_training_single_run_has_no_member_table_or_calibration_plot(unc_env):
     at = _app("training", ensemble=False)
     assert not [d for d in at.dataframe if "Pearson score" in d.value.columns

@@ -45,6 +45,23 @@ def test_calibration_is_refitted_from_the_stored_oof_file(predictor):
     assert predictor.metrics["oof"]["n"] == len(used)
 
 
+def test_the_public_predictions_are_stored_for_the_training_page():
+    from promoter_model.predictor import stored_public_predictions
+    from promoter_model.runs import read_metrics
+
+    kept = stored_public_predictions(ENSEMBLE)
+    t = dream.load_test_table()
+    public = t["public_leaderboard"].to_numpy() == 1
+    np.testing.assert_array_equal(kept["pos"], t.loc[public, "pos"])
+    full = np.full(len(t), np.nan)
+    full[public] = kept["prediction"]
+    fresh = dream_scores(t["expression"].to_numpy(np.float64), full, dream.load_subsets())
+    stored = read_metrics(ENSEMBLE)["dream_public_leaderboard"]
+    for key in ("pearson_score", "pearson_r2_all", "pearson_r2_SNVs"):
+        assert fresh[key] == pytest.approx(stored[key], abs=1e-5)
+    assert (kept["sd"] > 0).all()
+
+
 @pytest.mark.slow
 def test_stored_public_scores_and_coverage_are_reproduced(predictor):
     df = dream.load_test_table()
@@ -58,6 +75,13 @@ def test_stored_public_scores_and_coverage_are_reproduced(predictor):
     stored = predictor.metrics["dream_public_leaderboard"]
     for key in ("pearson_score", "pearson_r2_all", "pearson_r2_SNVs", "spearman_score"):
         assert fresh[key] == pytest.approx(stored[key], abs=1e-4)
+    # the stored public predictions (what the Training page shows) are these predictions
+    from promoter_model.predictor import stored_public_predictions
+
+    kept = stored_public_predictions(ENSEMBLE)
+    np.testing.assert_array_equal(kept["pos"], df.loc[public, "pos"])
+    np.testing.assert_allclose(kept["prediction"], iv.mean, atol=1e-5)
+    np.testing.assert_allclose(kept["sd"], iv.sd, atol=1e-5)
     cov = float(np.mean((y[public] >= iv.lower) & (y[public] <= iv.upper)))
     assert cov == pytest.approx(predictor.metrics["interval"]["all"]["coverage"], abs=1e-3)
     # the ensemble is at least as good as its average member

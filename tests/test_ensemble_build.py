@@ -15,9 +15,9 @@ from toy_models import linear_model
 
 from promoter_model.calibration import load_calibration
 from promoter_model.config import RunConfig
-from promoter_model.ensemble_build import finalize_ensemble, pool_folds
+from promoter_model.ensemble_build import finalize_ensemble, pool_folds, store_public_predictions
 from promoter_model.metrics import dream_scores
-from promoter_model.predictor import load_predictor
+from promoter_model.predictor import PUBLIC_FILE, load_predictor, stored_public_predictions
 from promoter_model.runs import RunError, save_run
 from promoter_model.sequence import encode_fitted, one_hot
 
@@ -107,6 +107,46 @@ def test_public_scores_and_interval_coverage_are_recomputable(toy):
     assert "spread_coverage" in m["interval"]["SNVs"]
 
 
+def test_the_public_predictions_are_stored_with_their_spread(toy):
+    """``public.tsv.gz`` holds what the public scores were computed from."""
+    pred = load_predictor(toy["out"])
+    t = toy["table"]
+    public = t["public_leaderboard"].to_numpy() == 1
+    stored = stored_public_predictions(toy["out"])
+    assert list(stored["pos"]) == list(t["pos"][public])
+    np.testing.assert_allclose(stored["measured"], t["expression"][public], atol=1e-6)
+    mean, sd = pred.predict(toy["X"][public])
+    np.testing.assert_allclose(stored["prediction"], mean, atol=1e-5)
+    np.testing.assert_allclose(stored["sd"], sd, atol=1e-5)
+    assert stored["sd"].min() > 0  # the members differ
+    full = np.full(len(t), np.nan)
+    full[public] = stored["prediction"]
+    assert dream_scores(t["expression"].to_numpy(), full, toy["subsets"])["pearson_score"] \
+        == pytest.approx(toy["metrics"]["dream_public_leaderboard"]["pearson_score"], abs=1e-5)
+    assert stored_public_predictions(toy["out"] / "members" / "fold-0") is None  # one run
+
+
+def test_an_older_ensemble_gains_the_stored_predictions(toy, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(toy["out"], old)
+    (old / PUBLIC_FILE).unlink()
+    sums = json.loads((old / "checksums.json").read_text())
+    del sums[PUBLIC_FILE]
+    (old / "checksums.json").write_text(json.dumps(sums))
+    assert stored_public_predictions(old) is None
+    said = []
+    store_public_predictions(old, toy["root"] / "test.tsv", progress=said.append)
+    assert (old / PUBLIC_FILE).read_bytes() == (toy["out"] / PUBLIC_FILE).read_bytes()
+    assert json.loads((old / "checksums.json").read_text()) == json.loads(
+        (toy["out"] / "checksums.json").read_text())
+    assert "90 public rows through 3 members" in said[0]
+    (old / PUBLIC_FILE).write_bytes(gzip.compress(b"pos\tmeasured\tprediction\tsd\n1\t0\t0\t0\n"))
+    with pytest.raises(RunError, match="public.tsv.gz does not match its checksum"):
+        stored_public_predictions(old)
+
+
 def test_card_reports_the_computed_numbers(toy):
     card = (toy["out"] / "MODEL_CARD.md").read_text()
     m = toy["metrics"]
@@ -121,7 +161,7 @@ def test_files_are_checksummed_and_a_rerun_is_identical(toy):
     out = toy["out"]
     sums = json.loads((out / "checksums.json").read_text())
     assert {"calibration.json", "oof.tsv.gz", "metrics.json", "MODEL_CARD.md",
-            "ensemble.json"} <= set(sums)
+            "ensemble.json", PUBLIC_FILE} <= set(sums)
     finalize_ensemble(out, K, toy["root"] / "test.tsv", toy["root"] / "subsets.json",
                       n_bins=3, min_per_bin=100, cache=toy["root"] / "cache", unit="toy")
     assert json.loads((out / "checksums.json").read_text()) == sums

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import heldout, services, training_figures, ui
 from app import scores as score_text
-from app import services, training_figures, ui
 from promoter_model import plot
 
 st.title("Training and evaluation")
@@ -108,11 +108,15 @@ st.subheader("Predicted vs measured on the held-out test set")
 st.caption("The 9,045 public-leaderboard sequences of the DREAM 2022 test set (never trained "
            f"on), measured as {services.MEASURED_UNIT}.")
 progress = st.progress(0.0, text="Predicting the 9,045 test sequences (once per run)…")
-tp = services.test_predictions(path, stamp,
-                               progress=lambda f: progress.progress(
-                                   f, text=f"Predicting the 9,045 test sequences (once per "
-                                           f"run)… {100 * f:.0f}%"))
+tp = heldout.test_predictions(path, stamp,
+                              progress=lambda f: progress.progress(
+                                  f, text=f"Predicting the 9,045 test sequences (once per "
+                                          f"run)… {100 * f:.0f}%"))
 progress.empty()
+if tp.attrs.get("stored"):
+    st.caption("These are the predictions stored in the ensemble folder when it was built "
+               "(`public.tsv.gz`, checked against its checksum): the ones its scores above "
+               "were computed from, so they are shown without predicting again.")
 fig = training_figures.density_scatter(tp["measured"], tp["predicted"], unit=unit, title=selected,
                               measured_unit=services.MEASURED_UNIT)
 ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter",
@@ -122,7 +126,7 @@ ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter",
 ui.table_download(tp, name=f"{selected}_test_predictions", key="training_tp_csv",
                   label="Test predictions CSV")
 
-scores = services.test_dream_scores(path, stamp)
+scores = heldout.test_dream_scores(path, stamp)
 if scores:
     st.markdown("**DREAM 2022 challenge scores, recomputed here from these predictions**")
     if "pearson_score" in scores:
