@@ -24,7 +24,10 @@ Members must share the input length and the output unit; each is loaded exactly 
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,7 @@ ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
 PUBLIC_FILE = "public.tsv.gz"  # the public-leaderboard rows' predictions, stored at build
 PUBLIC_COLUMNS = ["pos", "measured", "prediction", "sd"]
+PUBLIC_MAX_BYTES = 20_000_000  # decompressed; the DREAM public rows need under 0.5 MB
 ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md", "calibration.json",
                         "oof.tsv.gz", PUBLIC_FILE)
 DEFAULT_UNIT = "model output (training units)"
@@ -293,8 +297,12 @@ def stored_public_predictions(path) -> pd.DataFrame | None:
         return None
     read_ensemble_spec(path)  # checks every checksummed file, this one included
     try:
-        table = pd.read_csv(path / PUBLIC_FILE, sep="\t")
-    except (ValueError, OSError, EOFError) as exc:
+        with gzip.open(path / PUBLIC_FILE) as fh:  # read no more than the cap (a gzip bomb)
+            text = fh.read(PUBLIC_MAX_BYTES + 1)
+        if len(text) > PUBLIC_MAX_BYTES:
+            raise ValueError(f"over {PUBLIC_MAX_BYTES:,} bytes decompressed")
+        table = pd.read_csv(io.BytesIO(text), sep="\t")
+    except (ValueError, OSError, EOFError, zlib.error) as exc:
         raise RunError(f"{path}: {PUBLIC_FILE} cannot be read ({exc})") from None
     if list(table.columns) != PUBLIC_COLUMNS:
         raise RunError(f"{path}: {PUBLIC_FILE} must have the columns "

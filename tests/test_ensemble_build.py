@@ -126,15 +126,18 @@ def test_the_public_predictions_are_stored_with_their_spread(toy):
     assert stored_public_predictions(toy["out"] / "members" / "fold-0") is None  # one run
 
 
-def test_an_older_ensemble_gains_the_stored_predictions(toy, tmp_path):
+def test_an_older_ensemble_gains_the_stored_predictions(toy, tmp_path, monkeypatch):
     import shutil
+
+    def without_public(folder):
+        (folder / PUBLIC_FILE).unlink()
+        sums = json.loads((folder / "checksums.json").read_text())
+        del sums[PUBLIC_FILE]
+        (folder / "checksums.json").write_text(json.dumps(sums))
 
     old = tmp_path / "old"
     shutil.copytree(toy["out"], old)
-    (old / PUBLIC_FILE).unlink()
-    sums = json.loads((old / "checksums.json").read_text())
-    del sums[PUBLIC_FILE]
-    (old / "checksums.json").write_text(json.dumps(sums))
+    without_public(old)
     assert stored_public_predictions(old) is None
     said = []
     store_public_predictions(old, toy["root"] / "test.tsv", progress=said.append)
@@ -144,6 +147,14 @@ def test_an_older_ensemble_gains_the_stored_predictions(toy, tmp_path):
     assert "90 public rows through 3 members" in said[0]
     (old / PUBLIC_FILE).write_bytes(gzip.compress(b"pos\tmeasured\tprediction\tsd\n1\t0\t0\t0\n"))
     with pytest.raises(RunError, match="public.tsv.gz does not match its checksum"):
+        stored_public_predictions(old)
+    # a file that matches its checksum but decompresses past the cap is refused, unread
+    from promoter_model import predictor
+
+    monkeypatch.setattr(predictor, "PUBLIC_MAX_BYTES", 1000)
+    without_public(old)
+    store_public_predictions(old, toy["root"] / "test.tsv")
+    with pytest.raises(RunError, match="cannot be read.*over 1,000 bytes decompressed"):
         stored_public_predictions(old)
 
 
