@@ -42,7 +42,7 @@ PAGES = {
     "predict": ("Predict expression", 1, 1, 0),
     "mutagenesis": ("In-silico mutagenesis", 1, 1, 1),
     "motifs": ("Motifs learned by the model", 1, 1, 1),
-    "training": ("Training and evaluation", 2, 1, 0),
+    "training": ("Training and evaluation", 3, 1, 0),  # 2 learning curves and the test fit
 }
 DEFAULT = "predict"
 CONTENT = """() => ({
@@ -76,6 +76,7 @@ APP_TIMEOUT_MS = 60_000
 # public-leaderboard rows through every member (10 passes each for the demo ensemble, with
 # reverse-complement averaging): 2-5 minutes on a 2-core AVX2 CPU, under one on AVX-512.
 SCRIPT_TIMEOUT_MS = 420_000
+SETTLE_S = 2.0  # a page is read once nothing new has painted for this long
 
 
 def open_page(page, address: str) -> int:
@@ -148,12 +149,17 @@ def check_page(page, url: str, slug: str, shots: Path | None) -> dict:
         page.get_by_role("tab", name="Motif scan").click()
         wait_idle(page, timeout_ms=SCRIPT_TIMEOUT_MS)
     deadline = time.monotonic() + 30  # plots and images paint after the script finishes
+    counts, since = None, time.monotonic()
     while True:
         got = content(page)
         ok = (heading in got["h1"] and len(got["plots"]) >= n_plots
               and got["tables"] >= n_tables and got["images"] >= n_images
               and all(p["points"] > 0 for p in got["plots"]))
-        if ok or got["errors"] or time.monotonic() > deadline:
+        now = (len(got["plots"]), got["tables"], got["images"])
+        if now != counts:  # still painting: charts in columns can come last
+            counts, since = now, time.monotonic()
+        settled = time.monotonic() - since >= SETTLE_S
+        if (ok and settled) or got["errors"] or time.monotonic() > deadline:
             break
         page.wait_for_timeout(500)
     got["seconds"] = round(time.perf_counter() - t0, 1)
