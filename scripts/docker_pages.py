@@ -72,9 +72,9 @@ class PageError(Exception):
 # at most RELOADS times. Any other failure fails the check at once.
 RELOADS = 3
 APP_TIMEOUT_MS = 60_000
-# A page's script may take minutes on its first visit: the Training page predicts the 9,045
-# public-leaderboard rows through every member (10 passes each for the demo ensemble, with
-# reverse-complement averaging): 2-5 minutes on a 2-core AVX2 CPU, under one on AVX-512.
+# A page's script may take minutes on its first visit: the Training page of an ensemble
+# without stored public predictions (public.tsv.gz) predicts the 9,045 public-leaderboard
+# rows through every member on both strands: 2-5 minutes on a 2-core AVX2 CPU.
 SCRIPT_TIMEOUT_MS = 420_000
 SETTLE_S = 2.0  # a page is read once nothing new has painted for this long
 
