@@ -3,13 +3,15 @@
     python scripts/make_demo_ensemble.py                 # every member not yet finished
     python scripts/make_demo_ensemble.py --members 2     # only member 2
 
-Training pool: the 62,058 rows of ``assets/data/test_measured.tsv.gz`` with
-``public_leaderboard == 0``. It is split into ``k`` folds by a hash of each sequence
-(``records.split_of(..., fold=(i, k))``: identical sequences share a fold). Member ``i`` is
-trained on the other folds and selected (best epoch by validation R²) on fold ``i``, so the
-members' out-of-fold predictions together cover the whole pool once. The 9,045
-public-leaderboard rows are the test split of every member: scored, never trained, selected
-or calibrated on.
+Split by family (``promoter_model.families.dream.demo_split``): the 71,103 rows of
+``assets/data/test_measured.tsv.gz`` are grouped into families (near copies, shared 30-mers,
+the alt/ref tables); whole families are held out as the test set so that every challenge
+subset is represented, and the other families are dealt into ``k`` folds of equal size. The
+split is written once to ``OUT/split.tsv.gz`` (``pos, family, fold``; ``fold`` is the member
+index or ``test``) and read back on every later run, so resumed members use the same split.
+Member ``i`` is trained on the other folds and selected (best epoch by validation R²) on
+fold ``i``, so the members' out-of-fold predictions together cover the pool once; the test
+families are scored only, never trained, selected or calibrated on.
 
 Each member is trained in ``WORK/members/fold-i`` (``train`` resumes an interrupted member
 from its last finished epoch) and, once complete, copied to ``OUT/members/fold-i``; a member
@@ -17,19 +19,16 @@ already there is never retrained. Its ``metrics.json`` records what its data wer
 long it took.
 
 When all ``k`` members are in ``OUT/members``, the ensemble is finalised
-(:func:`promoter_model.ensemble_build.finalize_ensemble`): out-of-fold and public
-predictions, the reverse-complement decision, the conformal calibration, ``metrics.json``,
-``oof.tsv.gz``, ``calibration.json`` and ``MODEL_CARD.md``. Re-running it is safe; members'
+(:func:`promoter_model.ensemble_build.finalize_ensemble`). Re-running it is safe; members'
 predictions are cached in ``WORK/predictions``.
 
     python scripts/make_demo_ensemble.py --finalize-only   # members are all there
-    python scripts/make_demo_ensemble.py --store-public    # add public.tsv.gz to an
-                                                           # ensemble finalised without it
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import shutil
 import sys
@@ -54,9 +53,9 @@ def member_config(i: int, args):
                           learning_rate=args.lr, lr_schedule="cosine", seed=i,
                           rc_augment=True),
         unit=UNIT,
-        notes=(f"demo ensemble member {i} of {args.k}: trained on the other folds of the "
-               "DREAM 2022 high-quality training pool, selected on fold {i}; public "
-               "leaderboard held out").replace("{i}", str(i)))
+        notes=(f"demo ensemble member {i} of {args.k}: trained on the other family folds "
+               f"of the DREAM 2022 high-quality measurements, selected on family fold {i}; "
+               "the test families held out"))
 
 
 def describe_member(run_dir: Path, i: int, k: int, started_load: float) -> None:
@@ -69,10 +68,11 @@ def describe_member(run_dir: Path, i: int, k: int, started_load: float) -> None:
     metrics = read_metrics(run_dir)
     if "build" in metrics:
         return
-    metrics["validation"]["data"] = (f"hash fold {i} of {k} of the training pool "
+    metrics["validation"]["data"] = (f"family fold {i} of {k} of the training pool "
                                      f"(n={metrics['validation']['n']}), {UNIT}")
-    metrics["test"]["data"] = ("public-leaderboard rows of test_measured.tsv.gz "
-                               f"(n={metrics['test']['n']}), {UNIT}; scored only")
+    metrics["test"]["data"] = ("held-out test families of test_measured.tsv.gz "
+                               f"(n={metrics['test']['n']}; no family shared with training "
+                               f"or validation), {UNIT}; scored only")
     history = read_history(run_dir)
     metrics["build"] = {"training_seconds": round(float(history["seconds"].sum()), 1),
                         "epochs": int(len(history)),
@@ -98,6 +98,47 @@ def _machine(cpu: str) -> str:
             return (f"{jax.device_count()} x {device.device_kind} (Keras {keras.__version__} "
                     f"on JAX {jax.__version__}); host {host}")
     return host
+
+
+def load_or_make_split(out: Path, k: int):
+    """The family split: read from ``OUT/split.tsv.gz``, or made and written there once."""
+    import pandas as pd
+
+    from promoter_model import atomic
+    from promoter_model.families.dream import demo_split
+
+    path = out / "split.tsv.gz"
+    if path.exists():
+        split = pd.read_csv(path, sep="\t", dtype={"fold": str})
+        folds = sorted(set(split["fold"]) - {"test"})
+        if folds != [str(i) for i in range(k)]:
+            raise SystemExit(f"{path} has folds {folds}, not 0..{k - 1}: remove it (and the "
+                             "members trained on it) to make a new split")
+        return split
+    split, summary = demo_split(k)
+    print(f"family split: {summary}", flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic.write_bytes(path, gzip.compress(split.to_csv(sep="\t", index=False).encode(),
+                                           mtime=0))
+    return split
+
+
+def write_fold_files(work: Path, split, i: int):
+    """DREAM-format files of member ``i``: train (other folds), val (fold i), test."""
+    from promoter_model import atomic, dream
+
+    table = dream.load_test_table()
+    fold = split["fold"].to_numpy()
+    files = {}
+    for name, rows in (("train", (fold != "test") & (fold != str(i))),
+                       ("val", fold == str(i)), ("test", fold == "test")):
+        df = table[rows]
+        text = "\n".join(df["sequence"] + "\t" + df["expression"].map("{:.6f}".format))
+        path = work / ("test.txt" if name == "test" else f"{name}-fold{i}.txt")
+        if not path.exists() or path.read_text() != text + "\n":
+            atomic.write_text(path, text + "\n")
+        files[name] = path
+    return files
 
 
 def install_member(run_dir: Path, target: Path) -> None:
@@ -142,8 +183,6 @@ def main(argv=None) -> int:
 
         store_public_predictions(args.out, progress=lambda msg: print(msg, flush=True))
         return 0
-    from make_demo_model import write_pool_files
-
     from promoter_model import records
     from promoter_model.runs import RunError, check_run
     from promoter_model.train import train
@@ -151,12 +190,15 @@ def main(argv=None) -> int:
     work, out = Path(args.work), Path(args.out)
     wanted = ([] if args.finalize_only else range(args.k) if args.members is None
               else [int(m) for m in args.members.split(",")])
-    pool_file, test_file, _n_pool, _n_test = write_pool_files(work)
+    work.mkdir(parents=True, exist_ok=True)
+    split = load_or_make_split(out, args.k)
+
     def prepare_fold(i: int) -> Path:
-        """Fold ``i``'s data (train: the other folds; val: fold i; test: the public rows)."""
+        """Fold ``i``'s data (train: the other folds; val: fold i; test: the test families)."""
+        files = write_fold_files(work, split, i)
         data_dir = work / f"data-fold{i}"
-        records.prepare(pool_file, data_dir, fold=(i, args.k), test_fraction=0.0,
-                        test_input=test_file, seed=0, shard_size=20_000)
+        records.prepare(files["train"], data_dir, val_input=files["val"], test_fraction=0.0,
+                        test_input=files["test"], seed=0, shard_size=20_000)
         return data_dir
 
     if args.prepare_only:

@@ -208,7 +208,8 @@ class _SplitWriter:
 
 def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, seed=0,
             shard_size=100_000, test_input=None, chunk_rows=200_000,
-            max_length=1000, length=SEQ_LEN, progress=None, fold=None) -> dict:
+            max_length=1000, length=SEQ_LEN, progress=None, fold=None,
+            val_input=None) -> dict:
     """Encode a training file into split TFRecord shards plus a manifest.
 
     The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
@@ -241,6 +242,11 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         then split into train and validation only (``test_fraction`` is ignored) and rows
         whose fitted sequence also occurs in the test file are left out of train and val
         (counted in the manifest as ``excluded_test_overlap``).
+    val_input : str or Path, optional
+        A file, in either format, used as the whole validation split (a family-aware
+        split made beforehand, :mod:`promoter_model.families`); ``input_path`` then goes
+        to training (and to test, unless ``test_input`` is given) and ``val_fraction`` and
+        ``fold`` are ignored.
     chunk_rows : int
         Rows parsed per chunk; does not change the output.
     max_length : int
@@ -268,6 +274,8 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         raise ValueError("shard_size and chunk_rows must be positive")
     if test_input is not None:
         test_fraction = 0.0
+    if val_input is not None:
+        val_fraction, fold = 0.0, None
     _check_fractions(val_fraction, test_fraction)
     if fold is not None:
         fold = _check_fold(fold, test_fraction)
@@ -278,12 +286,17 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         raise DataError(f"{out_dir}: --out must be a folder; this is an existing file"
                         + (" (the input itself)" if _same_path(out_dir, input_path) else ""))
     test_fmt = _input_format(test_input) if test_input is not None else None
+    val_fmt = _input_format(val_input) if val_input is not None else None
     sources = {"train": _source_info(input_path, fmt),
                "test": _source_info(test_input, test_fmt) if test_input is not None else None}
+    if val_input is not None:
+        sources["val"] = _source_info(val_input, val_fmt)
     settings = {"seed": int(seed), "val_fraction": float(val_fraction),
                 "test_fraction": float(test_fraction), "shard_size": int(shard_size),
                 "seq_len": int(length), "max_length": int(max_length),
                 "block_size": BLOCK_SIZE, "test_from_input": test_input is not None}
+    if val_input is not None:
+        settings["val_from_input"] = True
     if fold is not None:
         settings["fold"] = list(fold)
 
@@ -323,7 +336,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                 max_len = hi if max_len is None else max(max_len, hi)
             if fixed_split is not None:
                 writers[fixed_split].add(codes, expr)
-                if test_input is not None:
+                if fixed_split == "test":
                     h = hash_codes(codes, seed)
                     test_hashes = h if test_hashes is None else np.concatenate([test_hashes,
                                                                                 h])
@@ -345,6 +358,9 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         consume(_iter_input(test_input, test_fmt, int(chunk_rows), int(max_length)),
                 fixed_split="test")
         test_hashes = np.unique(test_hashes) if test_hashes is not None else None
+    if val_input is not None:
+        consume(_iter_input(val_input, val_fmt, int(chunk_rows), int(max_length)),
+                fixed_split="val")
     consume(_iter_input(input_path, fmt, int(chunk_rows), int(max_length)))
 
     results = {s: w.finish() for s, w in writers.items()}
