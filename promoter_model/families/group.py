@@ -91,7 +91,7 @@ def variable_regions(sequences) -> np.ndarray:
     return np.ascontiguousarray(encode_codes(list(sequences))[:, VARIABLE_START:VARIABLE_END])
 
 
-def _keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:
+def block_keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:
     """Base-5 integer key of ``codes[:, start:start + width]`` (N counts as a 5th letter)."""
     key = np.zeros(len(codes), dtype=np.int64)
     for j in range(start, start + width):
@@ -153,7 +153,7 @@ def near_copy_pairs(codes: np.ndarray, max_mismatches: int = MAX_MISMATCHES,
     found = []
     rows = np.arange(n)
     for start, stop in zip(edges[:-1], edges[1:]):
-        cand = _unique_pairs(_bucket_pairs(_keys(codes, start, stop - start), rows,
+        cand = _unique_pairs(_bucket_pairs(block_keys(codes, start, stop - start), rows,
                                            max_bucket))
         for lo in range(0, len(cand), CHUNK):
             c = cand[lo:lo + CHUNK]
@@ -174,7 +174,7 @@ def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANC
     anchor = min(anchor, k)
     stride = k - anchor + 1
     anchor_starts = np.arange(0, width - anchor + 1, stride)
-    a_keys = np.concatenate([_keys(codes, s, anchor) for s in anchor_starts])
+    a_keys = np.concatenate([block_keys(codes, s, anchor) for s in anchor_starts])
     a_rows = np.tile(np.arange(n), len(anchor_starts))
     a_pos = np.repeat(anchor_starts, n)
     has_n = np.concatenate([_periodic(codes, s, anchor) for s in anchor_starts])
@@ -191,7 +191,7 @@ def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANC
     for lo in range(0, n, row_chunk):
         q_rows = np.arange(lo, min(n, lo + row_chunk))
         for s in range(width - anchor + 1):
-            q = _keys(codes[q_rows], s, anchor)
+            q = block_keys(codes[q_rows], s, anchor)
             left = np.searchsorted(a_keys, q, side="left")
             right = np.searchsorted(a_keys, q, side="right")
             hits = right - left

@@ -10,8 +10,8 @@ import numpy as np
 
 def check_family_split(label: np.ndarray, assignment: np.ndarray) -> None:
     """Raise ``ValueError`` naming a family whose rows sit in more than one part."""
-    label, assignment = np.asarray(label), np.asarray(assignment)
-    _, codes = np.unique(assignment, return_inverse=True)
+    _, label = np.unique(np.asarray(label), return_inverse=True)
+    _, codes = np.unique(np.asarray(assignment), return_inverse=True)
     per_family_min = np.full(label.max() + 1, np.iinfo(np.int64).max)
     per_family_max = np.full(label.max() + 1, -1)
     np.minimum.at(per_family_min, label, codes)
@@ -125,12 +125,74 @@ def hashed_family_split(label: np.ndarray, key: np.ndarray, val_fraction: float,
                         test_fraction: float) -> np.ndarray:
     """Split by a hash of each family's key: 0 train, 1 validation, 2 test.
 
-    ``key`` (shape (n,), uint64) is a seeded hash of each row; a family's key is the smallest
-    of its rows', so the split of a family does not depend on row order.
+    ``key`` (shape (n,), uint64) is a seeded hash of each row; a family is placed by a hash
+    of the smallest of its rows' keys (re-mixed, since the minimum of many keys is small),
+    so the split of a family does not depend on row order.
     """
-    label = np.asarray(label, dtype=np.int64)
+    u = _family_u(np.asarray(label, dtype=np.int64), key)
+    return np.where(u < val_fraction, 1, np.where(u < val_fraction + test_fraction, 2, 0))
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, elementwise on uint64 (wraps modulo 2**64)."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def family_assignment(codes: np.ndarray, *, seed: int = 0, val_fraction: float = 0.025,
+                      test_fraction: float = 0.025, fold: tuple | None = None,
+                      test_codes: np.ndarray | None = None) -> tuple:
+    """Split a training file by family: ``(assignment, summary)``.
+
+    Parameters
+    ----------
+    codes : np.ndarray, shape (n, L), uint8
+        The fitted input rows (``L`` = 80 or 110).
+    seed, val_fraction, test_fraction : as in :func:`promoter_model.records.split_of`
+    fold : (i, k), optional
+        Validation is family-hash fold ``i`` of ``k`` (``test_fraction`` must be 0).
+    test_codes : np.ndarray, optional
+        A separate test file's rows: families are grouped over both, and an input row
+        whose family holds a test row is excluded (assignment -1): a near copy of a test
+        sequence must not be trained or selected on.
+
+    Returns
+    -------
+    assignment : np.ndarray, shape (n,), int
+        0 train, 1 validation, 2 test, -1 excluded.
+    summary : dict
+        ``families``, ``largest_family``, ``rows_in_shared_families``, ``excluded``.
+    """
+    from promoter_model.families.group import group_families
+    from promoter_model.records.hashing import hash_codes
+
+    n = len(codes)
+    both = codes if test_codes is None else np.concatenate([codes, test_codes])
+    fams = group_families(both)
+    label = fams.label[:n]
+    key = hash_codes(both, seed)[:n]
+    if fold is not None:
+        i, k = fold
+        fam_u = _family_u(label, key)
+        split = np.where((fam_u >= i / k) & (fam_u < (i + 1) / k), 1, 0)
+    else:
+        split = hashed_family_split(label, key, val_fraction, test_fraction)
+    excluded = np.zeros(n, dtype=bool)
+    if test_codes is not None:
+        excluded = np.isin(label, fams.label[n:])
+        split = np.where(excluded, -1, split)
+    summary = fams.summary()
+    summary.pop("links", None)
+    summary["excluded"] = int(excluded.sum())
+    return split, summary
+
+
+def _family_u(label: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Each row's family position in [0, 1) (the hash :func:`hashed_family_split` uses)."""
     fam_key = np.full(int(label.max()) + 1 if label.size else 0, np.iinfo(np.uint64).max,
                       dtype=np.uint64)
     np.minimum.at(fam_key, label, np.asarray(key, dtype=np.uint64))
-    u = (fam_key[label] >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    return np.where(u < val_fraction, 1, np.where(u < val_fraction + test_fraction, 2, 0))
+    return (_splitmix(fam_key)[label] >> np.uint64(11)).astype(np.float64) / float(1 << 53)
