@@ -52,7 +52,8 @@ class Families:
     label : np.ndarray, shape (n,), int64
         Family of each row, numbered 0, 1, ... in order of each family's first row.
     links : dict
-        How many distinct row pairs each rule linked (``near``, ``kmer``, ``pairs``).
+        How many distinct row pairs each rule linked (``pairs``, then ``near``, then
+        ``kmer``: the k-mer search skips pairs the earlier rules already joined).
     """
 
     label: np.ndarray
@@ -131,13 +132,21 @@ def _bucket_pairs(keys: np.ndarray, rows: np.ndarray, max_bucket: int) -> np.nda
     return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Distinct values of a 1-d array, sorted (a sort and a mask: numpy's hash-based
+    ``unique`` took 15 s on the 3M candidate keys of the DREAM test file).
+    """
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if x.size else x
+
+
 def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
     """Distinct unordered pairs of distinct rows, sorted, shape (p, 2)."""
     if not len(pairs):
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.sort(pairs, axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    key = np.unique(pairs[:, 0] * _PACK + pairs[:, 1])  # one int64 sort, not a row sort
+    key = _sorted_unique(pairs[:, 0] * _PACK + pairs[:, 1])  # one int64 sort, not rows
     return np.stack([key // _PACK, key % _PACK], axis=1)
 
 
@@ -162,51 +171,78 @@ def near_copy_pairs(codes: np.ndarray, max_mismatches: int = MAX_MISMATCHES,
     return _unique_pairs(np.concatenate(found)) if found else np.zeros((0, 2), np.int64)
 
 
+def window_keys(codes: np.ndarray, width: int) -> np.ndarray:
+    """Base-5 key of every ``width``-window of every row, shape (n, L - width + 1)."""
+    m = codes.shape[1] - width + 1
+    key = np.zeros((len(codes), m), dtype=np.int64)
+    for j in range(width):
+        key = key * 5 + codes[:, j:j + m]
+    return key
+
+
+def _bitmap_slot(keys: np.ndarray, bits: int) -> np.ndarray:
+    """A ``bits``-bit hash of each key (Fibonacci hashing)."""
+    with np.errstate(over="ignore"):
+        h = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (h >> np.uint64(64 - bits)).astype(np.int64)
+
+
 def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANCHOR,
-                      max_bucket: int = MAX_BUCKET) -> np.ndarray:
+                      max_bucket: int = MAX_BUCKET, label=None) -> np.ndarray:
     """Row pairs whose regions share an exact ``k``-base substring at any offset, (p, 2).
 
-    Windows holding an ``N``, and tandem repeats (:func:`_periodic`), never match.
+    Windows holding an ``N``, and tandem repeats (:func:`_periodic`), never match. Every
+    ``anchor``-window of every row is looked up among the anchors; a bitmap of the anchors'
+    hashes turns away almost every window of a random row before the sorted search.
+    ``label`` (shape (n,)), when given, marks rows already known to share a family: their
+    pairs are not checked again.
     """
     n, width = codes.shape
-    if width < k:
+    if width < k or n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     anchor = min(anchor, k)
-    stride = k - anchor + 1
-    anchor_starts = np.arange(0, width - anchor + 1, stride)
+    anchor_starts = np.arange(0, width - anchor + 1, k - anchor + 1)
     a_keys = np.concatenate([block_keys(codes, s, anchor) for s in anchor_starts])
     a_rows = np.tile(np.arange(n), len(anchor_starts))
     a_pos = np.repeat(anchor_starts, n)
-    has_n = np.concatenate([_periodic(codes, s, anchor) for s in anchor_starts])
+    skip = np.concatenate([_periodic(codes, s, anchor) for s in anchor_starts])
+    a_keys, a_rows, a_pos = a_keys[~skip], a_rows[~skip], a_pos[~skip]
     order = np.argsort(a_keys, kind="stable")
     a_keys, a_rows, a_pos = a_keys[order], a_rows[order], a_pos[order]
-    valid = ~has_n[order]
-    a_keys, a_rows, a_pos = a_keys[valid], a_rows[valid], a_pos[valid]
     # drop over-full anchor keys (low-complexity windows)
-    uniq, count = np.unique(a_keys, return_counts=True)
-    full = np.isin(a_keys, uniq[count > max_bucket])
-    a_keys, a_rows, a_pos = a_keys[~full], a_rows[~full], a_pos[~full]
+    starts = np.flatnonzero(np.r_[True, a_keys[1:] != a_keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(a_keys)])
+    keep = np.repeat(sizes <= max_bucket, sizes)
+    a_keys, a_rows, a_pos = a_keys[keep], a_rows[keep], a_pos[keep]
+    bits = int(min(31, max(16, np.ceil(np.log2(64 * max(len(a_keys), 1))))))
+    bitmap = np.zeros(1 << (bits - 3), dtype=np.uint8)
+    slot = _bitmap_slot(a_keys, bits)
+    np.bitwise_or.at(bitmap, slot >> 3, (1 << (slot & 7)).astype(np.uint8))
+    label = None if label is None else np.asarray(label)
     found = []
-    row_chunk = max(1, CHUNK // (width - anchor + 1))
+    row_chunk = max(1, 4 * CHUNK // (width - anchor + 1))
     for lo in range(0, n, row_chunk):
-        q_rows = np.arange(lo, min(n, lo + row_chunk))
-        for s in range(width - anchor + 1):
-            q = block_keys(codes[q_rows], s, anchor)
-            left = np.searchsorted(a_keys, q, side="left")
-            right = np.searchsorted(a_keys, q, side="right")
-            hits = right - left
-            if not hits.any():
-                continue
-            qi = np.repeat(q_rows, hits)
-            idx = np.arange(hits.sum()) + np.repeat(left - np.cumsum(hits) + hits, hits)
-            other, shift = a_rows[idx], a_pos[idx] - s
-            keep = other != qi
-            found.append(np.stack([qi[keep], other[keep], shift[keep]], axis=1))
+        q = window_keys(codes[lo:lo + row_chunk], anchor)
+        slot = _bitmap_slot(q, bits)
+        maybe = np.flatnonzero((bitmap[slot >> 3] >> (slot & 7)) & 1)
+        if not maybe.size:
+            continue
+        q_row, q_pos = np.divmod(maybe, q.shape[1])
+        q = q.ravel()[maybe]
+        left = np.searchsorted(a_keys, q, side="left")
+        hits = np.searchsorted(a_keys, q, side="right") - left
+        qi = np.repeat(q_row + lo, hits)
+        idx = np.arange(hits.sum()) + np.repeat(left - np.cumsum(hits) + hits, hits)
+        other, shift = a_rows[idx], a_pos[idx] - np.repeat(q_pos, hits)
+        keep = other != qi
+        if label is not None:
+            keep &= label[other] != label[qi]
+        found.append(np.stack([qi[keep], other[keep], shift[keep]], axis=1))
     cand = np.concatenate(found) if found else np.zeros((0, 3), dtype=np.int64)
     if not len(cand):
         return np.zeros((0, 2), dtype=np.int64)
     # (i, j, shift) as one int64 for a fast unique (n**2 * 256 < 2**63 up to 1.8e8 rows)
-    key = np.unique((cand[:, 0] * n + cand[:, 1]) * 256 + cand[:, 2] + 128)
+    key = _sorted_unique((cand[:, 0] * n + cand[:, 1]) * 256 + cand[:, 2] + 128)
     cand = np.stack([key // 256 // n, key // 256 % n, key % 256 - 128], axis=1)
     linked = [c[:, :2][_has_shared_run(codes, c, k)] for c in
               (cand[lo:lo + CHUNK] for lo in range(0, len(cand), CHUNK))]
@@ -254,22 +290,27 @@ def group_families(sequences, *, max_mismatches: int = MAX_MISMATCHES,
     codes = variable_regions(sequences)
     n = len(codes)
     parts, links = [], {}
-    if max_mismatches >= 0:
-        parts.append(near_copy_pairs(codes, max_mismatches))
-        links["near"] = len(parts[-1])
-    if shared_kmer:
-        parts.append(shared_kmer_pairs(codes, shared_kmer))
-        links["kmer"] = len(parts[-1])
+
+    def components():
+        edges = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+        graph = coo_matrix((np.ones(len(edges), np.int8), (edges[:, 0], edges[:, 1])),
+                           shape=(n, n))
+        return connected_components(graph, directed=False)[1]
+
     if pairs is not None:
         given = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if len(given) and (given.min() < 0 or given.max() >= n):
             raise ValueError(f"pairs name rows outside 0..{n - 1}")
         parts.append(_unique_pairs(given))
         links["pairs"] = len(parts[-1])
-    edges = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
-    graph = coo_matrix((np.ones(len(edges), np.int8), (edges[:, 0], edges[:, 1])),
-                       shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
+    if max_mismatches >= 0:
+        parts.append(near_copy_pairs(codes, max_mismatches))
+        links["near"] = len(parts[-1])
+    if shared_kmer:
+        # pairs already in one family need no k-mer check (most of a variant series)
+        parts.append(shared_kmer_pairs(codes, shared_kmer, label=components()))
+        links["kmer"] = len(parts[-1])
+    comp = components()
     # renumber by first occurrence so labels follow row order
     _, first = np.unique(comp, return_index=True)
     rank = np.empty(len(first), dtype=np.int64)
