@@ -93,3 +93,57 @@ def test_family_assignment_keeps_families_whole_and_excludes_test_relatives():
     assert (np.sum(folds, axis=0) == 1).all()  # each row validates in exactly one fold
     for f in folds:
         check_family_split(truth, f)
+
+
+def _family_library(n_fam=300, per_family=8, seed=0):
+    """Families of near copies whose level is a family effect plus small noise."""
+    rng = np.random.default_rng(seed)
+    parents = rng.integers(0, 4, size=(n_fam, 80)).astype(np.uint8)
+    label = np.repeat(np.arange(n_fam), per_family)
+    codes = parents[label].copy()
+    rows = np.arange(len(codes))
+    pos = rng.integers(0, 80, size=len(codes))  # one substitution a row: siblings <= 2 apart
+    codes[rows, pos] = (codes[rows, pos] + rng.integers(1, 4, size=len(codes))) % 4
+    y = rng.normal(0, 1, n_fam)[label] + rng.normal(0, 0.1, len(codes))
+    return codes, label, y
+
+
+def _nearest_neighbour_oof(codes, y, folds):
+    """Out-of-fold predictions of a model that recalls its nearest training row within 3
+    bases and otherwise predicts the training mean (a memoriser, the leak in miniature).
+    """
+    from promoter_model.families.novelty import nearest
+
+    pred = np.empty(len(y))
+    for f in np.unique(folds):
+        test, train = folds == f, folds != f
+        dist, row = nearest(codes[test], codes[train])
+        recalled = y[train][row]
+        pred[test] = np.where(dist <= 3, recalled, y[train].mean())
+    return pred
+
+
+def test_family_folds_calibrate_where_hash_folds_under_cover():
+    """Intervals calibrated on out-of-fold residuals reach their level on held-out
+    families only when the folds themselves keep families whole.
+    """
+    from promoter_model.calibration import fit_calibration
+    from promoter_model.families.novelty import nearest
+
+    codes, label, y = _family_library()
+    test = hold_out_families(label, {"all": np.ones(len(label), bool)}, 0.25, seed=0)
+    pool = ~test
+    # the served model: the memoriser trained on the whole pool
+    dist, row = nearest(codes[test], codes[pool])
+    served = np.where(dist <= 3, y[pool][row], y[pool].mean())
+    rng = np.random.default_rng(1)
+    folds = {"hash": rng.integers(0, 5, size=pool.sum()),
+             "family": family_folds(label[pool], 5, seed=1)}
+    covered = {}
+    for name, f in folds.items():
+        oof = _nearest_neighbour_oof(codes[pool], y[pool], f)
+        cal = fit_calibration(y[pool], oof, n_bins=1)
+        lo, hi = cal.interval(served, 0.9)
+        covered[name] = float(np.mean((y[test] >= lo) & (y[test] <= hi)))
+    assert 0.85 <= covered["family"] <= 0.95, covered
+    assert covered["hash"] < 0.5, covered
