@@ -210,8 +210,7 @@ def show_input_errors(errors, text: str) -> None:
 def parse_input(text: str, *, fmt: str = "auto", source: str | None = None,
                 delimiter: str | None = None):
     """Parse pasted or uploaded text leniently; show problems; return the table or None."""
-    from promoter_model.seqio import parse_text
-    from promoter_model.sequence import SequenceError
+    from promoter_model.sequence import SequenceError, parse_text
 
     try:
         table = parse_text(text, fmt, strict=False, source=source, delimiter=delimiter)

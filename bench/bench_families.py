@@ -40,7 +40,7 @@ def time_grouping(synthetic_rows: int) -> list:
 
     from promoter_model import dream
     from promoter_model.families import group_families
-    from promoter_model.seqio import iter_dream_chunks
+    from promoter_model.sequence import iter_dream_chunks
 
     out = []
     table = dream.load_test_table()
@@ -68,8 +68,9 @@ def time_grouping(synthetic_rows: int) -> list:
 
 def old_ensemble_table() -> tuple:
     """The old (hash-fold) demo ensemble's public rows by distance to its training pool."""
-    from promoter_model import dream
     from promoter_model.calibration import load_calibration
+
+    from promoter_model import dream
     from promoter_model.families.dream import dream_families
     from promoter_model.families.leakage import stratified_scores
     from promoter_model.families.novelty import nearest

@@ -130,7 +130,7 @@ def cmd_evaluate(args) -> int:
     from . import cli_io, dream, records
     from .metrics import regression_metrics
     from .predictor import load_predictor
-    from .seqio import read_sequences
+    from .sequence import read_sequences
     from .uncertainty import UNAVAILABLE, coverage, subset_coverage
 
     level = _interval_level(args.interval)

@@ -26,8 +26,7 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
     -------
     promoter_model.sequence.SequenceTable
     """
-    from .seqio import parse_text, read_sequences
-    from .sequence import DEFAULT_MAX_LENGTH
+    from .sequence import DEFAULT_MAX_LENGTH, parse_text, read_sequences
 
     max_length = max_length or DEFAULT_MAX_LENGTH
     if arg != "-" and not os.path.exists(arg) and looks_like_sequence(arg):

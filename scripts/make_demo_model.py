@@ -107,8 +107,7 @@ def finalize(run_dir, pool_file, *, val_fraction, started, n_pool, n_test, n_tra
     from promoter_model.interpret.filters import compute_motifs
     from promoter_model.predict import predict_sequences
     from promoter_model.runs import load_run, read_metrics, write_checksums
-    from promoter_model.seqio import read_sequences
-    from promoter_model.sequence import one_hot
+    from promoter_model.sequence import one_hot, read_sequences
 
     run_dir = Path(run_dir)
     run = load_run(run_dir, verify=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from promoter_model import atomic
-from promoter_model.seqio import read_sequences, unique_ids
+from promoter_model.sequence import read_sequences, unique_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "promoter_model.cli"]
@@ -364,8 +364,7 @@ def test_rerun_of_a_complete_run_removes_checkpoint_and_temp_files(run):
 
 # ----------------------------------------------------------------------------- prepare streaming
 def test_streaming_reader_refuses_nul_and_endless_lines_without_buffering(tmp_path):
-    from promoter_model.seqio import iter_dream_chunks
-    from promoter_model.sequence import SequenceError
+    from promoter_model.sequence import SequenceError, iter_dream_chunks
 
     nul = tmp_path / "nul.txt"
     nul.write_bytes(f"{SEQ}\t1.0\n".encode() * 3 + b"\x00" * 1000)

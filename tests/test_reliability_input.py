@@ -33,8 +33,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from promoter_model import cli
-from promoter_model.seqio import SequenceTable, iter_dream_chunks, parse_text, read_sequences
-from promoter_model.sequence import SequenceError, normalize
+from promoter_model.sequence import (
+    SequenceError,
+    SequenceTable,
+    iter_dream_chunks,
+    normalize,
+    parse_text,
+    read_sequences,
+)
 
 # ----------------------------------------------------------------------------- oracle
 # what the module docstring promises, written independently of the implementation

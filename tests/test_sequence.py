@@ -237,7 +237,8 @@ def test_as_batch_strings_and_one_hot_agree():
 
 
 def test_reader_names_still_importable_from_sequence():
-    from promoter_model import seqio, seqparse
+    from promoter_model.sequence import files as seqio
+    from promoter_model.sequence import parse as seqparse
 
     assert S.read_sequences is seqio.read_sequences
     assert S.parse_text is seqparse.parse_text is seqio.parse_text

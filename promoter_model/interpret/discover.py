@@ -102,7 +102,7 @@ def reference_set(sequences=None, n: int = DEFAULT_N, seed: int = 0, length: int
         name = REFERENCE_NAME
     else:
         if isinstance(sequences, (str, Path)):
-            from ..seqio import read_sequences
+            from ..sequence import read_sequences
 
             name = str(sequences)
             seqs = list(read_sequences(sequences).sequences)

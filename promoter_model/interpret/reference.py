@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..seqio import read_sequences
-from ..sequence import FLANK_3, FLANK_5, one_hot
+from ..sequence import FLANK_3, FLANK_5, one_hot, read_sequences
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "data" / "train_demo.txt"
 DEFAULT_N = 2000

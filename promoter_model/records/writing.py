@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 
-from promoter_model import seqio
 from promoter_model import sequence as seqmod
 from promoter_model.records.hashing import _check_fold, _check_fractions, hash_codes, split_of
 from promoter_model.records.manifest import (
@@ -67,14 +66,14 @@ def _read_table(path, max_length: int):
     with _gfile().GFile(path, "rb") as fh:
         gzipped = fh.read(2) == b"\x1f\x8b"
     with _gfile().GFile(path, "rb") as fh:
-        data = seqio._read_capped(fh, seqio.max_input_bytes(), path)  # gzip unpacked, capped
+        data = seqmod.read_capped(fh, seqmod.max_input_bytes(), path)  # gzip unpacked, capped
     if gzipped:
         if b"\t" not in data.split(b"\n", 1)[0] and b"," not in data.split(b"\n", 1)[0]:
             raise DataError(f"{path}: a gzipped input must be a CSV/TSV table with a header")
-    text = seqio._decode_text(data, path)
+    text = seqmod.decode_text(data, path)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     delimiter = "\t" if "\t" in first else ","
-    table = seqio.parse_text(text, "table", max_length=max_length, strict=True, source=path,
+    table = seqmod.parse_text(text, "table", max_length=max_length, strict=True, source=path,
                               delimiter=delimiter)
     if table.expression is None:
         raise DataError(f"{path}: the table has no 'expression' column")
@@ -88,7 +87,7 @@ def _iter_input(path, fmt, chunk_rows, max_length):
         for start in range(0, len(seqs), chunk_rows):
             yield seqs[start:start + chunk_rows], expr[start:start + chunk_rows]
         return
-    for seqs, expr, _first_line in seqio.iter_dream_chunks(path, chunk_rows, max_length):
+    for seqs, expr, _first_line in seqmod.iter_dream_chunks(path, chunk_rows, max_length):
         yield seqs, expr
 
 

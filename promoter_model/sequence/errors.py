@@ -1,7 +1,7 @@
 """The error for unusable sequences and input files, and its wording for a bad base.
 
-Shared by :mod:`promoter_model.sequence` (encoding), :mod:`promoter_model.seqparse` and
-:mod:`promoter_model.seqio` (reading); import it from any of them.
+Raised by every module of :mod:`promoter_model.sequence` (encoding, parsing, reading files);
+import it from the package: ``from promoter_model.sequence import SequenceError``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class SequenceError(ValueError):
         self.reason = message
 
 
-def _bad_char_message(ch: str, position: int) -> str:
+def bad_char_message(ch: str, position: int) -> str:
+    """The wording for a character that is not a DNA base, at a 1-based position."""
     shown = repr(ch) if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
     if ch in IUPAC_AMBIGUITY:
         kind = f"IUPAC ambiguity code {shown}"

@@ -1,12 +1,9 @@
-"""Promoter sequences as text and as arrays.
+"""Promoter sequences as text and as arrays: normalising, encoding, one-hot, batches.
 
 Conventions (see ``docs/conventions.md``):
 
 * Channel order is A, C, G, T; ``N`` (and padding) encodes as all zeros.
-* A sequence is fitted to the model length (110 bp): one of at most 80 bp is the variable
-  region and goes between the plasmid flanks; any other keeps its **3' end** (the bases next
-  to the transcription start) and is padded with ``N`` on the **5' side**
-  (:func:`fit_to_length`).
+* Strings are fitted to the model length first (:mod:`.layout`).
 * Input is normalised before validation: surrounding white space and a byte-order mark are
   dropped, white space inside a sequence is removed, lower case is upper-cased and RNA ``U``
   becomes ``T``. Anything else that is not A, C, G, T or N is an error naming the record, the
@@ -20,19 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from promoter_model.seqerror import (  # noqa: F401 - re-exported for callers
-    IUPAC_AMBIGUITY,
-    SequenceError,
-    _bad_char_message,
-)
-
-SEQ_LEN = 110
-FLANK_5 = "TGCATTTTTTTCACATC"
-FLANK_3 = "GGTTACGGCTGTT"
-VARIABLE_START = len(FLANK_5)  # 0-based index of the first base of the 80 bp random region
-VARIABLE_END = SEQ_LEN - len(FLANK_3)  # exclusive
-ALPHABET = "ACGT"
-DEFAULT_MAX_LENGTH = 1000
+from promoter_model.sequence.errors import SequenceError, bad_char_message
+from promoter_model.sequence.layout import SEQ_LEN, fit_to_length
 
 # byte -> base index (0..3), 4 for N, 255 for invalid
 _CODE = np.full(256, 255, dtype=np.uint8)
@@ -69,131 +55,6 @@ def reverse_complement(seq: str) -> str:
     return seq.translate(_COMPLEMENT_TABLE)[::-1]
 
 
-VARIABLE_LEN = VARIABLE_END - VARIABLE_START  # 80
-FIT_CONVENTION = (
-    "plasmid flanks + 3' anchored: for 110 bp models a sequence of at most 80 bp is the "
-    "variable region and is placed between the 17 bp 5' flank and the 13 bp 3' flank "
-    "(padded with N on the 5' side of the variable region when shorter than 80 bp); "
-    "longer sequences keep their last 110 bases, 81-109 bp ones are padded with N on the "
-    "5' side")
-LEGACY_FIT_CONVENTIONS = (
-    "keep 3' end, pad N on 5' side",
-    "3' anchored: longer sequences keep their last seq_len bases, shorter ones are padded "
-    "with N on the 5' side")
-
-
-def placed_in_flanks(n_bases, length: int = SEQ_LEN):
-    """Whether a sequence of ``n_bases`` is placed between the plasmid flanks.
-
-    The one rule of :func:`fit_to_length`: only for the 110 bp plasmid layout
-    (``length == SEQ_LEN``), a sequence of at most 80 bp (the variable region, or part of
-    it) goes between :data:`FLANK_5` and :data:`FLANK_3`.
-
-    Parameters
-    ----------
-    n_bases : int or np.ndarray of int
-    length : int
-        The model's input length.
-
-    Returns
-    -------
-    bool or np.ndarray of bool
-    """
-    return np.asarray(n_bases) <= VARIABLE_LEN if length == SEQ_LEN else \
-        np.zeros(np.shape(n_bases), dtype=bool)
-
-
-def fit_to_length(sequences, length: int = SEQ_LEN):
-    """Fit sequences to ``length`` bp (see ``docs/conventions.md``).
-
-    * For the 110 bp plasmid layout, a sequence of at most 80 bp is the variable region
-      without its flanks: it is placed as ``FLANK_5 + N * (80 - n) + sequence + FLANK_3``
-      (3'-anchored against the 3' flank), as the DREAM / Vaishnav et al. constructs are.
-    * Any other sequence is fitted 3'-anchored: a longer one keeps its last ``length``
-      bases, a shorter one is padded with ``N`` on the 5' side.
-
-    Only the sequences whose length differs are re-sliced.
-
-    Parameters
-    ----------
-    sequences : list of str
-    length : int
-
-    Returns
-    -------
-    fitted : list of str
-        Every string has exactly ``length`` characters.
-    change : np.ndarray, shape (n,), int
-        Input length minus ``length``: bases removed (positive: trimmed from the 5' end) or
-        added (negative: flanks and/or ``N``); 0 where the sequence already had ``length``
-        bases. Whether flanks were added follows from the input length
-        (:func:`placed_in_flanks`).
-    """
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    change = lengths - length
-    flanked = placed_in_flanks(lengths, length)
-    fitted = list(sequences)
-    pad = "N" * length
-    for i in np.flatnonzero(change).tolist():
-        d = int(change[i])
-        if flanked[i]:
-            fitted[i] = FLANK_5 + pad[:VARIABLE_LEN - lengths[i]] + fitted[i] + FLANK_3
-        else:
-            fitted[i] = fitted[i][d:] if d > 0 else pad[:-d] + fitted[i]
-    return fitted, change
-
-
-def describe_fit(change: int, length: int = SEQ_LEN, short: bool = False) -> str | None:
-    """Human-readable note of what :func:`fit_to_length` did, or None if nothing.
-
-    ``short=True`` gives a few words for a table cell (e.g. ``"flanks added"``).
-    """
-    n = int(change) + length
-    if short:
-        if change < 0 and placed_in_flanks(n, length):
-            pad = VARIABLE_LEN - n
-            return "flanks added" + (f", {pad} N before it" if pad else "")
-        if change:
-            return (f"5' end trimmed ({change} bp)" if change > 0
-                    else f"{-change} N added on the 5' side")
-        return None
-    if change < 0 and placed_in_flanks(n, length):
-        pad = VARIABLE_LEN - n
-        return (f"read as the variable region without the plasmid flanks and placed between "
-                f"the 5' flank {FLANK_5} and the 3' flank {FLANK_3} (positions "
-                f"{VARIABLE_START + 1 + pad}-{VARIABLE_END}"
-                + (f"; the {pad} bp before it are N" if pad else "") + ")")
-    if change > 0:
-        return f"trimmed {change} bp from the 5' end to keep the 3'-most {length} bp"
-    if change < 0:
-        return f"padded with {-change} N on the 5' side to reach {length} bp"
-    return None
-
-
-def fit_summary(sequences, length: int = SEQ_LEN) -> str | None:
-    """One sentence saying how many sequences were fitted and how, or None if none were.
-
-    The notice the command line prints and the pages show above their results.
-    """
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    change = lengths - length
-    flanked = int(((change < 0) & placed_in_flanks(lengths, length)).sum())
-    trimmed = int((change > 0).sum())
-    padded = int((change < 0).sum()) - flanked
-    parts = []
-    if flanked:
-        parts.append(f"{flanked} of at most {VARIABLE_LEN} bp placed between the plasmid "
-                     f"flanks {FLANK_5}…{FLANK_3} as the variable region")
-    if trimmed:
-        parts.append(f"{trimmed} trimmed to their 3'-most {length} bp")
-    if padded:
-        parts.append(f"{padded} padded with N on the 5' side")
-    if not parts:
-        return None
-    return (f"{flanked + trimmed + padded} of {len(sequences)} sequences were fitted to "
-            f"{length} bp: " + "; ".join(parts))
-
-
 # --------------------------------------------------------------------------- encoders
 _CODE_BYTES = _CODE.tobytes()  # bytes.translate table: ASCII byte -> base code (255: invalid)
 
@@ -216,7 +77,7 @@ def _checked_codes(seqs, length: int) -> np.ndarray:
     if codes.size and codes.max() == 255:
         i, j = np.argwhere(codes == 255)[0]
         ch = seqs[i][j]
-        raise SequenceError(_bad_char_message(ch, int(j) + 1), record=f"sequence {i + 1}",
+        raise SequenceError(bad_char_message(ch, int(j) + 1), record=f"sequence {i + 1}",
                             position=int(j) + 1, character=ch)
     return codes
 
@@ -364,19 +225,35 @@ def as_batch(X, length: int = SEQ_LEN) -> np.ndarray:
     return arr
 
 
-# Reader names that lived here before the split into seqparse/seqio; resolved on first use
-# (PEP 562) because seqio imports this module, so a top-level import would be circular.
-_MOVED_TO_SEQIO = frozenset({
-    "SequenceTable", "find_invalid", "check_sequences", "FORMATS", "DEFAULT_MAX_INPUT_MB",
-    "max_input_bytes", "read_sequences", "detect_format", "parse_text", "unique_ids",
-    "iter_dream_chunks", "normalize_many",
-})
+# --------------------------------------------------------------------------- validation
+def find_invalid(sequences) -> np.ndarray:
+    """1-based position of the first invalid character of each sequence, 0 where valid.
 
+    Vectorised over all sequences: they are joined into one buffer and looked up at once.
 
-def __getattr__(name):
-    """Old ``promoter_model.sequence`` reader names, now in :mod:`promoter_model.seqio`."""
-    if name in _MOVED_TO_SEQIO:
-        from promoter_model import seqio  # noqa: PLC0415 - circular at import time
+    Parameters
+    ----------
+    sequences : list of str (normalised)
 
-        return getattr(seqio, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    Returns
+    -------
+    np.ndarray, shape (n,), int64
+    """
+    n = len(sequences)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=n)
+    joined = "".join(sequences)
+    # non-ASCII characters must stay one slot each: map them to an invalid byte
+    buf = joined.encode("ascii", errors="replace")
+    if len(buf) != len(joined):  # pragma: no cover - 'replace' keeps one byte per char
+        raise AssertionError
+    codes = _CODE[np.frombuffer(buf, dtype=np.uint8)]
+    bad = np.flatnonzero(codes == 255)
+    result = np.zeros(n, dtype=np.int64)
+    if bad.size:
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        owner = np.searchsorted(starts, bad, side="right") - 1
+        first_owner, first_idx = np.unique(owner, return_index=True)
+        result[first_owner] = bad[first_idx] - starts[first_owner] + 1
+    return result

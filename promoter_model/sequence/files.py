@@ -1,10 +1,9 @@
 """Reading sequence files: formats, size caps, gzip, and the chunked DREAM reader.
 
 :func:`read_sequences` reads a file (or standard input) under a size cap and parses it with
-:func:`~promoter_model.seqparse.parse_text`; :func:`iter_dream_chunks` streams a large DREAM
-table for :func:`promoter_model.records.prepare`. The parsing and validation names
-(:class:`SequenceTable`, :func:`parse_text`, :func:`check_sequences`, ...) are re-exported
-here, so ``from promoter_model.seqio import ...`` is the one import for sequence input.
+:func:`~promoter_model.sequence.parse.parse_text`; :func:`iter_dream_chunks` streams a large
+DREAM table for :func:`promoter_model.records.prepare`, which also reads small tables through
+:func:`read_capped` and :func:`decode_text`.
 """
 
 from __future__ import annotations
@@ -19,26 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from promoter_model.seqparse import (  # noqa: F401 - re-exported
-    FORMATS,
-    SequenceTable,
-    check_sequences,
-    detect_format,
-    find_invalid,
-    parse_text,
-    unique_ids,
-)
-from promoter_model.sequence import (
-    DEFAULT_MAX_LENGTH,
-    SequenceError,
-    _bad_char_message,
-)
+from promoter_model.sequence.encode import find_invalid
+from promoter_model.sequence.errors import SequenceError, bad_char_message
+from promoter_model.sequence.layout import DEFAULT_MAX_LENGTH
+from promoter_model.sequence.parse import SequenceTable, parse_text
 
 # --------------------------------------------------------------------------- readers
 _FASTA_EXT = {".fa", ".fasta", ".fna", ".fas", ".ffn"}
 
 
-def _decode_text(data: bytes, source) -> str:
+def decode_text(data: bytes, source) -> str:
+    """UTF-8 text of an input's bytes (a BOM dropped); binary data or bad bytes refused."""
     if b"\x00" in data[:65536]:
         raise SequenceError("this is a binary file, not sequence text (it contains NUL bytes)",
                             source=source)
@@ -71,7 +61,7 @@ def _over_cap(cap: int, source, what: str = "input") -> SequenceError:
                          "raise PROMOTER_MAX_INPUT_MB", source=source)
 
 
-def _read_capped(fh, cap: int, source) -> bytes:
+def read_capped(fh, cap: int, source) -> bytes:
     """Read a stream to the end, refusing it as soon as it passes ``cap`` bytes.
 
     The first 64 KB are checked for NUL bytes first (binary data is refused at once, also
@@ -79,7 +69,7 @@ def _read_capped(fh, cap: int, source) -> bytes:
     """
     head = fh.read(_HEAD)
     if head[:2] != b"\x1f\x8b" and b"\x00" in head:
-        _decode_text(head, source)  # raises the 'binary file' SequenceError
+        decode_text(head, source)  # raises the 'binary file' SequenceError
     parts, total = [head], len(head)
     while True:
         block = fh.read(1 << 20)
@@ -142,7 +132,7 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
     """
     cap = int(max_bytes) if max_bytes is not None else max_input_bytes()
     if str(path) == "-":
-        data = _read_capped(sys.stdin.buffer, cap, "<stdin>")
+        data = read_capped(sys.stdin.buffer, cap, "<stdin>")
         source = "<stdin>"
         suffix = ""
     else:
@@ -161,11 +151,11 @@ def read_sequences(path, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LEN
                                 f"of {cap / (1 << 20):g} MB; split it, or raise "
                                 "PROMOTER_MAX_INPUT_MB", source=source)
         with open(p, "rb") as fh:
-            data = _read_capped(fh, cap, source)
+            data = read_capped(fh, cap, source)
         suffix = p.suffix.lower()
         if suffix == ".gz":
             suffix = Path(p.stem).suffix.lower()
-    text = _decode_text(data, source)
+    text = decode_text(data, source)
     del data
     if fmt == "auto" and suffix in _FASTA_EXT:
         fmt = "fasta"
@@ -305,7 +295,7 @@ def _check_dream_chunk(seqs, expr, source, start, line_of, max_length):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         pos = int(bad[i])
-        problems.append((i, _bad_char_message(seqs[i][pos - 1], pos),
+        problems.append((i, bad_char_message(seqs[i][pos - 1], pos),
                          dict(position=pos, character=seqs[i][pos - 1])))
     size = np.flatnonzero((lengths == 0) | (lengths > max_length))
     if size.size:

@@ -4,7 +4,7 @@ Pasted text and file contents become a :class:`SequenceTable` through :func:`par
 (DREAM ``sequence<TAB>expression``, tables with a header, FASTA, or one sequence per line).
 Every rejected record is a :class:`~promoter_model.sequence.SequenceError` naming the
 record, line, position and character. Reading files (size caps, gzip, standard input) is in
-:mod:`promoter_model.seqio`.
+:mod:`.files`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from promoter_model.sequence import (
-    _CODE,
-    DEFAULT_MAX_LENGTH,
-    SequenceError,
-    _bad_char_message,
-    normalize,
-)
+from promoter_model.sequence.encode import find_invalid, normalize
+from promoter_model.sequence.errors import SequenceError, bad_char_message
+from promoter_model.sequence.layout import DEFAULT_MAX_LENGTH
 
 
 @dataclass
@@ -50,41 +46,7 @@ class SequenceTable:
         return len(self.sequences)
 
 
-
 # --------------------------------------------------------------------------- validation
-def find_invalid(sequences) -> np.ndarray:
-    """1-based position of the first invalid character of each sequence, 0 where valid.
-
-    Vectorised over all sequences: they are joined into one buffer and looked up at once.
-
-    Parameters
-    ----------
-    sequences : list of str (normalised)
-
-    Returns
-    -------
-    np.ndarray, shape (n,), int64
-    """
-    n = len(sequences)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=n)
-    joined = "".join(sequences)
-    # non-ASCII characters must stay one slot each: map them to an invalid byte
-    buf = joined.encode("ascii", errors="replace")
-    if len(buf) != len(joined):  # pragma: no cover - 'replace' keeps one byte per char
-        raise AssertionError
-    codes = _CODE[np.frombuffer(buf, dtype=np.uint8)]
-    bad = np.flatnonzero(codes == 255)
-    result = np.zeros(n, dtype=np.int64)
-    if bad.size:
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        owner = np.searchsorted(starts, bad, side="right") - 1
-        first_owner, first_idx = np.unique(owner, return_index=True)
-        result[first_owner] = bad[first_idx] - starts[first_owner] + 1
-    return result
-
-
 def check_sequences(ids, sequences, *, max_length: int = DEFAULT_MAX_LENGTH, source=None,
                     lines=None):
     """Errors for each record that cannot be used (empty, too long, invalid character).
@@ -108,7 +70,7 @@ def check_sequences(ids, sequences, *, max_length: int = DEFAULT_MAX_LENGTH, sou
         pos = int(bad_pos[i])
         ch = sequences[i][pos - 1]
         errors.append((i, SequenceError(
-            f"record '{ids[i]}': {_bad_char_message(ch, pos)}", record=ids[i], position=pos,
+            f"record '{ids[i]}': {bad_char_message(ch, pos)}", record=ids[i], position=pos,
             character=ch, source=source, line=lines[i] if lines else None)))
     for i, s in enumerate(sequences):
         if not s:
