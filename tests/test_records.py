@@ -312,7 +312,7 @@ def test_manifest_contents(small):
     assert m["format_version"] == R.FORMAT_VERSION
     src = m["sources"]["train"]
     assert src["bytes"] == os.path.getsize(small["src"])
-    assert src["sha256"] == R.manifest._sha256_file(small["src"])[0]
+    assert src["sha256"] == R.fs.sha256_file(small["src"])
     assert m["settings"]["seed"] == 0 and m["settings"]["seq_len"] == 110
     lengths = np.array([len(s) for s in small["seqs"]])
     assert m["fit"]["n_trimmed"] == int((lengths > 110).sum()) > 0
@@ -460,7 +460,7 @@ def test_test_input_becomes_the_test_split(tmp_path):
     m = R.prepare(src, tmp_path / "out", val_fraction=0.25, test_fraction=0.3,
                   test_input=tsrc, shard_size=64)
     assert m["settings"]["test_fraction"] == 0.0 and m["settings"]["test_from_input"]
-    assert m["sources"]["test"]["sha256"] == R.manifest._sha256_file(tsrc)[0]
+    assert m["sources"]["test"]["sha256"] == R.fs.sha256_file(tsrc)
     codes, y = R.load_split(tmp_path / "out", "test")
     np.testing.assert_array_equal(y, test_labels)
     np.testing.assert_array_equal(codes, S.encode_codes(test_seqs))

@@ -21,13 +21,29 @@ The reader decodes the bytes and builds the one-hot tensor in the graph
 Splits are assigned by a seeded hash of the *fitted* sequence (the 110 bp the model sees),
 so identical sequences always land in the same split whatever the row order or chunking.
 
-The package is split along its seams: :mod:`.manifest` (constants, :class:`DataError`,
-file helpers, manifest checks), :mod:`.hashing` (split assignment), :mod:`.writing`
-(``prepare``, ``write_shard``) and :mod:`.readers` (tf.data pipelines, ``load_split``).
+Modules
+-------
+fs
+    :class:`DataError`, local and ``gs://`` files (``tf.io.gfile``, or :class:`LocalFiles`
+    without TensorFlow) and :func:`sha256_file`, the package's one file digest.
+manifest
+    Format constants, :func:`read_manifest`, :func:`verify_shards`, and the manifest's
+    bookkeeping while preparing.
+hashing
+    :func:`hash_codes`, :func:`split_of`: a seeded hash of the fitted sequence decides the
+    split (and cross-validation folds).
+writing
+    :func:`prepare`, :func:`write_shard`.
+readers
+    tf.data pipelines (:func:`make_dataset`) and whole splits as arrays (:func:`load_split`).
+arrays
+    Shards read with numpy alone and a Keras batch source, for installs without TensorFlow.
+
 The public names are re-exported here, so ``from promoter_model import records;
 records.prepare(...)`` keeps working.
 """
 
+from promoter_model.records.fs import DataError, LocalFiles, sha256_file
 from promoter_model.records.hashing import hash_codes, split_of
 from promoter_model.records.manifest import (
     BLOCK_SIZE,
@@ -37,7 +53,6 @@ from promoter_model.records.manifest import (
     MANIFEST,
     SPLIT_HASH,
     SPLITS,
-    DataError,
     read_manifest,
     verify_shards,
 )
@@ -46,6 +61,6 @@ from promoter_model.records.writing import prepare, write_shard
 
 __all__ = [
     "BLOCK_SIZE", "FIT_CONVENTION", "FORMAT_NAME", "FORMAT_VERSION", "MANIFEST", "SPLITS",
-    "SPLIT_HASH", "DataError", "hash_codes", "load_split", "make_dataset", "prepare",
-    "read_manifest", "split_of", "verify_shards", "write_shard",
+    "SPLIT_HASH", "DataError", "LocalFiles", "hash_codes", "load_split", "make_dataset", "prepare",
+    "read_manifest", "sha256_file", "split_of", "verify_shards", "write_shard",
 ]

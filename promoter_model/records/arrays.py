@@ -16,7 +16,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from promoter_model.records.manifest import DataError, _gfile, _split_files, read_manifest
+from promoter_model.records.fs import DataError, gfile
+from promoter_model.records.manifest import read_manifest, split_files
 
 _RC_CODES = np.array([3, 2, 1, 0, 4], dtype=np.uint8)  # A<->T, C<->G, N->N
 _ONE_HOT = np.eye(5, 4, dtype=np.float32)  # code 4 (N) is all zeros
@@ -80,7 +81,7 @@ def read_shard(path, length: int) -> tuple[np.ndarray, np.ndarray]:
     DataError
         When the file ends inside a record or a record lacks ``codes``/``labels``.
     """
-    with _gfile().GFile(str(path), "rb") as fh:
+    with gfile().GFile(str(path), "rb") as fh:
         data = fh.read()
     codes, labels, pos = [], [], 0
     while pos < len(data):
@@ -109,10 +110,10 @@ def read_split(data_dir, split) -> tuple[np.ndarray, np.ndarray]:
     """All codes and labels of one split, in file order (numpy twin of ``load_split``)."""
     manifest = read_manifest(data_dir)
     length = int(manifest["settings"]["seq_len"])
-    files = _split_files(data_dir, manifest, split)
+    files = split_files(data_dir, manifest, split)
     parts = []
     for path, shard in zip(files, manifest["splits"][split]["shards"]):
-        if not _gfile().exists(path):
+        if not gfile().exists(path):
             raise DataError(f"{path}: shard listed in the manifest is missing")
         c, y = read_shard(path, length)
         if len(y) != shard["count"]:

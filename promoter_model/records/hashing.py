@@ -84,7 +84,7 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
     np.ndarray, shape (n,), int8
         0 = train, 1 = val, 2 = test.
     """
-    _check_fractions(val_fraction, test_fraction)
+    check_fractions(val_fraction, test_fraction)
     if isinstance(sequences, np.ndarray) and sequences.ndim == 2:
         codes = sequences
     else:
@@ -92,7 +92,7 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
     u = (hash_codes(codes, seed) >> _S11).astype(np.float64) * 2.0**-53
     out = np.zeros(len(u), dtype=np.int8)
     if fold is not None:
-        i, k = _check_fold(fold, test_fraction)
+        i, k = check_fold(fold, test_fraction)
         out[np.floor(u * k) == i] = 1
         return out
     out[u < val_fraction] = 1
@@ -100,7 +100,8 @@ def split_of(sequences, seed: int = 0, val_fraction: float = 0.025,
     return out
 
 
-def _check_fold(fold, test_fraction) -> tuple[int, int]:
+def check_fold(fold, test_fraction) -> tuple[int, int]:
+    """``(i, k)`` of a cross-validation fold; ValueError for a bad fold or a test fraction."""
     i, k = (int(v) for v in fold)
     if k < 2 or not 0 <= i < k:
         raise ValueError(f"fold must be (i, k) with k >= 2 and 0 <= i < k, got {tuple(fold)}")
@@ -110,7 +111,8 @@ def _check_fold(fold, test_fraction) -> tuple[int, int]:
     return i, k
 
 
-def _check_fractions(val_fraction, test_fraction):
+def check_fractions(val_fraction, test_fraction):
+    """ValueError unless both fractions are in [0, 1] and leave something to train on."""
     for name, v in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         if not 0.0 <= float(v) <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1, got {v}")

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from promoter_model.records.manifest import (
-    BLOCK_SIZE,
-    DataError,
-    _gfile,
-    _split_files,
-    has_tensorflow,
-    read_manifest,
-)
+from promoter_model.records.fs import DataError, gfile, has_tensorflow
+from promoter_model.records.manifest import BLOCK_SIZE, read_manifest, split_files
 
 
 def _parse_block(record, length):
@@ -96,9 +90,9 @@ def make_dataset(data_dir, split, *, batch_size=256, shuffle=False, repeat=False
     manifest = read_manifest(data_dir)
     length = int(manifest["settings"]["seq_len"])
     shard_size = int(manifest["settings"]["shard_size"])
-    files = _split_files(data_dir, manifest, split)
-    gfile = _gfile()
-    missing = [f for f in files if not gfile.exists(f)]
+    files = split_files(data_dir, manifest, split)
+    files_io = gfile()
+    missing = [f for f in files if not files_io.exists(f)]
     if missing:
         raise DataError(f"{missing[0]}: shard listed in the manifest is missing")
     count = int(manifest["splits"][split]["count"])
@@ -179,7 +173,7 @@ def load_split(data_dir, split) -> tuple[np.ndarray, np.ndarray]:
 
     manifest = read_manifest(data_dir)
     length = int(manifest["settings"]["seq_len"])
-    files = _split_files(data_dir, manifest, split)
+    files = split_files(data_dir, manifest, split)
     shards = manifest["splits"][split]["shards"]
     for path in files:
         if not tf.io.gfile.exists(path):

@@ -13,7 +13,15 @@ import time
 import numpy as np
 
 from promoter_model import sequence as seqmod
-from promoter_model.records.hashing import _check_fold, _check_fractions, hash_codes, split_of
+from promoter_model.records.fs import (
+    DataError,
+    gfile,
+    join,
+    same_path,
+    sha256_stream,
+    write_atomic,
+)
+from promoter_model.records.hashing import check_fold, check_fractions, hash_codes, split_of
 from promoter_model.records.manifest import (
     BLOCK_SIZE,
     FIT_CONVENTION,
@@ -22,34 +30,28 @@ from promoter_model.records.manifest import (
     MANIFEST,
     SPLIT_HASH,
     SPLITS,
-    DataError,
-    _clean,
-    _gfile,
-    _join,
-    _same_job,
-    _same_path,
-    _sha256_file,
-    _shards_present,
-    _source_info,
-    _write_atomic,
+    clean,
     read_manifest,
+    same_job,
+    shards_present,
+    source_info,
 )
 from promoter_model.sequence import SEQ_LEN
 
 
 def _input_format(path) -> str:
     """``dream`` (no header, ``sequence<TAB>expression``) or ``table`` (header row)."""
-    gfile = _gfile()
+    files = gfile()
     path = str(path)
-    if not gfile.exists(path):
+    if not files.exists(path):
         raise DataError(f"{path}: input file not found")
-    if gfile.isdir(path):
+    if files.isdir(path):
         raise DataError(f"{path}: is a folder, not an input file")
     if "://" not in path:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise DataError(f"{path}: is not a regular file (a FIFO, a device or a socket); "
                             "prepare reads files only")
-    with gfile.GFile(path, "rb") as fh:
+    with files.GFile(path, "rb") as fh:
         head = fh.read(4096)
     if head[:2] == b"\x1f\x8b":
         return "table"  # only small header tables are accepted compressed
@@ -63,9 +65,9 @@ def _input_format(path) -> str:
 def _read_table(path, max_length: int):
     """Sequences and expression of a small CSV/TSV with a header (optionally gzipped)."""
     path = str(path)
-    with _gfile().GFile(path, "rb") as fh:
+    with gfile().GFile(path, "rb") as fh:
         gzipped = fh.read(2) == b"\x1f\x8b"
-    with _gfile().GFile(path, "rb") as fh:
+    with gfile().GFile(path, "rb") as fh:
         data = seqmod.read_capped(fh, seqmod.max_input_bytes(), path)  # gzip unpacked, capped
     if gzipped:
         if b"\t" not in data.split(b"\n", 1)[0] and b"," not in data.split(b"\n", 1)[0]:
@@ -156,7 +158,8 @@ def write_shard(path: str, codes: np.ndarray, labels: np.ndarray,
         for start in range(0, len(codes), block_size):
             writer.write(_example_bytes(codes[start:start + block_size],
                                         labels[start:start + block_size]))
-    digest, size = _sha256_file(tmp)
+    with tf.io.gfile.GFile(tmp, "rb") as fh:
+        digest, size = sha256_stream(fh)
     tf.io.gfile.rename(tmp, path, overwrite=True)
     return {"file": posixpath.basename(path.replace("\\", "/")), "count": int(len(codes)),
             "sha256": digest, "bytes": int(size)}
@@ -195,7 +198,7 @@ class _SplitWriter:
         codes = np.concatenate(self.codes) if len(self.codes) > 1 else self.codes[0]
         labels = np.concatenate(self.labels) if len(self.labels) > 1 else self.labels[0]
         name = f"{self.split}-{len(self.shards):05d}.tfrecord"
-        self.shards.append(write_shard(_join(self.out_dir, name), codes[:n], labels[:n]))
+        self.shards.append(write_shard(join(self.out_dir, name), codes[:n], labels[:n]))
         self.stats = _combine_stats(self.stats, _stats_of(labels[:n]))
         rest = len(codes) - n
         self.codes = [codes[n:]] if rest else []
@@ -267,7 +270,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     DataError
         For a missing input file or an unusable table.
     """
-    gfile = _gfile()
+    files = gfile()
     out_dir = str(out_dir)
     if int(shard_size) < 1 or int(chunk_rows) < 1:
         raise ValueError("shard_size and chunk_rows must be positive")
@@ -275,21 +278,21 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         test_fraction = 0.0
     if val_input is not None:
         val_fraction, fold = 0.0, None
-    _check_fractions(val_fraction, test_fraction)
+    check_fractions(val_fraction, test_fraction)
     if fold is not None:
-        fold = _check_fold(fold, test_fraction)
+        fold = check_fold(fold, test_fraction)
     report = progress or (lambda message: None)
 
     fmt = _input_format(input_path)
-    if gfile.exists(out_dir) and not gfile.isdir(out_dir):
+    if files.exists(out_dir) and not files.isdir(out_dir):
         raise DataError(f"{out_dir}: --out must be a folder; this is an existing file"
-                        + (" (the input itself)" if _same_path(out_dir, input_path) else ""))
+                        + (" (the input itself)" if same_path(out_dir, input_path) else ""))
     test_fmt = _input_format(test_input) if test_input is not None else None
     val_fmt = _input_format(val_input) if val_input is not None else None
-    sources = {"train": _source_info(input_path, fmt),
-               "test": _source_info(test_input, test_fmt) if test_input is not None else None}
+    sources = {"train": source_info(input_path, fmt),
+               "test": source_info(test_input, test_fmt) if test_input is not None else None}
     if val_input is not None:
-        sources["val"] = _source_info(val_input, val_fmt)
+        sources["val"] = source_info(val_input, val_fmt)
     settings = {"seed": int(seed), "val_fraction": float(val_fraction),
                 "test_fraction": float(test_fraction), "shard_size": int(shard_size),
                 "seq_len": int(length), "max_length": int(max_length),
@@ -299,20 +302,20 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     if fold is not None:
         settings["fold"] = list(fold)
 
-    manifest_path = _join(out_dir, MANIFEST)
-    if gfile.exists(manifest_path):
+    manifest_path = join(out_dir, MANIFEST)
+    if files.exists(manifest_path):
         try:
             old = read_manifest(out_dir)
         except DataError:
             old = None
-        if old is not None and _same_job(old, sources, settings) and _shards_present(out_dir,
+        if old is not None and same_job(old, sources, settings) and shards_present(out_dir,
                                                                                      old):
             report(f"{out_dir}: already prepared from the same input and settings "
                    f"({old['n_rows']:,} rows)")
             return old
-        gfile.remove(manifest_path)  # the folder is about to change: no stale manifest
-    gfile.makedirs(out_dir)
-    _clean(out_dir, keep=set())
+        files.remove(manifest_path)  # the folder is about to change: no stale manifest
+    files.makedirs(out_dir)
+    clean(out_dir, keep=set())
 
     writers = {s: _SplitWriter(s, out_dir, int(shard_size), int(length)) for s in SPLITS}
     n_rows = n_trimmed = n_padded = n_flanked = n_excluded = 0
@@ -386,8 +389,8 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         "label_stats": {s: r["label_stats"] for s, r in results.items()},
     }
     keep = {sh["file"] for r in results.values() for sh in r["shards"]}
-    _clean(out_dir, keep)
-    _write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    clean(out_dir, keep)
+    write_atomic(manifest_path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n")
                   .encode("utf-8"))
     report(f"done: {n_rows:,} rows -> " + ", ".join(
         f"{s} {manifest['splits'][s]['count']:,}" for s in SPLITS))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from promoter_model.records import DataError, localfs
+from promoter_model.records import DataError
+from promoter_model.records import LocalFiles as localfs
 
 
 def test_local_file_operations(tmp_path):
