@@ -1,7 +1,7 @@
 """Cached loaders and engine calls for the dashboard (the only Streamlit-aware glue).
 
 * Runs are loaded once per process (``st.cache_resource``) and warmed up; every model call
-  goes through :mod:`promoter_model.predict` (a ``tf.function``, thread-safe), never
+  goes through :mod:`promoter_model.model.predict` (a ``tf.function``, thread-safe), never
   ``model.predict``.
 * Expensive results (predictions, ISM, attributions, test-set predictions, motif tables) are
   cached with ``st.cache_data`` keyed by ``(run path, run stamp, sequence ...)``; the stamp
@@ -144,7 +144,7 @@ def available_runs(runs_dir: str, demo: str):
 @st.cache_resource(show_spinner="Loading the model (once per server)…", max_entries=4)
 def get_predictor(path: str, stamp: float):
     """Load a run through ``predictor.load_predictor`` (checksums, safe mode) and warm it."""
-    from promoter_model.predict import warm_up
+    from promoter_model.model.predict import warm_up
     from promoter_model.predictor import load_predictor
     from promoter_model.runs import RunError
 

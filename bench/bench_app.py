@@ -232,7 +232,7 @@ def bench_server_side(run, repeats):
     from app import export, figures
     from promoter_model.interpret.attributions import attribution
     from promoter_model.interpret.ism import ism_scores
-    from promoter_model.predict import warm_up
+    from promoter_model.model.predict import warm_up
     from promoter_model.predictor import load_predictor
 
     pred = load_predictor(run)  # a run or an ensemble, as the app loads it

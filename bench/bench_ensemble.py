@@ -166,8 +166,8 @@ def _bf16_accuracy(pred, n: int):
     import pandas as pd
     from scipy.stats import spearmanr
 
-    from promoter_model import predict
     from promoter_model.interpret import ism
+    from promoter_model.model import predict
     from promoter_model.predictor import from_run
     from promoter_model.sequence import one_hot
 

@@ -32,7 +32,7 @@ SECTION = "## Interpretation"
 def _model(run):
     import keras
 
-    from promoter_model.architectures import build_model, preset
+    from promoter_model.model.architectures import build_model, preset
     from promoter_model.runs import load_run
 
     if run is None and (ROOT / "assets" / "demo_model").is_dir():
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from promoter_model.interpret import attributions, ism, motifs
-    from promoter_model.predict import warm_up
+    from promoter_model.model.predict import warm_up
     from promoter_model.sequence import FLANK_3, FLANK_5, one_hot
 
     model, cfg, described = _model(args.run)

@@ -85,8 +85,8 @@ def _demo_run(arg, tmp: Path) -> tuple[Path, str]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from promoter_model.architectures import build_model, preset
-    from promoter_model.config import RunConfig
+    from promoter_model.model.architectures import build_model, preset
+    from promoter_model.model.config import RunConfig
     from promoter_model.runs import save_run
 
     keras.utils.set_random_seed(0)

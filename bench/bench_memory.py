@@ -8,7 +8,7 @@ Usage::
 What is checked (the dashboard process serves these calls for hours):
 
 * RSS at start, after a warm-up, and after ``n`` calls (``/proc/self/status``);
-* the ``tf.function`` behind :func:`promoter_model.predict.predict` is traced once and
+* the ``tf.function`` behind :func:`promoter_model.model.predict.predict` is traced once and
   never again, whatever the batch size (no retracing = no growing graph cache);
 * the top ``tracemalloc`` growth between warm-up and end (Python allocations);
 * ``n`` figure renders from ``app/figures.py`` (plotly heatmaps and matplotlib logos, each
@@ -51,7 +51,7 @@ def rss_mb() -> float:
 def _model(run):
     import keras
 
-    from promoter_model.architectures import build_model
+    from promoter_model.model.architectures import build_model
     from promoter_model.runs import load_run
 
     if run is None and (ROOT / "assets" / "demo_model").is_dir():
@@ -75,9 +75,9 @@ def _sequences(n, seed=0):
 
 
 def _tracing_count(model) -> int | None:
-    from promoter_model.predict import _compiled
+    from promoter_model.model.predict import compiled
 
-    fn = _compiled(model)
+    fn = compiled(model)
     get = getattr(fn, "experimental_get_tracing_count", None)
     return int(get()) if get else None
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from promoter_model.interpret.ism import ism_scores
-    from promoter_model.predict import predict_sequences
+    from promoter_model.model.predict import predict_sequences
 
     rss0 = rss_mb()
     model, described = _model(args.run)

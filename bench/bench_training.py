@@ -16,7 +16,7 @@ What is measured (median of ``--repeats`` runs after a warm-up that compiles):
   graph profiler; training ≈ 3 × forward;
 * training throughput: ``model.fit`` on in-memory one-hot arrays (no input pipeline), Adam,
   MSE, default ``jit_compile`` (which Keras resolves to off on a CPU-only machine);
-* prediction throughput: :func:`promoter_model.predict.predict`, batch 1024;
+* prediction throughput: :func:`promoter_model.model.predict.predict`, batch 1024;
 * ISM latency: :func:`promoter_model.interpret.ism.ism_scores`, one sequence (331 rows);
 * with profiling on (default): per-stage ablations of the reference preset and XLA on/off.
 
@@ -167,7 +167,7 @@ def train_throughput(cfg, batch, steps, repeats, jit_compile="auto") -> dict:
     """Sequences/s of ``model.fit`` on in-memory arrays; compile time of the first step."""
     import keras
 
-    from promoter_model.architectures import build_model
+    from promoter_model.model.architectures import build_model
 
     keras.utils.set_random_seed(0)
     X, y = _data(batch * steps)
@@ -183,7 +183,7 @@ def train_throughput(cfg, batch, steps, repeats, jit_compile="auto") -> dict:
 
 
 def predict_throughput(model, rows, repeats) -> dict:
-    from promoter_model.predict import predict
+    from promoter_model.model.predict import predict
 
     X, _ = _data(rows, seed=1)
     predict(model, X[:8])  # trace
@@ -202,7 +202,7 @@ def ism_latency(model, repeats) -> dict:
 def build_model_seeded(cfg):
     import keras
 
-    from promoter_model.architectures import build_model
+    from promoter_model.model.architectures import build_model
 
     keras.utils.set_random_seed(0)
     return build_model(cfg)
@@ -225,7 +225,7 @@ def reference_ablations(repeats) -> list:
     """
     import keras
 
-    from promoter_model.architectures import preset
+    from promoter_model.model.architectures import preset
 
     batch, steps = BATCH["reference"], TRAIN_STEPS["reference"]
     X, y = _data(batch * steps)
@@ -283,7 +283,7 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
-    from promoter_model.architectures import preset
+    from promoter_model.model.architectures import preset
 
     started = time.time()
     load_start = _load()

@@ -87,7 +87,7 @@ def run_phase(name: str, work: Path, out: Path, members: list[int], deadline: fl
     """Train ``members`` of one phase at once; stop them at ``deadline`` (time.time())."""
     from bench_training import forward_flops
 
-    from promoter_model.architectures import preset
+    from promoter_model.model.architectures import preset
 
     phase_work, phase_out = out / f"work-{name}", out / f"{name}_ensemble"
     (phase_work).mkdir(parents=True, exist_ok=True)

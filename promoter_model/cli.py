@@ -55,8 +55,8 @@ def cmd_train(args) -> int:
         from .train import split_cpu
 
         split_cpu(args.cpu_devices)
-    from .architectures import preset
-    from .config import RunConfig, TrainConfig
+    from .model.architectures import preset
+    from .model.config import RunConfig, TrainConfig
     from .train import train
 
     overrides = _parse_overrides(args.set)

@@ -61,7 +61,7 @@ def reverse_complement_codes(codes) -> np.ndarray:
 
 def _member_predictions(run_dir: Path, pool_codes, public_codes, batch_size, cache, name):
     """Forward and reverse-strand predictions of a member, cached as ``name.npz``."""
-    from .predict import predict_codes
+    from .model.predict import predict_codes
     from .runs import load_run, sha256_file
 
     file = None if cache is None else Path(cache) / f"{name}.npz"

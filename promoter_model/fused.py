@@ -15,7 +15,7 @@ import weakref
 import keras
 import numpy as np
 
-from .predict import input_length
+from .model.predict import input_length
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
@@ -86,7 +86,7 @@ def predict_members(models, X, batch_size: int = 1024) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (n_members, n), float32
-        Row ``k`` is what :func:`promoter_model.predict.predict` gives for ``models[k]``.
+        Row ``k`` is what :func:`promoter_model.model.predict.predict` gives for ``models[k]``.
     """
     models = list(models)
     X = np.asarray(X, dtype=np.float32)

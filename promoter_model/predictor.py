@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .config import RunConfig
-from .predict import input_length
-from .predict import predict as predict_model
+from .model.config import RunConfig
+from .model.predict import input_length
+from .model.predict import predict as predict_model
 from .runs import Run, RunError, load_run, read_metrics, resolve_under, sha256_file, write_checksums
 from .sequence import codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
@@ -98,7 +98,7 @@ class Predictor:
 
     @property
     def config(self):
-        """The (first) member's :class:`~promoter_model.config.RunConfig`."""
+        """The (first) member's :class:`~promoter_model.model.config.RunConfig`."""
         return self.members[0].config
 
     @property
@@ -157,7 +157,7 @@ class Predictor:
         """:meth:`predict` of base-coded sequences (0-4), one-hot encoding a chunk at a time.
 
         Memory stays at one byte per base plus the one-hot of ``chunk`` sequences, as in
-        :func:`promoter_model.predict.predict_codes`.
+        :func:`promoter_model.model.predict.predict_codes`.
 
         Returns
         -------

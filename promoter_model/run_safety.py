@@ -233,7 +233,7 @@ def count_params(config: dict) -> int:
         return _PARAMS[key]
     import keras
 
-    from . import layers  # noqa: F401  (registers the custom layers)
+    from .model import layers  # noqa: F401  (registers the custom layers)
 
     try:  # Keras 3 internals; fail closed if a Keras release moves them
         from keras.src.backend.common import global_state

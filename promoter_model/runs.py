@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, run_safety
-from .config import RunConfig
+from .model.config import RunConfig
 
 REQUIRED = ("config.json", "model.keras")
 CHECKSUMMED = ("config.json", "model.keras", "history.csv", "metrics.json")
@@ -70,7 +70,7 @@ class Run:
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """Predicted expression, ``X: (n, 110, 4) -> (n,)``."""
-        from .predict import predict
+        from .model.predict import predict
 
         return predict(self.model, X, batch_size=batch_size)
 
@@ -295,7 +295,7 @@ def load_run(path, *, verify: bool = True) -> Run:
     """
     import keras
 
-    from . import layers  # noqa: F401  (registers the custom layers)
+    from .model import layers  # noqa: F401  (registers the custom layers)
 
     path = Path(path)
     if verify:

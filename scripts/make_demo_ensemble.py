@@ -44,8 +44,8 @@ UNIT = "MAUDE-normalised expression"
 
 def member_config(i: int, args):
     """The run config of member ``i`` (seeded by its index)."""
-    from promoter_model.architectures import preset
-    from promoter_model.config import RunConfig, TrainConfig
+    from promoter_model.model.architectures import preset
+    from promoter_model.model.config import RunConfig, TrainConfig
 
     return RunConfig(
         preset=args.preset, model=preset(args.preset),

@@ -67,9 +67,9 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from promoter_model import records
-    from promoter_model.architectures import preset
     from promoter_model.cli import _parse_overrides
-    from promoter_model.config import RunConfig, TrainConfig
+    from promoter_model.model.architectures import preset
+    from promoter_model.model.config import RunConfig, TrainConfig
     from promoter_model.train import train
 
     start = time.time()
@@ -105,7 +105,7 @@ def finalize(run_dir, pool_file, *, val_fraction, started, n_pool, n_test, n_tra
 
     from promoter_model import atomic, dream
     from promoter_model.interpret.filters import compute_motifs
-    from promoter_model.predict import predict_sequences
+    from promoter_model.model.predict import predict_sequences
     from promoter_model.runs import load_run, read_metrics, write_checksums
     from promoter_model.sequence import one_hot, read_sequences
 

@@ -68,8 +68,8 @@ def tiny_run(tmp_path_factory):
     import keras
     import pandas as pd
 
-    from promoter_model.architectures import build_model, preset
-    from promoter_model.config import RunConfig
+    from promoter_model.model.architectures import build_model, preset
+    from promoter_model.model.config import RunConfig
     from promoter_model.runs import save_run
 
     keras.utils.set_random_seed(0)

@@ -287,7 +287,7 @@ def test_predict_empty_and_garbage_input(app_env):
 
 # --------------------------------------------------------------------------- Mutagenesis
 def test_mutagenesis_heatmap_logo_tables_and_trajectory(app_env):
-    from promoter_model.predict import predict_sequences
+    from promoter_model.model.predict import predict_sequences
     from promoter_model.runs import load_run
 
     at = _app("mutagenesis")

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from promoter_model import layers
-from promoter_model.architectures import PRESETS, build_model, first_conv_layer, preset
-from promoter_model.config import ModelConfig, RunConfig, TrainConfig
+from promoter_model.model import layers
+from promoter_model.model.architectures import PRESETS, build_model, first_conv_layer, preset
+from promoter_model.model.config import ModelConfig, RunConfig, TrainConfig
 from promoter_model.sequence import one_hot, reverse_complement
 
 

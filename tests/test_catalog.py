@@ -6,7 +6,7 @@ import pytest
 from toy_models import linear_ensemble, linear_model
 
 from promoter_model.catalog import check_folder, scan
-from promoter_model.config import RunConfig
+from promoter_model.model.config import RunConfig
 from promoter_model.runs import RunError, save_run
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
-from promoter_model.config import RunConfig
+from promoter_model.model.config import RunConfig
 from promoter_model.predictor import write_ensemble
 from promoter_model.runs import save_run
 from promoter_model.sequence import FLANK_3, FLANK_5, reverse_complement

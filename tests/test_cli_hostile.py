@@ -343,7 +343,7 @@ def test_stale_temp_files_of_a_killed_write_are_removed_by_the_next(tmp_path):
 
 
 def test_rerun_of_a_complete_run_removes_checkpoint_and_temp_files(run):
-    from promoter_model.config import RunConfig
+    from promoter_model.model.config import RunConfig
     from promoter_model.train import train
 
     (run / "checkpoint").mkdir()

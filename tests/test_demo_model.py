@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from promoter_model import dream
-from promoter_model.predict import predict_sequences
+from promoter_model.model.predict import predict_sequences
 from promoter_model.runs import check_run, load_run
 
 DEMO = Path(__file__).resolve().parents[1] / "assets" / "demo_model"

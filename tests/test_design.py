@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
-from promoter_model.config import RunConfig
 from promoter_model.design import Objective, decode_codes, design, held_out_check, mutation_labels
 from promoter_model.design_constraints import (
     GOLDEN_GATE,
@@ -19,6 +18,7 @@ from promoter_model.design_constraints import (
     longest_homopolymer,
     start_violations,
 )
+from promoter_model.model.config import RunConfig
 from promoter_model.predictor import load_predictor, write_ensemble
 from promoter_model.runs import save_run
 from promoter_model.sequence import (

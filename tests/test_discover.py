@@ -20,13 +20,13 @@ from toy_models import (
     reb1_sum_model,
 )
 
-from promoter_model.config import RunConfig
 from promoter_model.interpret import discover as D
 from promoter_model.interpret.attributions import center, gradients, integrated_gradients
 from promoter_model.interpret.discover_effects import scrambled_copies
 from promoter_model.interpret.discover_io import csv_text
 from promoter_model.interpret.discover_match import bh_q_values, tomtom_matches
 from promoter_model.interpret.pfm import counts_to_pfm, reverse_complement_pfm
+from promoter_model.model.config import RunConfig
 from promoter_model.predictor import load_predictor
 from promoter_model.runs import check_run, save_run
 from promoter_model.sequence import SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot

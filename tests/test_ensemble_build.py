@@ -14,9 +14,9 @@ from conftest import random_promoters
 from toy_models import linear_model
 
 from promoter_model.calibration import load_calibration
-from promoter_model.config import RunConfig
 from promoter_model.ensemble_build import finalize_ensemble, pool_folds, store_public_predictions
 from promoter_model.metrics import dream_scores
+from promoter_model.model.config import RunConfig
 from promoter_model.predictor import PUBLIC_FILE, load_predictor, stored_public_predictions
 from promoter_model.runs import RunError, save_run
 from promoter_model.sequence import encode_fitted, one_hot

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from toy_models import linear_ensemble, linear_model, member_copies
 
-from promoter_model.architectures import build_model, preset
 from promoter_model.interpret import fast_ism, ism
-from promoter_model.predict import predict
+from promoter_model.model.architectures import build_model, preset
+from promoter_model.model.predict import predict
 from promoter_model.predictor import from_run, load_predictor
 from promoter_model.runs import load_run
 from promoter_model.sequence import one_hot
@@ -177,7 +177,7 @@ def _named_stack(skip_from_input: bool):
     """
     import keras
 
-    from promoter_model.layers import ReverseComplementConv1D
+    from promoter_model.model.layers import ReverseComplementConv1D
 
     keras.utils.set_random_seed(5)
     inp = keras.Input((110, 4))

@@ -7,7 +7,7 @@ import pytest
 from toy_models import linear_ensemble, member_copies
 
 from promoter_model import fused
-from promoter_model.predict import predict
+from promoter_model.model.predict import predict
 from promoter_model.predictor import load_predictor
 from promoter_model.sequence import one_hot
 

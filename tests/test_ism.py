@@ -7,7 +7,7 @@ import pytest
 from toy_models import linear_model, promoter_with_site, reb1_model
 
 from promoter_model.interpret import ism
-from promoter_model.predict import predict
+from promoter_model.model.predict import predict
 from promoter_model.sequence import one_hot
 
 

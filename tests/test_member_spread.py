@@ -12,7 +12,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from toy_models import linear_model, toy_calibration  # noqa: E402
 
-from promoter_model.config import RunConfig  # noqa: E402
 from promoter_model.interpret.ism import (  # noqa: E402
     ism,
     ism_members,
@@ -20,6 +19,7 @@ from promoter_model.interpret.ism import (  # noqa: E402
     sign_disagreement,
 )
 from promoter_model.interpret.variants import variant_effect  # noqa: E402
+from promoter_model.model.config import RunConfig  # noqa: E402
 from promoter_model.predictor import load_predictor, write_ensemble  # noqa: E402
 from promoter_model.runs import save_run  # noqa: E402
 from promoter_model.sequence import one_hot  # noqa: E402

@@ -3,8 +3,8 @@
 import keras
 import numpy as np
 
-from promoter_model import predict as P
-from promoter_model.architectures import build_model
+from promoter_model.model import predict as P
+from promoter_model.model.architectures import build_model
 from promoter_model.sequence import one_hot
 
 

@@ -66,7 +66,7 @@ def _one_line(msg: str) -> None:
 def _lambda_run(root, marker, cfg_from):
     import keras
 
-    from promoter_model.config import RunConfig
+    from promoter_model.model.config import RunConfig
 
     inp = keras.Input((110, 4))
     # the lambda would create the marker file whenever it runs

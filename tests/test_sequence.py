@@ -71,7 +71,7 @@ def test_flank_rule_only_for_the_110bp_layout():
 
 def test_fit_convention_recorded_for_new_runs_old_text_still_loads():
     from promoter_model import records
-    from promoter_model.config import RunConfig, TrainConfig
+    from promoter_model.model.config import RunConfig, TrainConfig
 
     assert TrainConfig().fit_convention == S.FIT_CONVENTION == records.FIT_CONVENTION
     assert "plasmid flanks" in S.FIT_CONVENTION

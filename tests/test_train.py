@@ -16,9 +16,9 @@ import pytest
 from conftest import random_promoters
 
 from promoter_model import records
-from promoter_model.architectures import build_model, preset
-from promoter_model.config import RunConfig, TrainConfig
 from promoter_model.metrics import pearson_r
+from promoter_model.model.architectures import build_model, preset
+from promoter_model.model.config import RunConfig, TrainConfig
 from promoter_model.runs import load_run
 from promoter_model.sequence import one_hot
 from promoter_model.train import TrainingError, resolve_strategy, train

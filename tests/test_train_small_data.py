@@ -14,9 +14,9 @@ import pytest
 from conftest import ASSETS, random_promoters
 
 from promoter_model import records
-from promoter_model.architectures import build_model, preset
-from promoter_model.config import LEGACY_BN_MOMENTUM, ModelConfig, RunConfig, TrainConfig
 from promoter_model.metrics import pearson_r, r2_score
+from promoter_model.model.architectures import build_model, preset
+from promoter_model.model.config import LEGACY_BN_MOMENTUM, ModelConfig, RunConfig, TrainConfig
 from promoter_model.runs import load_run
 from promoter_model.sequence import VARIABLE_START, codes_to_one_hot
 from promoter_model.train import mode_agreement, train, training_mode_predict

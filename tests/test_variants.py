@@ -14,7 +14,7 @@ from promoter_model.interpret.variants import (
     parse_variant,
     variant_effect,
 )
-from promoter_model.predict import predict, predict_sequences
+from promoter_model.model.predict import predict, predict_sequences
 from promoter_model.sequence import VARIABLE_END, VARIABLE_START, SequenceError, one_hot
 
 

@@ -191,7 +191,7 @@ def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units", calibration=Non
     """
     from pathlib import Path
 
-    from promoter_model.config import RunConfig
+    from promoter_model.model.config import RunConfig
     from promoter_model.predictor import write_ensemble
     from promoter_model.runs import save_run
 

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from ..predict import input_length
+from ..model.predict import input_length
 from ..sequence import SEQ_LEN, as_batch
 
 METHODS = ("ism", "gradient_x_input", "integrated_gradients", "shap")

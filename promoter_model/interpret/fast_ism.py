@@ -1,6 +1,6 @@
 """Exact fast ISM: recompute only the window of the local convolutions around each mutation.
 
-In a model from :func:`promoter_model.architectures.build_model` every stage before the
+In a model from :func:`promoter_model.model.architectures.build_model` every stage before the
 transformer is local: a convolution of half-width ``r`` (kernel ``2r + 1``, "same" zero
 padding) followed by per-position operations (batch norm in inference mode, GELU, leaky
 ReLU, residual adds). A single-base change at position ``i`` therefore changes the output of
@@ -25,7 +25,7 @@ import weakref
 import keras
 import numpy as np
 
-from ..predict import signature
+from ..model.predict import signature
 from ..sequence import reverse_complement_one_hot
 from .fast_ism_plan import _Conv, _Plan, _plan
 

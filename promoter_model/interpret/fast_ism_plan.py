@@ -1,4 +1,4 @@
-"""Recognise a :func:`promoter_model.architectures.build_model` graph for :mod:`.fast_ism`.
+"""Recognise a :func:`promoter_model.model.architectures.build_model` graph for :mod:`.fast_ism`.
 
 :func:`_plan` reads the local convolutional stages (their kernels as 1-D convolutions, the
 per-position layers after them) and cuts the model after them; any other graph, wiring,
@@ -62,7 +62,7 @@ def _conv1d(layer):
 
 def _plan(model) -> _Plan | None:
     """Parse a ``build_model`` graph; None for any model with another structure."""
-    from ..layers import ReverseComplementConv1D
+    from ..model.layers import ReverseComplementConv1D
 
     names = ["rc_conv", "rc_bn", "rc_gelu", "coop_pad", "coop_conv", "coop_bn", "coop_gelu",
              "coop_squeeze"]

@@ -1,7 +1,7 @@
 """First-layer filters: weights, activations, activation PFMs, influence, and their cache.
 
-The first layer is :func:`promoter_model.architectures.first_conv_layer`: a
-:class:`~promoter_model.layers.ReverseComplementConv1D` (kernel ``(k, 4, F)``, no bias,
+The first layer is :func:`promoter_model.model.architectures.first_conv_layer`: a
+:class:`~promoter_model.model.layers.ReverseComplementConv1D` (kernel ``(k, 4, F)``, no bias,
 ``same`` padding, forward strand used here) or a plain ``Conv1D`` (kernel ``(k, 4, F)``,
 its own padding and bias). Activations are the raw convolution, before batch norm and the
 non-linearity.
@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .. import atomic
-from ..architectures import first_conv_layer
-from ..layers import ReverseComplementConv1D
-from ..predict import predict
+from ..model.architectures import first_conv_layer
+from ..model.layers import ReverseComplementConv1D
+from ..model.predict import predict
 
 CACHE_DIR = "motifs"
 CACHE_VERSION = 1

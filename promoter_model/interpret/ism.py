@@ -2,7 +2,7 @@
 
 Every single-nucleotide variant of a sequence is built as one array (no per-character
 loops) and predicted together with the reference in a single batched call of
-:func:`promoter_model.predict.predict`.
+:func:`promoter_model.model.predict.predict`.
 
 Conventions: channels A, C, G, T. An ``N`` (all-zero column: padding, or a base the user
 does not know) has no reference base, so a "mutation" of it is not defined: its scores are

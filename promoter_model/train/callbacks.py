@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from promoter_model import atomic
-from promoter_model.architectures import build_model
 from promoter_model.metrics import pearson_r, r2_score, regression_metrics
-from promoter_model.predict import _compiled
+from promoter_model.model.architectures import build_model
+from promoter_model.model.predict import compiled
 
 log = logging.getLogger("promoter_model.train")
 
@@ -33,13 +33,13 @@ MODE_CHECK_PASSES = 8     # training-mode passes averaged (dropout draws)
 
 
 # --------------------------------------------------------------------------- callbacks
-def _evaluate_dataset(model, dataset):
+def evaluate_dataset(model, dataset):
     """Predictions and labels over a whole (finite) dataset, as numpy arrays.
 
-    Uses the compiled predictor of :mod:`promoter_model.predict` (a ``tf.function`` under
+    Uses the compiled predictor of :mod:`promoter_model.model.predict` (a ``tf.function`` under
     TensorFlow, ``jax.jit`` of a stateless call under JAX) rather than op-by-op eager calls.
     """
-    fn = _compiled(model)
+    fn = compiled(model)
     preds, ys = [], []
     for x, y in dataset:
         preds.append(np.asarray(fn(np.asarray(x, dtype=np.float32))).reshape(-1))
@@ -87,7 +87,7 @@ def mode_agreement(model, X, passes: int = MODE_CHECK_PASSES) -> tuple[float, fl
         normalisation statistics show as a low r (collapsed predictions) or a low R² (right
         order, wrong scale or offset).
     """
-    inference = np.asarray(_compiled(model)(X), dtype=np.float64).reshape(-1)
+    inference = np.asarray(compiled(model)(X), dtype=np.float64).reshape(-1)
     training = training_mode_predict(model, X, passes)
     return pearson_r(training, inference), r2_score(training, inference)
 
@@ -112,7 +112,7 @@ class WholeSetValidation(keras.callbacks.Callback):
         self.twin = None
 
     def on_epoch_end(self, epoch, logs=None):
-        pred, y = _evaluate_dataset(self.model, self.dataset)
+        pred, y = evaluate_dataset(self.model, self.dataset)
         m = regression_metrics(y, pred)
         logs["val_loss"] = m["mse"]
         logs["val_r2"] = m["r2"]

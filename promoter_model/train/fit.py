@@ -10,14 +10,14 @@ from pathlib import Path
 import keras
 
 from promoter_model import atomic, records
-from promoter_model.architectures import build_model
-from promoter_model.config import RunConfig
 from promoter_model.metrics import regression_metrics
+from promoter_model.model.architectures import build_model
+from promoter_model.model.config import RunConfig
 from promoter_model.runs import CHECKSUMMED, read_metrics, write_checksums
 from promoter_model.train.callbacks import (
     AtomicBackupAndRestore,
     WholeSetValidation,
-    _evaluate_dataset,
+    evaluate_dataset,
 )
 from promoter_model.train.strategy import TrainingError, resolve_distribution
 
@@ -146,7 +146,7 @@ def finish_run(run_dir, data_dir, val_split="val") -> dict:
     for split, key in ((val_split, "validation"), ("test", "test")):
         if manifest["splits"].get(split, {}).get("count", 0) == 0:
             continue
-        pred, y = _evaluate_dataset(model, records.make_dataset(data_dir, split,
+        pred, y = evaluate_dataset(model, records.make_dataset(data_dir, split,
                                                                 batch_size=1024))
         m = regression_metrics(y, pred)
         m["data"] = f"{split} split of {data_dir} (n={m['n']}; labels as in the input file)"

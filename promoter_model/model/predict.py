@@ -14,7 +14,7 @@ import weakref
 import keras
 import numpy as np
 
-from .sequence import SEQ_LEN, codes_to_one_hot, encode_codes
+from ..sequence import SEQ_LEN, codes_to_one_hot, encode_codes
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _TEMPLATES: dict = {}  # signature -> compiled function of (weights, x), shared by like models
@@ -77,7 +77,12 @@ def _template(model):
     return fn
 
 
-def _compiled(model):
+def compiled(model):
+    """The compiled inference function of ``model``, ``x (n, L, 4) -> (n, 1)``, cached per model.
+
+    What :func:`predict` calls batch by batch; training's whole-set validation calls it on
+    a dataset's batches (``train.callbacks``).
+    """
     with _LOCK:
         fn = _CACHE.get(model)
         if fn is None:
@@ -127,7 +132,7 @@ def predict(model, X, batch_size: int = 1024) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 2:
         X = X[None]
-    fn = _compiled(model)
+    fn = compiled(model)
     out = [np.asarray(fn(X[i:i + batch_size])).reshape(-1)
            for i in range(0, len(X), batch_size)]
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
-from .sequence import FIT_CONVENTION, SEQ_LEN
+from ..sequence import FIT_CONVENTION, SEQ_LEN
 
 FIRST_ACTIVATIONS = ("gelu", "exp")  # ModelConfig.first_activation
 LEGACY_BN_MOMENTUM = 0.99  # Keras's default, what runs saved before ``bn_momentum`` used

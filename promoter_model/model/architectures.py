@@ -1,8 +1,8 @@
-"""The reference-family model, built from a :class:`~promoter_model.config.ModelConfig`.
+"""The reference-family model, built from a :class:`~promoter_model.model.config.ModelConfig`.
 
 Stages (``docs/model.md`` explains each choice and what was fixed from the original deck):
 
-1. :class:`~promoter_model.layers.ReverseComplementConv1D` over both strands, BN, GELU (or
+1. :class:`~promoter_model.model.layers.ReverseComplementConv1D` over both strands, BN, GELU (or
    the exponential activation, ``first_activation="exp"``, layer ``rc_exp``).
 2. Strand co-operativity: zero-pad the length axis, Conv2D ``(2, k)`` across the two strand
    maps, BN, GELU, reshape to ``(L, coop_filters)``.
