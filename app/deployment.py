@@ -60,7 +60,7 @@ def run_allowed(path) -> bool:
     """
     if not locked():
         return True
-    from promoter_model.runs import RunError, resolve_under
+    from promoter_model.runs.run import RunError, resolve_under
 
     p = Path(path).resolve()
     if p in {b.resolve() for b in bundled_runs()}:
@@ -119,6 +119,6 @@ def safe_markdown(text):
     bare or ``<...>`` URLs are shown as code (not fetched, not clickable). Streamlit already
     escapes HTML (``unsafe_allow_html`` is never used for run text).
     """
-    from promoter_model.run_safety import plain_markdown
+    from promoter_model.runs.safety import plain_markdown
 
     return plain_markdown(text)

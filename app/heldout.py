@@ -31,8 +31,8 @@ def _stored_test(path: str, stamp: float) -> np.ndarray | None:
     (a single run, no ``public.tsv.gz``, a file that fails its checksum, or rows that are
     not the bundled test table's).
     """
-    from promoter_model.predictor import stored_public_predictions
-    from promoter_model.runs import RunError
+    from promoter_model.runs.ensemble import stored_public_predictions
+    from promoter_model.runs.run import RunError
 
     try:
         stored = stored_public_predictions(path)

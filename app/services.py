@@ -116,8 +116,8 @@ def available_runs(runs_dir: str, demo: str):
         an ensemble's label gives its member count.
     skipped : list of (path str, reason)
     """
-    from promoter_model.catalog import check_folder, scan
-    from promoter_model.runs import RunError
+    from promoter_model.runs.catalog import check_folder, scan
+    from promoter_model.runs.run import RunError
 
     runs, skipped = [], []
     demo_p = Path(demo)
@@ -146,7 +146,7 @@ def get_predictor(path: str, stamp: float):
     """Load a run through ``predictor.load_predictor`` (checksums, safe mode) and warm it."""
     from promoter_model.model.predict import warm_up
     from promoter_model.predictor import load_predictor
-    from promoter_model.runs import RunError
+    from promoter_model.runs.run import RunError
 
     if not run_allowed(path):
         raise RunError(f"{Path(path).name}: not a run of this server's runs folder")
@@ -345,7 +345,7 @@ def logo_png(matrix: np.ndarray, title: str = "", ylabel: str = "attribution") -
 @st.cache_data(max_entries=8, show_spinner=False)
 def histories(paths: tuple) -> dict:
     """History tables of several runs, by run name."""
-    from promoter_model.runs import RunError, read_history
+    from promoter_model.runs.run import RunError, read_history
 
     out = {}
     for p in paths:

@@ -72,8 +72,9 @@ def stand_in_ensemble(folder: Path, members: int = 5, seed: int = 0) -> Path:
     """``members`` perturbed copies of ``assets/demo_model`` as an ensemble folder."""
     import numpy as np
 
-    from promoter_model.predictor import run_unit, write_ensemble
+    from promoter_model.predictor import run_unit
     from promoter_model.runs import load_run, save_run
+    from promoter_model.runs.ensemble import write_ensemble
 
     rng = np.random.default_rng(seed)
     paths = []

@@ -316,8 +316,8 @@ def _is_input_error(exc: BaseException) -> bool:
     Keras or another library is a bug and is reported as one.
     """
     from .records import DataError
-    from .run_safety import RunSafetyError
-    from .runs import RunError
+    from .runs.run import RunError
+    from .runs.safety import RunSafetyError
     from .sequence import SequenceError
     from .train import TrainingError
 

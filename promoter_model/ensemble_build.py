@@ -15,7 +15,7 @@ run folders (``scripts/make_demo_ensemble.py`` calls it after its member loop):
    predictions.
 5. The ensemble (member mean) and every member are scored on the public leaderboard
    (challenge scores per subset) with the interval's coverage per subset; everything is
-   written with :func:`promoter_model.predictor.write_ensemble`: ``metrics.json``,
+   written with :func:`promoter_model.runs.ensemble.write_ensemble`: ``metrics.json``,
    ``calibration.json``, ``oof.tsv.gz`` (``pos``, ``sequence_hash``, ``fold``,
    ``measured``, ``prediction``), ``public.tsv.gz`` (``pos``, ``measured``, ``prediction``,
    ``sd`` of the public rows: what the scores were computed from, so the dashboard shows
@@ -62,7 +62,8 @@ def reverse_complement_codes(codes) -> np.ndarray:
 def _member_predictions(run_dir: Path, pool_codes, public_codes, batch_size, cache, name):
     """Forward and reverse-strand predictions of a member, cached as ``name.npz``."""
     from .model.predict import predict_codes
-    from .runs import load_run, sha256_file
+    from .records.fs import sha256_file
+    from .runs.run import load_run
 
     file = None if cache is None else Path(cache) / f"{name}.npz"
     member = sha256_file(Path(run_dir) / "checksums.json")  # a retrained member is new
@@ -151,8 +152,9 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
         A member is missing or incomplete.
     """
     from . import ensemble_card
-    from .predictor import PUBLIC_FILE, load_ensemble, write_ensemble
-    from .runs import RunError, check_run, read_metrics
+    from .predictor import load_ensemble
+    from .runs.ensemble import PUBLIC_FILE, write_ensemble
+    from .runs.run import RunError, check_run, read_metrics
 
     say = progress or (lambda msg: None)
     out = Path(out)
@@ -275,8 +277,9 @@ def store_public_predictions(out, test_path=dream.TEST_FILE, batch_size: int = 1
     Path
         The file written.
     """
-    from .predictor import PUBLIC_FILE, load_ensemble
-    from .runs import sha256_file
+    from .predictor import load_ensemble
+    from .records.fs import sha256_file
+    from .runs.ensemble import PUBLIC_FILE
 
     say = progress or (lambda msg: None)
     out = Path(out)

@@ -140,7 +140,7 @@ def test_missing_demo_run_does_not_crash(app_env, tmp_path):
 
 
 def test_sidebar_lists_ensembles_and_predicts_with_them(app_env, tmp_path):
-    from promoter_model.predictor import write_ensemble
+    from promoter_model.runs.ensemble import write_ensemble
 
     ens = tmp_path / "runs" / "two_tiny"
     for k in range(2):

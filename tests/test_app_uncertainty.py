@@ -68,7 +68,8 @@ def _write_toy_metrics(ens, cal):
     the interval coverage at :data:`LEVELS` are computed by the package.
     """
     from promoter_model.metrics import regression_metrics
-    from promoter_model.predictor import load_predictor, write_ensemble
+    from promoter_model.predictor import load_predictor
+    from promoter_model.runs.ensemble import write_ensemble
     from promoter_model.sequence import one_hot
     from promoter_model.uncertainty import coverage
     from tests.conftest import random_promoters
@@ -323,7 +324,7 @@ def test_training_ensemble_shows_its_stored_public_predictions(unc_env, monkeypa
 
     from app import heldout
     from promoter_model.ensemble_build import store_public_predictions
-    from promoter_model.predictor import PUBLIC_FILE, stored_public_predictions
+    from promoter_model.runs.ensemble import PUBLIC_FILE, stored_public_predictions
 
     ens = unc_env["ensemble"]
     sums = (ens / "checksums.json").read_text()

@@ -108,7 +108,7 @@ def test_mutagenesis_in_chromium(browser, app_server, tmp_path):
 
 def demo_label() -> str:
     """The picker's name of the model the app opens on (the demo ensemble once built)."""
-    from promoter_model.catalog import check_folder
+    from promoter_model.runs.catalog import check_folder
 
     return check_folder(demo_run_path(Path(devserver.ROOT))).label
 
@@ -235,7 +235,7 @@ def test_discovered_motifs_in_chromium(browser, app_server, tmp_path):
 @pytest.mark.timeout(600)  # every wait below is generous: ensemble ISM on a slow 2-core CPU
 def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_server):
     """With the demo ensemble, clicking a cell under a disagreement mark applies it."""
-    from promoter_model.predictor import is_ensemble
+    from promoter_model.runs.ensemble import is_ensemble
 
     if not is_ensemble(demo_run_path(Path(devserver.ROOT))):
         pytest.skip("the demo is a single run: no members to disagree")

@@ -5,9 +5,9 @@ import shutil
 import pytest
 from toy_models import linear_ensemble, linear_model
 
-from promoter_model.catalog import check_folder, scan
 from promoter_model.model.config import RunConfig
 from promoter_model.runs import RunError, save_run
+from promoter_model.runs.catalog import check_folder, scan
 
 
 @pytest.fixture()

@@ -17,8 +17,8 @@ import pytest
 from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
 from promoter_model.model.config import RunConfig
-from promoter_model.predictor import write_ensemble
 from promoter_model.runs import save_run
+from promoter_model.runs.ensemble import write_ensemble
 from promoter_model.sequence import FLANK_3, FLANK_5, reverse_complement
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}

@@ -46,8 +46,8 @@ def test_calibration_is_refitted_from_the_stored_oof_file(predictor):
 
 
 def test_the_public_predictions_are_stored_for_the_training_page():
-    from promoter_model.predictor import stored_public_predictions
     from promoter_model.runs import read_metrics
+    from promoter_model.runs.ensemble import stored_public_predictions
 
     kept = stored_public_predictions(ENSEMBLE)
     t = dream.load_test_table()
@@ -76,7 +76,7 @@ def test_stored_public_scores_and_coverage_are_reproduced(predictor):
     for key in ("pearson_score", "pearson_r2_all", "pearson_r2_SNVs", "spearman_score"):
         assert fresh[key] == pytest.approx(stored[key], abs=1e-4)
     # the stored public predictions (what the Training page shows) are these predictions
-    from promoter_model.predictor import stored_public_predictions
+    from promoter_model.runs.ensemble import stored_public_predictions
 
     kept = stored_public_predictions(ENSEMBLE)
     np.testing.assert_array_equal(kept["pos"], df.loc[public, "pos"])

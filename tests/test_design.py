@@ -19,8 +19,9 @@ from promoter_model.design_constraints import (
     start_violations,
 )
 from promoter_model.model.config import RunConfig
-from promoter_model.predictor import load_predictor, write_ensemble
+from promoter_model.predictor import load_predictor
 from promoter_model.runs import save_run
+from promoter_model.runs.ensemble import write_ensemble
 from promoter_model.sequence import (
     FLANK_3,
     FLANK_5,

@@ -17,8 +17,9 @@ from promoter_model.calibration import load_calibration
 from promoter_model.ensemble_build import finalize_ensemble, pool_folds, store_public_predictions
 from promoter_model.metrics import dream_scores
 from promoter_model.model.config import RunConfig
-from promoter_model.predictor import PUBLIC_FILE, load_predictor, stored_public_predictions
+from promoter_model.predictor import load_predictor
 from promoter_model.runs import RunError, save_run
+from promoter_model.runs.ensemble import PUBLIC_FILE, stored_public_predictions
 from promoter_model.sequence import encode_fitted, one_hot
 
 K = 3
@@ -149,7 +150,7 @@ def test_an_older_ensemble_gains_the_stored_predictions(toy, tmp_path, monkeypat
     with pytest.raises(RunError, match="public.tsv.gz does not match its checksum"):
         stored_public_predictions(old)
     # a file that matches its checksum but decompresses past the cap is refused, unread
-    from promoter_model import predictor
+    from promoter_model.runs import ensemble as predictor
 
     monkeypatch.setattr(predictor, "PUBLIC_MAX_BYTES", 1000)
     without_public(old)

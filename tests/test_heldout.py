@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import heldout
 from promoter_model.ensemble_build import write_table
-from promoter_model.predictor import PUBLIC_FILE, write_ensemble
+from promoter_model.runs.ensemble import PUBLIC_FILE, write_ensemble
 
 
 @pytest.fixture(autouse=True)

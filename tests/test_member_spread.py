@@ -20,8 +20,9 @@ from promoter_model.interpret.ism import (  # noqa: E402
 )
 from promoter_model.interpret.variants import variant_effect  # noqa: E402
 from promoter_model.model.config import RunConfig  # noqa: E402
-from promoter_model.predictor import load_predictor, write_ensemble  # noqa: E402
+from promoter_model.predictor import load_predictor  # noqa: E402
 from promoter_model.runs import save_run  # noqa: E402
+from promoter_model.runs.ensemble import write_ensemble
 from promoter_model.sequence import one_hot  # noqa: E402
 
 POS = 30  # 0-based position where the members disagree

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from toy_models import linear_ensemble
 
-from promoter_model.predictor import DEFAULT_UNIT, load_predictor, write_ensemble
+from promoter_model.predictor import DEFAULT_UNIT, load_predictor
 from promoter_model.runs import RunError
+from promoter_model.runs.ensemble import write_ensemble
 from promoter_model.sequence import one_hot, reverse_complement_one_hot
 
 

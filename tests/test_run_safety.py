@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from promoter_model import run_safety
 from promoter_model.runs import (
     RunError,
     check_run,
@@ -28,6 +27,7 @@ from promoter_model.runs import (
     scan_runs,
     write_checksums,
 )
+from promoter_model.runs import safety as run_safety
 
 SECRET = "root:x:0:0:SECRET-LINE-OF-A-SERVER-FILE"
 

@@ -192,8 +192,8 @@ def linear_ensemble(root, seeds=(0, 1), unit: str = "toy units", calibration=Non
     from pathlib import Path
 
     from promoter_model.model.config import RunConfig
-    from promoter_model.predictor import write_ensemble
     from promoter_model.runs import save_run
+    from promoter_model.runs.ensemble import write_ensemble
 
     root = Path(root)
     weights = []
@@ -220,8 +220,8 @@ def member_copies(run_dir, root, n: int = 2, noise: float = 0.05, seed: int = 0)
     """
     from pathlib import Path
 
-    from promoter_model.predictor import write_ensemble
     from promoter_model.runs import load_run, save_run
+    from promoter_model.runs.ensemble import write_ensemble
 
     root, rng = Path(root), np.random.default_rng(seed)
     paths = []

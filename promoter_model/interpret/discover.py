@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runs.ensemble import model_checksum
 from ..sequence import FLANK_3, FLANK_5, SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot
 from .attributions import center, gradients, integrated_gradients
 from .discover_io import (  # noqa: F401  (the contract's API lives here too)
@@ -210,15 +211,6 @@ def hypothetical_contributions(model, X, method: str = DEFAULT_METHOD, *, chunk:
 
 
 # --------------------------------------------------------------------------- driver
-def model_checksum(path) -> str:
-    """sha256 of ``model.keras`` (a run) or of ``ensemble.json`` (an ensemble folder)."""
-    from ..predictor import ENSEMBLE_FILE, is_ensemble
-    from ..runs import sha256_file
-
-    path = Path(path)
-    return sha256_file(path / (ENSEMBLE_FILE if is_ensemble(path) else "model.keras"))
-
-
 def _cached(path, checksum, info, method, settings):
     try:
         old = read_discovered_file(Path(path) / "discovered.json")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runs.ensemble import model_checksum  # noqa: F401  (what a stored result is checked against)
 from .motifs import Motif
 
 SIGNIFICANT_Q = 0.05
@@ -258,26 +259,6 @@ def discovered_table(doc: dict):
     df["match_rank"] = df["match_rank"].astype("Int64")
     df["significant"] = df["q_value"].astype(float) < SIGNIFICANT_Q
     return df
-
-
-def model_checksum(run_dir) -> str | None:
-    """What ``model_checksum`` of a current discovered.json is for this folder.
-
-    sha256 of ``ensemble.json`` for an ensemble, else that of ``model.keras`` (from
-    ``checksums.json`` when present); None when neither file is there.
-    """
-    from ..runs import sha256_file
-
-    run_dir = Path(run_dir)
-    if (run_dir / "ensemble.json").is_file():
-        return sha256_file(run_dir / "ensemble.json")
-    try:
-        known = json.loads((run_dir / "checksums.json").read_text()).get("model.keras")
-    except (OSError, ValueError, AttributeError):
-        known = None
-    if known:
-        return known
-    return sha256_file(run_dir / "model.keras") if (run_dir / "model.keras").is_file() else None
 
 
 def to_meme(motifs, background=(0.25, 0.25, 0.25, 0.25), nsites=None) -> str:

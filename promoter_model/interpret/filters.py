@@ -26,6 +26,7 @@ from .. import atomic
 from ..model.architectures import first_conv_layer
 from ..model.layers import ReverseComplementConv1D
 from ..model.predict import predict
+from ..runs.ensemble import model_checksum
 
 CACHE_DIR = "motifs"
 CACHE_VERSION = 1
@@ -244,21 +245,6 @@ def filter_influence(model, X, y=None, batch_size: int = 1024) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- run cache
-def _model_digest(run_dir: Path) -> str | None:
-    sums = run_dir / "checksums.json"
-    if sums.is_file():
-        try:
-            return json.loads(sums.read_text()).get("model.keras")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            pass
-    model = run_dir / "model.keras"
-    if model.is_file():
-        from ..runs import sha256_file
-
-        return sha256_file(model)
-    return None
-
-
 def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=None,
                    release: str = "JASPAR2024", top: int = 3, n_null: int = 100,
                    influence: bool = True, batch_size: int = 1024,
@@ -300,7 +286,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     dict
         As :func:`load_motifs`.
     """
-    from ..runs import load_run
+    from ..runs.run import load_run
     from .motifs import jaspar_fungi_motifs, match_all
 
     run_dir = Path(run_dir)
@@ -333,7 +319,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     atomic.write_bytes(out / "filters.npz", buf.getvalue())
     atomic.write_json(out / "influence.json", _records(infl))
     atomic.write_json(out / "matches.json", _records(matches))
-    meta = {"version": CACHE_VERSION, "model_sha256": _model_digest(run_dir),
+    meta = {"version": CACHE_VERSION, "model_sha256": model_checksum(run_dir),
             "threshold": float(threshold), "n_reference": int(len(X_ref)),
             "reference": str(reference),
             "has_expression": y_ref is not None, "release": release, "top": int(top),
@@ -377,7 +363,7 @@ def load_motifs(run_dir, check_model: bool = True, cache_dir=None) -> dict | Non
         meta = json.loads((d / "meta.json").read_text())
         if meta.get("version") != CACHE_VERSION:
             return None
-        if check_model and meta.get("model_sha256") != _model_digest(Path(run_dir)):
+        if check_model and meta.get("model_sha256") != model_checksum(run_dir):
             return None
         with np.load(d / "filters.npz", allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}

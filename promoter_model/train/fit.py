@@ -13,7 +13,7 @@ from promoter_model import atomic, records
 from promoter_model.metrics import regression_metrics
 from promoter_model.model.architectures import build_model
 from promoter_model.model.config import RunConfig
-from promoter_model.runs import CHECKSUMMED, read_metrics, write_checksums
+from promoter_model.runs.run import CHECKSUMMED, read_metrics, write_checksums
 from promoter_model.train.callbacks import (
     AtomicBackupAndRestore,
     WholeSetValidation,

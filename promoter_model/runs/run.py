@@ -19,7 +19,6 @@ missing, truncated or do not match ``checksums.json`` raises :class:`RunError` n
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
@@ -29,8 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic, run_safety
-from .model.config import RunConfig
+from .. import atomic
+from ..model.config import RunConfig
+from ..records.fs import sha256_file
+from . import safety as run_safety
 
 REQUIRED = ("config.json", "model.keras")
 CHECKSUMMED = ("config.json", "model.keras", "history.csv", "metrics.json")
@@ -70,18 +71,9 @@ class Run:
 
     def predict(self, X, batch_size: int = 1024) -> np.ndarray:
         """Predicted expression, ``X: (n, 110, 4) -> (n,)``."""
-        from .model.predict import predict
+        from ..model.predict import predict
 
         return predict(self.model, X, batch_size=batch_size)
-
-
-def sha256_file(path) -> str:
-    """Hex sha256 digest of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_checksums(run_dir) -> dict:
@@ -295,7 +287,7 @@ def load_run(path, *, verify: bool = True) -> Run:
     """
     import keras
 
-    from .model import layers  # noqa: F401  (registers the custom layers)
+    from ..model import layers  # noqa: F401  (registers the custom layers)
 
     path = Path(path)
     if verify:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .predictor import is_ensemble, read_ensemble_spec
-from .runs import RunError, check_run, folders_under, resolve_under
+from .ensemble import is_ensemble, read_ensemble_spec
+from .run import RunError, check_run, folders_under, resolve_under
 
 
 @dataclass(frozen=True)

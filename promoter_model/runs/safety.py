@@ -34,6 +34,8 @@ import stat
 import zipfile
 from pathlib import Path
 
+from ..records.fs import sha256_stream
+
 MAX_MODEL_CONFIG_BYTES = 64 << 20
 #: largest size of the small run files (config.json, history.csv, metrics.json, card ...)
 MAX_TEXT_BYTES = {"config.json": 1 << 20, "checksums.json": 1 << 16, "history.csv": 16 << 20,
@@ -144,13 +146,11 @@ def sha256_run_file(path, name: str) -> str:
     with fh:
         if key in _DIGESTS:
             return _DIGESTS[key]
-        h = hashlib.sha256()
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+        digest = sha256_stream(fh)[0]
     if len(_DIGESTS) > 4096:
         _DIGESTS.clear()
-    _DIGESTS[key] = h.hexdigest()
-    return _DIGESTS[key]
+    _DIGESTS[key] = digest
+    return digest
 
 
 def check_archive(model_file) -> dict:
@@ -233,7 +233,7 @@ def count_params(config: dict) -> int:
         return _PARAMS[key]
     import keras
 
-    from .model import layers  # noqa: F401  (registers the custom layers)
+    from ..model import layers  # noqa: F401  (registers the custom layers)
 
     try:  # Keras 3 internals; fail closed if a Keras release moves them
         from keras.src.backend.common import global_state

@@ -1,0 +1,73 @@
+"""Run and ensemble folders: the only places a model is loaded from.
+
+Modules
+-------
+run
+    A run folder (``config.json``, ``model.keras``, ``history.csv``, ``metrics.json``,
+    ``checksums.json``, ``MODEL_CARD.md``): :func:`check_run`, :func:`load_run` (Keras safe
+    mode), :func:`save_run`, :func:`write_checksums`, reading its history, metrics and card,
+    :func:`resolve_under` and listing the runs under a folder.
+safety
+    The bounds checked before anything in a run is loaded or shown (no links, size caps,
+    the model archive's members and parameter count) and :func:`plain_markdown`.
+ensemble
+    The ensemble folder format (``ensemble.json`` naming member runs, optional calibration,
+    out-of-fold and public-leaderboard predictions): :func:`read_ensemble_spec`,
+    :func:`write_ensemble`, :func:`stored_public_predictions`, and :func:`model_checksum`,
+    the one rule for what identifies the model of a run or an ensemble folder.
+catalog
+    Which folders under a root are usable runs or ensembles, checked without loading a
+    model (the dashboard's run picker).
+
+Loading a folder as one model (a run or an ensemble) is
+:func:`promoter_model.predictor.load_predictor`, above this package. File digests are
+:func:`promoter_model.records.fs.sha256_file`.
+"""
+
+from promoter_model.runs.catalog import Entry, check_folder, scan
+from promoter_model.runs.ensemble import (
+    ENSEMBLE_CHECKSUMMED,
+    ENSEMBLE_FILE,
+    ENSEMBLE_FORMAT,
+    PUBLIC_COLUMNS,
+    PUBLIC_FILE,
+    PUBLIC_MAX_BYTES,
+    is_ensemble,
+    model_checksum,
+    read_ensemble_spec,
+    stored_public_predictions,
+    update_checksums,
+    write_ensemble,
+)
+from promoter_model.runs.run import (
+    CARD,
+    CHECKSUMMED,
+    MAX_MODEL_CONFIG_BYTES,
+    REQUIRED,
+    Run,
+    RunError,
+    check_run,
+    code_in_model,
+    folders_under,
+    list_runs,
+    load_run,
+    read_history,
+    read_metrics,
+    read_model_card,
+    resolve_under,
+    save_run,
+    scan_runs,
+    sha256_file,
+    write_checksums,
+)
+from promoter_model.runs.safety import RunSafetyError, check_model_bounds, plain_markdown
+
+__all__ = [
+    "CARD", "CHECKSUMMED", "ENSEMBLE_CHECKSUMMED", "ENSEMBLE_FILE", "ENSEMBLE_FORMAT",
+    "MAX_MODEL_CONFIG_BYTES", "PUBLIC_COLUMNS", "PUBLIC_FILE", "PUBLIC_MAX_BYTES", "REQUIRED",
+    "Entry", "Run", "RunError", "RunSafetyError", "check_folder", "check_model_bounds",
+    "check_run", "code_in_model", "folders_under", "is_ensemble", "list_runs", "load_run",
+    "model_checksum", "plain_markdown", "read_ensemble_spec", "read_history", "read_metrics",
+    "read_model_card", "resolve_under", "save_run", "scan", "scan_runs", "sha256_file",
+    "stored_public_predictions", "update_checksums", "write_checksums", "write_ensemble",
+]
