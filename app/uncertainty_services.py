@@ -2,7 +2,7 @@
 
 Nothing is computed here: the members' spread, the conformal intervals and the sign
 disagreement all come from :mod:`promoter_model.uncertainty`,
-:class:`promoter_model.calibration.Calibration` and :mod:`promoter_model.interpret.ism`.
+:class:`promoter_model.uncertainty.calibration.Calibration` and :mod:`promoter_model.interpret.ism`.
 Results are cached by ``(run path, run stamp, ...)`` like :mod:`app.services`.
 """
 
@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from app.services import get_predictor, ism_members, ism_prediction, predict_mean_sd
-from promoter_model.uncertainty import UNAVAILABLE  # noqa: F401  (part of this interface)
+from promoter_model.uncertainty.intervals import UNAVAILABLE  # noqa: F401  (part of this interface)
 
 UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
 
@@ -31,7 +31,7 @@ def has_spread(path: str, stamp: float) -> bool:
 
 def _interval_dict(path: str, stamp: float, mean, sd, level: float) -> dict:
     """The pages' form of ``uncertainty.interval_from_mean``: float64 arrays or None."""
-    from promoter_model.uncertainty import interval_from_mean
+    from promoter_model.uncertainty.intervals import interval_from_mean
 
     iv = interval_from_mean(get_predictor(path, stamp), mean, sd, level)
 
@@ -70,7 +70,7 @@ def ism_interval(path: str, stamp: float, sequences: tuple,
 
 def interval_of(path: str, stamp: float, mean, level: float = DEFAULT_LEVEL):
     """Interval ``(lower, upper)`` of predictions already made, or None without calibration."""
-    from promoter_model.uncertainty import interval_from_mean
+    from promoter_model.uncertainty.intervals import interval_from_mean
 
     iv = interval_from_mean(get_predictor(path, stamp), np.asarray(mean, np.float64), None,
                             level)

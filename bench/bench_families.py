@@ -68,12 +68,11 @@ def time_grouping(synthetic_rows: int) -> list:
 
 def old_ensemble_table() -> tuple:
     """The old (hash-fold) demo ensemble's public rows by distance to its training pool."""
-    from promoter_model.calibration import load_calibration
-
     from promoter_model import dream
     from promoter_model.families.dream import dream_families
     from promoter_model.families.leakage import stratified_scores
     from promoter_model.families.novelty import nearest
+    from promoter_model.uncertainty.calibration import load_calibration
 
     table = dream.load_test_table()
     public = table["public_leaderboard"].to_numpy() == 1

@@ -82,7 +82,7 @@ def cmd_train(args) -> int:
 
 def _interval_level(value) -> float:
     """``--interval`` as a level in (0, 1), or a ValueError naming the option."""
-    from .calibration import check_level
+    from .uncertainty.calibration import check_level
 
     try:
         return check_level(value)
@@ -101,7 +101,7 @@ def cmd_predict(args) -> int:
     import pandas as pd
 
     from .predictor import load_predictor
-    from .uncertainty import UNAVAILABLE, predict_interval_sequences
+    from .uncertainty.intervals import UNAVAILABLE, predict_interval_sequences
 
     predictor = load_predictor(args.run)
     cli_io.fit_notice(table.sequences, predictor.input_length)
@@ -131,7 +131,7 @@ def cmd_evaluate(args) -> int:
     from .metrics import regression_metrics
     from .predictor import load_predictor
     from .sequence import read_sequences
-    from .uncertainty import UNAVAILABLE, coverage, subset_coverage
+    from .uncertainty.intervals import UNAVAILABLE, coverage, subset_coverage
 
     level = _interval_level(args.interval)
     predictor = load_predictor(args.run)

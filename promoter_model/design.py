@@ -10,7 +10,7 @@ Everything is scored through a :class:`~promoter_model.predictor.Predictor`, so 
 and an ensemble work alike. With an ensemble the search optimises the mean minus
 ``uncertainty`` times the members' standard deviation (designs stay where the members
 agree), each design gets a 90% interval: the conformal one of ``calibration.json`` when the
-ensemble is calibrated (:mod:`promoter_model.uncertainty`), else ``mean ± 1.645 sd``
+ensemble is calibrated (:mod:`promoter_model.uncertainty.intervals`), else ``mean ± 1.645 sd``
 (uncalibrated), and
 :func:`held_out_check` designs with all members but one and scores with the one left out.
 
@@ -175,7 +175,7 @@ def _interval(mean, sd, predictor=None):
     calibration (``uncertainty.interval_from_mean``), else ``mean ± 1.645 sd``.
     """
     if getattr(predictor, "calibration", None) is not None:
-        from .uncertainty import interval_from_mean
+        from .uncertainty.intervals import interval_from_mean
 
         iv = interval_from_mean(predictor, np.asarray(mean, np.float64), sd, 0.9)
         sd = np.full(np.shape(mean), np.nan) if sd is None else sd

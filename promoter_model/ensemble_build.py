@@ -11,7 +11,7 @@ run folders (``scripts/make_demo_ensemble.py`` calls it after its member loop):
    strands.
 3. Reverse-complement averaging is kept only if it raises the OOF Pearson r; both OOF
    scores are recorded.
-4. The conformal calibration (:mod:`promoter_model.calibration`) is fitted on the OOF
+4. The conformal calibration (:mod:`promoter_model.uncertainty.calibration`) is fitted on the OOF
    predictions.
 5. The ensemble (member mean) and every member are scored on the public leaderboard
    (challenge scores per subset) with the interval's coverage per subset; everything is
@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from . import atomic, dream
-from .calibration import fit_calibration
 from .metrics import dream_scores, regression_metrics
 from .records import hash_codes, split_of
 from .sequence import SEQ_LEN, codes_to_one_hot, encode_fitted
-from .uncertainty import coverage, subset_coverage
+from .uncertainty.calibration import fit_calibration
+from .uncertainty.intervals import coverage, subset_coverage
 
 UNIT = "MAUDE-normalised expression"
 REPORT_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
@@ -131,7 +131,7 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
         Hash seed the folds were drawn with (``records.prepare(seed=...)``).
     batch_size : int
     n_bins, min_per_bin : int
-        Calibration bins (:func:`promoter_model.calibration.fit_calibration`).
+        Calibration bins (:func:`promoter_model.uncertainty.calibration.fit_calibration`).
     level : float
         The interval level reported per subset.
     cache : path, optional

@@ -158,8 +158,8 @@ class Predictor:
                                   batch_size=batch_size)
 
     def interval(self, X, level: float = 0.9, batch_size: int = 1024):
-        """Mean, members' sd and calibrated interval: :func:`uncertainty.predict_interval`."""
-        from .uncertainty import predict_interval
+        """Mean, members' sd and calibrated interval (``uncertainty.predict_interval``)."""
+        from .uncertainty.intervals import predict_interval
 
         return predict_interval(self, X, level=level, batch_size=batch_size)
 
@@ -241,7 +241,7 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
 
 def _read_calibration(path: Path):
     """The ensemble's checked ``calibration.json``, or None when it has none."""
-    from .calibration import CALIBRATION_FILE, load_calibration
+    from .uncertainty.calibration import CALIBRATION_FILE, load_calibration
 
     if not (path / CALIBRATION_FILE).is_file():
         return None

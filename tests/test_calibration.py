@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from promoter_model.calibration import (
+from promoter_model.uncertainty import coverage
+from promoter_model.uncertainty.calibration import (
     Calibration,
     check_level,
     conformal_quantiles,
     fit_calibration,
     load_calibration,
 )
-from promoter_model.uncertainty import coverage
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 

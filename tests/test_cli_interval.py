@@ -14,8 +14,8 @@ import pytest
 from conftest import random_promoters, run_cli
 from toy_models import linear_ensemble, toy_calibration
 
-from promoter_model.calibration import load_calibration
 from promoter_model.sequence import one_hot
+from promoter_model.uncertainty.calibration import load_calibration
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def predictor():
 
 
 def test_calibration_is_refitted_from_the_stored_oof_file(predictor):
-    from promoter_model.calibration import fit_calibration
+    from promoter_model.uncertainty.calibration import fit_calibration
 
     cal = predictor.calibration
     assert cal is not None

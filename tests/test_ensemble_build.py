@@ -13,7 +13,6 @@ import pytest
 from conftest import random_promoters
 from toy_models import linear_model
 
-from promoter_model.calibration import load_calibration
 from promoter_model.ensemble_build import finalize_ensemble, pool_folds, store_public_predictions
 from promoter_model.metrics import dream_scores
 from promoter_model.model.config import RunConfig
@@ -21,6 +20,7 @@ from promoter_model.predictor import load_predictor
 from promoter_model.runs import RunError, save_run
 from promoter_model.runs.ensemble import PUBLIC_FILE, stored_public_predictions
 from promoter_model.sequence import encode_fitted, one_hot
+from promoter_model.uncertainty.calibration import load_calibration
 
 K = 3
 N_POOL, N_PUBLIC = 600, 90

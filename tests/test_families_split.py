@@ -127,8 +127,8 @@ def test_family_folds_calibrate_where_hash_folds_under_cover():
     """Intervals calibrated on out-of-fold residuals reach their level on held-out
     families only when the folds themselves keep families whole.
     """
-    from promoter_model.calibration import fit_calibration
     from promoter_model.families.novelty import nearest
+    from promoter_model.uncertainty.calibration import fit_calibration
 
     codes, label, y = _family_library()
     test = hold_out_families(label, {"all": np.ones(len(label), bool)}, 0.25, seed=0)

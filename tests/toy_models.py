@@ -164,13 +164,13 @@ def promoter_with_site(site: str = REB1_CORE, start: int = 50, seed: int = 0) ->
 
 
 def toy_calibration(noise: float = 0.5, n: int = 4000, seed: int = 0):
-    """A :class:`~promoter_model.calibration.Calibration` of Gaussian residuals of sd ``noise``.
+    """A :class:`~promoter_model.uncertainty.Calibration` of Gaussian residuals of sd ``noise``.
 
     Out-of-fold predictions uniform on (-20, 20) (the linear toys' range) and measured
     values ``prediction + N(0, noise^2)``, in 4 bins: the 90% half-width is about
     ``1.645 * noise`` everywhere.
     """
-    from promoter_model.calibration import fit_calibration
+    from promoter_model.uncertainty.calibration import fit_calibration
 
     rng = np.random.default_rng(seed)
     yhat = rng.uniform(-20, 20, n)

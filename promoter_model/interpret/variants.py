@@ -181,7 +181,7 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
         :func:`promoter_model.interpret.ism.sign_disagreement`); ``ref_pred``, ``alt_pred``
         and ``delta`` are member means. A calibrated ensemble (without ``func``) also adds
         ``delta_lower`` and ``delta_upper``: the Bonferroni interval of the *measured*
-        difference at ``level`` (:meth:`promoter_model.calibration.Calibration.
+        difference at ``level`` (:meth:`promoter_model.uncertainty.calibration.Calibration.
         difference_interval`).
     """
     alt_seqs = [alt_seqs] if isinstance(alt_seqs, str) else list(alt_seqs)

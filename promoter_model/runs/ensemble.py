@@ -121,7 +121,7 @@ def write_ensemble(path, members, *, unit: str = "", rc_average: bool = False,
     """Write ``ensemble.json`` (and optional metrics, card, calibration) with checksums.
 
     ``members`` are run folders inside ``path`` (absolute, or relative to it).
-    ``calibration`` is a :class:`~promoter_model.calibration.Calibration`; every file of
+    ``calibration`` is a :class:`~promoter_model.uncertainty.calibration.Calibration`; every file of
     ``ENSEMBLE_CHECKSUMMED`` present in the folder (``oof.tsv.gz`` and ``public.tsv.gz``
     too) is checksummed.
     Each file is written atomically, checksums last.

@@ -203,7 +203,7 @@ class Calibration:
 
     def save(self, path) -> Path:
         """Write ``calibration.json`` atomically."""
-        from . import atomic
+        from .. import atomic
 
         path = Path(path)
         atomic.write_json(path, self.to_dict())

@@ -1,7 +1,7 @@
 """Intervals from a predictor, and how often they cover measured values.
 
 :func:`predict_interval` is what callers use: the ensemble mean, the members' spread and,
-when the predictor carries a :class:`~promoter_model.calibration.Calibration` (the demo
+when the predictor carries a :class:`~promoter_model.uncertainty.calibration.Calibration` (the demo
 ensemble's ``calibration.json``), the conformal interval. A single run or an uncalibrated
 ensemble has ``lower = upper = None``: "interval unavailable".
 """
@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..metrics import PAIR_SUBSETS, SINGLE_SUBSETS
 from .calibration import check_level
-from .metrics import PAIR_SUBSETS, SINGLE_SUBSETS
 
 UNAVAILABLE = ("no prediction interval is available: this model has no calibration "
                "(a single run, or an ensemble without calibration.json)")

@@ -1,0 +1,43 @@
+"""How far to trust a prediction: calibrated intervals and how often they cover.
+
+Modules
+-------
+calibration
+    Conformal interval quantiles fitted on out-of-fold predictions (Mondrian split-conformal,
+    binned by the predicted value): :class:`Calibration`, :func:`fit_calibration`,
+    :func:`load_calibration` (an ensemble's ``calibration.json``), :func:`check_level`.
+intervals
+    :func:`predict_interval` (mean, members' sd and the calibrated interval of a predictor),
+    :func:`interval_from_mean`, :func:`coverage` and :func:`subset_coverage`.
+
+A :class:`promoter_model.predictor.Predictor` carries its ensemble's calibration; fitting one
+is part of finalising a cross-validated ensemble (:mod:`promoter_model.crossval`).
+"""
+
+from promoter_model.uncertainty.calibration import (
+    CALIBRATION_FILE,
+    CALIBRATION_FORMAT,
+    LEVELS,
+    METHOD,
+    Calibration,
+    check_level,
+    conformal_quantiles,
+    fit_calibration,
+    load_calibration,
+)
+from promoter_model.uncertainty.intervals import (
+    UNAVAILABLE,
+    Interval,
+    coverage,
+    interval_from_mean,
+    predict_interval,
+    predict_interval_sequences,
+    subset_coverage,
+)
+
+__all__ = [
+    "CALIBRATION_FILE", "CALIBRATION_FORMAT", "LEVELS", "METHOD", "UNAVAILABLE", "Calibration",
+    "Interval", "check_level", "conformal_quantiles", "coverage", "fit_calibration",
+    "interval_from_mean", "load_calibration", "predict_interval", "predict_interval_sequences",
+    "subset_coverage",
+]
