@@ -179,7 +179,7 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.store_public:
-        from promoter_model.ensemble_build import store_public_predictions
+        from promoter_model.crossval.finalize import store_public_predictions
 
         store_public_predictions(args.out, progress=lambda msg: print(msg, flush=True))
         return 0
@@ -229,7 +229,7 @@ def main(argv=None) -> int:
 
 def finalize(out: Path, work: Path, k: int) -> int:
     """Finalise the ensemble when all ``k`` members are installed (else say what is missing)."""
-    from promoter_model.ensemble_build import finalize_ensemble
+    from promoter_model.crossval.finalize import finalize_ensemble
     from promoter_model.runs import RunError, check_run
 
     missing = []

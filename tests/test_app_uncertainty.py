@@ -323,7 +323,7 @@ def test_training_ensemble_shows_its_stored_public_predictions(unc_env, monkeypa
     import json
 
     from app import heldout
-    from promoter_model.ensemble_build import store_public_predictions
+    from promoter_model.crossval.finalize import store_public_predictions
     from promoter_model.runs.ensemble import PUBLIC_FILE, stored_public_predictions
 
     ens = unc_env["ensemble"]

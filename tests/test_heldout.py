@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 
 from app import heldout
-from promoter_model.ensemble_build import write_table
+from promoter_model.crossval.finalize import write_table
 from promoter_model.runs.ensemble import PUBLIC_FILE, write_ensemble
 
 

@@ -87,7 +87,7 @@ def stored_public_predictions(path) -> pd.DataFrame | None:
 
     ``public.tsv.gz`` (columns :data:`PUBLIC_COLUMNS`: the test table's ``pos``, the
     measured value, the ensemble's mean prediction and the members' sd) is written by
-    :func:`promoter_model.ensemble_build.finalize_ensemble` from the same predictions its
+    :func:`promoter_model.crossval.finalize.finalize_ensemble` from the same predictions its
     ``metrics.json`` scores. None for a single run or an ensemble without the file.
 
     Raises

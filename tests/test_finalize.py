@@ -13,7 +13,11 @@ import pytest
 from conftest import random_promoters
 from toy_models import linear_model
 
-from promoter_model.ensemble_build import finalize_ensemble, pool_folds, store_public_predictions
+from promoter_model.crossval.finalize import (
+    finalize_ensemble,
+    pool_folds,
+    store_public_predictions,
+)
 from promoter_model.metrics import dream_scores
 from promoter_model.model.config import RunConfig
 from promoter_model.predictor import load_predictor

@@ -1,14 +1,14 @@
 """``MODEL_CARD.md`` of a cross-validated ensemble, written from its computed numbers.
 
 :func:`render` takes the ``metrics.json`` written by
-:func:`promoter_model.ensemble_build.finalize_ensemble` and its calibration; every number in
+:func:`promoter_model.crossval.finalize.finalize_ensemble` and its calibration; every number in
 the card is read from them, and the sentences that judge (under-covered subsets, whether
 reverse-complement averaging is used) are decided by the numbers.
 """
 
 from __future__ import annotations
 
-from .metrics import PAIR_SUBSETS, SINGLE_SUBSETS
+from ..metrics import PAIR_SUBSETS, SINGLE_SUBSETS
 
 #: Coverage this far below the nominal level is called under-coverage in the card.
 SHORTFALL = 0.02

@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import atomic, dream
-from .metrics import dream_scores, regression_metrics
-from .records import hash_codes, split_of
-from .sequence import SEQ_LEN, codes_to_one_hot, encode_fitted
-from .uncertainty.calibration import fit_calibration
-from .uncertainty.intervals import coverage, subset_coverage
+from .. import atomic, dream
+from ..metrics import dream_scores, regression_metrics
+from ..records import hash_codes, split_of
+from ..sequence import SEQ_LEN, codes_to_one_hot, encode_fitted
+from ..uncertainty.calibration import fit_calibration
+from ..uncertainty.intervals import coverage, subset_coverage
 
 UNIT = "MAUDE-normalised expression"
 REPORT_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
@@ -61,9 +61,9 @@ def reverse_complement_codes(codes) -> np.ndarray:
 
 def _member_predictions(run_dir: Path, pool_codes, public_codes, batch_size, cache, name):
     """Forward and reverse-strand predictions of a member, cached as ``name.npz``."""
-    from .model.predict import predict_codes
-    from .records.fs import sha256_file
-    from .runs.run import load_run
+    from ..model.predict import predict_codes
+    from ..records.fs import sha256_file
+    from ..runs.run import load_run
 
     file = None if cache is None else Path(cache) / f"{name}.npz"
     member = sha256_file(Path(run_dir) / "checksums.json")  # a retrained member is new
@@ -151,10 +151,10 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE,
     ValueError
         A member is missing or incomplete.
     """
-    from . import ensemble_card
-    from .predictor import load_ensemble
-    from .runs.ensemble import PUBLIC_FILE, write_ensemble
-    from .runs.run import RunError, check_run, read_metrics
+    from ..predictor import load_ensemble
+    from ..runs.ensemble import PUBLIC_FILE, write_ensemble
+    from ..runs.run import RunError, check_run, read_metrics
+    from . import card as ensemble_card
 
     say = progress or (lambda msg: None)
     out = Path(out)
@@ -277,9 +277,9 @@ def store_public_predictions(out, test_path=dream.TEST_FILE, batch_size: int = 1
     Path
         The file written.
     """
-    from .predictor import load_ensemble
-    from .records.fs import sha256_file
-    from .runs.ensemble import PUBLIC_FILE
+    from ..predictor import load_ensemble
+    from ..records.fs import sha256_file
+    from ..runs.ensemble import PUBLIC_FILE
 
     say = progress or (lambda msg: None)
     out = Path(out)
