@@ -38,7 +38,7 @@ RUN python3 -m venv /opt/venv \
     && for pkg in pandas numpy scipy numba pyarrow matplotlib sklearn; do \
          find "$SITE/$pkg" -depth -type d -name tests -exec rm -rf {} +; done \
     && strip --strip-unneeded "$SITE"/tensorflow/lib*.so.2 "$SITE"/llvmlite/binding/libllvmlite.so \
-    && keep="$(/opt/venv/bin/python -c 'from promoter_model.interpret.motifs import DEFAULT_RELEASE as r; \
+    && keep="$(/opt/venv/bin/python -c 'from promoter_model.motifs.jaspar import DEFAULT_RELEASE as r; \
 from pyjaspar import jaspar_releases as j, JASPAR_LATEST_RELEASE as l; print(j[r], j[l])')" \
     && for db in "$SITE"/pyjaspar/data/*.sqlite; do \
          case " $keep " in *" ${db##*/} "*) ;; *) rm "$db" ;; esac; done

@@ -14,7 +14,7 @@ from app.services import get_predictor, get_run
 @st.cache_resource(show_spinner="Reading JASPAR fungi motifs…")
 def jaspar() -> dict:
     """JASPAR CORE fungi motifs by matrix ID (offline, from pyjaspar)."""
-    from promoter_model.interpret.motifs import jaspar_fungi_motifs
+    from promoter_model.motifs.jaspar import jaspar_fungi_motifs
 
     return {m.id: m for m in jaspar_fungi_motifs()}
 
@@ -66,6 +66,6 @@ def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool
 @st.cache_data(max_entries=8, show_spinner=False)
 def discovered(path: str, stamp: float):
     """The run's checked ``motifs/discovered.json`` (None if absent; ``stamp``: its mtime)."""
-    from promoter_model.interpret.discovered import read_discovered
+    from promoter_model.motifs.store import read_discovered
 
     return read_discovered(path)

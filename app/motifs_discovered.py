@@ -1,6 +1,6 @@
 """Motifs page, first section: the motifs the model uses, found by ``promoter-model discover``.
 
-Reads ``RUN/motifs/discovered.json`` (through :mod:`promoter_model.interpret.discovered`)
+Reads ``RUN/motifs/discovered.json`` (through :mod:`promoter_model.motifs.store`)
 and shows each pattern with its contribution logo (CWM), its significant JASPAR matches with
 q-values, seqlet count, where its seqlets lie along the 110 bp input and its effect ± sd.
 A JASPAR match with q >= ``SIGNIFICANT_Q`` is never written beside a logo: the pattern says
@@ -15,8 +15,8 @@ import numpy as np
 import streamlit as st
 
 from app import motif_figures, motif_services, services, ui
+from promoter_model import motifs as dio
 from promoter_model import plot
-from promoter_model.interpret import discovered as dio
 
 COMMAND = "promoter-model discover {run}"
 PER_PAGE = 8  # pattern cards per page (each draws two logos and a histogram)

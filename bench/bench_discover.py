@@ -45,10 +45,9 @@ def results_section(run) -> str:
     from promoter_model.interpret.discover import (
         SIGNIFICANT_Q,
         best_significant_match,
-        information_content,
         read_discovered,
     )
-    from promoter_model.interpret.pfm import consensus
+    from promoter_model.motifs.pfm import consensus, information_content
 
     def ic(p):
         return float(information_content(np.asarray(p["pfm"])).sum())

@@ -82,8 +82,9 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from promoter_model.interpret import attributions, ism, motifs
+    from promoter_model.interpret import attributions, ism
     from promoter_model.model.predict import warm_up
+    from promoter_model.motifs import jaspar as motifs
     from promoter_model.sequence import FLANK_3, FLANK_5, one_hot
 
     model, cfg, described = _model(args.run)

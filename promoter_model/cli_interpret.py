@@ -58,7 +58,7 @@ def cmd_motifs(args) -> int:
                             influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
-    from .interpret.discovered import SIGNIFICANT_Q
+    from .motifs.store import SIGNIFICANT_Q
 
     best = result["matches"][result["matches"]["rank"] == 1]
     summary = {
@@ -78,8 +78,8 @@ def cmd_motifs(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from .interpret.discovered import resolve_motif
     from .interpret.variants import motif_scan
+    from .motifs.lookup import resolve_motif
     from .predictor import load_predictor
 
     cli_io.check_output(args.output, (args.sequence,))

@@ -43,11 +43,11 @@ def main(argv=None) -> int:
     import pandas as pd
 
     from promoter_model import dream, records
-    from promoter_model.interpret.discovered import SIGNIFICANT_Q
     from promoter_model.interpret.filters import compute_motifs
     from promoter_model.interpret.reference import filter_reference
     from promoter_model.model.architectures import preset
     from promoter_model.model.config import RunConfig, TrainConfig
+    from promoter_model.motifs.store import SIGNIFICANT_Q
     from promoter_model.runs import load_run
     from promoter_model.train import train
 

@@ -19,7 +19,7 @@ NEG_BEST_Q = 0.31
 
 def discovered_doc(model_checksum: str = "0" * 64, seed: int = 0) -> dict:
     """The document (plain JSON types) with two patterns."""
-    from promoter_model.interpret.motifs import find_motif
+    from promoter_model.motifs.jaspar import find_motif
 
     rng = np.random.default_rng(seed)
     reb1 = find_motif("REB1").pfm
@@ -58,7 +58,7 @@ def discovered_doc(model_checksum: str = "0" * 64, seed: int = 0) -> dict:
 
 def write_discovered(run_dir, doc: dict | None = None) -> Path:
     """Write ``run_dir/motifs/discovered.json`` (current for the run's model) and return it."""
-    from promoter_model.interpret.discovered import discovered_path, model_checksum
+    from promoter_model.motifs.store import discovered_path, model_checksum
 
     doc = doc or discovered_doc(model_checksum(run_dir))
     path = discovered_path(run_dir)

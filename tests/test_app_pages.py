@@ -413,7 +413,7 @@ def test_motifs_filters_and_scan(app_env):
 
 
 def test_motifs_discovered_patterns_with_q_values_exports_and_scan(app_env):
-    from promoter_model.interpret.discovered import read_discovered
+    from promoter_model.motifs.store import read_discovered
     from tests.discovered_fixture import NEG_BEST, REB1_Q
 
     at = _app("motifs")

@@ -195,7 +195,7 @@ def test_motifs_page_in_chromium_with_the_demo_run(browser, demo_server, tmp_pat
     """The discovered section is there: motifs, or how to produce them; filters give q."""
     import re
 
-    from promoter_model.interpret.discovered import discovered_path
+    from promoter_model.motifs.store import discovered_path
 
     demo = demo_run_path(Path(devserver.ROOT))  # what the app opens on
     page = _motifs_page(browser, demo_server)

@@ -22,11 +22,11 @@ from toy_models import (
 
 from promoter_model.interpret import discover as D
 from promoter_model.interpret.attributions import center, gradients, integrated_gradients
-from promoter_model.interpret.discover_effects import scrambled_copies
-from promoter_model.interpret.discover_io import csv_text
-from promoter_model.interpret.discover_match import bh_q_values, tomtom_matches
-from promoter_model.interpret.pfm import counts_to_pfm, reverse_complement_pfm
 from promoter_model.model.config import RunConfig
+from promoter_model.motifs.effects import scrambled_copies
+from promoter_model.motifs.pfm import counts_to_pfm, reverse_complement_pfm
+from promoter_model.motifs.store import csv_text
+from promoter_model.motifs.tomtom import bh_q_values, tomtom_matches
 from promoter_model.predictor import load_predictor
 from promoter_model.runs import check_run, save_run
 from promoter_model.sequence import SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot
@@ -295,8 +295,8 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
     effect, then ``discover``: each site comes back as a pattern of the right sign and
     effect; REB1's and the E-box's have a significant JASPAR match holding the site.
     """
-    from promoter_model.interpret.motifs import jaspar_fungi_motifs
-    from promoter_model.interpret.pfm import consensus
+    from promoter_model.motifs.jaspar import jaspar_fungi_motifs
+    from promoter_model.motifs.pfm import consensus
     from promoter_model.sequence import reverse_complement
 
     seqs, y = random_site_library(3000, seed=0)

@@ -1,4 +1,4 @@
-"""TF-MoDISco-lite for 110 bp inputs (interpret/discover_modisco.py): the settings must not
+"""TF-MoDISco-lite for 110 bp inputs (motifs/modisco.py): the settings must not
 regress to its long-window defaults, and sites next to the masked flanks (where the input
 modisco sees ends) must come back as patterns where they were planted.
 """
@@ -56,8 +56,8 @@ def test_a_site_next_to_the_masked_flank_comes_back_as_a_pattern():
     what aggregation adds) inside what it sees, or it is silently dropped. Known answer:
     contributions planted on REB1 sites there, an E-box in the middle and TATA at the 3' end.
     """
-    from promoter_model.interpret.discover_modisco import run_modisco, summarise_pattern
-    from promoter_model.interpret.pfm import consensus
+    from promoter_model.motifs.modisco import run_modisco, summarise_pattern
+    from promoter_model.motifs.pfm import consensus
 
     sites = {"TTACCCG": (VARIABLE_START + 6, 0.3), "CACGTG": (VARIABLE_START + 36, -0.3),
              "TATAAA": (VARIABLE_END - 11, 0.3)}

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promoter_model.interpret import discovered as dio
-from promoter_model.interpret.motifs import find_motif
+from promoter_model import motifs as dio
+from promoter_model.motifs.jaspar import find_motif
 from tests.discovered_fixture import NEG_BEST, NEG_BEST_Q, REB1_Q, discovered_doc, write_discovered
 
 

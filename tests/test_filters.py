@@ -10,9 +10,9 @@ import pytest
 from toy_models import REB1_COUNTS, REB1_ID, promoter_with_site, reb1_log_odds, reb1_model
 
 from promoter_model.interpret import filters
-from promoter_model.interpret.motifs import consensus, sample_motif_sequence
 from promoter_model.model.architectures import first_conv_layer
 from promoter_model.model.predict import predict
+from promoter_model.motifs.pfm import consensus, sample_motif_sequence
 from promoter_model.runs import check_run, load_run
 from promoter_model.sequence import one_hot
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from toy_models import REB1_COUNTS
 
-from promoter_model.interpret import motifs as M
+from promoter_model import motifs as M
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pytest
 from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
 from promoter_model.interpret import filters
-from promoter_model.interpret.motifs import find_motif, jaspar_fungi_motifs
 from promoter_model.interpret.variants import (
     apply_variants,
     motif_scan,
@@ -15,6 +14,7 @@ from promoter_model.interpret.variants import (
     variant_effect,
 )
 from promoter_model.model.predict import predict, predict_sequences
+from promoter_model.motifs.jaspar import find_motif, jaspar_fungi_motifs
 from promoter_model.sequence import VARIABLE_END, VARIABLE_START, SequenceError, one_hot
 
 
@@ -149,7 +149,7 @@ def test_motif_scan_with_a_discovered_pattern(reb1, tiny_run, tmp_path):
 
     from discovered_fixture import write_discovered
 
-    from promoter_model.interpret.discovered import resolve_motif
+    from promoter_model.motifs.lookup import resolve_motif
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run)

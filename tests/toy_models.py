@@ -104,7 +104,7 @@ def planted_reb1_library(n: int, seed: int = 0, fraction: float = 0.5) -> list:
     """``n`` random promoters; a ``fraction`` of them with one REB1 site drawn from the
     MA0363.3 matrix, at a random place and strand in the variable region.
     """
-    from promoter_model.interpret.pfm import counts_to_pfm, sample_motif_sequence
+    from promoter_model.motifs.pfm import counts_to_pfm, sample_motif_sequence
     from promoter_model.sequence import VARIABLE_END, VARIABLE_START, reverse_complement
 
     rng = np.random.default_rng(seed)

@@ -11,8 +11,8 @@ import streamlit as st
 
 from app import motif_figures, motif_services, motifs_discovered, services, ui
 from promoter_model import plot
-from promoter_model.interpret.discovered import SIGNIFICANT_Q
 from promoter_model.interpret.reference import DEFAULT_N
+from promoter_model.motifs.store import SIGNIFICANT_Q
 
 st.title("Motifs learned by the model")
 run = ui.need_run()
@@ -81,7 +81,7 @@ def _filters(mot):
             best = sig.iloc[0]
             motif = jaspar.get(best["id"])
             if motif is not None:
-                from promoter_model.interpret.motifs import reverse_complement_pfm
+                from promoter_model.motifs.pfm import reverse_complement_pfm
 
                 pfm = reverse_complement_pfm(motif.pfm) if best.get("strand") == "-" \
                     else motif.pfm

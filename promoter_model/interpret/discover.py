@@ -16,8 +16,8 @@ Pipeline (:func:`discover`)
    on the variable 80 bp and a little of each masked flank (:func:`modisco_span`).
 4. Per pattern: CWM, PFM (trimmed to the columns with at least 30 % of the peak total
    contribution, as modisco's report does), seqlet positions and strands, the effect of
-   scrambling its seqlets (:mod:`.discover_effects`) and TOMTOM matches against JASPAR fungi
-   with Benjamini-Hochberg q-values (:mod:`.discover_match`).
+   scrambling its seqlets (:mod:`promoter_model.motifs.effects`) and TOMTOM matches against
+   JASPAR fungi with Benjamini-Hochberg q-values (:mod:`promoter_model.motifs.tomtom`).
 
 The result is written to ``RUN/motifs/discovered.json`` and ``discovered.csv`` (atomically;
 format in ``docs/motifs.md``) and reused while the model checksum, the reference sequences,
@@ -33,28 +33,27 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs.ensemble import model_checksum
-from ..sequence import FLANK_3, FLANK_5, SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot
-from .attributions import center, gradients, integrated_gradients
-from .discover_io import (  # noqa: F401  (the contract's API lives here too)
+from ..motifs.jaspar import DEFAULT_RELEASE
+from ..motifs.modisco import (
+    MIN_IC,
+    MODISCO_SETTINGS,
+    TRIM_THRESHOLD,
+    run_modisco,
+    summarise_pattern,
+)
+from ..motifs.store import (  # noqa: F401  (reading the result: part of this contract)
     FORMAT,
     SIGNIFICANT_Q,
     VERSION,
     best_significant_match,
     discovered_motifs,
+    model_checksum,
     read_discovered,
     read_discovered_file,
     write_discovered,
 )
-from .discover_modisco import (  # noqa: F401  (re-exported)
-    MIN_IC,
-    MODISCO_SETTINGS,
-    TRIM_THRESHOLD,
-    information_content,
-    run_modisco,
-    summarise_pattern,
-)
-from .motifs import DEFAULT_RELEASE
+from ..sequence import FLANK_3, FLANK_5, SEQ_LEN, VARIABLE_END, VARIABLE_START, one_hot
+from .attributions import center, gradients, integrated_gradients
 
 METHODS = ("ism", "ig", "saliency")
 DEFAULT_METHOD = "saliency"
@@ -253,9 +252,9 @@ def discover(run_dir, sequences=None, n: int = DEFAULT_N, method: str = DEFAULT_
     cached : bool
         Whether the stored result was reused.
     """
+    from ..motifs.effects import EFFECT_METHOD, scramble_effects
+    from ..motifs.tomtom import tomtom_matches
     from ..predictor import as_predictor, load_predictor
-    from .discover_effects import EFFECT_METHOD, scramble_effects
-    from .discover_match import tomtom_matches
 
     say = progress or (lambda msg: None)
     run_dir = Path(run_dir)

@@ -26,7 +26,8 @@ from .. import atomic
 from ..model.architectures import first_conv_layer
 from ..model.layers import ReverseComplementConv1D
 from ..model.predict import predict
-from ..runs.ensemble import model_checksum
+from ..motifs.pfm import counts_to_pfm, information_content
+from ..motifs.store import model_checksum
 
 CACHE_DIR = "motifs"
 CACHE_VERSION = 1
@@ -153,8 +154,6 @@ def activation_pfms(model, X, threshold: float = 0.5, batch_size: int = 1024):
         win = _windows(X[a:a + batch_size], k, left, padding)  # (n, L_out, k, 4)
         freq += np.einsum("nlf,nlkc->fkc", mask, win, optimize=True)
         counts += mask.sum(axis=(0, 1)).astype(np.int64)
-    from .motifs import counts_to_pfm
-
     return counts_to_pfm(freq), counts
 
 
@@ -172,25 +171,6 @@ def weights_to_pfm(weights, background=0.25) -> np.ndarray:
     w = np.asarray(weights, dtype=np.float64)
     e = np.exp(w - w.max(axis=-1, keepdims=True)) * background
     return e / e.sum(axis=-1, keepdims=True)
-
-
-def information_content(pfm, background=0.25) -> np.ndarray:
-    """Information content (bits) of each position, ``sum p log2(p / background)``.
-
-    Parameters
-    ----------
-    pfm : np.ndarray, shape (..., k, 4)
-        Probabilities per position.
-
-    Returns
-    -------
-    np.ndarray, shape (..., k)
-        0 for a uniform column, 2 for a single base (uniform background).
-    """
-    p = np.asarray(pfm, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, p * np.log2(p / background), 0.0)
-    return terms.sum(axis=-1)
 
 
 def _pearson(a, b) -> float:
@@ -286,8 +266,8 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     dict
         As :func:`load_motifs`.
     """
+    from ..motifs.jaspar import jaspar_fungi_motifs, match_all
     from ..runs.run import load_run
-    from .motifs import jaspar_fungi_motifs, match_all
 
     run_dir = Path(run_dir)
     if model is None:

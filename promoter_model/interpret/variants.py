@@ -245,7 +245,7 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         minus that of the unmodified sequence); an ensemble adds ``delta_sd`` and
         ``members_disagree`` (as in :func:`variant_effect`).
     """
-    from .motifs import consensus
+    from ..motifs.pfm import consensus
 
     if isinstance(motif, str):
         site = normalize(motif)

@@ -13,8 +13,7 @@ safety
 ensemble
     The ensemble folder format (``ensemble.json`` naming member runs, optional calibration,
     out-of-fold and public-leaderboard predictions): :func:`read_ensemble_spec`,
-    :func:`write_ensemble`, :func:`stored_public_predictions`, and :func:`model_checksum`,
-    the one rule for what identifies the model of a run or an ensemble folder.
+    :func:`write_ensemble`, :func:`stored_public_predictions`.
 catalog
     Which folders under a root are usable runs or ensembles, checked without loading a
     model (the dashboard's run picker).
@@ -33,7 +32,6 @@ from promoter_model.runs.ensemble import (
     PUBLIC_FILE,
     PUBLIC_MAX_BYTES,
     is_ensemble,
-    model_checksum,
     read_ensemble_spec,
     stored_public_predictions,
     update_checksums,
@@ -67,7 +65,7 @@ __all__ = [
     "MAX_MODEL_CONFIG_BYTES", "PUBLIC_COLUMNS", "PUBLIC_FILE", "PUBLIC_MAX_BYTES", "REQUIRED",
     "Entry", "Run", "RunError", "RunSafetyError", "check_folder", "check_model_bounds",
     "check_run", "code_in_model", "folders_under", "is_ensemble", "list_runs", "load_run",
-    "model_checksum", "plain_markdown", "read_ensemble_spec", "read_history", "read_metrics",
+    "plain_markdown", "read_ensemble_spec", "read_history", "read_metrics",
     "read_model_card", "resolve_under", "save_run", "scan", "scan_runs", "sha256_file",
     "stored_public_predictions", "update_checksums", "write_checksums", "write_ensemble",
 ]

@@ -160,23 +160,3 @@ def update_checksums(path) -> dict:
                  if (path / name).is_file()})
     atomic.write_json(sums_file, sums)
     return sums
-
-
-def model_checksum(folder) -> str | None:
-    """The sha256 that identifies the model of a run or an ensemble folder.
-
-    That of ``ensemble.json`` for an ensemble (it names the members, each vouched for by
-    its own checksums), else that of ``model.keras`` (from ``checksums.json`` when present);
-    None when neither file is there. Caches computed from a model (discovered motifs, the
-    first-layer filter analysis) record it and are current only while it matches.
-    """
-    folder = Path(folder)
-    if is_ensemble(folder):
-        return sha256_file(folder / ENSEMBLE_FILE)
-    try:
-        known = json.loads((folder / "checksums.json").read_text()).get("model.keras")
-    except (OSError, ValueError, AttributeError):
-        known = None
-    if known:
-        return known
-    return sha256_file(folder / "model.keras") if (folder / "model.keras").is_file() else None

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .motifs import DEFAULT_RELEASE, jaspar_fungi_motifs
+from .jaspar import DEFAULT_RELEASE, jaspar_fungi_motifs
 from .pfm import counts_to_pfm
 
 TOP_MATCHES = 5

@@ -1,13 +1,18 @@
-"""Reading a run's discovered motifs (``RUN/motifs/discovered.json``) and MEME export.
+"""A run's discovered motifs on disk: ``RUN/motifs/discovered.json`` and ``discovered.csv``.
 
-(The engine's own reader and writer are in ``discover_io``; this module is the Motifs
-page's stricter reader, with numpy matrices, and what the page, scan and export need.)
+The file is written by the discovery engine (``promoter-model discover RUN``,
+:func:`promoter_model.interpret.discover.discover`) through :func:`write_discovered`; its
+schema is ``format: promoter-discovered-motifs, version: 1`` with one entry per pattern
+(name, sign, seqlet count, CWM, PFM, seqlet starts and strands, scramble effect ± sd and up
+to five TOMTOM-style JASPAR matches with q-values). Every file is checked by the same
+:func:`parse_discovered` before it is written and whenever it is read: by the engine as its
+cache (:func:`read_discovered_file`, the document as written) and by the dashboard, motif
+scans and export (:func:`read_discovered`, with numpy matrices), which never need the
+engine to be importable.
 
-The file is written by the discovery engine (``promoter-model discover RUN``); its schema
-is ``format: promoter-discovered-motifs, version: 1`` with one entry per pattern (name,
-sign, seqlet count, CWM, PFM, seqlet starts and strands, scramble effect ± sd and up to
-five TOMTOM-style JASPAR matches with q-values). This module only reads and checks it, so
-that the dashboard, motif scan and export do not depend on the engine being importable.
+A stored result is current while its ``model_checksum`` matches the folder's
+(:func:`model_checksum`: the one rule for what identifies the model of a run or an ensemble
+folder, also used by the first-layer filter cache).
 
 A JASPAR match is significant when its q-value is below :data:`SIGNIFICANT_Q`; a pattern
 without one is labelled ``pattern <name>``, never by the name of an insignificant match.
@@ -19,16 +24,18 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-
-from ..runs.ensemble import model_checksum  # noqa: F401  (what a stored result is checked against)
-from .motifs import Motif
+from .. import atomic
+from ..records.fs import sha256_file
+from ..runs.ensemble import ENSEMBLE_FILE, is_ensemble
+from ..sequence import SEQ_LEN
+from .pfm import Motif, check_matrix
 
 SIGNIFICANT_Q = 0.05
 FORMAT = "promoter-discovered-motifs"
 VERSION = 1
 FILE = Path("motifs") / "discovered.json"
-SEQ_LEN = 110  # the model input the seqlet starts refer to
+JSON_NAME = "discovered.json"
+CSV_NAME = "discovered.csv"
 
 _PATTERN_KEYS = ("name", "sign", "n_seqlets", "cwm", "pfm", "seqlet_starts",
                  "seqlet_strands", "effect", "effect_sd", "matches")
@@ -39,18 +46,24 @@ def discovered_path(run_dir) -> Path:
     return Path(run_dir) / FILE
 
 
-def _matrix(value, where: str, probabilities: bool) -> np.ndarray:
+def model_checksum(folder) -> str | None:
+    """The sha256 that identifies the model of a run or an ensemble folder.
+
+    That of ``ensemble.json`` for an ensemble (it names the members, each vouched for by
+    its own checksums), else that of ``model.keras`` (from ``checksums.json`` when present);
+    None when neither file is there. The discovered motifs and the first-layer filter
+    cache record it and are current only while it matches.
+    """
+    folder = Path(folder)
+    if is_ensemble(folder):
+        return sha256_file(folder / ENSEMBLE_FILE)
     try:
-        m = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where} is not a numeric matrix") from None
-    if m.ndim != 2 or m.shape[1] != 4 or len(m) == 0:
-        raise ValueError(f"{where} must have shape (width, 4), got {m.shape}")
-    if not np.isfinite(m).all():
-        raise ValueError(f"{where} holds non-finite values")
-    if probabilities and (m.min() < 0 or not np.allclose(m.sum(axis=1), 1.0, atol=1e-3)):
-        raise ValueError(f"{where} rows must be non-negative and sum to 1")
-    return m
+        known = json.loads((folder / "checksums.json").read_text()).get("model.keras")
+    except (OSError, ValueError, AttributeError):
+        known = None
+    if known:
+        return known
+    return sha256_file(folder / "model.keras") if (folder / "model.keras").is_file() else None
 
 
 def _number(value, where: str, optional: bool = False) -> float:
@@ -89,8 +102,8 @@ def _check_pattern(p, i: int) -> dict:
     where = f"pattern {name}"
     if p["sign"] not in ("+", "-"):
         raise ValueError(f"{where} sign must be '+' or '-', got {p['sign']!r}")
-    cwm = _matrix(p["cwm"], f"{where} cwm", probabilities=False)
-    pfm = _matrix(p["pfm"], f"{where} pfm", probabilities=True)
+    cwm = check_matrix(p["cwm"], f"{where} cwm", probabilities=False)
+    pfm = check_matrix(p["pfm"], f"{where} pfm", probabilities=True)
     if cwm.shape != pfm.shape:
         raise ValueError(f"{where} cwm {cwm.shape} and pfm {pfm.shape} differ in shape")
     n = p["n_seqlets"]
@@ -195,7 +208,7 @@ def pattern_label(pattern: dict) -> str:
 
 
 def discovered_motifs(run_dir) -> list:
-    """The run's discovered patterns as :class:`~promoter_model.interpret.motifs.Motif`.
+    """The run's discovered patterns as :class:`~promoter_model.motifs.pfm.Motif`.
 
     ``id`` is the pattern name (``pos_0``), ``name`` the best significant match's name or
     ``pattern pos_0``, ``pfm`` the pattern's PFM. Empty when the run has no discovered.json.
@@ -204,28 +217,6 @@ def discovered_motifs(run_dir) -> list:
     if doc is None:
         return []
     return [Motif(id=p["name"], name=pattern_label(p), pfm=p["pfm"]) for p in doc["patterns"]]
-
-
-def resolve_motif(query: str, run_dir=None, release: str = "JASPAR2024") -> Motif:
-    """A motif by discovered pattern name (``pos_0``, from ``run_dir``) or JASPAR ID/name.
-
-    Raises
-    ------
-    ValueError
-        When neither the run's discovered patterns nor JASPAR have it.
-    """
-    from .motifs import find_motif
-
-    q = query.strip()
-    if run_dir is not None:
-        for m in discovered_motifs(run_dir):
-            if m.id.lower() == q.lower():
-                return m
-    try:
-        return find_motif(q, release=release)
-    except ValueError:
-        hint = "" if run_dir is None else " nor a discovered pattern of this run"
-        raise ValueError(f"no JASPAR fungi motif with ID or name {query!r}{hint}") from None
 
 
 CSV_COLUMNS = ["pattern", "sign", "n_seqlets", "effect", "effect_sd", "match_rank", "match_id",
@@ -261,77 +252,53 @@ def discovered_table(doc: dict):
     return df
 
 
-def to_meme(motifs, background=(0.25, 0.25, 0.25, 0.25), nsites=None) -> str:
-    """Motifs as a MEME minimal motif format file (readable by Tomtom, FIMO, modisco).
+# --------------------------------------------------------------------------- writing
+def _finite_or_none(x):
+    return None if x is None or not math.isfinite(float(x)) else float(x)
 
-    Parameters
-    ----------
-    motifs : iterable of Motif-like objects, or of (id, name, pfm) tuples
-        ``pfm`` of shape (w, 4), channels A C G T; rows are renormalised to sum to 1.
-    background : 4 floats
-        Letter frequencies A C G T.
-    nsites : list of int, optional
-        ``nsites=`` per motif (e.g. seqlet counts); default 20, MEME's convention for
-        matrices of unknown count.
 
-    Returns
-    -------
-    str
-        ``MEME version 4`` header, ``ALPHABET= ACGT``, ``strands: + -``, the background,
-        and one ``MOTIF id name`` block with a ``letter-probability matrix`` per motif.
+def read_discovered_file(path) -> dict | None:
+    """One ``discovered.json`` as written (lists, ``null`` for unknown), checked; None
+    when it does not exist (the engine's cache).
+
+    Raises
+    ------
+    ValueError
+        A one-line message when the file is not valid JSON or not in the format.
     """
-    items = []
-    for m in motifs:
-        ident, name, pfm = (m if isinstance(m, tuple) else (m.id, m.name, m.pfm))
-        if not str(ident).strip() or any(c.isspace() for c in str(ident)):
-            raise ValueError(f"motif id {ident!r} must be non-empty without spaces")
-        items.append((str(ident), "_".join(str(name or "").split()),
-                      _matrix(pfm, f"motif {ident}", probabilities=False)))
-    if nsites is not None and len(nsites) != len(items):
-        raise ValueError(f"{len(nsites)} nsites for {len(items)} motifs")
-    bg = np.asarray(background, dtype=np.float64)
-    if bg.shape != (4,) or bg.min() <= 0:
-        raise ValueError("background must be 4 positive frequencies")
-    bg = bg / bg.sum()
-    lines = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", "",
-             "Background letter frequencies",
-             " ".join(f"{b} {f:.6f}" for b, f in zip("ACGT", bg)), ""]
-    for i, (ident, name, pfm) in enumerate(items):
-        if pfm.min() < 0:
-            raise ValueError(f"motif {ident}: probabilities must be non-negative")
-        p = pfm / np.where(pfm.sum(axis=1, keepdims=True) > 0,
-                           pfm.sum(axis=1, keepdims=True), 1.0)
-        n = 20 if nsites is None else max(1, int(nsites[i]))
-        lines += [f"MOTIF {ident}" + (f" {name}" if name and name != ident else ""),
-                  f"letter-probability matrix: alength= 4 w= {len(p)} nsites= {n} E= 0"]
-        lines += [" ".join(f"{v:.6f}" for v in row) for row in p]
-        lines.append("")
-    return "\n".join(lines)
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    parse_discovered(doc, str(path))
+    return doc
 
 
-def read_meme(text: str) -> list:
-    """Motifs of a MEME minimal format text (the inverse of :func:`to_meme`).
-
-    Returns
-    -------
-    list of Motif
-        ``id`` and ``name`` from each ``MOTIF`` line (name = id when absent).
+def csv_text(result: dict) -> str:
+    """``discovered.csv``: one row per pattern and match (one row with empty match fields
+    for a pattern without matches); the rows of :func:`discovered_table`.
     """
-    out, lines = [], text.splitlines()
-    i = 0
-    while i < len(lines):
-        parts = lines[i].split()
-        if parts[:1] == ["MOTIF"] and len(parts) >= 2:
-            ident, name = parts[1], " ".join(parts[2:]) or parts[1]
-            j = i + 1
-            while j < len(lines) and not lines[j].startswith("letter-probability"):
-                j += 1
-            if j == len(lines):
-                raise ValueError(f"motif {ident}: no letter-probability matrix")
-            w = int(lines[j].split("w=")[1].split()[0])
-            rows = [[float(v) for v in lines[j + 1 + r].split()] for r in range(w)]
-            out.append(Motif(id=ident, name=name, pfm=_matrix(rows, f"motif {ident}", True)))
-            i = j + 1 + w
-        else:
-            i += 1
-    return out
+    table = discovered_table(result).drop(columns="significant")  # as written or as read
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def write_discovered(out_dir, result: dict) -> None:
+    """Write ``discovered.csv`` then ``discovered.json`` into ``out_dir``, each atomically.
+
+    Non-finite numbers become ``null`` (strict JSON); the result is checked first.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for p in result["patterns"]:
+        p["effect"], p["effect_sd"] = _finite_or_none(p["effect"]), _finite_or_none(p["effect_sd"])
+        for m in p["matches"]:
+            m["p_value"], m["q_value"] = _finite_or_none(m["p_value"]), _finite_or_none(
+                m["q_value"])
+    parse_discovered(result, str(out_dir / JSON_NAME))
+    atomic.write_text(out_dir / CSV_NAME, csv_text(result))
+    # compact: thousands of seqlet positions would take a line each when indented
+    atomic.write_text(out_dir / JSON_NAME,
+                      json.dumps(result, separators=(",", ":"), allow_nan=False) + "\n")

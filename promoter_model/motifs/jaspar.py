@@ -14,45 +14,13 @@ the ~180 CORE fungi motifs take about a second on a CPU.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .pfm import (  # noqa: F401  (part of this module's interface)
-    consensus,
-    counts_to_pfm,
-    reverse_complement_pfm,
-    sample_motif_sequence,
-)
+from .pfm import Motif, counts_to_pfm, reverse_complement_pfm
 
 DEFAULT_RELEASE = "JASPAR2024"
-
-
-@dataclass(frozen=True)
-class Motif:
-    """A position frequency matrix.
-
-    Attributes
-    ----------
-    id : str
-        JASPAR matrix ID with version, e.g. ``MA0363.3``.
-    name : str
-        Transcription factor name, e.g. ``REB1``.
-    pfm : np.ndarray, shape (k, 4)
-        Probabilities per position (rows sum to 1), channels A, C, G, T.
-    """
-
-    id: str
-    name: str
-    pfm: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.pfm.shape[0])
-
-    @property
-    def consensus(self) -> str:
-        return consensus(self.pfm)
 
 
 def bundled_releases() -> list:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .pfm import information_content
+
 TRIM_THRESHOLD = 0.3
 MIN_IC = 0.5  # bits: the ends of a trimmed pattern below this are cut (_informative_core)
 MIN_CORE_WIDTH = 4
@@ -67,13 +69,6 @@ def run_modisco(X, hyp, settings=None):
         for k, pattern in enumerate(patterns or []):
             out.append((f"{prefix}_{k}", sign, pattern))
     return out
-
-
-def information_content(pfm) -> np.ndarray:
-    """Bits per column of a probability matrix (0 for uniform, 2 for one base)."""
-    p = np.clip(np.asarray(pfm, dtype=np.float64), 1e-12, 1.0)
-    p = p / p.sum(axis=-1, keepdims=True)
-    return 2.0 + (p * np.log2(p)).sum(axis=-1)
 
 
 def _informative_core(ppm, a: int, b: int, min_width: int = MIN_CORE_WIDTH):
