@@ -198,7 +198,7 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
         Measured expression of a reference set: the hover gives each mutant's percentile.
     sd, disagree : array, shape (L, 4), optional
         An ensemble's members' sd of each change (hover) and where they disagree on its
-        sign (``ism.sign_disagreement``): an ``x`` (last trace, ``"members disagree"``).
+        sign (``ism_summary.sign_disagreement``): an ``x`` (last trace, ``"members disagree"``).
 
     Notes
     -----

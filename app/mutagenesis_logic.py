@@ -124,8 +124,8 @@ def _percentiles(measured, values) -> np.ndarray:
 
 
 def ism_csv(sequence: str, scores, sd=None, disagree=None) -> pd.DataFrame:
-    """The ISM table of one sequence (``interpret.ism.ism_table``, as the CLI writes it)."""
-    from promoter_model.interpret.ism import ism_table
+    """The ISM table of one sequence (``interpret.ism_summary.ism_table``, as the CLI writes it)."""
+    from promoter_model.interpret.ism_summary import ism_table
     from promoter_model.sequence import one_hot
 
     x = one_hot([sequence], length=len(sequence), fit=False)
@@ -148,7 +148,7 @@ def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
         (``Calibration.difference_interval``), or None without a calibration: added as
         ``change_lower`` and ``change_upper``.
     """
-    from promoter_model.interpret.ism import top_mutations
+    from promoter_model.interpret.ism_summary import top_mutations
 
     top = top_mutations(scores, sequence, n=n)
     top.insert(0, "mutation", [f"{p}{r}>{a}" for p, r, a in
@@ -192,7 +192,7 @@ def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig,
                          figures.attribution_logo(attr, title=LOGO_TITLES.get(method, method))))
     # the ISM logo once, named for what it plots (positive: mutating the base lowers
     # expression); N positions (NaN scores) have no letter
-    from promoter_model.interpret.ism import logo_matrix
+    from promoter_model.interpret.ism_summary import logo_matrix
 
     sections.append((ISM_LOGO_TITLE, figures.attribution_logo(
         logo_matrix(scores, sequence), ylabel=f"expression lost ({unit})")))

@@ -274,9 +274,10 @@ def ism_result(path: str, stamp: float, sequence: str):
     """The one ISM of a sequence: each member's effects (members, 110, 4) and each member's
     prediction of the sequence itself (members,), which the ISM computes anyway.
     """
-    from promoter_model.interpret.ism import ism_members as _members
+    from promoter_model.interpret.ism import ism as compute_ism
 
-    effects, reference = _members(get_predictor(path, stamp), [sequence], reference=True)
+    effects, reference = compute_ism(get_predictor(path, stamp), [sequence], members=True,
+                                     reference=True)
     return effects[:, 0], reference[:, 0]
 
 
@@ -309,9 +310,9 @@ def ism(path: str, stamp: float, sequence: str):
 @st.cache_data(max_entries=64, show_spinner=False)
 def ism_batch(path: str, stamp: float, sequences: tuple) -> np.ndarray:
     """ISM scores of many sequences, shape (n, 110, 4)."""
-    from promoter_model.interpret.ism import ism_scores_batch
+    from promoter_model.interpret.ism import ism as compute_ism
 
-    return ism_scores_batch(get_predictor(path, stamp), list(sequences))
+    return compute_ism(get_predictor(path, stamp), list(sequences))[0]
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -324,7 +325,7 @@ def attribution(path: str, stamp: float, sequence: str, method: str) -> np.ndarr
     predictor = get_predictor(path, stamp)
     x = one_hot([sequence], length=predictor.input_length)[0]
     if method == "ism":
-        from promoter_model.interpret.ism import logo_matrix
+        from promoter_model.interpret.ism_summary import logo_matrix
 
         _, scores = ism(path, stamp, sequence)
         return logo_matrix(scores, x)  # the package's one formula for the ISM logo

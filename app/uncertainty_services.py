@@ -94,9 +94,9 @@ def ism_spread(path: str, stamp: float, sequence: str, tol: float = 0.01):
     -------
     tuple of (sd, disagree), shapes (L, 4), or None
         ``sd`` is the population sd of the members' effects, ``disagree`` is
-        :func:`~promoter_model.interpret.ism.sign_disagreement` at ``tol``.
+        :func:`~promoter_model.interpret.ism_summary.sign_disagreement` at ``tol``.
     """
-    from promoter_model.interpret.ism import sign_disagreement
+    from promoter_model.interpret.ism_summary import sign_disagreement
 
     if not get_predictor(path, stamp).is_ensemble:
         return None

@@ -58,8 +58,8 @@ DEMO_ENSEMBLE = ROOT / "assets" / "demo_ensemble"
 DEMO_RUN = ROOT / "assets" / "demo_model"
 _POLICY_LOCK = threading.Lock()
 DECISIONS = (
-    "Adopted: `windowed` is what `interpret.ism.ism` (and so the CLI, the dashboard and "
-    "`ism_scores`) does for `build_model` runs and ensembles (exact; `fast=False` gives the "
+    "Adopted: `windowed` is what `interpret.ism.ism` (and so the CLI and the dashboard) "
+    "does for `build_model` runs and ensembles (exact; `fast=False` gives the "
     "plain path, other models fall back to it). Not adopted: `fused` for "
     "`Predictor.predict_members` (no gain in the rows above), bfloat16 (no gain on this CPU; "
     "its differences from float32 are below), and the one-graph engine as the default "
@@ -134,7 +134,7 @@ def _variants(pred, single, x):
         return y if snv_rc is None else (y + fused.predict_members(models, snv_rc)) / 2.0
 
     def windowed_one_graph():
-        alt = ism._alternatives(ism._reference_codes(x)).reshape(1, -1)
+        alt = ism.alternatives(ism.reference_codes(x)).reshape(1, -1)
         return _mean_effects(x, fast_ism.snv_member_predictions(one_graph, pred, x[None], alt,
                                                                 None, 4096))
 

@@ -96,9 +96,9 @@ def main(argv=None) -> int:
     r = args.repeats
     rows = []
     rows.append(("ISM, 1 sequence (331 predictions, one call)",
-                 _median_time(lambda: ism.ism_scores(model, X[0]), r), 1))
+                 _median_time(lambda: ism.ism(model, X[0])[0][0], r), 1))
     rows.append(("ISM, batch of 16 sequences (per sequence)",
-                 _median_time(lambda: ism.ism_scores_batch(model, X), max(1, r // 3)) / 16, 1))
+                 _median_time(lambda: ism.ism(model, X)[0], max(1, r // 3)) / 16, 1))
     rows.append(("gradient x input, 1 sequence",
                  _median_time(lambda: attributions.gradient_x_input(model, X[:1]), r), 1))
     rows.append(("integrated gradients, 1 sequence, 32 steps",

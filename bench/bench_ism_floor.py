@@ -97,12 +97,12 @@ def main(argv=None) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from promoter_model.interpret.fast_ism_plan import _plan
+    from promoter_model.interpret.fast_ism_plan import plan_for
     from promoter_model.predictor import load_predictor
 
     pred = load_predictor(args.run)
     k = len(pred.members)
-    tail = _plan(pred.models[0]).tail
+    tail = plan_for(pred.models[0]).tail
     strands = 2 if pred.rc_average else 1
     batch = strands * 331
     load_start = os.getloadavg()[0]

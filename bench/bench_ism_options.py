@@ -68,9 +68,9 @@ def member_effects(pred, x, one_graph: bool):
     from promoter_model.interpret import ism as I
 
     if not one_graph:
-        return I.ism_members(pred, x[None])[:, 0]
+        return I.ism(pred, x[None], members=True)[:, 0]
     engine = fast_ism.engine_for(pred.models, fused=True)
-    alt = I._alternatives(I._reference_codes(x)).ravel()[None]
+    alt = I.alternatives(I.reference_codes(x)).ravel()[None]
     preds = fast_ism.snv_member_predictions(engine, pred, x[None].astype(np.float32), alt,
                                             None, 512)
     return I._scores_from_predictions(x, preds[:, 0], preds[:, 1:]).astype(np.float32)
@@ -80,7 +80,7 @@ def agreement(served, other, x) -> dict:
     """How far ``other``'s answer (member effects) is from ``served``'s for sequence ``x``."""
     import numpy as np
 
-    from promoter_model.interpret.ism import _variant_entries
+    from promoter_model.interpret.ism_summary import _variant_entries
 
     a = _variant_entries(served.mean(axis=0), x)[3]
     b = _variant_entries(other.mean(axis=0), x)[3]

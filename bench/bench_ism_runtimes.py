@@ -11,9 +11,9 @@ without them the row says so). Every runtime runs the same function: one member'
 windowed ISM (:func:`promoter_model.interpret.fast_ism._member`) on both strands of one
 sequence (2 x 331 inputs through the later stages), once per member; the effects
 are averaged over strands and members as the served predictor does and compared with what
-``interpret.ism.ism_members`` serves. The first-call column is tracing (TensorFlow), tracing
-and compiling (XLA; one compilation, shared by like members) or converting and loading
-(ONNX Runtime, every member) before the first answer.
+``interpret.ism.ism(..., members=True)`` serves. The first-call column is tracing
+(TensorFlow), tracing and compiling (XLA; one compilation, shared by like members) or
+converting and loading (ONNX Runtime, every member) before the first answer.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def strand_inputs(x):
     from promoter_model.sequence import reverse_complement_one_hot
 
     L = x.shape[0]
-    alt = I._alternatives(I._reference_codes(x)).ravel()
+    alt = I.alternatives(I.reference_codes(x)).ravel()
     pos = np.repeat(np.arange(L), 3)
     X = np.stack([x, reverse_complement_one_hot(x[None])[0]]).astype(np.float32)
     seq = np.repeat([0, 1], 3 * L).astype(np.int32)
@@ -90,7 +90,7 @@ def engine_runner(pred, jit: bool):
     engine = fast_ism.engine_for(pred.models, jit=jit)
 
     def run(x):
-        alt = I._alternatives(I._reference_codes(x)).ravel()[None]
+        alt = I.alternatives(I.reference_codes(x)).ravel()[None]
         y = fast_ism.snv_member_predictions(engine, pred, x[None], alt, None, 512)
         return I._scores_from_predictions(x, y[:, 0], y[:, 1:]).mean(axis=0)
     return run
@@ -141,12 +141,12 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from promoter_model.interpret import ism as I
-    from promoter_model.interpret.fast_ism_plan import _plan
+    from promoter_model.interpret.fast_ism_plan import plan_for
     from promoter_model.predictor import load_predictor
     from promoter_model.sequence import one_hot
 
     pred = load_predictor(args.run)
-    plans = [_plan(m) for m in pred.models]
+    plans = [plan_for(m) for m in pred.models]
     if not pred.is_ensemble or any(p is None for p in plans):
         raise SystemExit(f"{args.run}: not an ensemble of build_model members")
     lines = (ROOT / "assets" / "data" / "train_demo.txt").read_text().splitlines()
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     gflops = 2 * 2048 ** 3 * 5 / (time.perf_counter() - t) / 1e9
 
     load_start = os.getloadavg()[0]
-    served = lambda x: I.ism_members(pred, x[None])[:, 0].mean(axis=0)  # noqa: E731
+    served = lambda x: I.ism(pred, x[None], members=True)[:, 0].mean(axis=0)  # noqa: E731
     runners = {"TensorFlow as served (`interpret.ism`)": lambda: served,
                "XLA (`jit_compile=True`), same engine": lambda: engine_runner(pred, True),
                "ONNX Runtime (tf2onnx), one member's windowed graph per session":

@@ -136,7 +136,7 @@ def main(argv=None) -> int:
 
     import numpy as np
 
-    from promoter_model.interpret.ism import ism_scores
+    from promoter_model.interpret.ism import ism
     from promoter_model.model.predict import predict_sequences
 
     rss0 = rss_mb()
@@ -151,8 +151,8 @@ def main(argv=None) -> int:
         lambda i: predict_sequences(model, seqs[i % args.n:i % args.n + int(sizes[i])]),
         3 * args.n, model))
     results.append(_phase(
-        "ism", lambda: ism_scores(model, seqs[0]),
-        lambda i: ism_scores(model, seqs[i % len(seqs)]), args.n, model))
+        "ism", lambda: ism(model, seqs[0])[0][0],
+        lambda i: ism(model, seqs[i % len(seqs)])[0][0], args.n, model))
 
     open_figs = None
     if (ROOT / "app" / "figures.py").exists():
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
 
         from app import figures
 
-        scores = ism_scores(model, seqs[0])
+        scores = ism(model, seqs[0])[0][0]
 
         def render(i):
             fig = figures.ism_heatmap(scores * (1 + i / 100), seqs[i % len(seqs)])

@@ -17,7 +17,7 @@ What is measured (median of ``--repeats`` runs after a warm-up that compiles):
 * training throughput: ``model.fit`` on in-memory one-hot arrays (no input pipeline), Adam,
   MSE, default ``jit_compile`` (which Keras resolves to off on a CPU-only machine);
 * prediction throughput: :func:`promoter_model.model.predict.predict`, batch 1024;
-* ISM latency: :func:`promoter_model.interpret.ism.ism_scores`, one sequence (331 rows);
+* ISM latency: :func:`promoter_model.interpret.ism.ism`, one sequence (331 rows);
 * with profiling on (default): per-stage ablations of the reference preset and XLA on/off.
 
 The reference preset trains at a smaller batch than 256 here (see ``BATCH``): its batch-256
@@ -192,10 +192,10 @@ def predict_throughput(model, rows, repeats) -> dict:
 
 
 def ism_latency(model, repeats) -> dict:
-    from promoter_model.interpret.ism import ism_scores
+    from promoter_model.interpret.ism import ism
 
     X, _ = _data(1, seed=2)  # the predictor is already traced by predict_throughput
-    sec, load = _median(lambda: ism_scores(model, X[0]), repeats)
+    sec, load = _median(lambda: ism(model, X[0])[0][0], repeats)
     return {"s": sec, "load": load}
 
 

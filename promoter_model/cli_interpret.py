@@ -17,7 +17,8 @@ FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
-    from .interpret.ism import ism_members, ism_table, sign_disagreement
+    from .interpret.ism import ism
+    from .interpret.ism_summary import ism_table, sign_disagreement
     from .predictor import load_predictor
     from .sequence import one_hot
 
@@ -31,7 +32,7 @@ def cmd_ism(args) -> int:
     length = predictor.input_length
     cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
     X = one_hot(table.sequences, length=length)
-    members = ism_members(predictor, X, batch_size=args.batch_size)
+    members = ism(predictor, X, batch_size=args.batch_size, members=True)
     scores, sd, disagree = members.mean(axis=0), None, None
     if predictor.is_ensemble:
         sd, disagree = members.std(axis=0), sign_disagreement(members, args.sign_tol)

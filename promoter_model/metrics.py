@@ -117,14 +117,3 @@ def dream_scores(y_true, y_pred, subsets: dict) -> dict:
         out["spearman_score"] = sum(w * out[f"spearman_{k}"]
                                     for k, w in DREAM_WEIGHTS.items()) / total
     return out
-
-
-def robustness_score(effects, epsilon: float) -> float:
-    """Fraction of single mutations whose effect is smaller than ``epsilon`` in magnitude.
-
-    The robustness measure of Vaishnav et al. 2022 (they used epsilon = 0.1616 on their scale).
-    Mutations of ``N`` positions (NaN effects) are not counted.
-    """
-    effects = np.asarray(effects, dtype=np.float64)
-    effects = effects[np.isfinite(effects)]
-    return float(np.mean(np.abs(effects) < epsilon)) if effects.size else float("nan")

@@ -161,8 +161,8 @@ def test_app_motif_analysis_is_written_outside_the_run(env, tiny_run):
 
 
 def test_predict_page_values_follow_rows_not_ids(env):
-    from promoter_model.interpret.ism import ism_scores_batch, mutational_robustness
-    from promoter_model.metrics import robustness_score
+    from promoter_model.interpret.ism import ism
+    from promoter_model.interpret.ism_summary import mutational_robustness, robustness_score
     from promoter_model.runs import load_run
     from promoter_model.sequence import one_hot
 
@@ -173,7 +173,7 @@ def test_predict_page_values_follow_rows_not_ids(env):
     df = [d.value for d in at.dataframe if "robustness" in d.value.columns][0]
     assert df["id"].tolist() == ["x", "x_3", "x_2"]
     model = load_run(env["good"]).model
-    scores = ism_scores_batch(model, one_hot([S1, S2, S3]))
+    scores = ism(model, one_hot([S1, S2, S3]))[0]
     want = [robustness_score(mutational_robustness(scores[i], s), 0.1)
             for i, s in enumerate([S1, S2, S3])]
     np.testing.assert_allclose(df["robustness"].to_numpy(float), want, atol=1e-6)

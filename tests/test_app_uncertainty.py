@@ -190,7 +190,7 @@ def _member_effects(weights, sequence):
 
 def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
         unc_env, captured_downloads):
-    from promoter_model.interpret.ism import sign_disagreement
+    from promoter_model.interpret.ism_summary import sign_disagreement
     from promoter_model.predictor import load_predictor
 
     at = _app("mutagenesis", ensemble=True)

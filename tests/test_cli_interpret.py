@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from promoter_model.interpret.ism import ism_scores
+from promoter_model.interpret.ism import ism
 from promoter_model.runs import check_run, load_run
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
@@ -51,7 +51,7 @@ def test_ism_file_to_csv(tiny_run, promoters, tmp_path):
     assert "".join(first["reference"]) == promoters[0]
     ref_vals = first.apply(lambda row: row[row["reference"]], axis=1)
     assert (ref_vals == 0).all()
-    expected = ism_scores(load_run(tiny_run).model, promoters[0])
+    expected = ism(load_run(tiny_run).model, promoters[0])[0][0]
     np.testing.assert_allclose(first[["A", "C", "G", "T"]].to_numpy(), expected, atol=1e-4)
     second = df[df["id"] == "second"]
     assert (second["reference"].iloc[:20] == "N").all()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from toy_models import linear_model, promoter_with_site, reb1_model
 
-from promoter_model.interpret import ism
+from promoter_model.interpret import ism, ism_summary
 from promoter_model.model.predict import predict
 from promoter_model.sequence import one_hot
 
@@ -40,7 +40,7 @@ def test_snv_batch_order_and_content(promoters):
 def test_ism_linear_model_exact(linear, promoters):
     model, W, _ = linear
     x = one_hot(promoters[1])[0]
-    scores = ism.ism_scores(model, x)
+    scores = ism.ism(model, x)[0][0]
     ref = x.argmax(-1)
     expected = W - W[np.arange(110), ref][:, None]
     np.testing.assert_allclose(scores, expected, atol=1e-4)
@@ -50,33 +50,33 @@ def test_ism_linear_model_exact(linear, promoters):
 def test_ism_accepts_strings_and_n_positions_are_unknown(linear):
     model, W, _ = linear
     short = "ACGT" * 25  # 100 bp: padded with 10 N on the 5' side
-    scores = ism.ism_scores(model, short)
+    scores = ism.ism(model, short)[0][0]
     # an N has no reference base: its "mutations" are not defined (NaN), never offered
     assert np.isnan(scores[:10]).all()
     x = one_hot(short)[0]
     ref = x.argmax(-1)
     np.testing.assert_allclose(scores[10:], W[10:] - W[np.arange(10, 110), ref[10:]][:, None],
                                atol=1e-4)
-    top = ism.top_mutations(scores, x, n=500)
+    top = ism_summary.top_mutations(scores, x, n=500)
     assert len(top) == 300 and (top["reference"] != "N").all() and (top["position"] > 10).all()
-    rob = ism.mutational_robustness(scores, x)
+    rob = ism_summary.mutational_robustness(scores, x)
     assert rob.shape == (330,) and np.isnan(rob[-30:]).all() and np.isfinite(rob[:300]).all()
-    table = ism.ism_table(["s"], x[None], scores[None])
+    table = ism_summary.ism_table(["s"], x[None], scores[None])
     assert table.loc[table["reference"] == "N", ["A", "C", "G", "T"]].isna().all().all()
 
 
 def test_ism_of_bare_variable_region_equals_flanked(linear, promoters):
     model, _, _ = linear
     core = promoters[2][17:97]
-    np.testing.assert_array_equal(ism.ism_scores(model, core),
-                                  ism.ism_scores(model, promoters[2]))
+    np.testing.assert_array_equal(ism.ism(model, core)[0][0],
+                                  ism.ism(model, promoters[2])[0][0])
 
 
 def test_ism_batch_matches_single(linear, promoters):
     model, _, _ = linear
     X = one_hot(promoters[:5])
-    batch = ism.ism_scores_batch(model, X, chunk=2)
-    single = np.stack([ism.ism_scores(model, x) for x in X])
+    batch = ism.ism(model, X, chunk=2)[0]
+    single = np.stack([ism.ism(model, x)[0][0] for x in X])
     np.testing.assert_allclose(batch, single, atol=1e-5)
 
 
@@ -90,14 +90,14 @@ def test_ism_uses_one_predict_call(linear, promoters, monkeypatch):
         return predict(m, X, batch_size=batch_size)
 
     monkeypatch.setattr(mod, "predict_model", counting)
-    ism.ism_scores(model, one_hot(promoters[2])[0])
+    ism.ism(model, one_hot(promoters[2])[0])[0][0]
     assert calls == [331]
 
 
 def test_ism_peaks_on_planted_reb1_site(reb1):
     seq = promoter_with_site(start=50, seed=4)
-    scores = ism.ism_scores(reb1, seq)
-    summary = ism.position_summary(scores)
+    scores = ism.ism(reb1, seq)[0][0]
+    summary = ism_summary.position_summary(scores)
     top = set(np.argsort(-summary)[:7].tolist())
     assert top <= set(range(49, 59))  # the 7 bp core at 50..56 (0-based), +-2 for the flanks
     # destroying the site removes all signal: the strongest decrease equals the prediction
@@ -110,18 +110,18 @@ def test_position_summary_values():
     scores = np.zeros((3, 4), np.float32)
     scores[0] = [0, -3, 1, 2]
     scores[1] = [4, 0, 0, 0]
-    np.testing.assert_allclose(ism.position_summary(scores, "mean_abs"), [2, 4 / 3, 0])
-    np.testing.assert_allclose(ism.position_summary(scores, "max_abs"), [3, 4, 0])
-    np.testing.assert_allclose(ism.position_summary(scores, "mean"), [0, 4 / 3, 0])
+    np.testing.assert_allclose(ism_summary.position_summary(scores, "mean_abs"), [2, 4 / 3, 0])
+    np.testing.assert_allclose(ism_summary.position_summary(scores, "max_abs"), [3, 4, 0])
+    np.testing.assert_allclose(ism_summary.position_summary(scores, "mean"), [0, 4 / 3, 0])
     with pytest.raises(ValueError):
-        ism.position_summary(scores, "median")
+        ism_summary.position_summary(scores, "median")
 
 
 def test_top_mutations_and_robustness(linear, promoters):
     model, W, _ = linear
     x = one_hot(promoters[3])[0]
-    scores = ism.ism_scores(model, x)
-    top = ism.top_mutations(scores, x, n=4)
+    scores = ism.ism(model, x)[0][0]
+    top = ism_summary.top_mutations(scores, x, n=4)
     assert list(top.columns) == ["position", "reference", "alternative", "change"]
     assert len(top) == 8
     assert (top["change"].iloc[:4] > 0).all() and (top["change"].iloc[4:] < 0).all()
@@ -130,7 +130,7 @@ def test_top_mutations_and_robustness(linear, promoters):
     assert top.iloc[0]["alternative"] == "ACGT"[best[1]]
     assert top.iloc[0]["reference"] == promoters[3][best[0]]
     assert top["change"].iloc[-1] == pytest.approx(scores.min())
-    rob = ism.mutational_robustness(scores, x)
+    rob = ism_summary.mutational_robustness(scores, x)
     assert rob.shape == (330,)
     assert (np.diff(rob) >= 0).all()
     assert rob.sum() == pytest.approx(scores.sum(), rel=1e-4)
@@ -139,8 +139,8 @@ def test_top_mutations_and_robustness(linear, promoters):
 def test_ism_table(linear, promoters):
     model, _, _ = linear
     X = one_hot(promoters[:2])
-    scores = ism.ism_scores_batch(model, X)
-    df = ism.ism_table(["a", "b"], X, scores)
+    scores = ism.ism(model, X)[0]
+    df = ism_summary.ism_table(["a", "b"], X, scores)
     assert list(df.columns) == ["id", "position", "reference", "A", "C", "G", "T"]
     assert len(df) == 220
     row = df.iloc[110 + 9]
@@ -165,9 +165,9 @@ def test_members_reference_is_each_members_prediction(tiny_run, tmp_path, promot
     pred = load_predictor(member_copies(tiny_run, tmp_path / "pair"))
     pred.rc_average = rc_average
     X = one_hot(promoters[:3])
-    effects, reference = ism.ism_members(pred, X, chunk=2, fast=fast, reference=True)
+    effects, reference = ism.ism(pred, X, chunk=2, fast=fast, members=True, reference=True)
     assert reference.shape == (2, 3)
     want = pred.predict_members(X)
     assert np.ptp(want) > 1e-4  # members and sequences differ: not a vacuous comparison
     np.testing.assert_allclose(reference, want, rtol=0, atol=1e-5)
-    np.testing.assert_array_equal(effects, ism.ism_members(pred, X, chunk=2, fast=fast))
+    np.testing.assert_array_equal(effects, ism.ism(pred, X, chunk=2, fast=fast, members=True))

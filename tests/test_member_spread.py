@@ -12,17 +12,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from toy_models import linear_model, toy_calibration  # noqa: E402
 
-from promoter_model.interpret.ism import (  # noqa: E402
-    ism,
-    ism_members,
-    ism_table,
-    sign_disagreement,
-)
+from promoter_model.interpret.ism import ism  # noqa: E402
+from promoter_model.interpret.ism_summary import ism_table, sign_disagreement  # noqa: E402
 from promoter_model.interpret.variants import variant_effect  # noqa: E402
 from promoter_model.model.config import RunConfig  # noqa: E402
 from promoter_model.predictor import load_predictor  # noqa: E402
 from promoter_model.runs import save_run  # noqa: E402
-from promoter_model.runs.ensemble import write_ensemble
+from promoter_model.runs.ensemble import write_ensemble  # noqa: E402
 from promoter_model.sequence import one_hot  # noqa: E402
 
 POS = 30  # 0-based position where the members disagree
@@ -54,7 +50,7 @@ def opposed(tmp_path_factory):
 def test_member_effects_sd_and_sign_disagreement(opposed, promoters):
     pred, (W0, W1) = opposed
     X = one_hot(promoters[:3])
-    members = ism_members(pred, X, chunk=2)
+    members = ism(pred, X, chunk=2, members=True)
     assert members.shape == (2, 3, 110, 4)
     e0 = np.stack([exact_ism(W0, x) for x in X])
     e1 = np.stack([exact_ism(W1, x) for x in X])
@@ -110,7 +106,7 @@ def test_heatmap_marks_the_disagreeing_cells(opposed, promoters):
     from promoter_model.plot.figures import ism_heatmap
 
     pred, _ = opposed
-    members = ism_members(pred, promoters[0])
+    members = ism(pred, promoters[0], members=True)
     flags = sign_disagreement(members)[0]
     ax = ism_heatmap(members.mean(axis=0)[0], promoters[0], disagree=flags).axes[0]
     marks = [c for c in ax.collections if c.get_gid() == "disagree"]

@@ -109,7 +109,7 @@ def test_subset_table_and_weak_spots():
 
 
 def test_robustness_score_fraction_below_epsilon_ignores_unknown():
-    from promoter_model.metrics import robustness_score
+    from promoter_model.interpret.ism_summary import robustness_score
 
     assert robustness_score(np.array([0.3, -0.2, 0.0]), 0.25) == pytest.approx(2 / 3)
     assert robustness_score([0.0, 0.5, np.nan], 0.1) == 0.5

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from promoter_model import dream
-from promoter_model.interpret.ism import logo_matrix, position_summary
+from promoter_model.interpret.ism_summary import logo_matrix, position_summary
 from promoter_model.metrics import dream_scores
 from promoter_model.sequence import one_hot
 

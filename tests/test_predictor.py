@@ -123,7 +123,7 @@ def exact_ism(W, x):
 
 
 def test_ensemble_ism_mean_and_sd_are_exact(ensemble, promoters):
-    from promoter_model.interpret.ism import ism, ism_scores
+    from promoter_model.interpret.ism import ism
 
     root, (W0, W1) = ensemble
     pred = load_predictor(root)
@@ -135,7 +135,7 @@ def test_ensemble_ism_mean_and_sd_are_exact(ensemble, promoters):
     np.testing.assert_allclose(mean, (e0 + e1) / 2, atol=1e-4)
     np.testing.assert_allclose(sd, np.abs(e0 - e1) / 2, atol=1e-4)
     # strings are fitted to the predictor's length; one sequence gives the mean
-    np.testing.assert_allclose(ism_scores(pred, promoters[0]), mean[0], atol=1e-5)
+    np.testing.assert_allclose(ism(pred, promoters[0])[0][0], mean[0], atol=1e-5)
     # a single member: sd is None and the effect is that member's
     m0, s0 = ism(load_predictor(root / "members" / "fold-0"), X[:1])
     assert s0 is None

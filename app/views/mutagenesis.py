@@ -13,7 +13,7 @@ from app import mutagenesis_logic as logic
 from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
-from promoter_model.metrics import robustness_score
+from promoter_model.interpret.ism_summary import robustness_score
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()
@@ -226,7 +226,7 @@ if len(traj) > 1:
                                              lower=tiv["lower"], upper=tiv["upper"]))
 
 st.subheader("Mutational robustness along the trajectory")
-from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
+from promoter_model.interpret.ism_summary import mutational_robustness  # noqa: E402
 
 effects = {f"step {r['step']}: {r['mutation']}": mutational_robustness(
     services.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}

@@ -10,7 +10,7 @@ from app import figures, services, ui
 from app import uncertainty_services as unc
 from promoter_model import plot
 from promoter_model.dream import percentile
-from promoter_model.metrics import robustness_score
+from promoter_model.interpret.ism_summary import robustness_score
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
@@ -141,7 +141,7 @@ n_rob = len(fitted) if do_all else n_auto
 eps = st.session_state.get("predict_eps", EPS_DEFAULT)
 with st.spinner("Predicting all single mutations…"):
     scores = services.ism_batch(path, stamp, tuple(fitted[:n_rob]))
-from promoter_model.interpret.ism import mutational_robustness  # noqa: E402
+from promoter_model.interpret.ism_summary import mutational_robustness  # noqa: E402
 
 # per-row values are kept by row; ids (made unique across all sources) only label them
 row_effects = [mutational_robustness(scores[i], fitted[i]) for i in range(n_rob)]

@@ -371,9 +371,10 @@ def attribution(model, x, method: str = "ism", **kwargs) -> np.ndarray:
     if len(X) != 1:
         raise ValueError("attribution takes one sequence; use the method functions for more")
     if method == "ism":
-        from .ism import ism_scores, logo_matrix
+        from .ism import ism
+        from .ism_summary import logo_matrix
 
-        return logo_matrix(ism_scores(model, X[0], **kwargs), X[0])
+        return logo_matrix(ism(model, X[0], **kwargs)[0][0], X[0])
     if method == "gradient_x_input":
         return gradient_x_input(model, X, **kwargs)[0]
     if method == "integrated_gradients":

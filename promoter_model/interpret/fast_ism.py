@@ -27,7 +27,7 @@ import numpy as np
 
 from ..model.predict import signature
 from ..sequence import reverse_complement_one_hot
-from .fast_ism_plan import _Conv, _Plan, _plan
+from .fast_ism_plan import ConvStage, Plan, plan_for
 
 _PLANS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _ENGINES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -77,7 +77,7 @@ class _Windows:
         inside = tf.cast((p >= 0) & (p < self.length), win.dtype)
         return win * inside[:, :, None]
 
-    def conv(self, ref_flat, win, h, conv: _Conv):
+    def conv(self, ref_flat, win, h, conv: ConvStage):
         """The convolution's output on the half-width ``h + r`` window around each base."""
         tf = self.tf
         x = self.grow(ref_flat, win, h, h + 2 * conv.r)
@@ -85,7 +85,7 @@ class _Windows:
         return y + conv.bias() if conv.bias is not None else y
 
 
-def _same_conv(x, conv: _Conv):
+def _same_conv(x, conv: ConvStage):
     import tensorflow as tf
 
     y = tf.nn.conv1d(x, conv.kernel(), stride=1, padding="SAME")
@@ -117,7 +117,7 @@ def _strands(layers, x):
     return tf.reshape(y, shape)
 
 
-def _member(plan: _Plan, X, seq, pos, alt):
+def _member(plan: Plan, X, seq, pos, alt):
     """Reference and mutant predictions of one member: shapes (n,) and (K,)."""
     import tensorflow as tf
 
@@ -247,7 +247,7 @@ class Engine:
 def _cached_plan(model):
     plan = _PLANS.get(model)
     if plan is None:
-        plan = _plan(model) or False
+        plan = plan_for(model) or False
         _PLANS[model] = plan
     return plan or None
 

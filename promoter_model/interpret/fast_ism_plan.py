@@ -1,6 +1,6 @@
 """Recognise a :func:`promoter_model.model.architectures.build_model` graph for :mod:`.fast_ism`.
 
-:func:`_plan` reads the local convolutional stages (their kernels as 1-D convolutions, the
+:func:`plan_for` reads the local convolutional stages (their kernels as 1-D convolutions, the
 per-position layers after them) and cuts the model after them; any other graph, wiring,
 padding, stride, dilation, even kernel or dtype policy gives None.
 """
@@ -13,7 +13,7 @@ import keras
 
 
 @dataclass
-class _Conv:
+class ConvStage:
     """One local convolution as a 1-D kernel ``(2r + 1, c_in, c_out)`` over ``(L, c_in)``."""
 
     kernel: object  # callable returning the kernel tensor (reads the live variables)
@@ -22,12 +22,12 @@ class _Conv:
 
 
 @dataclass
-class _Plan:
+class Plan:
     """The convolutional stack of one member and the model that takes it from there."""
 
-    rc_conv: _Conv
+    rc_conv: ConvStage
     rc_post: list  # per-position layers after rc_conv, applied to (..., 2, F)
-    coop_conv: _Conv
+    coop_conv: ConvStage
     coop_post: list
     res: list  # per block: (conv1, [bn1, act], conv2, add, [bn2, act])
     tail: keras.Model
@@ -48,7 +48,7 @@ def _float32(layer) -> bool:
 
 
 def _conv1d(layer):
-    """A ``Conv1D(padding="same")`` as a :class:`_Conv`, or None if it is anything else."""
+    """A ``Conv1D(padding="same")`` as a :class:`ConvStage`, or None if it is anything else."""
     cfg = layer.get_config()
     k = cfg["kernel_size"][0]
     if (not isinstance(layer, keras.layers.Conv1D) or cfg["padding"] != "same" or k % 2 == 0
@@ -57,10 +57,10 @@ def _conv1d(layer):
             or cfg["data_format"] != "channels_last"):
         return None
     bias = (lambda: layer.bias) if cfg["use_bias"] else None
-    return _Conv(kernel=lambda: layer.kernel, bias=bias, r=k // 2)
+    return ConvStage(kernel=lambda: layer.kernel, bias=bias, r=k // 2)
 
 
-def _plan(model) -> _Plan | None:
+def plan_for(model) -> Plan | None:
     """Parse a ``build_model`` graph; None for any model with another structure."""
     from ..model.layers import ReverseComplementConv1D
 
@@ -115,11 +115,11 @@ def _plan(model) -> _Plan | None:
         tail = keras.Model(last.output, model.output)
     except Exception:  # noqa: BLE001 - any graph Keras cannot cut is "not recognised"
         return None
-    return _Plan(rc_conv=_Conv(rc_kernel, None, rc.kernel_size // 2),
-                 rc_post=[layers["rc_bn"], layers["rc_gelu"]],
-                 coop_conv=_Conv(coop_kernel, coop_bias, kc[1] // 2),
-                 coop_post=[layers["coop_bn"], layers["coop_gelu"]], res=res, tail=tail,
-                 width=int(last.output.shape[-1]))
+    return Plan(rc_conv=ConvStage(rc_kernel, None, rc.kernel_size // 2),
+                rc_post=[layers["rc_bn"], layers["rc_gelu"]],
+                coop_conv=ConvStage(coop_kernel, coop_bias, kc[1] // 2),
+                coop_post=[layers["coop_bn"], layers["coop_gelu"]], res=res, tail=tail,
+                width=int(last.output.shape[-1]))
 
 
 def _wired(model, chain) -> bool:

@@ -178,7 +178,7 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
         (what fitting to the model length did to the reference or the variant, or empty).
         An ensemble adds ``delta_sd`` (the across-member sd of each member's delta) and
         ``members_disagree`` (members disagree on the sign of the delta; see
-        :func:`promoter_model.interpret.ism.sign_disagreement`); ``ref_pred``, ``alt_pred``
+        :func:`promoter_model.interpret.ism_summary.sign_disagreement`); ``ref_pred``, ``alt_pred``
         and ``delta`` are member means. A calibrated ensemble (without ``func``) also adds
         ``delta_lower`` and ``delta_upper``: the Bonferroni interval of the *measured*
         difference at ``level`` (:meth:`promoter_model.uncertainty.calibration.Calibration.
@@ -200,7 +200,7 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
     df = pd.DataFrame({"id": ids, "ref_pred": np.full(len(ids), preds[0]),
                        "alt_pred": preds[1:], "delta": delta, "fit_note": notes})
     if sd is not None:
-        from .ism import sign_disagreement
+        from .ism_summary import sign_disagreement
 
         df.insert(4, "delta_sd", sd)
         df.insert(5, "members_disagree", sign_disagreement(members))
@@ -283,7 +283,7 @@ def motif_scan(model, seq, motif, region=(VARIABLE_START, VARIABLE_END),
         "prediction": preds[1:],
         "delta": delta})
     if sd is not None:
-        from .ism import sign_disagreement
+        from .ism_summary import sign_disagreement
 
         df["delta_sd"] = sd
         df["members_disagree"] = sign_disagreement(members)

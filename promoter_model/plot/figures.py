@@ -39,7 +39,7 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
         1-based positions outlined (e.g. where a variant differs from its reference).
     disagree : array of bool, shape (L, 4), optional
         Cells where an ensemble's members disagree on the sign of the change
-        (:func:`promoter_model.interpret.ism.sign_disagreement`), each marked with a small
+        (:func:`promoter_model.interpret.ism_summary.sign_disagreement`), each marked with a small
         ``x`` (the collection's gid is ``"disagree"``, labelled for a legend).
     """
     fig, ax = _axes(ax, (width, height))
