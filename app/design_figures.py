@@ -1,6 +1,6 @@
 """Figures of the Design page: pure functions from tables to plotly figures (no Streamlit).
 
-Inputs are the tables of :func:`promoter_model.design.design`: ``trajectories`` (one row
+Inputs are the tables of :func:`promoter_model.design.objective.design`: ``trajectories`` (one row
 per design and step) and the designs' sequences. Positions are 1-based.
 """
 

@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from promoter_model.design import Objective, design, held_out_check
-    from promoter_model.design_constraints import Constraints
+    from promoter_model.design.constraints import Constraints
     from promoter_model.predictor import load_predictor
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

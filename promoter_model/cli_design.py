@@ -14,35 +14,8 @@ from . import cli_io
 FITTED = "; positions refer to the fitted sequence"
 
 
-def parse_positions(items) -> tuple:
-    """Return 0-based positions from 1-based ``"12"``, ``"40-60"`` or comma-separated lists."""
-    out = []
-    for item in items or ():
-        for part in str(item).replace(",", " ").split():
-            lo, _, hi = part.partition("-")
-            try:
-                a, b = int(lo), int(hi or lo)
-            except ValueError:
-                raise ValueError(f"--keep {part!r}: give 1-based positions such as 12 or "
-                                 "40-60") from None
-            if a < 1 or b < a:
-                raise ValueError(f"--keep {part!r}: positions start at 1 and ranges go up")
-            out.extend(range(a - 1, b))
-    return tuple(sorted(set(out)))
-
-
-def fasta_text(table) -> str:
-    """FASTA of the designs (the start first), one record per row, for ordering oligos."""
-    lines = []
-    for row in table.itertuples():
-        muts = row.mutations or "none"
-        lines.append(f">{row.id} prediction={row.prediction:.4g} mutations={muts}")
-        lines.append(row.sequence)
-    return "\n".join(lines) + "\n"
-
-
 def _objective(args):
-    from .design import Objective
+    from .design.objective import Objective
 
     kind = "target" if args.target is not None else ("minimize" if args.minimize
                                                      else "maximize")
@@ -51,7 +24,7 @@ def _objective(args):
 
 
 def _constraints(args):
-    from .design_constraints import GOLDEN_GATE, Constraints
+    from .design.constraints import GOLDEN_GATE, Constraints, parse_positions
 
     forbid = list(args.forbid or []) + (list(GOLDEN_GATE.values()) if args.golden_gate else [])
     gc = None
@@ -65,7 +38,7 @@ def _constraints(args):
 def cmd_design(args) -> int:
     """Run ``promoter-model design``; return the exit status."""
     from . import atomic
-    from .design import design, held_out_check
+    from .design.objective import design, fasta_text, held_out_check
     from .predictor import load_predictor
 
     objective, constraints = _objective(args), _constraints(args)

@@ -131,7 +131,7 @@ def test_figures_and_report_render(design_env):
     from app.export import figure_bytes
     from promoter_model import plot
     from promoter_model.design import Objective, design
-    from promoter_model.design_constraints import Constraints
+    from promoter_model.design.constraints import Constraints
     from promoter_model.predictor import load_predictor
     from promoter_model.sequence import VARIABLE_END, VARIABLE_START
 

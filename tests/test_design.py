@@ -11,7 +11,7 @@ import pytest
 from toy_models import REB1_CORE, linear_model, promoter_with_site, reb1_model
 
 from promoter_model.design import Objective, decode_codes, design, held_out_check, mutation_labels
-from promoter_model.design_constraints import (
+from promoter_model.design.constraints import (
     GOLDEN_GATE,
     Constraints,
     feasible,

@@ -7,9 +7,8 @@ import streamlit as st
 
 from app import design_figures, design_services, figures, services, ui
 from promoter_model import plot
-from promoter_model.cli_design import fasta_text, parse_positions
-from promoter_model.design import Objective, design, held_out_check
-from promoter_model.design_constraints import GOLDEN_GATE, Constraints
+from promoter_model.design.constraints import GOLDEN_GATE, Constraints, parse_positions
+from promoter_model.design.objective import Objective, design, fasta_text, held_out_check
 from promoter_model.dream import percentile
 from promoter_model.sequence import VARIABLE_END, VARIABLE_START
 

@@ -2,9 +2,9 @@
 
 Arrays in, a table out. Given a start sequence (or a random background between the plasmid
 flanks), an objective (reach a target, maximise or minimise the prediction) and
-:class:`~promoter_model.design_constraints.Constraints`, :func:`design` proposes edited
+:class:`~promoter_model.design.constraints.Constraints`, :func:`design` proposes edited
 sequences with greedy ISM-guided substitution, beam search or a genetic algorithm
-(:mod:`promoter_model.design_search`), seeded and deterministic.
+(:mod:`promoter_model.design.search`), seeded and deterministic.
 
 Everything is scored through a :class:`~promoter_model.predictor.Predictor`, so a single run
 and an ensemble work alike. With an ensemble the search optimises the mean minus
@@ -26,10 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import design_search
-from .design_constraints import Constraints, start_violations
-from .predictor import Predictor
-from .sequence import (
+from ..predictor import Predictor
+from ..sequence import (
     FLANK_3,
     FLANK_5,
     SEQ_LEN,
@@ -38,6 +36,8 @@ from .sequence import (
     describe_fit,
     encode_fitted,
 )
+from . import search as design_search
+from .constraints import Constraints, start_violations
 
 STRATEGIES = ("greedy", "beam", "genetic")
 OBJECTIVES = ("target", "maximize", "minimize")
@@ -175,7 +175,7 @@ def _interval(mean, sd, predictor=None):
     calibration (``uncertainty.interval_from_mean``), else ``mean ± 1.645 sd``.
     """
     if getattr(predictor, "calibration", None) is not None:
-        from .uncertainty.intervals import interval_from_mean
+        from ..uncertainty.intervals import interval_from_mean
 
         iv = interval_from_mean(predictor, np.asarray(mean, np.float64), sd, 0.9)
         sd = np.full(np.shape(mean), np.nan) if sd is None else sd
@@ -355,3 +355,13 @@ def held_out_check(predictor: Predictor, start: str | None = None, **kwargs) -> 
             "design_prediction": d["prediction"].to_numpy(), "left_out_start": left[0],
             "left_out_prediction": left[1:], "agrees": agrees}))
     return pd.concat(rows, ignore_index=True)
+
+
+def fasta_text(table) -> str:
+    """FASTA of the designs (the start first), one record per row, for ordering oligos."""
+    lines = []
+    for row in table.itertuples():
+        muts = row.mutations or "none"
+        lines.append(f">{row.id} prediction={row.prediction:.4g} mutations={muts}")
+        lines.append(row.sequence)
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .sequence import SEQ_LEN, VARIABLE_END, VARIABLE_START, normalize, reverse_complement
+from ..sequence import SEQ_LEN, VARIABLE_END, VARIABLE_START, normalize, reverse_complement
 
 #: Type IIS sites of Golden Gate cloning, offered as one click (both strands are checked).
 GOLDEN_GATE = {"BsaI": "GGTCTC", "BsmBI": "CGTCTC"}
@@ -169,3 +169,20 @@ def feasible(codes: np.ndarray, start: np.ndarray, constraints: Constraints) -> 
         limit = max(constraints.max_homopolymer, int(longest_homopolymer(start[None])[0]))
         ok &= longest_homopolymer(codes) <= limit
     return ok
+
+
+def parse_positions(items) -> tuple:
+    """Return 0-based positions from 1-based ``"12"``, ``"40-60"`` or comma-separated lists."""
+    out = []
+    for item in items or ():
+        for part in str(item).replace(",", " ").split():
+            lo, _, hi = part.partition("-")
+            try:
+                a, b = int(lo), int(hi or lo)
+            except ValueError:
+                raise ValueError(f"--keep {part!r}: give 1-based positions such as 12 or "
+                                 "40-60") from None
+            if a < 1 or b < a:
+                raise ValueError(f"--keep {part!r}: positions start at 1 and ranges go up")
+            out.extend(range(a - 1, b))
+    return tuple(sorted(set(out)))

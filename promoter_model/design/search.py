@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .design_constraints import Constraints, feasible, mutable_mask
+from .constraints import Constraints, feasible, mutable_mask
 
 
 def neighbours(codes: np.ndarray, positions: np.ndarray):
