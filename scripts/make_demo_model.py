@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from promoter_model import records
-    from promoter_model.cli import _parse_overrides
+    from promoter_model.cli.data import parse_overrides
     from promoter_model.model.architectures import preset
     from promoter_model.model.config import RunConfig, TrainConfig
     from promoter_model.train import train
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
                                test_input=test_file, seed=args.seed, shard_size=20_000)
     run_dir = work / "run"
     config = RunConfig(
-        preset=args.preset, model=preset(args.preset, **_parse_overrides(args.set)),
+        preset=args.preset, model=preset(args.preset, **parse_overrides(args.set)),
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                           learning_rate=args.lr, lr_schedule=args.lr_schedule,
                           seed=args.seed, rc_augment=True),

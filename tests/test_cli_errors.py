@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from promoter_model import cli
+from promoter_model.cli import command as cli
 from promoter_model.records import DataError
 from promoter_model.runs import RunError
 from promoter_model.sequence import SequenceError, as_batch

@@ -398,7 +398,8 @@ def test_sigterm_during_a_write_removes_its_temp_file(tmp_path):
     target.write_text("old\n")
     code = (
         "import os, sys, time\n"
-        "from promoter_model import atomic, cli\n"
+        "from promoter_model import atomic\n"
+        "from promoter_model.cli import command as cli\n"
         "cli._interrupt_on_terminate()\n"
         "def slow_fsync(fd):\n"
         "    print('IN_WRITE', flush=True)\n"

@@ -1,4 +1,4 @@
-"""De novo motif discovery (interpret/discover*.py, cli_discover.py): known answers.
+"""De novo motif discovery (interpret/discover.py, cli/discover.py): known answers.
 
 A toy whose output is the number of REB1 sites must give a REB1 pattern matched to
 MA0363.3 at q < 0.05 with a positive effect; a linear model's hypothetical contributions are

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 
-from . import cli_io
+from . import io as cli_io
 
 FITTED = "; positions refer to the fitted sequence"
 
 
 def _objective(args):
-    from .design.objective import Objective
+    from ..design.objective import Objective
 
     kind = "target" if args.target is not None else ("minimize" if args.minimize
                                                      else "maximize")
@@ -24,7 +24,7 @@ def _objective(args):
 
 
 def _constraints(args):
-    from .design.constraints import GOLDEN_GATE, Constraints, parse_positions
+    from ..design.constraints import GOLDEN_GATE, Constraints, parse_positions
 
     forbid = list(args.forbid or []) + (list(GOLDEN_GATE.values()) if args.golden_gate else [])
     gc = None
@@ -37,9 +37,9 @@ def _constraints(args):
 
 def cmd_design(args) -> int:
     """Run ``promoter-model design``; return the exit status."""
-    from . import atomic
-    from .design.objective import design, fasta_text, held_out_check
-    from .predictor import load_predictor
+    from .. import atomic
+    from ..design.objective import design, fasta_text, held_out_check
+    from ..predictor import load_predictor
 
     objective, constraints = _objective(args), _constraints(args)
     start = None

@@ -1,16 +1,21 @@
-"""``promoter-model``: prepare data, train, predict, evaluate, interpret.
+"""``promoter-model``: the parser and :func:`main`, which keeps the exit-status contract.
 
 Bad input never prints a traceback: the command exits with status 2 and one line
-``error: ...`` naming the file, line, record, position or setting at fault.
+``error: ...`` naming the file, line, record, position or setting at fault; anything else
+is reported as a bug (exit status 1). The commands themselves live beside this module:
+:mod:`.data` (``prepare``, ``train``), :mod:`.predict` (``predict``, ``evaluate``),
+:mod:`.interpret`, :mod:`.design` and :mod:`.discover` (which register their own parsers).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
+
+from .data import cmd_prepare, cmd_train
+from .predict import cmd_evaluate, cmd_predict
 
 
 def _quiet_tensorflow():
@@ -20,180 +25,9 @@ def _quiet_tensorflow():
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
 
 
-# --------------------------------------------------------------------------- commands
-def cmd_prepare(args) -> int:
-    from . import records
-
-    manifest = records.prepare(
-        args.input, args.out, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
-        seed=args.seed, shard_size=args.shard_size, test_input=args.test_input,
-        max_length=args.max_length,
-        progress=(lambda msg: print(msg, file=sys.stderr)) if not args.quiet else None)
-    counts = {k: v["count"] for k, v in manifest["splits"].items()}
-    print(json.dumps({"out": str(args.out), "counts": counts}, indent=2))
-    return 0
-
-
-def _parse_overrides(pairs):
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def cmd_train(args) -> int:
-    from .train import init_multi_host
-
-    init_multi_host(force=args.multi_host)  # before anything touches JAX
-    if args.cpu_devices:
-        from .train import split_cpu
-
-        split_cpu(args.cpu_devices)
-    from .model.architectures import preset
-    from .model.config import RunConfig, TrainConfig
-    from .train import train
-
-    overrides = _parse_overrides(args.set)
-    if args.first_activation is not None:
-        overrides["first_activation"] = args.first_activation
-    model_cfg = preset(args.preset, **overrides)
-    train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
-                            learning_rate=args.lr, lr_schedule=args.lr_schedule,
-                            rc_augment=not args.no_rc_augment, seed=args.seed,
-                            steps_per_epoch=args.steps_per_epoch,
-                            early_stopping_patience=args.patience)
-    config = RunConfig(preset=args.preset, model=model_cfg, train=train_cfg,
-                       strategy=args.strategy, unit=args.unit)
-    import contextlib
-
-    # Keras writes progress to stdout; keep stdout for the result so it can be piped
-    with contextlib.redirect_stdout(sys.stderr):
-        metrics = train(args.data, args.out, config, tpu=args.tpu,
-                        verbose=1 if sys.stderr.isatty() else 2)
-    print(json.dumps(metrics, indent=2))
-    return 0
-
-
-def _interval_level(value) -> float:
-    """``--interval`` as a level in (0, 1), or a ValueError naming the option."""
-    from .uncertainty.calibration import check_level
-
-    try:
-        return check_level(value)
-    except ValueError as exc:
-        raise ValueError(f"--interval: {exc}") from None
-
-
-def cmd_predict(args) -> int:
-    from . import cli_io
-
-    level = _interval_level(args.interval)
-    # output and input first: a bad one is refused in a second, before TensorFlow loads
-    cli_io.check_output(args.output, (args.input,))
-    table = cli_io.read_input(args.input, max_length=args.max_length)
-    import numpy as np
-    import pandas as pd
-
-    from .predictor import load_predictor
-    from .uncertainty.intervals import UNAVAILABLE, predict_interval_sequences
-
-    predictor = load_predictor(args.run)
-    cli_io.fit_notice(table.sequences, predictor.input_length)
-    iv = predict_interval_sequences(predictor, table.sequences, level=level,
-                                    batch_size=args.batch_size)
-    out = pd.DataFrame({"id": table.ids, "sequence": table.sequences,
-                        "prediction": iv.mean.astype(np.float32)})
-    if iv.sd is not None:  # an ensemble: the spread across its members
-        out["sd"] = iv.sd.astype(np.float32)
-    if iv.lower is None:
-        print(f"note: {UNAVAILABLE}", file=sys.stderr)
-    else:
-        out["lower"] = iv.lower.astype(np.float32)
-        out["upper"] = iv.upper.astype(np.float32)
-        print(f"note: lower and upper bound a {100 * level:g}% conformal interval of the measured "
-              f"value ({predictor.unit})", file=sys.stderr)
-    cli_io.write_csv(out, args.output)
-    return 0
-
-
-def cmd_evaluate(args) -> int:
-    from pathlib import Path
-
-    import numpy as np
-
-    from . import cli_io, dream, records
-    from .metrics import regression_metrics
-    from .predictor import load_predictor
-    from .sequence import read_sequences
-    from .uncertainty.intervals import UNAVAILABLE, coverage, subset_coverage
-
-    level = _interval_level(args.interval)
-    predictor = load_predictor(args.run)
-    if args.save:  # before the work, not after it
-        cli_io.check_writable(predictor.path, "evaluate --save")
-    data = Path(args.data)
-    cal = predictor.calibration
-    seen = {}
-
-    def predict_strings(sequences):  # float32, as a single run's predictions always were
-        seen["mean"], seen["sd"] = predictor.predict_sequences(sequences,
-                                                               batch_size=args.batch_size)
-        return seen["mean"].astype("float32")
-
-    def with_coverage(result, y, pred):
-        if cal is not None:
-            lower, upper = cal.interval(pred, level)
-            result["interval"] = {"level": level, **coverage(y, lower, upper)}
-        return result
-
-    if data.is_dir() or "://" in args.data:
-        codes, y = records.load_split(args.data, args.split)
-        pred = predictor.predict_codes(codes, batch_size=args.batch_size)[0].astype("float32")
-        result = with_coverage(regression_metrics(y, pred), y, pred)
-        result["data"] = f"{args.split} split of {args.data}"
-        key = f"{args.split}_split"
-    elif dream.is_dream_test_table(data):
-        subsets_path = args.subsets or dream.SUBSETS_FILE
-        result = dream.score_public_leaderboard(predict_strings, data, subsets_path)
-        if cal is not None:
-            df = dream.load_test_table(data)
-            public = df["public_leaderboard"].to_numpy() == 1
-            mean, sd = np.full(len(df), np.nan), np.full(len(df), np.nan)
-            mean[public] = seen["mean"]
-            if seen["sd"] is not None:
-                sd[public] = seen["sd"]
-            result["interval"] = subset_coverage(
-                df["expression"].to_numpy(np.float64), mean, cal,
-                dream.load_subsets(subsets_path), level,
-                sd=sd if seen["sd"] is not None else None)
-        key = "dream_public_leaderboard"
-    else:
-        table = read_sequences(data, max_length=args.max_length)
-        if table.expression is None:
-            raise ValueError(f"{data}: no expression values to evaluate against (need a "
-                             "DREAM-format file or a table with an 'expression' column)")
-        pred = predict_strings(table.sequences)
-        result = with_coverage(regression_metrics(table.expression, pred), table.expression,
-                               pred)
-        result["data"] = f"{data} (n={len(table)})"
-        key = f"file:{data.name}"
-    if cal is None:
-        print(f"note: {UNAVAILABLE}; no interval coverage reported", file=sys.stderr)
-    if args.save:
-        predictor.save_metrics({**(predictor.metrics or {}), key: result})
-    print(json.dumps(result, indent=2))
-    return 0
-
-
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    from .sequence import DEFAULT_MAX_LENGTH
+    from ..sequence import DEFAULT_MAX_LENGTH
 
     parser = argparse.ArgumentParser(
         prog="promoter-model",
@@ -269,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
     p.set_defaults(func=cmd_evaluate)
 
-    from . import cli_design, cli_discover, cli_interpret
+    from . import design as cli_design
+    from . import discover as cli_discover
+    from . import interpret as cli_interpret
 
     cli_interpret.register(sub)
     cli_design.register(sub)
@@ -315,11 +151,11 @@ def _is_input_error(exc: BaseException) -> bool:
     (the innermost traceback frame is in ``promoter_model/``); one raised inside numpy,
     Keras or another library is a bug and is reported as one.
     """
-    from .records import DataError
-    from .runs.run import RunError
-    from .runs.safety import RunSafetyError
-    from .sequence import SequenceError
-    from .train import TrainingError
+    from ..records import DataError
+    from ..runs.run import RunError
+    from ..runs.safety import RunSafetyError
+    from ..sequence import SequenceError
+    from ..train import TrainingError
 
     if isinstance(exc, (SequenceError, RunError, RunSafetyError, DataError, TrainingError)):
         return True
@@ -330,7 +166,7 @@ def _is_input_error(exc: BaseException) -> bool:
         tb = tb.tb_next
     if tb is None:
         return False
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # promoter_model/
     return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(here + os.sep)
 
 
@@ -347,6 +183,7 @@ def _report_bug(exc: BaseException) -> int:
 
 
 def main(argv=None) -> int:
+    """Run ``promoter-model`` with ``argv`` (default: the command line); return the status."""
     _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -373,7 +210,3 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -26,7 +26,7 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
     -------
     promoter_model.sequence.SequenceTable
     """
-    from .sequence import DEFAULT_MAX_LENGTH, parse_text, read_sequences
+    from ..sequence import DEFAULT_MAX_LENGTH, parse_text, read_sequences
 
     max_length = max_length or DEFAULT_MAX_LENGTH
     if arg != "-" and not os.path.exists(arg) and looks_like_sequence(arg):
@@ -96,7 +96,7 @@ def check_writable(folder, what: str) -> None:
 
 def write_csv(df, output) -> None:
     """Write a table to ``output`` atomically, or to standard output if it is empty."""
-    from . import atomic
+    from .. import atomic
 
     if output:
         atomic.write_text(output, df.to_csv(index=False))
@@ -109,7 +109,7 @@ def fit_notice(sequences, length: int, detail: str = "") -> None:
 
     The text is :func:`promoter_model.sequence.fit_summary`, the same the pages show.
     """
-    from .sequence import fit_summary
+    from ..sequence import fit_summary
 
     note = fit_summary(sequences, length)
     if note:

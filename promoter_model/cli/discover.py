@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cli_io
+from . import io as cli_io
 
 
 def cmd_discover(args) -> int:
@@ -30,13 +30,8 @@ def cmd_discover(args) -> int:
     if args.sequences is not None and args.sequences != "-" and not Path(
             args.sequences).is_file():
         raise ValueError(f"{args.sequences}: no such sequence file")
-    from .interpret.discover import (
-        DEFAULT_N,
-        SIGNIFICANT_Q,
-        best_significant_match,
-        discover,
-    )
-    from .predictor import load_predictor
+    from ..interpret.discover import DEFAULT_N, SIGNIFICANT_Q, best_significant_match, discover
+    from ..predictor import load_predictor
 
     out = Path(args.out) if args.out else run / "motifs"
     cli_io.check_writable(out, "discover")  # before the work, not after it

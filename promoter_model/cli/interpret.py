@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import sys
 
-from . import cli_io
+from . import io as cli_io
 
 FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
-    from .interpret.ism import ism
-    from .interpret.ism_summary import ism_table, sign_disagreement
-    from .predictor import load_predictor
-    from .sequence import one_hot
+    from ..interpret.ism import ism
+    from ..interpret.ism_summary import ism_table, sign_disagreement
+    from ..predictor import load_predictor
+    from ..sequence import one_hot
 
     if not args.sign_tol >= 0:  # also refuses NaN
         raise ValueError(f"--sign-tol must be 0 or more, got {args.sign_tol}")
@@ -41,9 +41,9 @@ def cmd_ism(args) -> int:
 
 
 def cmd_motifs(args) -> int:
-    from .interpret.filters import compute_motifs
-    from .interpret.reference import DEFAULT_N, filter_reference
-    from .predictor import load_predictor
+    from ..interpret.filters import compute_motifs
+    from ..interpret.reference import DEFAULT_N, filter_reference
+    from ..predictor import load_predictor
 
     predictor = load_predictor(args.run)
     if predictor.is_ensemble:
@@ -59,7 +59,7 @@ def cmd_motifs(args) -> int:
                             influence=not args.no_influence, reference=described)
     if result is None:  # pragma: no cover - written just now
         raise ValueError(f"{run.path}: the motif cache could not be read back")
-    from .motifs.store import SIGNIFICANT_Q
+    from ..motifs.store import SIGNIFICANT_Q
 
     best = result["matches"][result["matches"]["rank"] == 1]
     summary = {
@@ -79,9 +79,9 @@ def cmd_motifs(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from .interpret.variants import motif_scan
-    from .motifs.lookup import resolve_motif
-    from .predictor import load_predictor
+    from ..interpret.variants import motif_scan
+    from ..motifs.lookup import resolve_motif
+    from ..predictor import load_predictor
 
     cli_io.check_output(args.output, (args.sequence,))
     table = cli_io.read_input(args.sequence, "auto", None)
