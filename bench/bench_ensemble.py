@@ -17,7 +17,7 @@ so the shared machine's load hits them alike):
 * ``plain``: today's path before this benchmark, every mutant through the whole model, one
   compiled call per member (``ism(..., fast=False)``);
 * ``fused``: every mutant through the whole model, all members in one compiled call
-  (``promoter_model.fused``);
+  (``bench/fused.py``);
 * ``fused bf16``: as ``fused`` with each member rebuilt under Keras's ``mixed_bfloat16``
   policy (bfloat16 matmuls and convolutions, float32 variables, a float32 output layer);
 * ``windowed, one graph``: ``promoter_model.interpret.fast_ism`` with all members in one
@@ -115,9 +115,9 @@ def _mean_effects(x, preds):
 
 
 def _variants(pred, single, x):
+    import fused
     import numpy as np
 
-    from promoter_model import fused
     from promoter_model.interpret import fast_ism, ism
     from promoter_model.interpret.ism import snv_batch
     from promoter_model.sequence import reverse_complement_one_hot

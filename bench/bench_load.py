@@ -38,8 +38,8 @@ import benchdoc
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import devserver  # noqa: E402
-from app.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests import devserver  # noqa: E402
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SECTION = "## Load"
 FLANK_5, FLANK_3 = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"

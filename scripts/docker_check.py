@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 import docker_env  # noqa: E402
 from docker_env import CheckFailed, Skip, run  # noqa: E402
 
-from app import devserver  # noqa: E402
+from tests import devserver  # noqa: E402
 
 IMAGE = "localhost/promoter-explorer:check"
 RUNS_ROOT = "/data/runs"  # PROMOTER_RUNS_DIR in the Dockerfile

@@ -174,7 +174,7 @@ def base_image(podman: list, wanted: str | None, work: Path,
 
 def probe(podman: list, base: str) -> None:
     """A trivial container with a published port must start: else the engine cannot run here."""
-    from app.devserver import free_port
+    from tests.devserver import free_port
 
     port = free_port()
     try:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle  # noqa: E402
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle  # noqa: E402
 
 try:
     from playwright.sync_api import Error as PlaywrightError

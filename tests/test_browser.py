@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from app import devserver
 from app.deployment import demo_run_path
-from app.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle
+from tests import devserver
+from tests.devserver import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
 SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
 

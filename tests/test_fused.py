@@ -1,15 +1,20 @@
-"""All members in one compiled call (promoter_model/fused.py) predict what each does alone."""
+"""All members in one compiled call (bench/fused.py) predict what each does alone."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from toy_models import linear_ensemble, member_copies
 
-from promoter_model import fused
-from promoter_model.model.predict import predict
-from promoter_model.predictor import load_predictor
-from promoter_model.sequence import one_hot
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import fused  # noqa: E402
+
+from promoter_model.model.predict import predict  # noqa: E402
+from promoter_model.predictor import load_predictor  # noqa: E402
+from promoter_model.sequence import one_hot  # noqa: E402
 
 
 @pytest.fixture(scope="module")

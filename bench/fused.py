@@ -15,7 +15,7 @@ import weakref
 import keras
 import numpy as np
 
-from .model.predict import input_length
+from promoter_model.model.predict import input_length
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
