@@ -22,6 +22,7 @@ from promoter_model.plot import (  # noqa: F401  (re-exported: logos are matplot
     draw_logo,
     filter_logo,
     information_matrix,
+    ism_cells,
     logo_glyphs,
     region_labels,
 )
@@ -209,22 +210,17 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     are shaded grey, and trace 3 (present only when there are some) says so on hover. The
     strongest increase is boxed with a solid line, the strongest decrease with a dotted one.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    L = scores.shape[0]
+    cells = ism_cells(scores, sequence, zmax)  # the same cells as the PNG/SVG figure's
+    z, zmax, ref_base, idx, has_ref = (cells.z, cells.zmax, cells.reference, cells.row,
+                                       cells.known)
+    L = z.shape[1]
     seq = sequence.upper()
-    z = scores.T  # (4, L)
-    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
-        zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-        zmax = zmax if zmax > 0 else 1.0
     pos = np.arange(1, L + 1)
-    ref_base = np.array([seq[i] if i < len(seq) else "N" for i in range(L)])
     text = np.array([[f"{p}{ref_base[p - 1]}>{b}" for p in pos] for b in ALPHABET])
     fig = go.Figure(go.Heatmap(
         z=z, x=pos, y=list(ALPHABET), colorscale=DIVERGING, zmid=0, zmin=-zmax, zmax=zmax,
         xgap=0.5, ygap=0.5, hoverinfo="skip",
         colorbar=dict(title=dict(text=f"change<br>({unit})", side="right"), thickness=12)))
-    idx = np.array(["ACGT".find(b) for b in ref_base])
-    has_ref = idx >= 0
     fig.add_trace(go.Scatter(
         x=pos[has_ref], y=[ALPHABET[i] for i in idx[has_ref]], mode="markers",
         name="reference base", marker=dict(color="black", size=4, symbol="circle"),
@@ -261,7 +257,7 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
                       "<br>change %{customdata[2]:+.3f}" + extra + "<extra></extra>",
         showlegend=False))
     if not has_ref.all():
-        _unknown_columns(fig, pos[~has_ref])
+        _unknown_columns(fig, pos[~has_ref], cells.unknown_runs)
     if flags is not None and flags.any():
         # drawn over the clickable grid but transparent to the mouse (hoverinfo "skip"):
         # a click on a marked cell still reaches trace 2, whose hover names the disagreement
@@ -269,11 +265,9 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
             x=gx[flags], y=gy[flags], mode="markers", name="members disagree",
             marker=dict(symbol="x-thin", size=7, line=dict(width=1.5, color="black")),
             text=label[flags], hoverinfo="skip", showlegend=False))
-    if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
-        for fn, dash in ((np.nanargmax, "solid"), (np.nanargmin, "dot")):
-            b, p = np.unravel_index(fn(z), z.shape)
-            fig.add_shape(type="rect", x0=p + 0.5, x1=p + 1.5, y0=b - 0.5, y1=b + 0.5,
-                          line=dict(color="black", width=2, dash=dash))
+    for (b, p), dash in zip(cells.strongest, ("solid", "dot")):
+        fig.add_shape(type="rect", x0=p + 0.5, x1=p + 1.5, y0=b - 0.5, y1=b + 0.5,
+                      line=dict(color="black", width=2, dash=dash))
     _region_shapes(fig, -0.5, 3.5, sequence=seq)
     fig.update_xaxes(title_text="position (bp)", range=[0.5, L + 0.5], showgrid=False,
                      zeroline=False)
@@ -284,13 +278,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     return _layout(fig, title, height=300)
 
 
-def _unknown_columns(fig: go.Figure, positions) -> None:
-    """Shade the ``N`` positions grey and explain them on hover (no mutation is offered)."""
+def _unknown_columns(fig: go.Figure, positions, runs) -> None:
+    """Shade the ``N`` positions (in ``runs`` of first, last) grey and explain them on hover
+    (no mutation is offered).
+    """
     positions = np.asarray(positions)
-    breaks = np.flatnonzero(np.diff(positions) != 1)
-    starts = positions[np.concatenate([[0], breaks + 1])]
-    ends = positions[np.concatenate([breaks, [positions.size - 1]])]
-    for a, b in zip(starts.tolist(), ends.tolist()):
+    for a, b in runs:
         fig.add_shape(type="rect", x0=a - 0.5, x1=b + 0.5, y0=-0.5, y1=3.5,
                       fillcolor="#d9d9d9", line_width=0, layer="below")
         if b - a >= 3:  # wide enough to say what the grey is, also on a printed figure

@@ -23,7 +23,7 @@ design
 
 Every module imports the engine inside its commands, so ``promoter-model --help`` and a
 refused input answer without loading TensorFlow. The console script is
-``promoter_model.cli:main``; ``python -m promoter_model.cli`` runs the same.
+``promoter_model.cli:main``; ``python -m promoter_model.cli`` (``__main__``) runs the same.
 """
 
 from promoter_model.cli.command import build_parser, main

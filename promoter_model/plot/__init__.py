@@ -5,9 +5,19 @@ the :class:`matplotlib.figure.Figure`; the caller closes it (``plt.close(fig)``)
 dashboard's PNG/SVG downloads are these figures. Positions are 1-based (1..110); ISM and
 attribution matrices have shape ``(L, 4)`` with channels A, C, G, T.
 
-Modules: :mod:`~promoter_model.plot.logos` (sequence logos) and
-:mod:`~promoter_model.plot.figures` (heatmaps, curves, scatters); everything is importable
-from here, e.g. ``from promoter_model import plot; plot.ism_heatmap(scores, seq)``.
+Modules
+-------
+_base
+    Colours, axes set-up, two-line axis titles, the promoter's regions, point densities,
+    and :func:`ism_cells` (what an ISM heatmap draws; the dashboard's plotly heatmap uses it
+    too).
+logos
+    Sequence logos: attributions, PFMs and information.
+figures
+    Heatmaps, trajectories, curves, histograms, scatters.
+
+Everything is importable from here, e.g. ``from promoter_model import plot;
+plot.ism_heatmap(scores, seq)``.
 """
 
 from promoter_model.plot._base import (
@@ -16,7 +26,9 @@ from promoter_model.plot._base import (
     NEG_COLOR,
     PALETTE,
     POS_COLOR,
+    IsmCells,
     axis_title,
+    ism_cells,
     point_density,
     region_labels,
     regions,
@@ -42,9 +54,11 @@ from promoter_model.plot.logos import (
     logo_glyphs,
 )
 
-__all__ = ["LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR", "alignment",
-           "attribution_logo", "axis_title", "calibration_curve",
-           "density_scatter", "design_trajectories",
-           "draw_logo", "expression_histogram", "filter_logo", "information_matrix",
-           "ism_heatmap", "logo_glyphs", "motif_scan", "point_density", "region_labels", "regions",
-           "robustness_curve", "seqlet_positions", "training_curves", "trajectory"]
+__all__ = [
+    "IsmCells", "LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR",
+    "alignment", "attribution_logo", "axis_title", "calibration_curve", "density_scatter",
+    "design_trajectories", "draw_logo", "expression_histogram", "filter_logo",
+    "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs", "motif_scan",
+    "point_density", "region_labels", "regions", "robustness_curve", "seqlet_positions",
+    "training_curves", "trajectory"
+]

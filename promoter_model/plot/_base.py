@@ -1,6 +1,10 @@
-"""Shared pieces of the figures: axes set-up, colours, two-line axis titles, promoter regions."""
+"""Shared pieces of the figures: axes set-up, colours, two-line axis titles, promoter regions,
+and the cells of an ISM heatmap (shared with the dashboard's interactive one).
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -17,14 +21,16 @@ PALETTE = ["#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#35978f", "#8
 MAX_NAMED_MARKERS = 12  # histogram: predictions named beside their marker up to this many
 
 
-def _axes(ax, figsize):
+def axes_for(ax, figsize):
+    """``(figure, axes)``: ``ax`` and its figure, or a new white figure of ``figsize``."""
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize, facecolor="white", layout="constrained")
         return ax.figure, ax
     return ax.figure, ax
 
 
-def _finish(ax, title, *, lifted: bool = False):
+def finish(ax, title, *, lifted: bool = False):
+    """Drop the top and right spines, title the axes on the left; return the figure."""
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         # lifted over the region labels drawn above the plot, never printed across them
@@ -70,6 +76,60 @@ def regions(ax, length: int = 110, sequence: str | None = None, *, labels: bool 
         ax.axvline(x, color="0.27", lw=1, ls="--", zorder=4)
 
 
+class IsmCells(NamedTuple):
+    """What an ISM heatmap draws, computed once for the matplotlib and the plotly figure.
+
+    Attributes
+    ----------
+    z : np.ndarray, shape (4, L), float64
+        The change of each mutant base (rows A, C, G, T; NaN where unknown).
+    zmax : float
+        Half-width of the colour range, centred on zero.
+    reference : np.ndarray of str, shape (L,)
+        The reference base of each position (``N`` past the end of the sequence).
+    row : np.ndarray of int, shape (L,)
+        The reference base's row (0-3), -1 at an unknown base.
+    known : np.ndarray of bool, shape (L,)
+        Positions with a known reference base (A, C, G or T).
+    strongest : list of (row, column)
+        The cell of the largest increase, then that of the largest decrease (0-based); empty
+        when every change is 0 or unknown.
+    unknown_runs : list of (first, last)
+        1-based positions of each run of unknown bases.
+    """
+
+    z: np.ndarray
+    zmax: float
+    reference: np.ndarray
+    row: np.ndarray
+    known: np.ndarray
+    strongest: list
+    unknown_runs: list
+
+
+def ism_cells(scores, sequence: str, zmax: float | None = None) -> IsmCells:
+    """The cells of an ISM heatmap of ``scores`` (shape (L, 4)) on ``sequence``.
+
+    ``zmax`` (when positive and finite) fixes the colour range; by default it is the
+    largest |change| of this map (1 when there is none).
+    """
+    z = np.asarray(scores, dtype=np.float64).T
+    L = z.shape[1]
+    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
+        zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+        zmax = zmax if zmax > 0 else 1.0
+    seq = sequence.upper()
+    reference = np.array([seq[i] if i < len(seq) else "N" for i in range(L)])
+    row = np.array(["ACGT".find(b) for b in reference])
+    known = row >= 0
+    strongest = []
+    if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
+        strongest = [tuple(int(v) for v in np.unravel_index(fn(z), z.shape))
+                     for fn in (np.nanargmax, np.nanargmin)]
+    unknown = np.arange(1, L + 1)[~known]
+    runs = np.split(unknown, np.flatnonzero(np.diff(unknown) != 1) + 1) if unknown.size else []
+    return IsmCells(z, float(zmax), reference, row, known, strongest,
+                    [(int(r[0]), int(r[-1])) for r in runs])
 
 
 def point_density(x, y, bins: int = 80):

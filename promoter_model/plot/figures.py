@@ -13,9 +13,10 @@ from promoter_model.plot._base import (
     NEG_COLOR,
     PALETTE,
     POS_COLOR,
-    _axes,
-    _finish,
+    axes_for,
     axis_title,
+    finish,
+    ism_cells,
     point_density,
     regions,
 )
@@ -42,33 +43,23 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
         (:func:`promoter_model.interpret.ism_summary.sign_disagreement`), each marked with a small
         ``x`` (the collection's gid is ``"disagree"``, labelled for a legend).
     """
-    fig, ax = _axes(ax, (width, height))
-    z = np.asarray(scores, dtype=np.float64).T
+    fig, ax = axes_for(ax, (width, height))
+    cells = ism_cells(scores, sequence, zmax)
+    z, zmax, idx, known = cells.z, cells.zmax, cells.row, cells.known
     L = z.shape[1]
-    if zmax is None or not np.isfinite(zmax) or zmax <= 0:
-        zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
-        zmax = zmax if zmax > 0 else 1.0
-    ref = np.array([sequence.upper()[i] if i < len(sequence) else "N" for i in range(L)])
-    idx = np.array(["ACGT".find(b) for b in ref])
-    known = idx >= 0
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#d9d9d9")
     im = ax.imshow(np.ma.masked_invalid(z), aspect="auto", cmap=cmap, vmin=-zmax, vmax=zmax,
                    interpolation="nearest", extent=(0.5, L + 0.5, 3.5, -0.5))
     fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01, label=axis_title("change", unit))
     pos = np.arange(1, L + 1)
     ax.scatter(pos[known], idx[known], s=3, color="black", lw=0, zorder=5)
-    unknown = pos[~known]
-    if unknown.size:  # say what the grey is where it is wide enough to read
-        cuts = np.split(unknown, np.flatnonzero(np.diff(unknown) != 1) + 1)
-        for run in cuts:
-            if run[-1] - run[0] >= 3:
-                ax.text((run[0] + run[-1]) / 2, 1.5, "N", ha="center", va="center",
-                        color="0.4", fontsize=10)
-    if np.isfinite(z).any() and np.nanmax(np.abs(z)) > 0:
-        for fn, ls in ((np.nanargmax, "-"), (np.nanargmin, ":")):
-            b, p = np.unravel_index(fn(z), z.shape)
-            ax.add_patch(Rectangle((p + 0.5, b - 0.5), 1, 1, fill=False, ec="black", lw=1.5,
-                                   ls=ls, zorder=6))
+    for first, last in cells.unknown_runs:  # say what the grey is where it is wide enough
+        if last - first >= 3:
+            ax.text((first + last) / 2, 1.5, "N", ha="center", va="center", color="0.4",
+                    fontsize=10)
+    for (b, p), ls in zip(cells.strongest, ("-", ":")):
+        ax.add_patch(Rectangle((p + 0.5, b - 0.5), 1, 1, fill=False, ec="black", lw=1.5,
+                               ls=ls, zorder=6))
     for p in boxed:
         ax.add_patch(Rectangle((p - 0.5, -0.5), 1, 4, fill=False, ec="#222", lw=1.2, zorder=6))
     if disagree is not None:
@@ -83,7 +74,7 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
     ax.set_xlim(0.5, L + 0.5)
     ax.set_xlabel("position (bp)")
     ax.set_ylabel("mutant base")
-    return _finish(ax, title, lifted=True)
+    return finish(ax, title, lifted=True)
 
 
 def trajectory(expressions, labels, *, ax=None, unit: str = "expression",
@@ -93,7 +84,7 @@ def trajectory(expressions, labels, *, ax=None, unit: str = "expression",
 
     ``lower``/``upper`` (each step's interval, optional) are drawn as a shaded band.
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     y = np.asarray(expressions, dtype=np.float64)
     steps = np.arange(y.size)
     if lower is not None and upper is not None:
@@ -104,7 +95,7 @@ def trajectory(expressions, labels, *, ax=None, unit: str = "expression",
                   rotation=30 if y.size > 4 else 0, ha="right" if y.size > 4 else "center")
     ax.set_xlabel("step: mutation applied")
     ax.set_ylabel(axis_title("predicted", unit))
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def design_trajectories(trajectories: dict, *, ax=None, unit: str = "expression",
@@ -118,7 +109,7 @@ def design_trajectories(trajectories: dict, *, ax=None, unit: str = "expression"
     trajectories : dict of name -> (steps, prediction, lower, upper)
         Arrays of one length; ``lower``/``upper`` may be None.
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     for k, (name, (step, pred, lower, upper)) in enumerate(trajectories.items()):
         pred = np.asarray(pred, dtype=np.float64)
         err = None
@@ -136,7 +127,7 @@ def design_trajectories(trajectories: dict, *, ax=None, unit: str = "expression"
     ax.set_ylabel(axis_title("predicted", unit))
     if 1 < len(trajectories) <= 20:
         ax.legend(fontsize=8, frameon=False)
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def alignment(start: str, sequences, ids, *, ax=None, region: tuple | None = None,
@@ -146,7 +137,7 @@ def alignment(start: str, sequences, ids, *, ax=None, region: tuple | None = Non
     names = ["start", *ids]
     letters = np.array([list(s[a:b]) for s in [start, *sequences]])
     edited = letters != letters[0][None]
-    fig, ax = _axes(ax, (max(6.0, 0.13 * (b - a) + 1.5), 0.8 + 0.28 * len(names)))
+    fig, ax = axes_for(ax, (max(6.0, 0.13 * (b - a) + 1.5), 0.8 + 0.28 * len(names)))
     ax.imshow(edited, aspect="auto", cmap=ListedColormap(
         ["#f4f4f4", POS_COLOR]), vmin=0, vmax=1, interpolation="nearest",
         extent=(a + 0.5, b + 0.5, len(names) - 0.5, -0.5))
@@ -155,7 +146,7 @@ def alignment(start: str, sequences, ids, *, ax=None, region: tuple | None = Non
                 family="monospace", color="white" if edited[r, c] else "0.2")
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("position (bp)")
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def robustness_curve(effects: dict, *, ax=None, unit: str = "expression",
@@ -167,7 +158,7 @@ def robustness_curve(effects: dict, *, ax=None, unit: str = "expression",
     ----------
     effects : dict of name -> array, shape (n_mutations,)
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     for name, values in effects.items():
         v = np.sort(np.asarray(values, dtype=np.float64))
         ax.plot(np.arange(1, v.size + 1), v, lw=1.3, label=str(name))
@@ -176,14 +167,14 @@ def robustness_curve(effects: dict, *, ax=None, unit: str = "expression",
     ax.set_ylabel(axis_title("predicted change", unit))
     if 1 < len(effects) <= 20:
         ax.legend(fontsize=8, frameon=False)
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def motif_scan(positions, delta, *, strand=None, ax=None, motif: str = "motif",
                unit: str = "expression", length: int = 110, width: float = 8.0,
                height: float = 3.2):
     """Predicted change when a motif is substituted starting at each (1-based) position."""
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     x = np.asarray(positions)
     y = np.asarray(delta, dtype=np.float64)
     strands = np.asarray(strand) if strand is not None else np.full(x.size, "+")
@@ -198,7 +189,7 @@ def motif_scan(positions, delta, *, strand=None, ax=None, motif: str = "motif",
     ax.set_ylabel(axis_title("predicted change", unit))
     if (strands == "-").any():
         ax.legend(fontsize=8, frameon=False)
-    return _finish(ax, f"Scan of {motif} along the sequence", lifted=True)
+    return finish(ax, f"Scan of {motif} along the sequence", lifted=True)
 
 
 def seqlet_positions(starts, strands=None, *, width: int = 0, ax=None, length: int = 110,
@@ -213,7 +204,7 @@ def seqlet_positions(starts, strands=None, *, width: int = 0, ax=None, length: i
     width : int
         Seqlet width; > 0 plots seqlet centres instead of starts.
     """
-    fig, ax = _axes(ax, (figwidth, height))
+    fig, ax = axes_for(ax, (figwidth, height))
     x = np.asarray(starts, dtype=np.float64) + 1 + (width - 1) / 2 * (width > 0)
     strands = np.asarray(strands) if strands is not None else np.full(x.size, "+")
     edges = np.arange(0.5, length + 1.5, 5.0)
@@ -225,7 +216,7 @@ def seqlet_positions(starts, strands=None, *, width: int = 0, ax=None, length: i
     ax.set_xlabel("seqlet centre (bp)" if width > 0 else "seqlet start (bp)")
     ax.set_ylabel("seqlets")
     ax.legend(fontsize=8, frameon=False)
-    return _finish(ax, title, lifted=title is not None)
+    return finish(ax, title, lifted=title is not None)
 
 
 def expression_histogram(measured, predicted=None, *, ax=None, labels=None, percentiles=None,
@@ -245,7 +236,7 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         Each prediction's interval, drawn as a horizontal bar through its marker (and a
         shaded band for a single prediction).
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     measured = np.asarray(measured, dtype=np.float64)
     counts, edges, _ = ax.hist(measured[np.isfinite(measured)], bins=bins, color="#bbbbbb",
                                lw=0)
@@ -278,7 +269,7 @@ def expression_histogram(measured, predicted=None, *, ax=None, labels=None, perc
         ax.set_ylim(0, top * 1.4)
     ax.set_xlabel(unit)
     ax.set_ylabel("test sequences")
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
@@ -288,7 +279,7 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
 
     Both axes span the data on the same range (square, 1:1 line dashed).
     """
-    fig, ax = _axes(ax, (size + 0.8, size))
+    fig, ax = axes_for(ax, (size + 0.8, size))
     y, yhat, r, r2 = finite_agreement(y, yhat)
     if y.size:
         y, yhat, dens = point_density(y, yhat, bins)
@@ -305,7 +296,7 @@ def density_scatter(y, yhat, *, ax=None, unit: str = "expression",
     ax.set_xlabel(f"measured ({measured_unit or unit})")
     ax.set_ylabel(f"predicted ({unit})")
     stats = f"n = {y.size:,}   r = {r:.3f}   R² = {r2:.3f}"
-    return _finish(ax, f"{title + ': ' if title else ''}{stats}")
+    return finish(ax, f"{title + ': ' if title else ''}{stats}")
 
 
 def training_curves(histories: dict, metric: str, *, ax=None, selected=None,
@@ -321,7 +312,7 @@ def training_curves(histories: dict, metric: str, *, ax=None, selected=None,
     selected : str or list of str, optional
         The run(s) drawn bold (an ensemble's members); all when None.
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     k = 0
     for name, h in histories.items():
         if h is None or metric not in h or h.empty:
@@ -340,7 +331,7 @@ def training_curves(histories: dict, metric: str, *, ax=None, selected=None,
     ax.set_ylabel(ylabel or metric)
     if 1 < len(ax.lines) <= 20:
         ax.legend(fontsize=8, frameon=False)
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def calibration_curve(levels, observed, *, ax=None, title: str | None = "Interval calibration",
@@ -360,7 +351,7 @@ def calibration_curve(levels, observed, *, ax=None, title: str | None = "Interva
 
     Points on the dashed diagonal are exactly calibrated; above it, conservative.
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     lv = np.asarray(levels, dtype=np.float64)
     ob = np.asarray(observed, dtype=np.float64)
     order = np.argsort(lv)
@@ -371,4 +362,4 @@ def calibration_curve(levels, observed, *, ax=None, title: str | None = "Interva
     ax.set_aspect("equal")
     ax.set_xlabel("nominal coverage (interval level)")
     ax.set_ylabel(f"observed coverage\n({data})")
-    return _finish(ax, title)
+    return finish(ax, title)

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from promoter_model.plot._base import LOGO_COLORS, _axes, _finish, regions
+from promoter_model.plot._base import LOGO_COLORS, axes_for, finish, regions
 from promoter_model.sequence import ALPHABET
 
 
@@ -85,14 +85,14 @@ def attribution_logo(matrix, *, ax=None, title: str | None = None,
     ----------
     matrix : array, shape (L, 4)
     """
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     m = np.nan_to_num(np.asarray(matrix, dtype=np.float64))
     draw_logo(ax, m)
     regions(ax, len(m), labels=False, zorder=0)
     ax.axhline(0, color="0.3", lw=0.6)
     ax.set_xlabel("position (bp)")
     ax.set_ylabel(ylabel)
-    return _finish(ax, title)
+    return finish(ax, title)
 
 
 def information_matrix(pfm) -> np.ndarray:
@@ -115,7 +115,7 @@ def filter_logo(matrix, *, ax=None, title: str | None = None, kind: str = "pfm",
     """
     if kind not in ("pfm", "weights", "cwm"):
         raise ValueError(f"kind must be pfm, weights or cwm, got {kind!r}")
-    fig, ax = _axes(ax, (width, height))
+    fig, ax = axes_for(ax, (width, height))
     m = np.asarray(matrix, dtype=np.float64)
     if kind == "pfm":
         m = information_matrix(m)
