@@ -48,7 +48,7 @@ from pyjaspar import jaspar_releases as j, JASPAR_LATEST_RELEASE as l; print(j[r
 COPY app/ app/
 RUN /opt/venv/bin/python -c "import pkgutil, promoter_model, streamlit.web.bootstrap, \
 streamlit.web.server.server, shap, logomaker, pyjaspar, matplotlib.pyplot, plotly.express; \
-import app.services, app.figures, app.ui, app.export, app.mutagenesis_logic; \
+import app.cache.runs, app.cache.ism, app.figures, app.ui, app.export, app.trajectory; \
 [__import__(m.name) for m in pkgutil.walk_packages(promoter_model.__path__, 'promoter_model.')]"
 
 # ---- run stage: the base, the venv, the app and its user; no RUN, no compiler -------------

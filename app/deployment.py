@@ -1,17 +1,20 @@
-"""Settings of a shared deployment: the locked runs root, the app's own cache, safe text.
+"""Settings of a deployment: the runs root (locked or not), the app's own cache, batch
+size, safe text.
 
 PROMOTER_LOCKED     1/true/yes: only the demo run and runs directly under PROMOTER_RUNS_DIR
                     are offered or loaded; the runs folder cannot be changed from the page
 PROMOTER_CACHE_DIR  where the app writes its caches (default: a private folder, mode 0700,
                     in the system temp dir); the app never writes into a run folder
+PROMOTER_DEMO_RUN   the bundled model shown by default (the demo ensemble, else the demo run)
+PROMOTER_RUNS_DIR   folder whose sub-folders are offered as runs (``runs/`` in the repo)
+PROMOTER_MAX_RECORDS  most sequences accepted in one batch (1000)
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
-
-import streamlit as st
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,6 +48,14 @@ def bundled_runs(root: Path = ROOT) -> list:
 def default_runs_dir() -> Path:
     """The runs root (``PROMOTER_RUNS_DIR``, ``runs/`` in the repository)."""
     return Path(os.environ.get("PROMOTER_RUNS_DIR") or ROOT / "runs")
+
+
+def max_records() -> int:
+    """Most sequences one Predict request may hold (``PROMOTER_MAX_RECORDS``, default 1000)."""
+    try:
+        return max(1, int(os.environ.get("PROMOTER_MAX_RECORDS", "1000")))
+    except ValueError:
+        return 1000
 
 
 def locked() -> bool:
@@ -97,7 +108,7 @@ def cache_dir() -> Path:
     return Path(_private_cache())
 
 
-@st.cache_resource
+@functools.cache  # one private folder per process
 def _private_cache() -> str:
     import tempfile
 

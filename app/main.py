@@ -20,27 +20,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-from app import scores, services  # noqa: E402
+from app import deployment, describe  # noqa: E402
+from app.cache import runs as run_cache  # noqa: E402
 
 # a local image: a ":material/...:" or emoji page icon makes the browser fetch the favicon
 # from a CDN, which an offline laptop or a locked container cannot reach
 st.set_page_config(page_title="Promoter explorer", page_icon=str(ROOT / "app" / "favicon.png"),
                    layout="wide")
-services.keep_model_state_between_runs()
+run_cache.keep_model_state_between_runs()
 
 
 def sidebar() -> None:
     """Pick the run (demo + valid runs under the runs folder) and summarise it."""
     with st.sidebar:
         st.markdown("### Model")
-        locked = services.locked()  # PROMOTER_LOCKED: the runs folder is fixed
+        locked = deployment.locked()  # PROMOTER_LOCKED: the runs folder is fixed
         if locked or "runs_dir" not in st.session_state:
-            st.session_state["runs_dir"] = str(services.default_runs_dir())
-        runs, skipped = services.available_runs(st.session_state["runs_dir"],
-                                                str(services.demo_run_path()))
+            st.session_state["runs_dir"] = str(deployment.default_runs_dir())
+        runs, skipped = run_cache.available_runs(st.session_state["runs_dir"],
+                                                str(deployment.demo_run_path()))
         demo_missing = not any(label.startswith("demo:") for label, _ in runs)
         if demo_missing:
-            st.warning(f"The bundled demo run was not found at `{services.demo_run_path()}` "
+            st.warning(f"The bundled demo run was not found at `{deployment.demo_run_path()}` "
                        "(or it is incomplete)." + ("" if locked else " Choose a runs folder "
                                                    "below."),
                        icon=":material/warning:")
@@ -78,7 +79,7 @@ def sidebar() -> None:
         path = st.session_state.get("run_path")
         if path:
             try:
-                predictor = services.get_predictor(path, services.run_stamp(path))
+                predictor = run_cache.get_predictor(path, run_cache.run_stamp(path))
             except Exception as exc:  # load errors are shown, never a traceback
                 st.error(f"Could not load this run: {exc}")
                 st.session_state["run_path"] = None
@@ -87,14 +88,14 @@ def sidebar() -> None:
             size = f"{run.model.count_params():,} parameters"
             if predictor.is_ensemble:
                 size = f"ensemble of {len(predictor.members)} members, {size} each"
-            st.markdown(f"**{services.safe_markdown(predictor.name)}** · preset "
-                        f"`{services.safe_markdown(run.config.preset)}` · {size}")
+            st.markdown(f"**{deployment.safe_markdown(predictor.name)}** · preset "
+                        f"`{deployment.safe_markdown(run.config.preset)}` · {size}")
             st.caption("Predicts how strongly a 110 bp yeast promoter construct drives "
                        "expression of a reporter gene.")
-            plain = scores.plain_summary(predictor.metrics or {})
+            plain = describe.plain_summary(predictor.metrics or {})
             if plain:
                 st.caption(plain)
-            st.caption(f"Output: {services.unit_of(predictor)}")
+            st.caption(f"Output: {describe.unit_of(predictor)}")
             st.page_link(MODEL_CARD_PAGE, label="Model card", icon=":material/description:")
 
 

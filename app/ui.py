@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import export, services
+from app import describe, export
+from app.cache import data as data_cache
+from app.cache import runs as run_cache
+from promoter_model.predictor import DEFAULT_UNIT
 
 MAX_UPLOAD_MB = 20  # mirrors server.maxUploadSize in .streamlit/config.toml
 
@@ -64,10 +67,10 @@ def logo(factory, *, key: str, name: str):
 
 def unit_caption(unit: str) -> str:
     """One sentence saying what the predictions measure."""
-    if unit == services.DEFAULT_UNIT:
+    if unit == DEFAULT_UNIT:
         return ("The run does not say what it predicts; values are the model's output in its "
                 "training units. Percentiles compare them with measured "
-                f"{services.MEASURED_UNIT}.")
+                f"{describe.MEASURED_UNIT}.")
     return (f"Predictions are {unit}; the percentile is the share of measured test sequences "
             "expressed at or below the value.")
 
@@ -80,13 +83,13 @@ def unit_text(unit: str, scale: dict) -> str:
     from promoter_model.dream import difference_in_context
 
     s = scale
-    what = (f"**{services.MEASURED_UNIT}** is the scale of the DREAM 2022 test measurements: "
+    what = (f"**{describe.MEASURED_UNIT}** is the scale of the DREAM 2022 test measurements: "
             "how strongly a promoter drives a yellow fluorescent reporter gene in yeast, "
             "estimated (by the MAUDE method) from how about 100 cells per promoter were "
             "sorted into fluorescence bins. It is a relative scale without a physical unit: "
             "higher means more expression, and values are meant to be compared with each "
             "other.")
-    if unit != services.MEASURED_UNIT:
+    if unit != describe.MEASURED_UNIT:
         what = (f"This run's predictions are **{unit}**; they are compared below with "
                 f"measured test expression. {what}")
     return (
@@ -106,7 +109,7 @@ def unit_explainer(unit: str, *, expanded: bool = False) -> None:
     """An expander that says once, in plain words, what the expression values mean."""
     with st.expander("What do these expression values mean?", expanded=expanded,
                      icon=":material/help:"):
-        st.markdown(unit_text(unit, services.expression_scale()))
+        st.markdown(unit_text(unit, data_cache.expression_scale()))
 
 
 def subset_scores(scores: dict, *, key: str, title: str | None) -> None:
@@ -139,7 +142,7 @@ def threshold_help() -> str:
     from promoter_model.dream import difference_in_context
 
     return ("Vaishnav et al. 2022 used 0.1616 on their scale. Here a difference of "
-            f"{difference_in_context(0.1, services.expression_scale())}.")
+            f"{difference_in_context(0.1, data_cache.expression_scale())}.")
 
 
 def pct_text(value: float) -> str:
@@ -279,7 +282,7 @@ def show_fit_notes(ids, sequences, notes, *, each: int = 5) -> None:
 def need_run():
     """The current run or ensemble (a ``Predictor``), or stop the page with a friendly message."""
     try:
-        run = services.current_run()
+        run = run_cache.current_run()
     except Exception as exc:  # a run that passed the checks but fails to load
         st.error(f"The selected run could not be loaded: {exc}")
         st.stop()

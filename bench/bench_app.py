@@ -265,11 +265,11 @@ def bench_server_side(run, repeats):
 def gc_walks(repeats: int) -> dict:
     """Streamlit's full collection after every script run (``runner.postScriptGC``), in
     this process (TensorFlow and the model loaded), with nothing frozen and after
-    ``services.freeze_long_lived_objects`` (what the app does after loading a model).
+    ``app.cache.runs.freeze_long_lived_objects`` (what the app does after loading a model).
     """
     import gc
 
-    from app.services import freeze_long_lived_objects
+    from app.cache.runs import freeze_long_lived_objects
 
     def walk():
         t = time.perf_counter()

@@ -11,7 +11,7 @@ What is checked (the dashboard process serves these calls for hours):
 * the ``tf.function`` behind :func:`promoter_model.model.predict.predict` is traced once and
   never again, whatever the batch size (no retracing = no growing graph cache);
 * the top ``tracemalloc`` growth between warm-up and end (Python allocations);
-* ``n`` figure renders from ``app/figures.py`` (plotly heatmaps and matplotlib logos, each
+* ``n`` figure renders from ``app/figures/`` (plotly heatmaps and matplotlib logos, each
   closed as the app does): no figure stays open.
 
 Model: ``--run``, else ``assets/demo_model`` if present, else a freshly built ``compact``
@@ -155,7 +155,7 @@ def main(argv=None) -> int:
         lambda i: ism(model, seqs[i % len(seqs)])[0][0], args.n, model))
 
     open_figs = None
-    if (ROOT / "app" / "figures.py").exists():
+    if (ROOT / "app" / "figures").is_dir():
         sys.path.insert(0, str(ROOT))
         import matplotlib
 

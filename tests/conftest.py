@@ -25,7 +25,7 @@ CLI = [sys.executable, "-m", "promoter_model.cli"]
 @pytest.fixture(autouse=True)
 def _collectable_after_each_test():
     """The dashboard freezes everything alive when it loads a model
-    (``services.freeze_long_lived_objects``); in the test process that must not outlive the
+    (``app.cache.runs.freeze_long_lived_objects``); in the test process that must not outlive the
     test, or what later tests drop would never be collected.
     """
     yield

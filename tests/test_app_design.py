@@ -127,8 +127,9 @@ def test_bad_constraint_is_one_message(design_env):
 
 def test_figures_and_report_render(design_env):
     """The downloads: PNG/SVG of each design figure and the offline HTML report."""
-    from app import design_figures, design_services
+    from app import reports
     from app.export import figure_bytes
+    from app.figures import design as design_figures
     from promoter_model import plot
     from promoter_model.design import Objective, design
     from promoter_model.design.constraints import Constraints
@@ -160,6 +161,6 @@ def test_figures_and_report_render(design_env):
     assert text[0].endswith(res.start[VARIABLE_START:VARIABLE_END])
     assert all(len(line.split()[-1]) == 80 for line in text)
     assert sum(c != "." for c in text[1].split()[-1]) == d["n_mutations"].iloc[0]
-    html = design_services.report("tiny", "# Card\n", res, [("Trajectories", traj)])
+    html = reports.design_report("tiny", "# Card\n", res, [("Trajectories", traj)])
     assert html.startswith("<!DOCTYPE html>") and "What a design is and is not" in html
     assert d["sequence"].iloc[0] in html and "Held-out" not in html

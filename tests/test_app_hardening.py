@@ -93,7 +93,7 @@ def test_locked_refuses_a_run_outside_the_root(env, monkeypatch):
     at.session_state["run_path"] = str(env["outside"].resolve())
     at.run()
     assert "outside_run" not in " ".join(m.value for m in at.sidebar.markdown)
-    from app import services
+    from app import deployment as services
 
     assert not services.run_allowed(env["outside"])
     assert not services.run_allowed(env["runs"] / ".." / "elsewhere" / "outside_run")
@@ -143,7 +143,8 @@ def test_run_markdown_has_no_remote_images_or_links(env):
 
 
 def test_app_motif_analysis_is_written_outside_the_run(env, tiny_run):
-    from app import motif_services, services
+    from app import deployment as services
+    from app.cache import motifs as motif_services
     from promoter_model.interpret.filters import compute_motifs, load_motifs
     from promoter_model.runs import load_run
     from promoter_model.sequence import one_hot
@@ -181,7 +182,7 @@ def test_predict_page_values_follow_rows_not_ids(env):
 
 def test_get_run_refuses_paths_outside_the_root_when_locked(env, monkeypatch):
     monkeypatch.setenv("PROMOTER_LOCKED", "1")
-    from app import services
+    from app.cache import runs as services
     from promoter_model.runs import RunError
 
     with pytest.raises(RunError, match="not a run of this server's runs folder"):

@@ -577,7 +577,7 @@ def test_script_runs_keep_keras_state_but_close_figures(app_env, monkeypatch):
     at.text_area(key="mut_input").set_value(GOOD).run()
     _ok(at)
     assert resets == []
-    assert script_runner._clean_problem_modules.__module__ == "app.services"
+    assert script_runner._clean_problem_modules.__module__ == "app.cache.runs"
     plt.figure()
     script_runner._clean_problem_modules()
     assert plt.get_fignums() == []

@@ -1,4 +1,4 @@
-"""``app/services.py`` outside a page: what a loaded model does to the garbage collector, and
+"""``app/cache/`` outside a page: what a loaded model does to the garbage collector, and
 the Mutagenesis page's predictions taken from its ISM.
 """
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from app import services  # noqa: E402
+from app.cache import ism as services  # noqa: E402
 
 
 def test_a_loaded_model_is_out_of_the_full_collections_walk(tiny_run):

@@ -132,7 +132,7 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
     seqs = list(at.multiselect(key="predict_examples").value)  # example labels
     assert len(df) == len(seqs) == 3
     # the package's numbers, for the 110 bp sequences the page predicted
-    from app import services
+    from app.cache import data as services
 
     ex = services.examples().set_index("label")
     iv = _package_interval(unc_env["ensemble"], ex.loc[seqs, "sequence"].tolist())
@@ -165,7 +165,7 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
 
 
 def test_predict_single_run_has_no_interval_columns_and_says_so(unc_env):
-    from app.uncertainty_services import UNAVAILABLE_SENTENCE
+    from app.describe import UNAVAILABLE_SENTENCE
 
     at = _app("predict", ensemble=False)
     df = _df(at, "percentile")
@@ -278,7 +278,7 @@ def test_mutagenesis_compare_mode_shows_intervals(unc_env):
 
 
 def test_mutagenesis_single_run_unchanged_no_marks(unc_env, captured_downloads):
-    from app.uncertainty_services import UNAVAILABLE_SENTENCE
+    from app.describe import UNAVAILABLE_SENTENCE
 
     at = _app("mutagenesis", ensemble=False)
     at.text_area(key="mut_input").input(GOOD).run()
@@ -322,7 +322,7 @@ def test_training_ensemble_shows_its_stored_public_predictions(unc_env, monkeypa
     """With ``public.tsv.gz`` the scatter is the stored predictions and no model is called."""
     import json
 
-    from app import heldout
+    from app.cache import heldout
     from promoter_model.crossval.finalize import store_public_predictions
     from promoter_model.runs.ensemble import PUBLIC_FILE, stored_public_predictions
 

@@ -19,8 +19,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from app import export, figures, motif_figures, training_figures  # noqa: E402
-from app import mutagenesis_logic as logic  # noqa: E402
+from app import export, figures, reports  # noqa: E402
+from app import trajectory as logic  # noqa: E402
+from app.figures import motifs as motif_figures  # noqa: E402
+from app.figures import training as training_figures  # noqa: E402
 from promoter_model import plot  # noqa: E402
 
 SEQ = ("TGCATTTTTTTCACATC" + "ACGT" * 20 + "GGTTACGGCTGTT")
@@ -226,7 +228,7 @@ def test_report_draws_the_ism_logo_once_named_for_what_it_plots():
     top = logic.top_table(scores, SEQ, 0.5)
     traj = logic.trajectory_table([{"step": 0, "mutation": "input", "sequence": SEQ,
                                     "predicted": 0.5}])
-    html = logic.report(Run(), SEQ, 0.5, scores, np.zeros((110, 4)), "ism", top, traj,
+    html = reports.sequence_report(Run(), SEQ, 0.5, scores, np.zeros((110, 4)), "ism", top, traj,
                         figures.robustness_plot({"a": np.zeros(330)}), "u", np.arange(10.0),
                         None)
     assert html.count(f"<h2>{logic.ISM_LOGO_TITLE}</h2>") == 1

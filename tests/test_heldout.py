@@ -1,5 +1,6 @@
-"""``app/heldout.py``: the Training page's held-out predictions come from an ensemble's
-stored file when it has one (no model is called), and are predicted otherwise.
+"""The held-out test set (``app/cache/heldout.py``): the Training page's held-out predictions
+come from an ensemble's stored file when it has one (no model is called), and are predicted
+otherwise.
 """
 
 import numpy as np
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from app import heldout
+from app.cache import heldout
 from promoter_model.crossval.finalize import write_table
 from promoter_model.runs.ensemble import PUBLIC_FILE, write_ensemble
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import design_figures, design_services, figures, services, ui
+from app import figures, reports, ui
+from app.cache import data as data_cache
+from app.cache import runs as run_cache
+from app.figures import design as design_figures
 from promoter_model import plot
 from promoter_model.design.constraints import GOLDEN_GATE, Constraints, parse_positions
 from promoter_model.design.objective import Objective, design, fasta_text, held_out_check
@@ -13,13 +16,13 @@ from promoter_model.dream import percentile
 from promoter_model.sequence import VARIABLE_END, VARIABLE_START
 
 st.title("Design toward a target expression")
-st.caption(design_services.WHAT_IT_IS)
+st.caption(reports.WHAT_IT_IS)
 run = ui.need_run()
-path, stamp = str(run.path), services.run_stamp(run.path)
-pred = design_services.predictor(path, stamp)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
+pred = run_cache.get_predictor(path, stamp)
 unit = pred.unit
-ex = services.examples()
-measured = services.measured_expression()
+ex = data_cache.examples()
+measured = data_cache.measured_expression()
 RESULT = "design_result"
 
 # ------------------------------------------------------------------ start
@@ -212,7 +215,7 @@ if held is not None:
 st.divider()
 st.download_button(
     "Download report (HTML, opens offline)", icon=":material/description:",
-    data=lambda: design_services.report(
+    data=lambda: reports.design_report(
         run.name, run.model_card, result,
         [("Trajectories", design_figures.trajectory_figure(traj, unit=unit)),
          ("Alignment against the start", align), ("On the measured-expression histogram",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import services, ui
+from app import describe, ui
 
 run = ui.need_run()
 if not (run.model_card or "").lstrip().startswith("# "):  # the card brings its own title
@@ -16,4 +16,4 @@ if run.model_card:
                        key="card_md", icon=":material/download:", on_click="ignore")
 else:
     st.info("This run has no MODEL_CARD.md.")
-st.caption(f"Run folder: `{run.path}` · output: {services.unit_of(run)}")
+st.caption(f"Run folder: `{run.path}` · output: {describe.unit_of(run)}")

@@ -1,30 +1,192 @@
 """Motifs: the motifs the model uses (discovered), first-layer filters, and a motif scan.
 
-A JASPAR match is named beside a logo only when significant (q < ``SIGNIFICANT_Q``); the
-nearest motifs of the others stay in the tables, with their q-values.
+The discovered motifs are those ``promoter-model discover`` stored in
+``RUN/motifs/discovered.json`` (read through :mod:`promoter_model.motifs.store`): each
+pattern with its contribution logo (CWM), its significant JASPAR matches with q-values,
+seqlet count, where its seqlets lie along the 110 bp input and its effect ± sd. A JASPAR
+match is named beside a logo only when significant (q < ``SIGNIFICANT_Q``); the nearest
+motifs of the others stay in the tables, with their q-values.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
-from app import motif_figures, motif_services, motifs_discovered, services, ui
+from app import deployment, describe, ui
+from app.cache import data as data_cache
+from app.cache import motifs as motif_cache
+from app.cache import runs as run_cache
+from app.figures import motifs as motif_figures
+from promoter_model import motifs as dio
 from promoter_model import plot
 from promoter_model.interpret.reference import DEFAULT_N
 from promoter_model.motifs.store import SIGNIFICANT_Q
 
 st.title("Motifs learned by the model")
 run = ui.need_run()
-unit = services.unit_of(run)
-path, stamp = str(run.path), services.run_stamp(run.path)
+unit = describe.unit_of(run)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
 # discovered motifs belong to the folder picked (an ensemble's are in the ensemble folder)
 picked = st.session_state.get("run_path") or path
 
 
+# --------------------------------------------------------------------------- discovered motifs
+COMMAND = "promoter-model discover {run}"
+PER_PAGE = 8  # pattern cards per page (each draws two logos and a histogram)
+
+
+def file_stamp(path) -> float:
+    """Modification time of the run's discovered.json (0 when absent): the cache key."""
+    try:
+        return dio.discovered_path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def load(path: str):
+    """The checked document, or None (absent); a malformed file is shown as one error line."""
+    try:
+        return motif_cache.discovered(path, file_stamp(path))
+    except ValueError as exc:
+        msg = str(exc)
+        if deployment.locked():  # no server paths on a shared deployment
+            msg = msg.replace(str(Path(path)), Path(path).name)
+        st.error(f"The run's discovered motifs cannot be read: {msg}")
+        return None
+
+
+def _match_text(pattern: dict) -> str:
+    best = dio.best_significant_match(pattern)
+    if best is None:
+        return f"no significant match (q ≥ {dio.SIGNIFICANT_Q:g} for every JASPAR motif)"
+    return f"matches **{best['name']}** ({best['id']}), q = {best['q_value']:.2g}"
+
+
+def _meme(patterns) -> str:
+    """MEME text of patterns, named by their significant match only."""
+    items = [(p["name"], (dio.best_significant_match(p) or {}).get("name", ""), p["pfm"])
+             for p in patterns]
+    return dio.to_meme(items, nsites=[p["n_seqlets"] for p in patterns])
+
+
+def _downloads(name: str, table, patterns, key: str) -> None:
+    with st.container(horizontal=True):
+        ui.table_download(table, name=f"{name}_discovered", key=f"{key}_csv", label="CSV")
+        st.download_button("MEME", data=_meme(patterns).encode(),
+                           file_name=f"{ui.slug(name)}_discovered.meme", mime="text/plain",
+                           key=f"{key}_meme", on_click="ignore", icon=":material/download:",
+                           help="PFMs in MEME minimal motif format (Tomtom, FIMO, SEA)")
+
+
+def _pattern(run_name: str, p: dict, table, unit: str) -> None:
+    """One pattern: logo, numbers, matches, seqlet positions, downloads."""
+    name, cwm = p["name"], p["cwm"]
+    label = dio.pattern_label(p)
+    with st.container(border=True):
+        a, b = st.columns([3, 4])
+        with a:
+            st.image(motif_cache.small_logo_png(cwm, "cwm", f"{name} (CWM)"), width="stretch")
+            ui.figure_downloads(
+                lambda m=cwm, t=f"{label} {name} (CWM)": plot.filter_logo(m, kind="cwm",
+                                                                          title=t),
+                name=f"{run_name}_{name}_cwm", key=f"disc_logo_{name}")
+            st.image(motif_cache.small_logo_png(p["pfm"], "pfm", f"{name} (PFM)"),
+                     width="stretch")
+            ui.figure_downloads(
+                lambda m=p["pfm"], t=f"{label} {name} (PFM)": plot.filter_logo(m, kind="pfm",
+                                                                              title=t),
+                name=f"{run_name}_{name}_pfm", key=f"disc_pfm_logo_{name}")
+        with b:
+            role = "activator" if p["sign"] == "+" else "repressor"
+            st.markdown(f"**{name}**: {_match_text(p)}")
+            how = {"insert": "inserted"}.get(p.get("effect_method"), "scrambled")
+            st.caption(f"{role}; {p['n_seqlets']} seqlets; effect when its seqlets are "
+                       f"{how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
+                       .replace("nan", "n/a"))
+            sig = table[(table["pattern"] == name) & table["significant"]]
+            if not sig.empty:
+                st.dataframe(sig[["match_name", "match_id", "p_value", "q_value"]],
+                             hide_index=True, key=f"disc_matches_{name}")
+            width = len(cwm)
+            starts, strands = p["seqlet_starts"], p["seqlet_strands"]
+            ui.plotly(motif_figures.seqlet_position_plot(starts, strands, width=width,
+                                                   title=f"Where {name}'s seqlets lie"),
+                      key=f"disc_pos_{name}", name=f"{run_name}_{name}_positions",
+                      static=lambda s=starts, d=strands, w=width: plot.seqlet_positions(
+                          s, d, width=w, title=f"{label} {name}: seqlet positions"))
+            _downloads(f"{run_name}_{name}", table[table["pattern"] == name].drop(
+                columns="significant"), [p], key=f"disc_{name}")
+
+
+def show(path: str, unit: str) -> None:
+    """The discovered-motifs section of the Motifs page (``path``: run or ensemble folder)."""
+    st.subheader("Motifs the model uses (discovered)")
+    doc = load(path)
+    if doc is None:
+        if not dio.discovered_path(path).exists():
+            st.info("This run has no discovered motifs yet. They are found from the model's "
+                    "attributions (TF-MoDISco seqlets clustered into patterns, matched to "
+                    "JASPAR CORE fungi with q-values), unlike the first-layer filters below. "
+                    "Run promoter-model discover on the run folder to produce them:")
+            st.code(COMMAND.format(run=Path(path).name if deployment.locked() else path),
+                    language="bash")
+        return
+    if doc.get("model_checksum") != dio.model_checksum(path):
+        st.warning("These motifs were discovered for a different version of this run's "
+                   "model (checksum differs): run promoter-model discover again.")
+    patterns = doc["patterns"]
+    table = dio.discovered_table(doc)
+    ref = doc.get("reference") or {}
+    n_sig = sum(dio.best_significant_match(p) is not None for p in patterns)
+    st.caption(
+        f"{len(patterns)} patterns from {doc.get('method', '?')} attributions of "
+        f"{ref.get('n', '?')} reference sequences"
+        f" ({deployment.safe_markdown(str(ref.get('name', '')))}); {n_sig} match a "
+        f"{deployment.safe_markdown(str(doc.get('jaspar_release', 'JASPAR')))} fungi motif at "
+        f"q < {dio.SIGNIFICANT_Q:g}. Effect: mean predicted change when the pattern's "
+        "seqlets are scrambled (activators positive).")
+    name = Path(path).name
+    _downloads(name, table.drop(columns="significant"), patterns, key="disc_all")
+    if not patterns:
+        st.info("The discovery found no pattern with enough seqlets.")
+        return
+    ordered = sorted(patterns, key=lambda p: -p["n_seqlets"])
+    per_page = PER_PAGE
+    pages = max(1, -(-len(ordered) // per_page))
+    if pages > 1:
+        page = st.number_input(f"Page (of {pages}, {per_page} patterns each, most seqlets "
+                               "first)", 1, pages, 1, key="disc_page")
+    else:
+        page = 1
+    for p in ordered[(page - 1) * per_page: page * per_page]:
+        _pattern(name, p, table, unit)
+    with st.expander("All JASPAR matches of the discovered patterns (with q-values)"):
+        st.caption(f"Rows with q ≥ {dio.SIGNIFICANT_Q:g} are not significant: the nearest "
+                   "JASPAR motif, not an identification.")
+        st.dataframe(table, hide_index=True, key="disc_table")
+
+
+def scan_choices(path: str) -> dict:
+    """Discovered patterns offered to the motif scan: ``{pattern name: Motif}``."""
+    doc = None
+    try:
+        doc = motif_cache.discovered(path, file_stamp(path))
+    except ValueError:
+        pass  # shown in the discovered section
+    if doc is None:
+        return {}
+    return {p["name"]: dio.Motif(id=p["name"], name=dio.pattern_label(p),
+                                 pfm=np.asarray(p["pfm"])) for p in doc["patterns"]}
+
+
+# --------------------------------------------------------------------------- first-layer filters
+
 def _filters(mot):
     """Filter logos sorted by influence, with their best JASPAR matches."""
-    jaspar = motif_services.jaspar()
+    jaspar = motif_cache.jaspar()
     infl = mot["influence"].set_index("filter")
     order = (infl["mean_abs_change"].fillna(0).sort_values(ascending=False).index.to_numpy()
              if "mean_abs_change" in infl else np.arange(len(mot["weights"])))
@@ -40,7 +202,7 @@ def _filters(mot):
     c3.caption(f"{len(order)} filters of width {mot['weights'].shape[1]}, sorted by influence "
                "(mean |change of prediction| when the filter is zeroed). PFMs from "
                f"{mot['meta'].get('n_reference', '?')} reference sequences"
-               + (f" ({services.safe_markdown(str(mot['meta']['reference']))})."
+               + (f" ({deployment.safe_markdown(str(mot['meta']['reference']))})."
                   if mot["meta"].get("reference") else "."))
     matches = mot["matches"]
     n_sig = int((matches[matches["rank"] == 1]["q_value"].astype(float) < SIGNIFICANT_Q).sum())
@@ -58,7 +220,7 @@ def _filters(mot):
             matrix = mot["weights"][f] if raw else mot["pfms"][f]
             kind = "weights" if raw else "pfm"
             with a:
-                st.image(motif_services.small_logo_png(matrix, kind, f"filter {f}"),
+                st.image(motif_cache.small_logo_png(matrix, kind, f"filter {f}"),
                          width="stretch")
                 ui.figure_downloads(
                     lambda m=matrix, k=kind, f=f: plot.filter_logo(m, kind=k,
@@ -87,7 +249,7 @@ def _filters(mot):
                     else motif.pfm
                 label = f"{best['name']} {best['id']} (q = {float(best['q_value']):.2g})"
                 with d:
-                    st.image(motif_services.small_logo_png(pfm, "pfm", label), width="stretch")
+                    st.image(motif_cache.small_logo_png(pfm, "pfm", label), width="stretch")
                     ui.figure_downloads(
                         lambda p=pfm, t=label: plot.filter_logo(p, kind="pfm", title=t),
                         name=f"jaspar_{best['id']}_{best['name']}", key=f"motifs_jaspar_{f}")
@@ -102,14 +264,14 @@ tab_found, tab_filters, tab_scan = st.tabs(["Discovered motifs", "First-layer fi
                                             "Motif scan"])
 
 with tab_found:
-    motifs_discovered.show(picked, unit)
+    show(picked, unit)
 
 with tab_filters:
     # an ensemble has one first layer per member: its first member's filters are shown
     if len(run.members) > 1:
         st.caption(f"An ensemble has one first layer per member; these are the filters of "
                    f"member {run.members[0].path.name} (of {len(run.members)}).")
-    mot = motif_services.run_motifs(path, stamp)
+    mot = motif_cache.run_motifs(path, stamp)
     if mot is None:
         st.info("The filter analysis of this run has not been computed yet. It runs the model "
                 f"on {DEFAULT_N:,} measured sequences (the same seeded sample of the bundled "
@@ -122,7 +284,7 @@ with tab_filters:
         if st.button("Compute filter motifs", type="primary", key="motifs_compute"):
             try:
                 with st.spinner("Analysing the first-layer filters…"):
-                    motif_services.compute_run_motifs(path, stamp)
+                    motif_cache.compute_run_motifs(path, stamp)
                 st.rerun()
             except OSError as exc:
                 st.error(f"Could not write the cache into the run folder: {exc}")
@@ -130,14 +292,14 @@ with tab_filters:
         _filters(mot)
 
 with tab_scan:
-    jaspar = motif_services.jaspar()
-    found = motifs_discovered.scan_choices(picked)
+    jaspar = motif_cache.jaspar()
+    found = scan_choices(picked)
     choices = {**{f"discovered:{k}": m for k, m in found.items()}, **jaspar}
     ids = [f"discovered:{k}" for k in found] + sorted(jaspar, key=lambda i: jaspar[i].name.upper())
     default = next((i for i in ids if jaspar.get(i) and jaspar[i].name.upper() == "REB1"), ids[0])
     c1, c2 = st.columns([3, 2])
     seq_text = c1.text_area("Sequence", value=st.session_state.get("mut_input") or
-                            services.examples()["sequence"].iloc[0], key="scan_seq", height=90)
+                            data_cache.examples()["sequence"].iloc[0], key="scan_seq", height=90)
     motif_id = c2.selectbox(
         "Motif (discovered patterns first, then JASPAR)", ids, index=ids.index(default),
         key="scan_motif",
@@ -151,13 +313,13 @@ with tab_scan:
     seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:
-            st.image(motif_services.small_logo_png(motif.pfm, "pfm", title), width=260)
+            st.image(motif_cache.small_logo_png(motif.pfm, "pfm", title), width=260)
             ui.figure_downloads(lambda: plot.filter_logo(motif.pfm, kind="pfm", title=title),
                                 name=f"motif_{title}", key="scan_logo")
         if motif_id.startswith("discovered:"):
-            scan = motif_services.motif_scan(path, stamp, seq, motif.id, both, pfm=motif.pfm)
+            scan = motif_cache.motif_scan(path, stamp, seq, motif.id, both, pfm=motif.pfm)
         else:
-            scan = motif_services.motif_scan(path, stamp, seq, motif_id, both)
+            scan = motif_cache.motif_scan(path, stamp, seq, motif_id, both)
         st.caption(f"The consensus {motif.consensus} is written over the sequence "
                    "at every start inside the 80 bp variable region; the curve is the "
                    "predicted change from the unmodified sequence.")

@@ -8,19 +8,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures, services, ui
-from app import mutagenesis_logic as logic
-from app import uncertainty_services as unc
+from app import describe, figures, reports, trajectory, ui
+from app.cache import data as data_cache
+from app.cache import ism as ism_cache
+from app.cache import predict as predict_cache
+from app.cache import runs as run_cache
 from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
 from promoter_model.interpret.ism_summary import robustness_score
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()
-unit = services.unit_of(run)
-path, stamp = str(run.path), services.run_stamp(run.path)
-ex = services.examples()
-measured = services.measured_expression()
+unit = describe.unit_of(run)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
+ex = data_cache.examples()
+measured = data_cache.measured_expression()
 
 if "mut_input" not in st.session_state:
     st.session_state["mut_input"] = ex["sequence"].iloc[0]
@@ -40,14 +42,15 @@ if mode == "Compare two sequences":
     ref_text = c1.text_area("Reference sequence", key="cmp_ref",
                             value=st.session_state["mut_input"], height=100)
     alt_text = c2.text_area("Variant sequence", key="cmp_alt",
-                            value=logic.current(st.session_state, st.session_state["mut_input"]),
+                            value=trajectory.current(st.session_state,
+                                                     st.session_state["mut_input"]),
                             height=100)
     ref_seq = ui.read_one(ref_text, "reference")
     alt_seq = ui.read_one(alt_text, "variant")
     if not (ref_seq and alt_seq):
         st.stop()
-    (p_ref, s_ref), (p_alt, s_alt) = (services.ism(path, stamp, ref_seq),
-                                      services.ism(path, stamp, alt_seq))
+    (p_ref, s_ref), (p_alt, s_alt) = (ism_cache.ism(path, stamp, ref_seq),
+                                      ism_cache.ism(path, stamp, alt_seq))
     m1, m2, m3 = st.columns(3)
     m1.metric(f"Reference ({unit})", f"{p_ref:.3f}",
               delta=ui.pct_text(percentile(measured, p_ref)), delta_color="off",
@@ -56,11 +59,11 @@ if mode == "Compare two sequences":
               delta=ui.pct_text(percentile(measured, p_alt)), delta_color="off",
               delta_arrow="off")
     m3.metric("Difference (variant − reference)", f"{p_alt - p_ref:+.3f}",
-              help=difference_in_context(round(p_alt - p_ref, 3), services.expression_scale()))
-    pair = unc.ism_interval(path, stamp, (ref_seq, alt_seq))  # both ISMs are shown
-    effect = unc.variant_effect(path, stamp, ref_seq, alt_seq)
+              help=difference_in_context(round(p_alt - p_ref, 3), data_cache.expression_scale()))
+    pair = ism_cache.ism_interval(path, stamp, (ref_seq, alt_seq))  # both ISMs are shown
+    effect = predict_cache.variant_effect(path, stamp, ref_seq, alt_seq)
     if pair["sd"] is None and pair["lower"] is None:
-        st.caption(unc.UNAVAILABLE_SENTENCE)
+        st.caption(describe.UNAVAILABLE_SENTENCE)
     else:
         diff = [f"members' sd {effect['delta_sd']:.3f}"] if "delta_sd" in effect else []
         if "delta_lower" in effect:
@@ -68,8 +71,8 @@ if mode == "Compare two sequences":
                            f"{effect['delta_upper']:+.3f} (Bonferroni bound, wide)")
         if effect.get("members_disagree"):
             diff.append("the members disagree on its sign")
-        st.caption(f"Reference: {unc.interval_sentence(pair, 0)}. Variant: "
-                   f"{unc.interval_sentence(pair, 1)}. Difference: {'; '.join(diff)}.")
+        st.caption(f"Reference: {describe.interval_sentence(pair, 0)}. Variant: "
+                   f"{describe.interval_sentence(pair, 1)}. Difference: {'; '.join(diff)}.")
     ui.unit_explainer(unit)
     diffs = [f"{i + 1}{a}>{b}" for i, (a, b) in enumerate(zip(ref_seq, alt_seq)) if a != b]
     st.caption(f"{len(diffs)} differing position(s): {', '.join(diffs[:40]) or 'none'}")
@@ -104,31 +107,31 @@ if not start:
     st.stop()
 def _predict(s: str) -> float:
     # the ISM of every trajectory sequence is shown anyway: its prediction comes with it
-    return services.ism_prediction(path, stamp, s)[0]
+    return ism_cache.ism_prediction(path, stamp, s)[0]
 
 
-traj = logic.trajectory(st.session_state, start, _predict)
+traj = trajectory.trajectory(st.session_state, start, _predict)
 # a heatmap click arrives as the chart's selection state: apply it before drawing, so one
 # run shows the mutated sequence (the chart key changes with the sequence: no replays)
-picked = logic.selected_mutation(st.session_state.get(logic.chart_key(traj)))
+picked = trajectory.selected_mutation(st.session_state.get(trajectory.chart_key(traj)))
 if picked:
-    logic.apply(st.session_state, *picked, current=traj[-1]["sequence"], predict=_predict)
+    trajectory.apply(st.session_state, *picked, current=traj[-1]["sequence"], predict=_predict)
 current = traj[-1]["sequence"]
-ref_pred, scores = services.ism(path, stamp, current)
-sd, disagree = unc.ism_spread(path, stamp, current) or (None, None)
-tiv = unc.ism_interval(path, stamp, tuple(r["sequence"] for r in traj))
+ref_pred, scores = ism_cache.ism(path, stamp, current)
+sd, disagree = ism_cache.ism_spread(path, stamp, current) or (None, None)
+tiv = ism_cache.ism_interval(path, stamp, tuple(r["sequence"] for r in traj))
 now = {k: (v[-1:] if isinstance(v, np.ndarray) else v) for k, v in tiv.items()}
 
 m1, m2, m3 = st.columns(3)
-m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}", help=unc.interval_sentence(now) or None,
+m1.metric(f"Predicted ({unit})", f"{ref_pred:.3f}", help=describe.interval_sentence(now) or None,
           delta=f"{ref_pred - traj[0]['predicted']:+.3f} vs input" if len(traj) > 1 else None)
 m2.metric("Percentile among measured test sequences",
           f"{percentile(measured, ref_pred):.0f}",
           help="Share of the measured test sequences expressed at or below this prediction")
 m3.metric("Mutations applied", len(traj) - 1)
-st.caption(ui.unit_caption(unit) + " " + (f"Prediction: {unc.interval_sentence(now)}."
+st.caption(ui.unit_caption(unit) + " " + (f"Prediction: {describe.interval_sentence(now)}."
                                            if tiv["sd"] is not None or tiv["lower"] is not None
-                                           else unc.UNAVAILABLE_SENTENCE))
+                                           else describe.UNAVAILABLE_SENTENCE))
 ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])
@@ -138,11 +141,11 @@ scale = o1.radio("Colour range", ["relative", "absolute"], horizontal=True, key=
                       "comparable along the trajectory.")
 zmax = None
 if scale == "absolute":
-    _, s0 = services.ism(path, stamp, traj[0]["sequence"])
+    _, s0 = ism_cache.ism(path, stamp, traj[0]["sequence"])
     default = float(np.abs(s0).max()) or 1.0
     zmax = o2.number_input("± range", min_value=1e-6, value=round(default, 4), format="%.4f",
                            key="mut_zmax")
-method = o3.selectbox("Logo", list(logic.METHODS), format_func=logic.METHODS.get,
+method = o3.selectbox("Logo", list(trajectory.METHODS), format_func=trajectory.METHODS.get,
                       key="mut_method")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
@@ -153,26 +156,26 @@ st.caption("Click a cell to apply that mutation (dots: the current bases; solid 
            "strongest increase; dotted box: strongest decrease"
            + ("; x: the ensemble's members disagree on the sign of the change"
               if disagree is not None else "") + ").")
-ui.plotly(fig, key=logic.chart_key(traj), name="ism_heatmap", on_select="rerun",
+ui.plotly(fig, key=trajectory.chart_key(traj), name="ism_heatmap", on_select="rerun",
           selection_mode="points",
           static=lambda: plot.ism_heatmap(scores, current, zmax=zmax, unit=unit,
                                           title=fig.layout.title.text, disagree=disagree))
-ui.table_download(logic.ism_csv(current, scores, sd, disagree), name="ism", key="mut_ism_csv",
+ui.table_download(trajectory.ism_csv(current, scores, sd, disagree), name="ism", key="mut_ism_csv",
                   label="ISM CSV" + (" (with the members' sd and sign disagreement)"
                                      if sd is not None else ""))
 
 attr = None
 try:
-    attr = services.attribution(path, stamp, current, method)
+    attr = ism_cache.attribution(path, stamp, current, method)
     ylabel = "expression lost" if method == "ism" else "attribution"
-    png = services.logo_png(attr, logic.LOGO_TITLES[method], ylabel)
+    png = ism_cache.logo_png(attr, trajectory.LOGO_TITLES[method], ylabel)
     st.image(png, width="stretch")
     if method == "ism":
         st.caption("Letter height: how much the prediction drops, on average over the three "
                    "other bases, when this base is mutated. A tall letter above the line is a "
                    "base the expression depends on; a letter below the line is one whose "
                    "mutation raises expression.")
-    ui.figure_downloads(lambda: plot.attribution_logo(attr, title=logic.LOGO_TITLES[method],
+    ui.figure_downloads(lambda: plot.attribution_logo(attr, title=trajectory.LOGO_TITLES[method],
                                                       ylabel=ylabel),
                         name=f"logo_{method}", key="mut_logo")
 except ImportError:
@@ -187,13 +190,13 @@ with st.form("mut_form", border=True):
                        help="N positions (unknown bases) are not offered.")
     base = f2.selectbox("New base", list("ACGT"), key="mut_form_base")
     if f3.form_submit_button("Apply", icon=":material/edit:"):
-        if logic.apply(st.session_state, pos, base, current=current, predict=_predict):
+        if trajectory.apply(st.session_state, pos, base, current=current, predict=_predict):
             st.rerun()
         st.warning(f"Position {pos} already is {base}.")
 
 st.subheader("Strongest single mutations")
-top = logic.top_table(scores, current, ref_pred, measured=measured, sd=sd, disagree=disagree,
-                      difference=lambda a, r: unc.difference_interval(path, stamp, a, r))
+top = trajectory.top_table(scores, current, ref_pred, measured=measured, sd=sd, disagree=disagree,
+                      difference=lambda a, r: predict_cache.difference_interval(path, stamp, a, r))
 if "change_lower" in top:
     st.caption("change_lower/upper: 90% interval of the measured change (Bonferroni bound of "
                "the two sequences' intervals; wide, see docs/uncertainty.md). change_sd: the "
@@ -208,13 +211,13 @@ with t2:
 ui.table_download(top, name="top_mutations", key="mut_top_csv")
 
 st.subheader("Mutation trajectory")
-tdf = logic.trajectory_table(traj, measured=measured, interval=tiv)
+tdf = trajectory.trajectory_table(traj, measured=measured, interval=tiv)
 b1, b2, b3 = st.columns([1, 1, 4])
 if b1.button("Undo last step", disabled=len(traj) < 2, icon=":material/undo:"):
-    logic.undo(st.session_state)
+    trajectory.undo(st.session_state)
     st.rerun()
 if b2.button("Reset", disabled=len(traj) < 2, icon=":material/restart_alt:"):
-    logic.reset(st.session_state)
+    trajectory.reset(st.session_state)
     st.rerun()
 st.dataframe(tdf, hide_index=True, key="mut_traj")
 ui.table_download(tdf, name="mutation_trajectory", key="mut_traj_csv")
@@ -229,7 +232,7 @@ st.subheader("Mutational robustness along the trajectory")
 from promoter_model.interpret.ism_summary import mutational_robustness  # noqa: E402
 
 effects = {f"step {r['step']}: {r['mutation']}": mutational_robustness(
-    services.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}
+    ism_cache.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}
 eps = st.number_input("Robustness threshold ε: a mutation changing the prediction by less "
                       "than this counts as having no effect", min_value=0.0, value=0.1,
                       step=0.05, format="%.3f", key="mut_eps", help=ui.threshold_help())
@@ -249,10 +252,10 @@ st.caption("One column per step: its single-mutation effects, ranked (Vaishnav e
 st.divider()
 st.download_button(
     "Download report (HTML, opens offline)", icon=":material/description:",
-    data=lambda: logic.report(run, current, ref_pred, scores, attr,
+    data=lambda: reports.sequence_report(run, current, ref_pred, scores, attr,
                               method, top, tdf, rfig, unit, measured, zmax,
                               spread=None if sd is None else (sd, disagree),
-                              interval_text=f"; {unc.interval_sentence(now)}"
-                              if unc.interval_sentence(now) else f"; {unc.UNAVAILABLE}"),
+                              interval_text=f"; {describe.interval_sentence(now)}"
+                              if describe.interval_sentence(now) else f"; {describe.UNAVAILABLE}"),
     file_name="promoter_report.html", mime="text/html", key="mut_report", on_click="ignore",
     type="primary")

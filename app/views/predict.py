@@ -6,21 +6,25 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures, services, ui
-from app import uncertainty_services as unc
+from app import deployment, describe, figures, ui
+from app.cache import data as data_cache
+from app.cache import ism as ism_cache
+from app.cache import predict as predict_cache
+from app.cache import runs as run_cache
 from promoter_model import plot
 from promoter_model.dream import percentile
 from promoter_model.interpret.ism_summary import robustness_score
 from promoter_model.sequence import SEQ_LEN, describe_fit, unique_ids
 
 EPS_DEFAULT = 0.1
+ROBUSTNESS_AUTO = 20  # batch size up to which robustness is computed without asking
 
 st.title("Predict expression")
 run = ui.need_run()
-unit = services.unit_of(run)
-path, stamp = str(run.path), services.run_stamp(run.path)
+unit = describe.unit_of(run)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
 
-ex = services.examples()
+ex = data_cache.examples()
 with st.container(border=True):
     left, right = st.columns([3, 2])
     with left:
@@ -78,7 +82,7 @@ ids, seqs, measured = ids + ex_ids, seqs + ex_seqs, measured + ex_measured
 if not seqs:
     st.info("Enter or pick at least one sequence.")
     st.stop()
-limit = services.max_records()
+limit = deployment.max_records()
 if len(seqs) > limit:
     st.warning(f"{len(seqs):,} sequences given; only the first {limit:,} are predicted "
                "(PROMOTER_MAX_RECORDS).")
@@ -86,17 +90,17 @@ if len(seqs) > limit:
 ids = unique_ids(ids)  # examples, pasted text and upload may share ids
 
 fitted, notes = ui.fit_notes(seqs)
-level = unc.DEFAULT_LEVEL
-if unc.calibrated(path, stamp):
+level = predict_cache.DEFAULT_LEVEL
+if predict_cache.calibrated(path, stamp):
     level = st.select_slider("Interval coverage", options=[0.5, 0.8, 0.9, 0.95, 0.99],
-                             value=unc.DEFAULT_LEVEL, format_func=lambda v: f"{v:.0%}",
+                             value=predict_cache.DEFAULT_LEVEL, format_func=lambda v: f"{v:.0%}",
                              key="predict_level",
                              help="Share of sequences like the training pool whose measured "
                                   "expression lies inside their interval (conformal, "
                                   "calibrated on out-of-fold predictions; docs/uncertainty.md)")
-iv = unc.predict_interval(path, stamp, tuple(fitted), level)
+iv = predict_cache.predict_interval(path, stamp, tuple(fitted), level)
 pred = iv["mean"]
-t = services.test_measured()
+t = data_cache.test_measured()
 ref_values = (t["expression"] if reference.startswith("all")
               else t.loc[t["public_leaderboard"] == 1, "expression"]).to_numpy()
 pct = percentile(ref_values, np.asarray(pred))
@@ -116,7 +120,7 @@ st.caption(ui.unit_caption(unit))
 ui.unit_explainer(unit)
 
 if iv["lower"] is None:
-    st.caption(unc.UNAVAILABLE_SENTENCE)
+    st.caption(describe.UNAVAILABLE_SENTENCE)
 else:
     st.caption(f"Each prediction has its {level:.0%} interval: where the measured expression "
                "of such a sequence lies with that probability (conformal, calibrated on the "
@@ -133,14 +137,14 @@ ui.plotly(fig, key="predict_hist", name="expression_histogram",
               title="Where the predictions sit among measured test expression"))
 
 # mutational robustness: 330 single-mutation effects per sequence
-n_auto = services.ROBUSTNESS_AUTO
+n_auto = ROBUSTNESS_AUTO
 do_all = len(fitted) <= n_auto or st.toggle(
     f"Compute mutational robustness for all {len(fitted)} sequences (330 predictions each)",
     key="predict_robust_all")
 n_rob = len(fitted) if do_all else n_auto
 eps = st.session_state.get("predict_eps", EPS_DEFAULT)
 with st.spinner("Predicting all single mutations…"):
-    scores = services.ism_batch(path, stamp, tuple(fitted[:n_rob]))
+    scores = ism_cache.ism_batch(path, stamp, tuple(fitted[:n_rob]))
 from promoter_model.interpret.ism_summary import mutational_robustness  # noqa: E402
 
 # per-row values are kept by row; ids (made unique across all sources) only label them

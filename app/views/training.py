@@ -5,18 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import heldout, services, training_figures, ui
-from app import scores as score_text
+from app import deployment, describe, ui
+from app.cache import heldout
+from app.cache import runs as run_cache
+from app.figures import training as training_figures
 from promoter_model import plot
 
 st.title("Training and evaluation")
 run = ui.need_run()  # a Predictor: one run, or an ensemble of runs
-unit = services.unit_of(run)
-path, stamp = str(run.path), services.run_stamp(run.path)
+unit = describe.unit_of(run)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
 selected = run.path.name
 
-runs, _ = services.available_runs(st.session_state.get("runs_dir", ""),
-                                  str(services.demo_run_path()))
+runs, _ = run_cache.available_runs(st.session_state.get("runs_dir", ""),
+                                  str(deployment.demo_run_path()))
 others = [p for _, p in runs if p != path]
 names = {p: label for label, p in runs}
 overlay = st.multiselect("Overlay other runs", others, format_func=lambda p: names.get(p, p),
@@ -29,7 +31,7 @@ if run.is_ensemble:
                "(each on the validation data its own training held out).")
 else:
     hist, bold = {selected: run.members[0].history}, [selected]
-hist.update(services.histories(tuple(overlay)))
+hist.update(run_cache.histories(tuple(overlay)))
 shown = [h.assign(run=name) for name, h in hist.items()
          if name in bold and h is not None and not h.empty]
 history = pd.concat(shown, ignore_index=True) if shown else pd.DataFrame()
@@ -59,16 +61,16 @@ else:
         ui.table_download(history, name=f"{selected}_history", key="training_hist_csv")
 
 st.subheader("How well the model predicts")
-dream_saved = score_text.dream_section(run.metrics) if run.metrics else None
+dream_saved = describe.dream_section(run.metrics) if run.metrics else None
 if not run.metrics:
     st.info("This run has no metrics.json.")
 else:
-    summary = score_text.score_summary(run.metrics)
+    summary = describe.score_summary(run.metrics)
     if summary:
         cols = st.columns(len(summary))
         for col, (label, value, help_text) in zip(cols, summary):
             col.metric(label, value, help=help_text)
-    data = services.headline_data(run.metrics)
+    data = describe.headline_data(run.metrics)
     st.caption((f"Held-out test data: {data}. " if data else "")
                + "**Pearson r**: how closely predictions follow the measured values (1 = "
                "perfectly, 0 = not at all); **r²** is its square. **R²**: the share of the "
@@ -77,14 +79,14 @@ else:
     if dream_saved:
         ui.subset_scores(dream_saved, key="training_subsets",
                          title="Scores on each kind of test sequence (from metrics.json)")
-    per_member = score_text.member_scores(run.metrics) if run.is_ensemble else None
+    per_member = describe.member_scores(run.metrics) if run.is_ensemble else None
     if per_member is not None:
         st.markdown("**Each member beside the ensemble** (public-leaderboard test rows, "
                     "from metrics.json)")
         st.dataframe(per_member, hide_index=True, key="training_members")
         ui.table_download(per_member, name=f"{selected}_member_scores",
                           key="training_members_csv")
-    cov = score_text.coverage_levels(run.metrics) if run.is_ensemble else None
+    cov = describe.coverage_levels(run.metrics) if run.is_ensemble else None
     if cov is not None:
         levels, observed, widths = cov
         st.markdown("**Are the prediction intervals calibrated?**")
@@ -101,12 +103,12 @@ else:
                    "(`interval.all_levels`): no calibration plot.")
     with st.expander("Everything in metrics.json (raw)"):
         st.json(run.metrics, expanded=1)
-        mt = services.metrics_table(run.metrics)
+        mt = describe.metrics_table(run.metrics)
         ui.table_download(mt, name=f"{selected}_metrics", key="training_metrics_csv")
 
 st.subheader("Predicted vs measured on the held-out test set")
 st.caption("The 9,045 public-leaderboard sequences of the DREAM 2022 test set (never trained "
-           f"on), measured as {services.MEASURED_UNIT}.")
+           f"on), measured as {describe.MEASURED_UNIT}.")
 progress = st.progress(0.0, text="Predicting the 9,045 test sequences (once per run)…")
 tp = heldout.test_predictions(path, stamp,
                               progress=lambda f: progress.progress(
@@ -118,11 +120,11 @@ if tp.attrs.get("stored"):
                "(`public.tsv.gz`, checked against its checksum): the ones its scores above "
                "were computed from, so they are shown without predicting again.")
 fig = training_figures.density_scatter(tp["measured"], tp["predicted"], unit=unit, title=selected,
-                              measured_unit=services.MEASURED_UNIT)
+                              measured_unit=describe.MEASURED_UNIT)
 ui.plotly(fig, key="training_scatter", name=f"{selected}_test_scatter",
           static=lambda: plot.density_scatter(tp["measured"], tp["predicted"], unit=unit,
                                               title=selected,
-                                              measured_unit=services.MEASURED_UNIT))
+                                              measured_unit=describe.MEASURED_UNIT))
 ui.table_download(tp, name=f"{selected}_test_predictions", key="training_tp_csv",
                   label="Test predictions CSV")
 

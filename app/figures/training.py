@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures import _layout
+from app.figures.base import layout
 from promoter_model.metrics import finite_agreement
 from promoter_model.plot import point_density
 
@@ -45,7 +45,7 @@ def training_curves(histories: dict, metric: str, *, selected=None,
                                      opacity=1.0 if bold else 0.55))
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text=ylabel or metric)
-    return _layout(fig, title, height=340)
+    return layout(fig, title, height=340)
 
 
 def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = None,
@@ -80,7 +80,7 @@ def density_scatter(y, yhat, *, unit: str = "expression", title: str | None = No
     fig.update_yaxes(title_text=f"predicted ({unit})", scaleanchor="x", scaleratio=1,
                      range=axis_range, constrain="domain")
     fig.update_layout(meta={"r": r, "r2": r2, "n": int(y.size)}, showlegend=False)
-    return _layout(fig, f"{title + ': ' if title else ''}{text}", height=480)
+    return layout(fig, f"{title + ': ' if title else ''}{text}", height=480)
 
 
 def calibration_curve(levels, observed, *, widths=None, title: str | None = None,
@@ -107,4 +107,4 @@ def calibration_curve(levels, observed, *, widths=None, title: str | None = None
     fig.update_yaxes(title_text=f"observed coverage ({data})", range=[0, 1], tickformat=".0%",
                      scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(showlegend=False)
-    return _layout(fig, title, height=420)
+    return layout(fig, title, height=420)

@@ -1,5 +1,5 @@
-"""Cached wrappers of the Motifs page: JASPAR motifs, the filter analysis, motif scans and
-the run's discovered motifs (each a thin call of the package; ``app.services`` loads runs).
+"""Motifs for the pages: JASPAR motifs, the filter analysis, motif scans and the run's
+discovered motifs (each a thin, cached call of the package; :mod:`app.cache.runs` loads runs).
 """
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from app.cache.runs import get_predictor, get_run
 from app.deployment import motif_cache_dir
-from app.services import get_predictor, get_run
 
 
 @st.cache_resource(show_spinner="Reading JASPAR fungi motifs…")

@@ -1,7 +1,8 @@
 """State and helpers of the Mutagenesis page: the mutation trajectory kept in
-``st.session_state``, reading click events, tables and the HTML report.
+``st.session_state``, reading click events, its tables, the attribution methods' titles.
 
-No ``st.*`` here (reading a sequence with its notes shown is ``ui.read_one``).
+No ``st.*`` here (reading a sequence with its notes shown is ``ui.read_one``; the page's
+HTML report is :func:`app.reports.sequence_report`).
 
 Functions take the session state (any dict-like) explicitly, so they can be tested without a
 running app.
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 #: the ISM logo's letter height is minus the mean effect of the three substitutions (see
-#: services.attribution): a tall letter is a base whose mutation lowers expression
+#: app.cache.ism.attribution): a tall letter is a base whose mutation lowers expression
 ISM_LOGO_TITLE = "ISM: expression lost when the base is mutated (mean of the 3 substitutions)"
 METHODS = {"ism": "ISM: expression lost when mutated",
            "gradient_x_input": "Gradient × input",
@@ -103,7 +104,7 @@ def reset(state) -> None:
 def trajectory_table(steps, measured=None, interval=None) -> pd.DataFrame:
     """The trajectory as a table; with ``measured``, each prediction's percentile.
 
-    ``interval`` (``uncertainty_services.predict_interval`` of the steps' sequences) adds
+    ``interval`` (``app.cache.ism.ism_interval`` of the steps' sequences) adds
     ``sd``, ``lower`` and ``upper`` where the model has them.
     """
     df = pd.DataFrame(steps, columns=["step", "mutation", "predicted", "sequence"])
@@ -166,41 +167,3 @@ def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
     if measured is not None:
         top["percentile"] = _percentiles(measured, top["predicted"])
     return top
-
-
-def report(run, sequence, ref_pred, scores, attr, method, top, traj, robust_fig, unit,
-           measured, zmax, spread=None, interval_text: str = "") -> str:
-    """The self-contained HTML report of the current sequence's analysis.
-
-    ``spread`` is ``(sd, disagree)`` of an ensemble's ISM (the heatmap marks the cells where
-    the members disagree on the sign); ``interval_text`` follows the prediction (e.g. its
-    interval, or that none is available).
-    """
-    from app import export, figures
-    from promoter_model.dream import percentile
-
-    pct = percentile(measured, ref_pred)
-    sd, disagree = spread if spread is not None else (None, None)
-    sections = [
-        ("In-silico mutagenesis" + (" (x: the members disagree on the sign)"
-                                    if disagree is not None else ""),
-         figures.ism_heatmap(scores, sequence, zmax=zmax, unit=unit, reference=ref_pred,
-                             sd=sd, disagree=disagree)),
-    ]
-    if attr is not None and method != "ism":
-        sections.append((f"Attribution logo: {METHODS.get(method, method)}",
-                         figures.attribution_logo(attr, title=LOGO_TITLES.get(method, method))))
-    # the ISM logo once, named for what it plots (positive: mutating the base lowers
-    # expression); N positions (NaN scores) have no letter
-    from promoter_model.interpret.ism_summary import logo_matrix
-
-    sections.append((ISM_LOGO_TITLE, figures.attribution_logo(
-        logo_matrix(scores, sequence), ylabel=f"expression lost ({unit})")))
-    sections += [("Strongest single mutations", top),
-                 ("Mutation trajectory", traj),
-                 ("Mutational robustness", robust_fig)]
-    return export.html_report(
-        title="Promoter analysis", sequence=sequence,
-        prediction=f"{ref_pred:.3f} {unit} ({pct:.0f}th percentile of measured test "
-                   f"expression){interval_text}",
-        sections=sections, model_card=run.model_card, run_name=run.name)

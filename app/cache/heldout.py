@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app.services import DATA, get_predictor, test_measured
+from app.cache.data import DATA, test_measured
+from app.cache.runs import get_predictor
 
 TEST_CHUNKS = 10  # the test set is predicted in this many cached parts (progress bar)
 

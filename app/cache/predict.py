@@ -1,9 +1,10 @@
-"""Cached wrappers of the package's uncertainty functions for the dashboard.
+"""Predictions for the pages: mean and members' sd, calibrated intervals, variant effects.
 
-Nothing is computed here: the members' spread, the conformal intervals and the sign
-disagreement all come from :mod:`promoter_model.uncertainty`,
-:class:`promoter_model.uncertainty.calibration.Calibration` and :mod:`promoter_model.interpret.ism`.
-Results are cached by ``(run path, run stamp, ...)`` like :mod:`app.services`.
+Nothing is computed here that the package does not compute: the members' spread and the
+conformal intervals come from :class:`promoter_model.predictor.Predictor` and
+:mod:`promoter_model.uncertainty`, the variant effects from
+:mod:`promoter_model.interpret.variants`.
+Results are cached by ``(run path, run stamp, ...)`` (:mod:`app.cache.runs`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,22 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app.services import get_predictor, ism_members, ism_prediction, predict_mean_sd
-from promoter_model.uncertainty.intervals import UNAVAILABLE  # noqa: F401  (part of this interface)
-
-UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
+from app.cache.runs import get_predictor
 
 DEFAULT_LEVEL = 0.9
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def predict_mean_sd(path: str, stamp: float, sequences: tuple):
+    """Mean prediction and members' sd (None for one run) of DNA strings: the one cached
+    model call behind :func:`predict_sequences` and the pages' intervals.
+    """
+    return get_predictor(path, stamp).predict_sequences(list(sequences))
+
+
+def predict_sequences(path: str, stamp: float, sequences: tuple) -> np.ndarray:
+    """Mean predictions of DNA strings by the run or ensemble at ``path`` (cached)."""
+    return predict_mean_sd(path, stamp, sequences)[0].astype(np.float32)
 
 
 def calibrated(path: str, stamp: float) -> bool:
@@ -29,7 +40,7 @@ def has_spread(path: str, stamp: float) -> bool:
     return bool(get_predictor(path, stamp).is_ensemble)
 
 
-def _interval_dict(path: str, stamp: float, mean, sd, level: float) -> dict:
+def interval_dict(path: str, stamp: float, mean, sd, level: float) -> dict:
     """The pages' form of ``uncertainty.interval_from_mean``: float64 arrays or None."""
     from promoter_model.uncertainty.intervals import interval_from_mean
 
@@ -54,18 +65,7 @@ def predict_interval(path: str, stamp: float, sequences: tuple,
         (no calibration) and ``level``.
     """
     mean, sd = predict_mean_sd(path, stamp, tuple(sequences))  # no new model call per level
-    return _interval_dict(path, stamp, mean, sd, level)
-
-
-def ism_interval(path: str, stamp: float, sequences: tuple,
-                 level: float = DEFAULT_LEVEL) -> dict:
-    """:func:`predict_interval` of sequences whose ISM the page shows anyway (a mutation
-    trajectory): predictions and sd from each sequence's ISM, no other model call.
-    """
-    pairs = [ism_prediction(path, stamp, s) for s in sequences]
-    sd = None if pairs[0][1] is None else [v for _, v in pairs]
-    return _interval_dict(path, stamp, np.array([m for m, _ in pairs], dtype=np.float64),
-                          None if sd is None else np.array(sd, dtype=np.float64), level)
+    return interval_dict(path, stamp, mean, sd, level)
 
 
 def interval_of(path: str, stamp: float, mean, level: float = DEFAULT_LEVEL):
@@ -86,24 +86,6 @@ def difference_interval(path: str, stamp: float, alt, ref, level: float = DEFAUL
                                    level)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def ism_spread(path: str, stamp: float, sequence: str, tol: float = 0.01):
-    """Members' sd and sign disagreement of one sequence's ISM, or None for one run.
-
-    Returns
-    -------
-    tuple of (sd, disagree), shapes (L, 4), or None
-        ``sd`` is the population sd of the members' effects, ``disagree`` is
-        :func:`~promoter_model.interpret.ism_summary.sign_disagreement` at ``tol``.
-    """
-    from promoter_model.interpret.ism_summary import sign_disagreement
-
-    if not get_predictor(path, stamp).is_ensemble:
-        return None
-    members = ism_members(path, stamp, sequence)  # (members, L, 4): the one ISM of the page
-    return members.std(axis=0), np.asarray(sign_disagreement(members, tol), dtype=bool)
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def variant_effect(path: str, stamp: float, ref_seq: str, alt_seq: str,
                    level: float = DEFAULT_LEVEL) -> dict:
@@ -115,13 +97,3 @@ def variant_effect(path: str, stamp: float, ref_seq: str, alt_seq: str,
     from promoter_model.interpret.variants import variant_effect as _effect
 
     return _effect(get_predictor(path, stamp), ref_seq, [alt_seq], level=level).iloc[0].to_dict()
-
-
-def interval_sentence(iv: dict, k: int = 0) -> str:
-    """``"90% interval a to b; members' sd s"`` of row ``k`` of :func:`predict_interval`."""
-    parts = []
-    if iv["lower"] is not None:
-        parts.append(f"{iv['level']:.0%} interval {iv['lower'][k]:.3f} to {iv['upper'][k]:.3f}")
-    if iv["sd"] is not None:
-        parts.append(f"members' sd {iv['sd'][k]:.3f}")
-    return "; ".join(parts)

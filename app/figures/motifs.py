@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures import _AXIS_FONT, NEG_COLOR, POS_COLOR, _layout, _region_shapes, axis_title
+from app.figures.base import (
+    AXIS_FONT,
+    NEG_COLOR,
+    POS_COLOR,
+    axis_title,
+    layout,
+    region_shapes,
+)
 
 
 def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
@@ -39,11 +46,11 @@ def motif_scan_plot(positions, delta, *, strand=None, motif: str = "motif",
             hovertemplate=f"{st_} strand, start %{{x}}: %{{y:+.3f}}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"))
     lo, hi = float(min(0, np.nanmin(y, initial=0))), float(max(0, np.nanmax(y, initial=0)))
-    _region_shapes(fig, lo, hi if hi > lo else lo + 1)
+    region_shapes(fig, lo, hi if hi > lo else lo + 1)
     fig.update_xaxes(title_text="start of the inserted site (bp)", range=[0.5, 110.5])
-    fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=_AXIS_FONT)
+    fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=AXIS_FONT)
     fig.update_layout(showlegend=bool((strands == "-").any()))
-    return _layout(fig, f"Scan of {motif} along the sequence", height=340)
+    return layout(fig, f"Scan of {motif} along the sequence", height=340)
 
 
 def seqlet_position_plot(starts, strands=None, *, width: int = 0,
@@ -69,9 +76,9 @@ def seqlet_position_plot(starts, strands=None, *, width: int = 0,
             xbins=dict(start=0.5, end=110.5, size=5),
             hovertemplate=f"{st_} strand, %{{x}}: %{{y}} seqlets<extra></extra>"))
     counts = np.histogram(x, bins=np.arange(0.5, 111, 5.0))[0]
-    _region_shapes(fig, 0, float(max(1, counts.max(initial=0))))
+    region_shapes(fig, 0, float(max(1, counts.max(initial=0))))
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="seqlet centre (bp)" if width > 0 else "seqlet start (bp)",
                      range=[0.5, 110.5])
     fig.update_yaxes(title_text="seqlets")
-    return _layout(fig, title, height=260)
+    return layout(fig, title, height=260)

@@ -1,14 +1,61 @@
-"""The run's scores in words a biologist reads: the sidebar sentence and the Training page's
-headline numbers, from ``metrics.json`` (no Streamlit calls here).
+"""A run and its numbers in words a biologist reads (no Streamlit calls here).
+
+What the run says about itself (its unit, its test data, its metrics), its scores as the
+sidebar sentence and the Training page's headline numbers, and an interval as a caption.
+Run-provided text is made safe for Markdown (:func:`app.deployment.safe_markdown`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from app import services
+from app.deployment import safe_markdown
+from promoter_model.predictor import run_unit
+from promoter_model.uncertainty.intervals import UNAVAILABLE
+
+MEASURED_UNIT = "MAUDE-normalised expression"
+UNAVAILABLE_SENTENCE = UNAVAILABLE[0].upper() + UNAVAILABLE[1:] + "."  # as a caption
 
 
+def unit_of(model) -> str:
+    """What the model predicts, as the run or ensemble records it (``Predictor.unit``, or
+    :func:`promoter_model.predictor.run_unit` of a run); never guessed from free text.
+    """
+    unit = model.unit if hasattr(model, "unit") else run_unit(model)
+    return safe_markdown(" ".join(str(unit).split())[:80])
+
+
+def headline_data(metrics: dict) -> str | None:
+    """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
+    test = metrics.get("test")
+    if isinstance(test, dict) and isinstance(test.get("data"), str):
+        return safe_markdown(test["data"])
+    return None
+
+
+def metrics_table(metrics: dict) -> pd.DataFrame:
+    """Flatten ``metrics.json`` into rows ``section, metric, value``."""
+    rows = []
+
+    def walk(prefix, obj):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            section, _, metric = prefix.rpartition(".")
+            rows.append({"section": section or "-", "metric": metric, "value": float(obj),
+                         "note": ""})
+        elif isinstance(obj, str):
+            section, _, metric = prefix.rpartition(".")
+            rows.append({"section": section or "-", "metric": metric, "value": np.nan,
+                         "note": obj})
+
+    walk("", metrics)
+    return pd.DataFrame(rows, columns=["section", "metric", "value", "note"])
+
+
+# --------------------------------------------------------------------------- scores
 def plain_summary(metrics: dict) -> str | None:
     """The held-out scores in one or two plain sentences (sidebar), or None without them."""
     from promoter_model.dream import weak_spots
@@ -27,7 +74,7 @@ def plain_summary(metrics: dict) -> str | None:
     weak = weak_spots(dream) if dream else None
     if weak:
         text += f" Weaker on: {weak} (see Training)."
-    data = services.headline_data(metrics)
+    data = headline_data(metrics)
     if data:
         text += f" Test data: {data}."
     return text
@@ -82,8 +129,6 @@ def member_scores(metrics: dict):
         One row for the ensemble mean, then one per member (``members.<name>``), with the
         :data:`MEMBER_COLUMNS` present in any of them.
     """
-    import pandas as pd
-
     members = (metrics or {}).get("members")
     if not isinstance(members, dict) or not members:
         return None
@@ -105,3 +150,15 @@ def coverage_levels(metrics: dict):
     return (np.array([k for k, _ in items]),
             np.array([v.get("coverage", np.nan) for _, v in items], dtype=np.float64),
             np.array([v.get("mean_width", np.nan) for _, v in items], dtype=np.float64))
+
+
+def interval_sentence(iv: dict, k: int = 0) -> str:
+    """``"90% interval a to b; members' sd s"`` of row ``k`` of an interval dict
+    (:func:`app.cache.predict.predict_interval`).
+    """
+    parts = []
+    if iv["lower"] is not None:
+        parts.append(f"{iv['level']:.0%} interval {iv['lower'][k]:.3f} to {iv['upper'][k]:.3f}")
+    if iv["sd"] is not None:
+        parts.append(f"members' sd {iv['sd'][k]:.3f}")
+    return "; ".join(parts)

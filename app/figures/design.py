@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.figures import POS_COLOR, _layout, axis_title
+from app.figures.base import POS_COLOR, axis_title, layout
 
 PALETTE = ["#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#35978f", "#8c510a",
            "#c51b7d", "#4d4d4d", "#01665e"]
@@ -49,7 +49,7 @@ def trajectory_figure(traj, *, unit: str = "expression", target: float | None = 
     fig.update_xaxes(title_text="step (mutations applied)", tickmode="array",
                      tickvals=list(range(steps + 1)))
     fig.update_yaxes(title_text=axis_title("predicted", unit))
-    return _layout(fig, "Design trajectories", height=380)
+    return layout(fig, "Design trajectories", height=380)
 
 
 def trajectory_arrays(traj) -> dict:
@@ -91,7 +91,7 @@ def alignment_figure(start: str, sequences, ids, *, region: tuple | None = None)
         showscale=False, xgap=1, ygap=2,
         hovertemplate="%{y}, position %{x}: %{text}<extra></extra>"))
     fig.update_xaxes(title_text="position (bp)")
-    return _layout(fig, "Designs against the start (edited bases in red)",
+    return layout(fig, "Designs against the start (edited bases in red)",
                    height=120 + 26 * len(rows))
 
 

@@ -1,0 +1,21 @@
+"""The dashboard's pages, one file each, run by ``st.navigation`` in :mod:`app.main`.
+
+Thin: read the inputs, call :mod:`app.cache` (the engine, cached), lay out
+:mod:`app.figures`, tables and downloads. (Not ``app/pages``: Streamlit treats a ``pages/``
+folder beside the main script as a v1 multipage app.)
+
+Modules
+-------
+predict
+    Predictions of pasted or uploaded sequences against measured expression.
+mutagenesis
+    The ISM heatmap, click-to-mutate trajectories, logos, top mutations, compare mode.
+motifs
+    Discovered motifs, first-layer filters with their JASPAR matches, motif scans.
+design
+    Edited promoters toward a target expression.
+training
+    Learning curves, the held-out test set, DREAM subset scores, interval calibration.
+model_card
+    The run's or ensemble's model card.
+"""
