@@ -2,10 +2,17 @@
 
 Modules
 -------
+conformal
+    The conformal quantile (:func:`conformal_quantiles`), the level grid and
+    :func:`check_level`.
 calibration
     Conformal interval quantiles fitted on out-of-fold predictions (Mondrian split-conformal,
     binned by the predicted value): :class:`Calibration`, :func:`fit_calibration`,
     :func:`load_calibration` (an ensemble's ``calibration.json``), :func:`check_level`.
+difference
+    Intervals for alt - ref calibrated on measured family-out-of-fold pairs 1-3 bases
+    apart (:class:`DifferenceQuantiles`, :func:`fit_differences`, :func:`count_mismatches`),
+    held by a :class:`Calibration` and used by its ``difference_interval``.
 intervals
     :func:`predict_interval` (mean, members' sd and the calibrated interval of a predictor),
     :func:`interval_from_mean`, :func:`coverage` and :func:`subset_coverage`.
@@ -25,6 +32,11 @@ from promoter_model.uncertainty.calibration import (
     fit_calibration,
     load_calibration,
 )
+from promoter_model.uncertainty.difference import (
+    DifferenceQuantiles,
+    count_mismatches,
+    fit_differences,
+)
 from promoter_model.uncertainty.intervals import (
     UNAVAILABLE,
     Interval,
@@ -37,7 +49,8 @@ from promoter_model.uncertainty.intervals import (
 
 __all__ = [
     "CALIBRATION_FILE", "CALIBRATION_FORMAT", "LEVELS", "METHOD", "UNAVAILABLE", "Calibration",
-    "Interval", "check_level", "conformal_quantiles", "coverage", "fit_calibration",
+    "DifferenceQuantiles", "Interval", "check_level", "conformal_quantiles",
+    "count_mismatches", "coverage", "fit_calibration", "fit_differences",
     "interval_from_mean", "load_calibration", "predict_interval", "predict_interval_sequences",
     "subset_coverage",
 ]

@@ -18,12 +18,13 @@ The served centre is the ensemble mean, which is more accurate than the single m
 whose residuals were used, so the interval is conservative for it (see
 ``docs/uncertainty.md``, which also explains why this is used instead of CV+).
 
-Differences (variant alt - ref, ISM effects): no pair of related sequences is measured in
-the pool, so no difference interval can be calibrated. :meth:`Calibration.difference_interval`
-is the Bonferroni bound: if each of the two sequences' measured values lies in its own
-interval at level ``1 - (1 - level) / 2``, their difference lies in
-``delta +- (w_alt + w_ref)``; this holds with probability ``level`` under the same
-assumptions, whatever the correlation of the two errors, and is therefore wide.
+Differences (variant alt - ref, ISM effects): where the calibration holds
+:class:`~promoter_model.uncertainty.difference.DifferenceQuantiles` (fitted on measured
+family-out-of-fold pairs 1-3 bases apart) and the caller says how many bases differ,
+:meth:`Calibration.difference_interval` uses them. Otherwise it is the Bonferroni bound: if
+each of the two sequences' measured values lies in its own interval at level
+``1 - (1 - level) / 2``, their difference lies in ``delta +- (w_alt + w_ref)``; this holds
+with probability ``level`` whatever the correlation of the two errors, and is therefore wide.
 """
 
 from __future__ import annotations
@@ -34,56 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
+from promoter_model.uncertainty.conformal import (  # noqa: F401 - re-exported
+    LEVELS,
+    check_level,
+    conformal_quantiles,
+)
+from promoter_model.uncertainty.difference import DifferenceQuantiles
+
 CALIBRATION_FILE = "calibration.json"
 CALIBRATION_FORMAT = "promoter-calibration"
 METHOD = "mondrian split-conformal on |y - yhat_oof|, binned by predicted value"
-#: Levels whose conformal quantiles are stored: 0.001, 0.002, ..., 0.999.
-LEVELS = np.round(np.arange(1, 1000) / 1000.0, 3)
-
-
-def check_level(level) -> float:
-    """``level`` as a float in (0, 1), or a ValueError naming it.
-
-    Raises
-    ------
-    ValueError
-        ``level`` is not a number strictly between 0 and 1.
-    """
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise ValueError(f"interval level {level!r} is not a number; give a coverage "
-                         "between 0 and 1, e.g. 0.9") from None
-    if not 0.0 < value < 1.0:  # also refuses NaN
-        raise ValueError(f"interval level {level!r} must be between 0 and 1 (exclusive), "
-                         "e.g. 0.9 for a 90% interval")
-    return value
-
-
-def conformal_quantiles(scores, levels=LEVELS) -> np.ndarray:
-    """Conformal quantiles of nonconformity scores at each level.
-
-    Parameters
-    ----------
-    scores : array, shape (n,)
-    levels : array, shape (G,)
-
-    Returns
-    -------
-    np.ndarray, shape (G,)
-        The ``ceil((n + 1) * level)``-th smallest score; ``inf`` where that rank exceeds
-        ``n`` (too few scores for the level).
-    """
-    s = np.sort(np.asarray(scores, dtype=np.float64))
-    n = s.size
-    rank = np.ceil((n + 1) * np.asarray(levels, dtype=np.float64) - 1e-9).astype(np.int64)
-    out = np.full(rank.shape, np.inf)
-    ok = (rank >= 1) & (rank <= n)
-    out[ok] = s[rank[ok] - 1]
-    out[rank < 1] = 0.0
-    return out
-
-
 @dataclass
 class Calibration:
     """Binned conformal quantiles of absolute OOF residuals.
@@ -102,6 +63,8 @@ class Calibration:
         Smallest and largest OOF prediction: outside it the interval extrapolates.
     info : dict
         Where the scores came from (method, data, n).
+    differences : DifferenceQuantiles or None
+        Pair-difference quantiles by edit size (:mod:`.difference`); None: Bonferroni only.
     """
 
     edges: np.ndarray
@@ -110,6 +73,7 @@ class Calibration:
     counts: np.ndarray
     pred_range: tuple
     info: dict = field(default_factory=dict)
+    differences: DifferenceQuantiles | None = None
 
     @property
     def n_bins(self) -> int:
@@ -142,17 +106,43 @@ class Calibration:
         w = self.half_width(mean, level).reshape(mean.shape)
         return mean - w, mean + w
 
-    def difference_half_width(self, mean_alt, mean_ref, level: float = 0.9) -> np.ndarray:
+    def bonferroni_half_width(self, mean_alt, mean_ref, level: float = 0.9) -> np.ndarray:
         """Bonferroni half-width for ``alt - ref`` at ``level`` (see the module docstring)."""
         each = 1.0 - (1.0 - check_level(level)) / 2.0
         return self.half_width(mean_alt, each) + self.half_width(mean_ref, each)
 
-    def difference_interval(self, mean_alt, mean_ref, level: float = 0.9):
-        """``(lower, upper)`` of the measured difference ``alt - ref``."""
+    def calibrated_pairs(self, mismatches) -> np.ndarray:
+        """Whether each pair's edit size has pair-calibrated quantiles."""
+        m = np.asarray(mismatches, dtype=np.int64)
+        if self.differences is None:
+            return np.zeros(m.shape, dtype=bool)
+        return np.isin(m, self.differences.mismatches)
+
+    def difference_half_width(self, mean_alt, mean_ref, level: float = 0.9,
+                              mismatches=None) -> np.ndarray:
+        """Half-width for ``alt - ref``: pair-calibrated where ``mismatches`` (bases that
+        differ, per pair) has a calibrated group, Bonferroni elsewhere.
+        """
+        mean_alt = np.asarray(mean_alt, dtype=np.float64)
+        mean_ref = np.asarray(mean_ref, dtype=np.float64)
+        bonf = self.bonferroni_half_width(mean_alt, mean_ref, level)
+        if mismatches is None or self.differences is None:
+            return bonf
+        m = np.broadcast_to(np.asarray(mismatches, dtype=np.int64), np.shape(bonf))
+        pair = self.differences.half_width(m, level)
+        return np.where(np.isnan(pair), bonf, pair)
+
+    def difference_interval(self, mean_alt, mean_ref, level: float = 0.9, mismatches=None):
+        """``(lower, upper)`` of the measured difference ``alt - ref``.
+
+        ``mismatches`` (int or array: bases that differ within each pair) selects the
+        pair-calibrated width where one exists; without it, the Bonferroni bound.
+        """
         mean_alt = np.asarray(mean_alt, dtype=np.float64)
         mean_ref = np.asarray(mean_ref, dtype=np.float64)
         delta = mean_alt - mean_ref
-        w = self.difference_half_width(mean_alt, mean_ref, level).reshape(delta.shape)
+        w = self.difference_half_width(mean_alt, mean_ref, level,
+                                       mismatches).reshape(delta.shape)
         return delta - w, delta + w
 
     def extrapolating(self, mean) -> np.ndarray:
@@ -165,12 +155,15 @@ class Calibration:
         """The ``calibration.json`` content (``inf`` written as null)."""
         q = [[None if not np.isfinite(v) else round(float(v), 6) for v in row]
              for row in self.quantiles]
-        return {"format": CALIBRATION_FORMAT, "version": 1, "method": METHOD,
-                "edges": [float(e) for e in self.edges],
-                "levels": [float(v) for v in self.levels],
-                "counts": [int(c) for c in self.counts],
-                "pred_range": [float(self.pred_range[0]), float(self.pred_range[1])],
-                "quantiles": q, "info": self.info}
+        out = {"format": CALIBRATION_FORMAT, "version": 1, "method": METHOD,
+               "edges": [float(e) for e in self.edges],
+               "levels": [float(v) for v in self.levels],
+               "counts": [int(c) for c in self.counts],
+               "pred_range": [float(self.pred_range[0]), float(self.pred_range[1])],
+               "quantiles": q, "info": self.info}
+        if self.differences is not None:
+            out["differences"] = self.differences.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
@@ -198,8 +191,11 @@ class Calibration:
                 or levels[0] <= 0 or levels[-1] >= 1 or np.any(q < 0)):
             raise ValueError(f"calibration file is inconsistent: {n_bins} bins, "
                              f"{levels.size} levels, quantiles {q.shape}")
+        differences = (DifferenceQuantiles.from_dict(d["differences"], levels)
+                       if d.get("differences") is not None else None)
         return cls(edges=edges, levels=levels, quantiles=q, counts=counts,
-                   pred_range=(lo, hi), info=dict(d.get("info") or {}))
+                   pred_range=(lo, hi), info=dict(d.get("info") or {}),
+                   differences=differences)
 
     def save(self, path) -> Path:
         """Write ``calibration.json`` atomically."""
