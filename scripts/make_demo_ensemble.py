@@ -19,7 +19,7 @@ already there is never retrained. Its ``metrics.json`` records what its data wer
 long it took.
 
 When all ``k`` members are in ``OUT/members``, the ensemble is finalised
-(:func:`promoter_model.ensemble_build.finalize_ensemble`). Re-running it is safe; members'
+(:func:`promoter_model.crossval.finalize_ensemble`). Re-running it is safe; members'
 predictions are cached in ``WORK/predictions``.
 
     python scripts/make_demo_ensemble.py --finalize-only   # members are all there
@@ -156,7 +156,10 @@ def install_member(run_dir: Path, target: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(ROOT / "assets" / "demo_ensemble"))
+    parser.add_argument("--out", default=str(ROOT / "assets" / "family_ensemble"))
+    parser.add_argument("--previous", default=str(ROOT / "assets" / "demo_ensemble"),
+                        help="an earlier (hash-split) ensemble whose public-leaderboard "
+                             "scores the card quotes as a labelled footnote")
     parser.add_argument("--work", default=str(ROOT / "build" / "ensemble"))
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--members", default=None,
@@ -172,17 +175,9 @@ def main(argv=None) -> int:
                              "copying WORK to a machine without TensorFlow)")
     parser.add_argument("--no-finalize", action="store_true",
                         help="train members only; do not finalise the ensemble")
-    parser.add_argument("--store-public", action="store_true",
-                        help="only add public.tsv.gz (the public rows' predictions, which "
-                             "the dashboard shows) to an ensemble finalised without it")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if args.store_public:
-        from promoter_model.crossval.finalize import store_public_predictions
-
-        store_public_predictions(args.out, progress=lambda msg: print(msg, flush=True))
-        return 0
     from promoter_model import records
     from promoter_model.runs import RunError, check_run
     from promoter_model.train import train
@@ -191,6 +186,8 @@ def main(argv=None) -> int:
     wanted = ([] if args.finalize_only else range(args.k) if args.members is None
               else [int(m) for m in args.members.split(",")])
     work.mkdir(parents=True, exist_ok=True)
+    if args.finalize_only:
+        return finalize(out, work, args.k, Path(args.previous))
     split = load_or_make_split(out, args.k)
 
     def prepare_fold(i: int) -> Path:
@@ -223,11 +220,26 @@ def main(argv=None) -> int:
         describe_member(run_dir, i, args.k, load)
         install_member(run_dir, target)
     if not args.no_finalize:
-        return finalize(out, work, args.k)
+        return finalize(out, work, args.k, Path(args.previous))
     return 0
 
 
-def finalize(out: Path, work: Path, k: int) -> int:
+def previous_scores(folder: Path) -> dict | None:
+    """The public-leaderboard scores of an earlier hash-split ensemble, for the card's
+    footnote (None when there is none).
+    """
+    import json
+
+    try:
+        d = json.loads((folder / "metrics.json").read_text())["dream_public_leaderboard"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return {"label": f"The earlier demo ensemble ({folder.name}, split by sequence hash)",
+            "pearson_score": d.get("pearson_score"), "pearson_r2_all": d.get("pearson_r2_all"),
+            "data": d.get("data", "the public-leaderboard rows")}
+
+
+def finalize(out: Path, work: Path, k: int, previous: Path) -> int:
     """Finalise the ensemble when all ``k`` members are installed (else say what is missing)."""
     from promoter_model.crossval.finalize import finalize_ensemble
     from promoter_model.runs import RunError, check_run
@@ -243,11 +255,13 @@ def finalize(out: Path, work: Path, k: int) -> int:
               flush=True)
         return 0
     metrics = finalize_ensemble(out, k, cache=work / "predictions",
+                                previous=previous_scores(previous),
                                 progress=lambda msg: print(msg, flush=True))
-    d = metrics["dream_public_leaderboard"]
-    print(f"ensemble: pearson_score {d['pearson_score']:.4f}, r2 all "
-          f"{d['pearson_r2_all']:.4f}; 90% interval coverage "
-          f"{metrics['interval']['all']['coverage']:.3f}", flush=True)
+    d, iv = metrics["test_families"], metrics["interval"]
+    print(f"ensemble on the test families: pearson_score {d['pearson_score']:.4f}, r2 all "
+          f"{d['pearson_r2_all']:.4f}; 90% interval coverage {iv['all']['coverage']:.3f} "
+          f"(novel rows {iv['novel']['coverage']:.3f}); SNV pairs "
+          f"{iv['SNVs']['coverage']:.3f}", flush=True)
     return 0
 
 

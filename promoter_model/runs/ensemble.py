@@ -11,6 +11,12 @@ An ensemble folder::
       calibration.json optional: conformal interval quantiles (``uncertainty.calibration``)
       oof.tsv.gz       optional: the out-of-fold predictions the calibration was fitted on
       public.tsv.gz    optional: the public-leaderboard predictions its metrics score
+                       (ensembles split by hash, before families)
+      split.tsv.gz     optional: ``pos, family, fold`` of the family split (fold: the member
+                       selected on it, or ``test``)
+      test.tsv.gz      optional: the held-out test families' predictions its metrics score
+      novelty.npy      optional: the sequences its members trained on, two bits a base
+                       (``families.novelty``), for each prediction's distance to training
       checksums.json   sha256 of the files above
       members/fold-0/  complete run folders, each with its own checksums
 
@@ -37,8 +43,15 @@ ENSEMBLE_FORMAT = "promoter-ensemble"
 PUBLIC_FILE = "public.tsv.gz"  # the public-leaderboard rows' predictions, stored at build
 PUBLIC_COLUMNS = ["pos", "measured", "prediction", "sd"]
 PUBLIC_MAX_BYTES = 20_000_000  # decompressed; the DREAM public rows need under 0.5 MB
+SPLIT_FILE = "split.tsv.gz"
+SPLIT_COLUMNS = ["pos", "family", "fold"]
+TEST_FILE = "test.tsv.gz"  # the held-out test families' predictions, stored at build
+TEST_COLUMNS = ["pos", "measured", "prediction", "sd", "lower", "upper",
+                "nearest_train_mismatches"]
+NOVELTY_FILE = "novelty.npy"
+NOVELTY_MAX_ROWS = 10_000_000  # 200 MB packed; the demo ensemble's pool is 60k rows
 ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md", "calibration.json",
-                        "oof.tsv.gz", PUBLIC_FILE)
+                        "oof.tsv.gz", PUBLIC_FILE, SPLIT_FILE, TEST_FILE, NOVELTY_FILE)
 
 
 def is_ensemble(path) -> bool:
@@ -82,37 +95,88 @@ def read_ensemble_spec(path) -> dict:
     return spec
 
 
+def _stored_table(path, name: str, columns: list, dtype=None) -> pd.DataFrame | None:
+    """A checksummed ``.tsv.gz`` table of an ensemble folder, read under the size cap;
+    None when the folder is not an ensemble or has no such file.
+    """
+    path = Path(path)
+    if not is_ensemble(path) or not (path / name).is_file():
+        return None
+    read_ensemble_spec(path)  # checks every checksummed file, this one included
+    try:
+        with gzip.open(path / name) as fh:  # read no more than the cap (a gzip bomb)
+            text = fh.read(PUBLIC_MAX_BYTES + 1)
+        if len(text) > PUBLIC_MAX_BYTES:
+            raise ValueError(f"over {PUBLIC_MAX_BYTES:,} bytes decompressed")
+        table = pd.read_csv(io.BytesIO(text), sep="\t", dtype=dtype)
+    except (OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError) as exc:
+        raise RunError(f"{path}: {name} cannot be read ({exc})") from None
+    if list(table.columns) != columns:
+        raise RunError(f"{path}: {name} must have the columns "
+                       f"{', '.join(columns)}, not {', '.join(map(str, table.columns))}")
+    return table
+
+
 def stored_public_predictions(path) -> pd.DataFrame | None:
-    """The public-leaderboard predictions an ensemble folder stores, or None.
+    """The public-leaderboard predictions stored with an ensemble, or None.
 
     ``public.tsv.gz`` (columns :data:`PUBLIC_COLUMNS`: the test table's ``pos``, the
-    measured value, the ensemble's mean prediction and the members' sd) is written by
-    :func:`promoter_model.crossval.finalize.finalize_ensemble` from the same predictions its
-    ``metrics.json`` scores. None for a single run or an ensemble without the file.
+    measured value, the ensemble's prediction and the members' sd) holds what the ensemble's
+    ``metrics.json`` scores; None when the folder is not an ensemble or has no such file.
 
     Raises
     ------
     RunError
         The folder's checksums do not match, or the file lacks its columns.
     """
+    return _stored_table(path, PUBLIC_FILE, PUBLIC_COLUMNS)
+
+
+def stored_test_predictions(path) -> pd.DataFrame | None:
+    """The held-out test families' predictions stored with a family-split ensemble, or
+    None (columns :data:`TEST_COLUMNS`; what its ``metrics.json`` scores).
+
+    Raises
+    ------
+    RunError
+        The folder's checksums do not match, or the file lacks its columns.
+    """
+    return _stored_table(path, TEST_FILE, TEST_COLUMNS)
+
+
+def read_split(path) -> pd.DataFrame | None:
+    """The family split an ensemble's members were trained on (:data:`SPLIT_COLUMNS`;
+    ``fold`` as text: a member index or ``test``), or None.
+    """
+    return _stored_table(path, SPLIT_FILE, SPLIT_COLUMNS, dtype={"fold": str})
+
+
+def read_novelty_index(path):
+    """The packed training sequences of an ensemble (``novelty.npy``, shape (n, 20),
+    uint8), or None; loaded without pickles after the checksums and a size check.
+
+    Raises
+    ------
+    RunError
+        Checksums that do not match, a file too large, or an array of another shape.
+    """
+    import numpy as np
+
     path = Path(path)
-    if not is_ensemble(path) or not (path / PUBLIC_FILE).is_file():
+    file = path / NOVELTY_FILE
+    if not is_ensemble(path) or not file.is_file():
         return None
-    read_ensemble_spec(path)  # checks every checksummed file, this one included
+    read_ensemble_spec(path)
+    if file.stat().st_size > NOVELTY_MAX_ROWS * 20 + 1024:
+        raise RunError(f"{path}: {NOVELTY_FILE} is over {NOVELTY_MAX_ROWS:,} sequences")
     try:
-        with gzip.open(path / PUBLIC_FILE) as fh:  # read no more than the cap (a gzip bomb)
-            text = fh.read(PUBLIC_MAX_BYTES + 1)
-        if len(text) > PUBLIC_MAX_BYTES:
-            raise ValueError(f"over {PUBLIC_MAX_BYTES:,} bytes decompressed")
-        table = pd.read_csv(io.BytesIO(text), sep="\t")
-    except (ValueError, OSError, EOFError, zlib.error) as exc:
-        raise RunError(f"{path}: {PUBLIC_FILE} cannot be read ({exc})") from None
-    if list(table.columns) != PUBLIC_COLUMNS:
-        raise RunError(f"{path}: {PUBLIC_FILE} must have the columns "
-                       f"{', '.join(PUBLIC_COLUMNS)}, not {', '.join(map(str, table.columns))}")
-    return table
-
-
+        packed = np.load(file, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{path}: {NOVELTY_FILE} cannot be read ({exc})") from None
+    if packed.dtype != np.uint8 or packed.ndim != 2 or packed.shape[1] != 20:
+        raise RunError(f"{path}: {NOVELTY_FILE} must be (n, 20) uint8, not "
+                       f"{packed.shape} {packed.dtype}")
+    return packed
 
 
 def write_ensemble(path, members, *, unit: str = "", rc_average: bool = False,

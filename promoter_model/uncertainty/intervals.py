@@ -93,7 +93,7 @@ def coverage(y, lower, upper) -> dict:
 
 
 def subset_coverage(y, mean, calibration, subsets: dict, level: float = 0.9,
-                    sd=None) -> dict:
+                    sd=None, codes=None) -> dict:
     """Interval coverage and width per DREAM subset.
 
     Parameters
@@ -109,22 +109,33 @@ def subset_coverage(y, mean, calibration, subsets: dict, level: float = 0.9,
         The members' sd of each prediction. Given, the pair subsets also report the
         coverage of the uncalibrated ``delta +- z * sd_delta`` (``spread_``), where
         ``sd_delta`` is taken as ``sqrt(sd_alt^2 + sd_ref^2)``; a diagnostic only.
+    codes : array, shape (N, L), uint8, optional
+        Base codes of every row. Given, each pair's differing bases choose its
+        pair-calibrated interval where the calibration has one
+        (:meth:`Calibration.difference_interval`), and the Bonferroni interval's coverage
+        and width are reported beside it (``bonferroni_coverage``,
+        ``bonferroni_mean_width``).
 
     Returns
     -------
     dict
         ``{"level": level, "method": ..., "<subset>": {"n", "coverage", "mean_width"}}``;
-        pair subsets are about the measured difference ``alt - ref`` (Bonferroni interval,
-        :meth:`Calibration.difference_interval`).
+        pair subsets are about the measured difference ``alt - ref``.
     """
     from scipy import stats
+
+    from promoter_model.uncertainty.difference import count_mismatches
 
     level = check_level(level)
     y = np.asarray(y, dtype=np.float64)
     mean = np.asarray(mean, dtype=np.float64)
+    paired = codes is not None and calibration.differences is not None
+    bonferroni = "Bonferroni: delta +- (w_alt + w_ref) at level 1 - (1-level)/2 each"
     out = {"level": level, "method": calibration.info.get("method", "conformal"),
-           "difference_rule": "Bonferroni: delta +- (w_alt + w_ref) at level 1 - (1-level)/2 "
-                              "each"}
+           "difference_rule": (f"calibrated on measured pairs 1-"
+                               f"{int(calibration.differences.mismatches.max())} bases apart"
+                               f" where a pair's edit size has a group; else {bonferroni}"
+                               if paired else bonferroni)}
     for name in SINGLE_SUBSETS:
         if name in subsets:
             idx = np.asarray(subsets[name], dtype=np.int64)
@@ -136,8 +147,15 @@ def subset_coverage(y, mean, calibration, subsets: dict, level: float = 0.9,
             continue
         idx = np.asarray(subsets[name], dtype=np.int64).reshape(-1, 2)
         a, r = idx[:, 0], idx[:, 1]
-        lo, hi = calibration.difference_interval(mean[a], mean[r], level)
+        m = count_mismatches(codes[a], codes[r]) if codes is not None else None
+        lo, hi = calibration.difference_interval(mean[a], mean[r], level, mismatches=m)
         out[name] = coverage(y[a] - y[r], lo, hi)
+        if paired:
+            blo, bhi = calibration.difference_interval(mean[a], mean[r], level)
+            bonf = coverage(y[a] - y[r], blo, bhi)
+            out[name]["bonferroni_coverage"] = bonf["coverage"]
+            out[name]["bonferroni_mean_width"] = bonf["mean_width"]
+            out[name]["pair_calibrated"] = int(calibration.calibrated_pairs(m).sum())
         if sd is not None:
             sd = np.asarray(sd, dtype=np.float64)
             delta = mean[a] - mean[r]
