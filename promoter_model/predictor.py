@@ -48,6 +48,9 @@ class Predictor:
     calibration : Calibration or None
         Conformal interval quantiles (an ensemble's ``calibration.json``); None: no
         interval is available.
+    novelty : NoveltyIndex or None
+        The sequences the members trained on (an ensemble's ``novelty.npy``); None: the
+        distance to training is unknown.
     """
 
     path: Path
@@ -57,6 +60,7 @@ class Predictor:
     model_card: str | None = None
     rc_average: bool = False
     calibration: object | None = None
+    novelty: object | None = None
 
     @property
     def name(self) -> str:
@@ -157,6 +161,16 @@ class Predictor:
         return self.predict_codes(encode_codes(list(sequences), length=self.input_length),
                                   batch_size=batch_size)
 
+    def nearest_training(self, sequences):
+        """Each sequence's distance to the nearest sequence any member trained on (bases
+        that differ in the 80 bp variable region) and that sequence's variable region;
+        ``(None, None)`` when the model has no novelty index.
+        """
+        if self.novelty is None:
+            return None, None
+        distance, row = self.novelty.nearest(encode_codes(list(sequences)))
+        return distance, [self.novelty.sequence(int(r)) for r in row]
+
     def interval(self, X, level: float = 0.9, batch_size: int = 1024):
         """Mean, members' sd and calibrated interval (``uncertainty.predict_interval``)."""
         from .uncertainty.intervals import predict_interval
@@ -236,7 +250,7 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
     return Predictor(path=path, members=runs, unit=unit, metrics=read_metrics(path),
                      model_card=card.read_text() if card.is_file() else None,
                      rc_average=bool(spec.get("rc_average", False)),
-                     calibration=_read_calibration(path))
+                     calibration=_read_calibration(path), novelty=_read_novelty(path))
 
 
 def _read_calibration(path: Path):
@@ -249,6 +263,15 @@ def _read_calibration(path: Path):
         return load_calibration(path / CALIBRATION_FILE)
     except ValueError as exc:
         raise RunError(str(exc)) from None
+
+
+def _read_novelty(path: Path):
+    """The ensemble's novelty index, or None when it has none."""
+    from .families.novelty import NoveltyIndex
+    from .runs.ensemble import read_novelty_index
+
+    packed = read_novelty_index(path)
+    return None if packed is None else NoveltyIndex(packed)
 
 
 def load_predictor(path, *, verify: bool = True) -> Predictor:

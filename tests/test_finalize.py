@@ -235,3 +235,17 @@ def test_script_prepares_the_folds_only(tmp_path):
     assert val[0] + val[1] == train[0] + val[0] == len(split) - n_test  # folds partition
     assert all(m["splits"]["test"]["count"] == n_test for m in manifests)
     assert not (tmp_path / "ens" / "members").exists()  # nothing trained
+
+
+def test_the_loaded_ensemble_knows_how_far_a_sequence_is_from_training(toy):
+    pred = load_predictor(toy["out"])
+    seqs = toy["table"]["sequence"].tolist()
+    pool = np.flatnonzero(toy["split"]["fold"].to_numpy() != "test")
+    test = np.flatnonzero(toy["split"]["fold"].to_numpy() == "test")
+    member = seqs[pool[0]]
+    mutant = member[:50] + ("A" if member[50] != "A" else "C") + member[51:]
+    dist, nearest = pred.nearest_training([member, mutant, seqs[test[0]]])
+    assert dist[:2].tolist() == [0, 1] and dist[2] > 10
+    assert nearest[0] == member[17:97] == nearest[1]
+    run = load_predictor(toy["out"] / "members" / "fold-0")
+    assert run.nearest_training([member]) == (None, None)
