@@ -19,7 +19,9 @@ The reader decodes the bytes and builds the one-hot tensor in the graph
 (``tf.io.decode_raw`` + ``tf.one_hot(depth=4)``, so code 4 = N becomes all zeros).
 
 Splits are assigned by a seeded hash of the *fitted* sequence (the 110 bp the model sees),
-so identical sequences always land in the same split whatever the row order or chunking.
+so identical sequences always land in the same split whatever the row order or chunking;
+or, with ``prepare(split="family")``, by a hash of each row's *family* (near copies, shared
+30-mers: :mod:`promoter_model.families`), so no family sits on two sides.
 
 Modules
 -------
@@ -29,6 +31,9 @@ fs
 manifest
     Format constants, :func:`read_manifest`, :func:`verify_shards`, and the manifest's
     bookkeeping while preparing.
+inputs
+    Reading the inputs (:func:`input_format`, :func:`iter_input`) and the family pass of
+    ``prepare(split="family")``.
 hashing
     :func:`hash_codes`, :func:`split_of`: a seeded hash of the fitted sequence decides the
     split (and cross-validation folds).

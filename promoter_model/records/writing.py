@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import posixpath
-import re
-import stat
 import time
 
 import numpy as np
@@ -22,6 +19,7 @@ from promoter_model.records.fs import (
     write_atomic,
 )
 from promoter_model.records.hashing import check_fold, check_fractions, hash_codes, split_of
+from promoter_model.records.inputs import family_assignment_of_inputs, input_format, iter_input
 from promoter_model.records.manifest import (
     BLOCK_SIZE,
     FIT_CONVENTION,
@@ -37,60 +35,6 @@ from promoter_model.records.manifest import (
     source_info,
 )
 from promoter_model.sequence import SEQ_LEN
-
-
-def _input_format(path) -> str:
-    """``dream`` (no header, ``sequence<TAB>expression``) or ``table`` (header row)."""
-    files = gfile()
-    path = str(path)
-    if not files.exists(path):
-        raise DataError(f"{path}: input file not found")
-    if files.isdir(path):
-        raise DataError(f"{path}: is a folder, not an input file")
-    if "://" not in path:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise DataError(f"{path}: is not a regular file (a FIFO, a device or a socket); "
-                            "prepare reads files only")
-    with files.GFile(path, "rb") as fh:
-        head = fh.read(4096)
-    if head[:2] == b"\x1f\x8b":
-        return "table"  # only small header tables are accepted compressed
-    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].strip().lower()
-    cells = [c.strip().strip(b'"') for c in re.split(rb"[\t,]", first)]
-    if b"sequence" in cells or b"seq" in cells:
-        return "table"
-    return "dream"
-
-
-def _read_table(path, max_length: int):
-    """Sequences and expression of a small CSV/TSV with a header (optionally gzipped)."""
-    path = str(path)
-    with gfile().GFile(path, "rb") as fh:
-        gzipped = fh.read(2) == b"\x1f\x8b"
-    with gfile().GFile(path, "rb") as fh:
-        data = seqmod.read_capped(fh, seqmod.max_input_bytes(), path)  # gzip unpacked, capped
-    if gzipped:
-        if b"\t" not in data.split(b"\n", 1)[0] and b"," not in data.split(b"\n", 1)[0]:
-            raise DataError(f"{path}: a gzipped input must be a CSV/TSV table with a header")
-    text = seqmod.decode_text(data, path)
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    delimiter = "\t" if "\t" in first else ","
-    table = seqmod.parse_text(text, "table", max_length=max_length, strict=True, source=path,
-                              delimiter=delimiter)
-    if table.expression is None:
-        raise DataError(f"{path}: the table has no 'expression' column")
-    return table.sequences, np.asarray(table.expression, dtype=np.float32)
-
-
-def _iter_input(path, fmt, chunk_rows, max_length):
-    """Yield (sequences, expression) chunks of an input file; validated."""
-    if fmt == "table":
-        seqs, expr = _read_table(path, max_length)
-        for start in range(0, len(seqs), chunk_rows):
-            yield seqs[start:start + chunk_rows], expr[start:start + chunk_rows]
-        return
-    for seqs, expr, _first_line in seqmod.iter_dream_chunks(path, chunk_rows, max_length):
-        yield seqs, expr
 
 
 # --------------------------------------------------------------------------- writing
@@ -211,7 +155,7 @@ class _SplitWriter:
 def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, seed=0,
             shard_size=100_000, test_input=None, chunk_rows=200_000,
             max_length=1000, length=SEQ_LEN, progress=None, fold=None,
-            val_input=None) -> dict:
+            val_input=None, split="hash") -> dict:
     """Encode a training file into split TFRecord shards plus a manifest.
 
     The input is streamed in chunks of ``chunk_rows`` rows (the one-hot of the whole set is
@@ -249,6 +193,13 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         split made beforehand, :mod:`promoter_model.families`); ``input_path`` then goes
         to training (and to test, unless ``test_input`` is given) and ``val_fraction`` and
         ``fold`` are ignored.
+    split : {"hash", "family"}
+        ``hash``: each row by a hash of its sequence (identical sequences share a split).
+        ``family``: near copies, shared 30-mers and their relatives are grouped into
+        families first (:mod:`promoter_model.families`) and each family is placed whole by
+        a hash of it; with ``test_input``, rows related to a test row are left out of train
+        and val (``excluded_test_family``). The manifest records the method, the family
+        count and the largest family.
     chunk_rows : int
         Rows parsed per chunk; does not change the output.
     max_length : int
@@ -283,12 +234,12 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
         fold = check_fold(fold, test_fraction)
     report = progress or (lambda message: None)
 
-    fmt = _input_format(input_path)
+    fmt = input_format(input_path)
     if files.exists(out_dir) and not files.isdir(out_dir):
         raise DataError(f"{out_dir}: --out must be a folder; this is an existing file"
                         + (" (the input itself)" if same_path(out_dir, input_path) else ""))
-    test_fmt = _input_format(test_input) if test_input is not None else None
-    val_fmt = _input_format(val_input) if val_input is not None else None
+    test_fmt = input_format(test_input) if test_input is not None else None
+    val_fmt = input_format(val_input) if val_input is not None else None
     sources = {"train": source_info(input_path, fmt),
                "test": source_info(test_input, test_fmt) if test_input is not None else None}
     if val_input is not None:
@@ -299,6 +250,10 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                 "block_size": BLOCK_SIZE, "test_from_input": test_input is not None}
     if val_input is not None:
         settings["val_from_input"] = True
+    if split not in ("hash", "family"):
+        raise ValueError(f"split must be 'hash' or 'family', not {split!r}")
+    if split == "family":
+        settings["split"] = "family"
     if fold is not None:
         settings["fold"] = list(fold)
 
@@ -317,6 +272,13 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     files.makedirs(out_dir)
     clean(out_dir, keep=set())
 
+    assignment, families = None, None
+    if split == "family" and val_input is None:
+        report("grouping the rows into families")
+        assignment, families = family_assignment_of_inputs(
+            input_path, fmt, test_input=test_input, test_fmt=test_fmt,
+            chunk_rows=int(chunk_rows), max_length=int(max_length), length=int(length),
+            seed=int(seed), val_fraction=val_fraction, test_fraction=test_fraction, fold=fold)
     writers = {s: _SplitWriter(s, out_dir, int(shard_size), int(length)) for s in SPLITS}
     n_rows = n_trimmed = n_padded = n_flanked = n_excluded = 0
     min_len, max_len = None, None
@@ -325,6 +287,7 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
     def consume(chunks, fixed_split=None):
         nonlocal n_rows, n_trimmed, n_padded, n_flanked, n_excluded, min_len, max_len
         nonlocal test_hashes
+        start = 0  # rows of this input so far (the family assignment is per input row)
         for seqs, expr in chunks:
             codes, change = seqmod.encode_fitted(seqs, length)
             n_rows += len(seqs)
@@ -343,27 +306,32 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                     test_hashes = h if test_hashes is None else np.concatenate([test_hashes,
                                                                                 h])
             else:
-                which = split_of(codes, seed, val_fraction, test_fraction, fold)
-                if test_hashes is not None:
-                    overlap = np.isin(hash_codes(codes, seed), test_hashes)
-                    n_excluded += int(overlap.sum())
-                    which = np.where(overlap, -1, which)
+                if assignment is not None:  # by family, decided before this pass
+                    which = assignment[start:start + len(seqs)]
+                    n_excluded += int((which < 0).sum())
+                else:
+                    which = split_of(codes, seed, val_fraction, test_fraction, fold)
+                    if test_hashes is not None:
+                        overlap = np.isin(hash_codes(codes, seed), test_hashes)
+                        n_excluded += int(overlap.sum())
+                        which = np.where(overlap, -1, which)
                 for k, split in enumerate(SPLITS):
                     rows = np.flatnonzero(which == k)
                     if rows.size == len(which):
                         writers[split].add(codes, expr)
                     elif rows.size:
                         writers[split].add(codes[rows], expr[rows])
+            start += len(seqs)
             report(f"{n_rows:,} rows encoded")
 
     if test_input is not None:
-        consume(_iter_input(test_input, test_fmt, int(chunk_rows), int(max_length)),
+        consume(iter_input(test_input, test_fmt, int(chunk_rows), int(max_length)),
                 fixed_split="test")
         test_hashes = np.unique(test_hashes) if test_hashes is not None else None
     if val_input is not None:
-        consume(_iter_input(val_input, val_fmt, int(chunk_rows), int(max_length)),
+        consume(iter_input(val_input, val_fmt, int(chunk_rows), int(max_length)),
                 fixed_split="val")
-    consume(_iter_input(input_path, fmt, int(chunk_rows), int(max_length)))
+    consume(iter_input(input_path, fmt, int(chunk_rows), int(max_length)))
 
     results = {s: w.finish() for s, w in writers.items()}
     n_written = sum(r["count"] for r in results.values())
@@ -383,7 +351,9 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                 "n_trimmed": n_trimmed, "n_padded": n_padded, "n_flanked": n_flanked,
                 "input_length_min": min_len, "input_length_max": max_len},
         "n_rows": n_rows,
-        "excluded_test_overlap": n_excluded,
+        "excluded_test_overlap": n_excluded if families is None else 0,
+        "split": ({"method": "hash"} if families is None else
+                  {"method": "family", "excluded_test_family": n_excluded, **families}),
         "splits": {s: {"count": r["count"], "shards": r["shards"]}
                    for s, r in results.items()},
         "label_stats": {s: r["label_stats"] for s, r in results.items()},
