@@ -139,6 +139,10 @@ def test_test_family_scores_and_coverage_are_recomputable(toy):
     assert stored["nearest_train_mismatches"].min() > 10
     assert m["interval"]["novel"]["n"] == test.sum()
     assert m["split"]["method"] == "family"
+    designed = np.isin(np.flatnonzero(test), np.r_[toy["subsets"]["high"],
+                                                  toy["subsets"]["low"],
+                                                  toy["subsets"]["challenging"]])
+    assert m["interval"]["designed"]["n"] == designed.sum()
 
 
 def test_the_novelty_index_holds_the_pool(toy):

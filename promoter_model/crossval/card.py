@@ -212,7 +212,11 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
         f"{_f(calibration.pred_range[0])} and {_f(calibration.pred_range[1])}; outside it "
         f"the interval extrapolates ({_rows(iv.get('extrapolating', 0))} of the test set). "
         "Designed, heavily edited or very different sequences are not exchangeable with the "
-        "pool, and conformal coverage does not hold for them (`docs/design.md`).",
+        "pool, and conformal coverage does not hold for them (`docs/design.md`): on the "
+        f"test families' designed sequences (the challenge's evolved "
+        f"{', '.join(iv.get('designed', {}).get('subsets', []))} rows, "
+        f"n={iv.get('designed', {}).get('n', 0):,}) the {pct} interval covers "
+        f"{_f(iv.get('designed', {}).get('coverage'))}.",
         "- **Native promoters.** Native yeast promoter fragments in the plasmid (subset "
         f"`yeast`, n={iv.get('yeast', {}).get('n', 0):,}) are covered at "
         f"{_f(iv.get('yeast', {}).get('coverage'))}; a native promoter in its genomic "
