@@ -122,3 +122,23 @@ def test_random_sequences_form_no_families():
 def test_pairs_outside_the_rows_are_refused():
     with pytest.raises(ValueError, match="outside"):
         group_families(["A" * 80, "C" * 80], pairs=[[0, 2]])
+
+
+def test_a_repeat_array_with_a_base_or_two_beside_it_links_nothing_but_a_long_one_does():
+    rng = np.random.default_rng(8)
+    array = "ATGGAACA" * 4  # 32 bp, period 8
+    # the same array with the same two bases before it, in two unrelated backgrounds: the
+    # shared run is 34 bp but only 2 of its bases lie outside the repeat
+    x = _random(rng, 20) + "CT" + array + _random(rng, 26)
+    y = _random(rng, 30) + "CT" + array + _random(rng, 16)
+    assert group_families([x, y], max_mismatches=-1).n_families == 2
+    # a shared element with 25 non-repeat bases beside a short array links
+    element = _random(rng, 25) + array[:10]
+    u = _random(rng, 10) + element + _random(rng, 35)
+    v = _random(rng, 40) + element + _random(rng, 5)
+    assert group_families([u, v], max_mismatches=-1).n_families == 1
+    # two rows that are nearly all one array (a 64 bp run) are one family
+    long = "ATGGAACA" * 8
+    p = _random(rng, 8) + long + _random(rng, 8)
+    q = _random(rng, 2) + long + _random(rng, 14)
+    assert group_families([p, q], max_mismatches=-1).n_families == 1

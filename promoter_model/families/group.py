@@ -36,6 +36,8 @@ ANCHOR = 20
 # a shared run made only of a tandem repeat (period <= 10 bp) links nothing: the motif
 # perturbation experiments insert the same repeat arrays into unrelated backgrounds
 MAX_PERIOD = 10
+MIN_UNIQUE = 20  # bases of a shared 30-mer that must lie outside tandem repeats
+LONG_RUN = 60  # a shared run this long links whatever it is made of
 # a block or anchor key shared by more rows than this is low-complexity (poly-A and the
 # like) or a family so large that its members are linked through other blocks anyway
 MAX_BUCKET = 5_000
@@ -191,7 +193,9 @@ def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANC
                       max_bucket: int = MAX_BUCKET, label=None) -> np.ndarray:
     """Row pairs whose regions share an exact ``k``-base substring at any offset, (p, 2).
 
-    Windows holding an ``N``, and tandem repeats (:func:`_periodic`), never match. Every
+    Windows holding an ``N`` never match; a shared run links when at least ``MIN_UNIQUE``
+    of its ``k`` bases lie outside tandem repeats, or when it is ``LONG_RUN`` bases long
+    (:func:`_has_shared_run`). Every
     ``anchor``-window of every row is looked up among the anchors; a bitmap of the anchors'
     hashes turns away almost every window of a random row before the sorted search.
     ``label`` (shape (n,)), when given, marks rows already known to share a family: their
@@ -205,7 +209,9 @@ def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANC
     a_keys = np.concatenate([block_keys(codes, s, anchor) for s in anchor_starts])
     a_rows = np.tile(np.arange(n), len(anchor_starts))
     a_pos = np.repeat(anchor_starts, n)
-    skip = np.concatenate([_periodic(codes, s, anchor) for s in anchor_starts])
+    # anchors inside tandem repeats stay (the check below decides what they link); only
+    # windows with an N go, and keys shared by more than max_bucket rows (poly-A) below
+    skip = np.concatenate([(codes[:, s:s + anchor] == 4).any(axis=1) for s in anchor_starts])
     a_keys, a_rows, a_pos = a_keys[~skip], a_rows[~skip], a_pos[~skip]
     order = np.argsort(a_keys, kind="stable")
     a_keys, a_rows, a_pos = a_keys[order], a_rows[order], a_pos[order]
@@ -244,14 +250,33 @@ def shared_kmer_pairs(codes: np.ndarray, k: int = SHARED_KMER, anchor: int = ANC
     # (i, j, shift) as one int64 for a fast unique (n**2 * 256 < 2**63 up to 1.8e8 rows)
     key = _sorted_unique((cand[:, 0] * n + cand[:, 1]) * 256 + cand[:, 2] + 128)
     cand = np.stack([key // 256 // n, key // 256 % n, key % 256 - 128], axis=1)
-    linked = [c[:, :2][_has_shared_run(codes, c, k)] for c in
+    rows = np.unique(cand[:, 0])
+    repeats = np.zeros(codes.shape, dtype=bool)
+    repeats[rows] = repeat_mask(codes[rows])
+    linked = [c[:, :2][_has_shared_run(codes, c, k, repeats)] for c in
               (cand[lo:lo + CHUNK] for lo in range(0, len(cand), CHUNK))]
     return _unique_pairs(np.concatenate(linked))
 
 
-def _has_shared_run(codes: np.ndarray, cand: np.ndarray, k: int) -> np.ndarray:
+def repeat_mask(codes: np.ndarray, width: int = ANCHOR,
+                max_period: int = MAX_PERIOD) -> np.ndarray:
+    """Bases inside a tandem repeat: covered by a ``width``-window of period at most
+    ``max_period`` (:func:`_periodic`); shape of ``codes``, bool.
+    """
+    n, length = codes.shape
+    mask = np.zeros((n, length), dtype=bool)
+    for s in range(length - width + 1):
+        periodic = _periodic(codes, s, width, max_period)
+        mask[periodic, s:s + width] = True
+    return mask
+
+
+def _has_shared_run(codes: np.ndarray, cand: np.ndarray, k: int,
+                    repeats: np.ndarray | None = None) -> np.ndarray:
     """Whether region ``i`` at ``t`` equals region ``j`` at ``t + shift`` for ``k`` bases
-    in a row.
+    in a row, at least ``MIN_UNIQUE`` of them outside tandem repeats of row ``i`` (a repeat
+    array and a base or two beside it is no shared element), or for ``LONG_RUN`` bases in
+    a row whatever they are (two rows that are nearly all one array).
     """
     width = codes.shape[1]
     t = np.arange(width)
@@ -260,9 +285,17 @@ def _has_shared_run(codes: np.ndarray, cand: np.ndarray, k: int) -> np.ndarray:
     a = codes[cand[:, 0:1], t[None, :]]
     b = codes[cand[:, 1:2], np.clip(tj, 0, width - 1)]
     eq = inside & (a == b) & (a != 4)
-    run = np.concatenate([np.zeros((len(cand), 1), np.int32), np.cumsum(eq, axis=1,
-                                                                       dtype=np.int32)], 1)
-    return ((run[:, k:] - run[:, :-k]) == k).any(axis=1)
+    zero = np.zeros((len(cand), 1), np.int32)
+    run = np.concatenate([zero, np.cumsum(eq, axis=1, dtype=np.int32)], 1)
+    full = (run[:, k:] - run[:, :-k]) == k
+    if repeats is not None:
+        unique = eq & ~repeats[cand[:, 0]]
+        uniq = np.concatenate([zero, np.cumsum(unique, axis=1, dtype=np.int32)], 1)
+        full &= (uniq[:, k:] - uniq[:, :-k]) >= min(MIN_UNIQUE, k)
+    linked = full.any(axis=1)
+    if width >= LONG_RUN:
+        linked |= ((run[:, LONG_RUN:] - run[:, :-LONG_RUN]) == LONG_RUN).any(axis=1)
+    return linked
 
 
 def group_families(sequences, *, max_mismatches: int = MAX_MISMATCHES,
