@@ -16,6 +16,9 @@ predict
     ``predict`` (with the members' sd and a calibrated interval) and ``evaluate``.
 interpret
     ``ism``, ``motifs`` (first-layer filters and their JASPAR matches) and ``scan``.
+leakage
+    ``leakage TRAIN TEST``: the share of test rows with a near copy in the training set,
+    and the scores and coverage by that distance.
 discover
     ``discover``: de novo motifs (TF-MoDISco-lite and TOMTOM), cached in ``RUN/motifs/``.
 design

@@ -4,7 +4,8 @@ Bad input never prints a traceback: the command exits with status 2 and one line
 ``error: ...`` naming the file, line, record, position or setting at fault; anything else
 is reported as a bug (exit status 1). The commands themselves live beside this module:
 :mod:`.data` (``prepare``, ``train``), :mod:`.predict` (``predict``, ``evaluate``),
-:mod:`.interpret`, :mod:`.design` and :mod:`.discover` (which register their own parsers).
+:mod:`.interpret`, :mod:`.design`, :mod:`.discover` and :mod:`.leakage` (which register
+their own parsers).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output data folder (local or gs://)")
     p.add_argument("--val-fraction", type=float, default=0.025)
     p.add_argument("--test-fraction", type=float, default=0.025)
-    p.add_argument("--test-input", help="use this file as the whole test split instead")
+    p.add_argument("--test-input", help="use this file as the whole test split instead "
+                                        "(rows related to it are left out of train and val)")
+    p.add_argument("--split", default="family", choices=["family", "hash"],
+                   help="family (default): near copies, variant series and shifted tiles are "
+                        "grouped into families and each family goes to one split, so no "
+                        "score is computed on a near copy of a training row; hash: each "
+                        "sequence by a hash of itself (identical sequences only)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--shard-size", type=int, default=100_000)
     p.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH)
@@ -106,8 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import design as cli_design
     from . import discover as cli_discover
     from . import interpret as cli_interpret
+    from . import leakage as cli_leakage
 
     cli_interpret.register(sub)
+    cli_leakage.register(sub)
     cli_design.register(sub)
     cli_discover.register(sub)
     return parser

@@ -15,10 +15,11 @@ def cmd_prepare(args) -> int:
     manifest = records.prepare(
         args.input, args.out, val_fraction=args.val_fraction, test_fraction=args.test_fraction,
         seed=args.seed, shard_size=args.shard_size, test_input=args.test_input,
-        max_length=args.max_length,
+        max_length=args.max_length, split=args.split,
         progress=(lambda msg: print(msg, file=sys.stderr)) if not args.quiet else None)
     counts = {k: v["count"] for k, v in manifest["splits"].items()}
-    print(json.dumps({"out": str(args.out), "counts": counts}, indent=2))
+    print(json.dumps({"out": str(args.out), "counts": counts,
+                      "split": manifest.get("split", {"method": "hash"})}, indent=2))
     return 0
 
 

@@ -47,6 +47,16 @@ def cmd_predict(args) -> int:
         out["upper"] = iv.upper.astype(np.float32)
         print(f"note: lower and upper bound a {100 * level:g}% conformal interval of the measured "
               f"value ({predictor.unit})", file=sys.stderr)
+    distance, _ = predictor.nearest_training(table.sequences)
+    if distance is not None:
+        from ..families.novelty import NOVEL
+
+        out["nearest_train_mismatches"] = distance
+        far = int((distance >= NOVEL).sum())
+        print(f"note: nearest_train_mismatches counts the bases of the 80 bp variable region "
+              f"that differ from the nearest sequence the model trained on; {far} of "
+              f"{len(distance)} sequences are new to the model (none within {NOVEL - 1} "
+              "bases)", file=sys.stderr)
     cli_io.write_csv(out, args.output)
     return 0
 

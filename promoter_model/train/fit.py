@@ -151,6 +151,8 @@ def finish_run(run_dir, data_dir, val_split="val") -> dict:
         m = regression_metrics(y, pred)
         m["data"] = f"{split} split of {data_dir} (n={m['n']}; labels as in the input file)"
         metrics[key] = m
+    # how the rows were split: by family (no near copy on two sides) or by sequence hash
+    metrics["split"] = manifest.get("split") or {"method": "hash"}
     atomic.write_json(run_dir / "metrics.json", metrics)
     write_checksums(run_dir)
     shutil.rmtree(run_dir / "checkpoint", ignore_errors=True)
