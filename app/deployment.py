@@ -5,7 +5,8 @@ PROMOTER_LOCKED     1/true/yes: only the demo run and runs directly under PROMOT
                     are offered or loaded; the runs folder cannot be changed from the page
 PROMOTER_CACHE_DIR  where the app writes its caches (default: a private folder, mode 0700,
                     in the system temp dir); the app never writes into a run folder
-PROMOTER_DEMO_RUN   the bundled model shown by default (the demo ensemble, else the demo run)
+PROMOTER_DEMO_RUN   the bundled model shown by default (the family-split ensemble once it is
+                    finalised, else the earlier demo ensemble, else the demo run)
 PROMOTER_RUNS_DIR   folder whose sub-folders are offered as runs (``runs/`` in the repo)
 PROMOTER_MAX_RECORDS  most sequences accepted in one batch (1000)
 """
@@ -22,27 +23,33 @@ ROOT = Path(__file__).resolve().parents[1]
 def demo_run_path(root: Path = ROOT) -> Path:
     """The bundled model shown by default (``PROMOTER_DEMO_RUN`` overrides it).
 
-    The cross-validated demo ensemble (``assets/demo_ensemble``) once it is complete (its
-    ``ensemble.json`` is written last, after every member), else the single demo run
-    ``assets/demo_model``.
+    The family-split ensemble (``assets/family_ensemble``) once it is finalised, else the
+    earlier, hash-split demo ensemble (``assets/demo_ensemble``), else the single demo run
+    ``assets/demo_model``. An ensemble counts once its ``ensemble.json`` is there: it is
+    written last, after every member (the family ensemble's split and finished members are
+    committed while the others train).
     """
     if os.environ.get("PROMOTER_DEMO_RUN"):
         return Path(os.environ["PROMOTER_DEMO_RUN"])
-    ensemble = Path(root) / "assets" / "demo_ensemble"
-    if (ensemble / "ensemble.json").is_file():
-        return ensemble
+    for name in ("family_ensemble", "demo_ensemble"):
+        ensemble = Path(root) / "assets" / name
+        if (ensemble / "ensemble.json").is_file():
+            return ensemble
     return Path(root) / "assets" / "demo_model"
 
 
 def bundled_runs(root: Path = ROOT) -> list:
-    """The demo first, then the other bundled model (the single demo run beside the
-    ensemble) when it is installed and no ``PROMOTER_DEMO_RUN`` replaces the bundle.
+    """The demo first, then the other bundled models (the earlier ensemble and the single
+    demo run beside it) when installed and no ``PROMOTER_DEMO_RUN`` replaces the bundle.
     """
     demo = demo_run_path(root)
     if os.environ.get("PROMOTER_DEMO_RUN"):
         return [demo]
+    earlier = Path(root) / "assets" / "demo_ensemble"
     single = Path(root) / "assets" / "demo_model"
-    return [demo] + ([single] if single != demo and single.is_dir() else [])
+    others = [earlier] if (earlier / "ensemble.json").is_file() else []
+    others += [single] if single.is_dir() else []
+    return [demo] + [p for p in others if p != demo]
 
 
 def default_runs_dir() -> Path:
