@@ -35,15 +35,16 @@ test-fast: $(VENV)/.dev-installed
 	$(BIN)/ruff check promoter_model app tests bench scripts
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## make demo-model: rebuild assets/demo_model and the cross-validated assets/demo_ensemble
+## make demo-model: rebuild assets/demo_model and the family-split assets/family_ensemble
 ## from the bundled DREAM measurements (hours on a CPU; see docs/training.md)
 demo-model: $(VENV)/.dev-installed
 	$(BIN)/python scripts/make_demo_model.py --out assets/demo_model
-	$(BIN)/python scripts/make_demo_ensemble.py --out assets/demo_ensemble
+	$(BIN)/python scripts/make_demo_ensemble.py --out assets/family_ensemble
 
-## make demo-ensemble: train the missing ensemble members (resumable), then finalise it
+## make demo-ensemble: train the family-split ensemble's missing members (resumable, on the
+## split recorded in assets/family_ensemble/split.tsv.gz), then finalise it
 demo-ensemble: $(VENV)/.dev-installed
-	$(BIN)/python scripts/make_demo_ensemble.py --out assets/demo_ensemble
+	$(BIN)/python scripts/make_demo_ensemble.py --out assets/family_ensemble
 
 ## make bench: run the benchmarks and rewrite docs/benchmarks.md
 bench: $(VENV)/.dev-installed
