@@ -26,7 +26,7 @@ MAX_ROOT_MODULES = 8
 #: Subpackages being written on main while this test landed: their ``__init__`` docstrings
 #: are their authors' to complete, so a module missing from one is an expected failure
 #: (reported, not failing) until it is listed. Every other rule holds for them as for all.
-IN_PROGRESS = {"promoter_model.grammar"}
+IN_PROGRESS: set = set()
 
 
 def _modules() -> dict:
