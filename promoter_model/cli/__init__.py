@@ -23,6 +23,9 @@ discover
     ``discover``: de novo motifs (TF-MoDISco-lite and TOMTOM), cached in ``RUN/motifs/``.
 design
     ``design``: edited promoters toward a target expression.
+grammar
+    ``grammar position|spacing|marginalize|epistasis|necessity``: motif grammar
+    (:mod:`promoter_model.grammar`), a bounded number of backgrounds or shuffles.
 
 Every module imports the engine inside its commands, so ``promoter-model --help`` and a
 refused input answer without loading TensorFlow. The console script is
