@@ -108,6 +108,7 @@ pages = st.navigation([
     st.Page("views/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
     st.Page("views/design.py", title="Design", icon=":material/science:"),
     st.Page("views/motifs.py", title="Motifs", icon=":material/text_fields:"),
+    st.Page("views/grammar.py", title="Grammar", icon=":material/linear_scale:"),
     st.Page("views/training.py", title="Training", icon=":material/monitoring:"),
     MODEL_CARD_PAGE,
 ])

@@ -23,6 +23,9 @@ ism
     One ISM per sequence (and per batch), what the pages read off it, attribution maps.
 motifs
     JASPAR motifs, the first-layer filter analysis, motif scans, discovered motifs.
+grammar
+    Position and spacing scans, marginal effects, the DREAM designed pairs measured against
+    predicted (:mod:`promoter_model.grammar`).
 
 The Design page caches nothing: a design runs when its button is pressed, through
 :func:`runs.get_predictor`.

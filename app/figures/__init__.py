@@ -21,6 +21,9 @@ design
     The Design page: the designs' trajectories and their alignment to the start.
 motifs
     The Motifs page: motif scans and where discovered seqlets lie.
+grammar
+    The Grammar page: position profile and spacing curve with bands, the marginal effect's
+    distribution, designed pairs measured against predicted.
 """
 
 from app.figures.base import (

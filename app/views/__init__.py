@@ -12,6 +12,9 @@ mutagenesis
     The ISM heatmap, click-to-mutate trajectories, logos, top mutations, compare mode.
 motifs
     Discovered motifs, first-layer filters with their JASPAR matches, motif scans.
+grammar
+    Motif grammar: position and orientation, spacing, marginal effect over backgrounds,
+    the DREAM designed pairs measured against predicted.
 design
     Edited promoters toward a target expression.
 training

@@ -15,6 +15,9 @@ logos
     Sequence logos: attributions, PFMs and information.
 figures
     Heatmaps, trajectories, curves, histograms, scatters.
+grammar
+    Motif grammar: the position profile, the spacing curve, the marginal effect's
+    distribution, designed pairs measured against predicted.
 
 Everything is importable from here, e.g. ``from promoter_model import plot;
 plot.ism_heatmap(scores, seq)``.
@@ -46,6 +49,12 @@ from promoter_model.plot.figures import (
     training_curves,
     trajectory,
 )
+from promoter_model.plot.grammar import (
+    effect_distribution,
+    measured_pairs,
+    position_profile,
+    spacing_curve,
+)
 from promoter_model.plot.logos import (
     attribution_logo,
     draw_logo,
@@ -57,8 +66,9 @@ from promoter_model.plot.logos import (
 __all__ = [
     "IsmCells", "LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR",
     "alignment", "attribution_logo", "axis_title", "calibration_curve", "density_scatter",
-    "design_trajectories", "draw_logo", "expression_histogram", "filter_logo",
-    "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs", "motif_scan",
-    "point_density", "region_labels", "regions", "robustness_curve", "seqlet_positions",
-    "training_curves", "trajectory"
+    "design_trajectories", "draw_logo", "effect_distribution", "expression_histogram",
+    "filter_logo", "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs",
+    "measured_pairs", "motif_scan", "point_density", "position_profile", "region_labels",
+    "regions", "robustness_curve", "seqlet_positions", "spacing_curve", "training_curves",
+    "trajectory"
 ]

@@ -1,0 +1,194 @@
+"""Grammar: where a motif must sit and which way it must face, how far from its partner,
+what it does in general, and whether the model follows the DREAM designed experiments.
+
+Every result is a :mod:`promoter_model.grammar` table (the same the ``promoter-model
+grammar`` commands write), computed when its button is pressed and cached by the inputs.
+Backgrounds default to a few (20), bounded by :data:`MAX_BACKGROUNDS`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import describe, ui
+from app.cache import grammar as grammar_cache
+from app.cache import motifs as motif_cache
+from app.cache import runs as run_cache
+from app.figures import grammar as grammar_figures
+from promoter_model import plot
+from promoter_model.motifs.store import discovered_path
+
+MAX_BACKGROUNDS = 200  # the page's bound (the command line allows 1,000)
+DEFAULT_BACKGROUNDS = 20
+TYPED = "Type a site (IUPAC)…"
+
+st.title("Motif grammar")
+run = ui.need_run()
+unit = describe.unit_of(run)
+path, stamp = str(run.path), run_cache.run_stamp(run.path)
+picked = st.session_state.get("run_path") or path  # an ensemble's discovered patterns
+members = len(run.members)
+st.caption("Insert a motif into backgrounds drawn like the training data (pool promoters "
+           "with their variable region dinucleotide-shuffled, seeded) and read the model's "
+           "effect: by position and strand, by spacing to a partner, and over backgrounds. "
+           "Positions are 0-based starts in the 80 bp variable region.")
+
+
+def _discovered() -> list:
+    try:
+        stamp_d = discovered_path(picked).stat().st_mtime
+        doc = motif_cache.discovered(picked, stamp_d)
+    except (OSError, ValueError):
+        return []
+    return [p["name"] for p in (doc or {}).get("patterns", [])]
+
+
+def pick_motif(label: str, key: str, default: str) -> str | None:
+    """A motif as text: a discovered pattern's name, a JASPAR ID, or a typed IUPAC site."""
+    jaspar = motif_cache.jaspar()
+    found = _discovered()
+    ids = ([TYPED] + [f"discovered:{n}" for n in found]
+           + sorted(jaspar, key=lambda i: jaspar[i].name.upper()))
+    first = next((i for i in ids if i in jaspar and jaspar[i].name.upper() == default), ids[1])
+    choice = st.selectbox(
+        label, ids, index=ids.index(first), key=key,
+        format_func=lambda i: (i if i == TYPED else f"{i.split(':', 1)[1]} (discovered)"
+                               if i.startswith("discovered:")
+                               else f"{jaspar[i].name} ({i}, {jaspar[i].consensus})"))
+    if choice == TYPED:
+        text = st.text_input(f"{label}: site", value="TTACCCG", key=f"{key}_text",
+                             help="A, C, G, T and IUPAC letters (R, Y, S, W, K, M, B, D, H, "
+                                  "V, N); N keeps the background's base.")
+        return text.strip() or None
+    return choice.split(":", 1)[1] if choice.startswith("discovered:") else choice
+
+
+def _failed(exc: ValueError) -> None:
+    st.error(str(exc))
+
+
+def _done(res: dict) -> None:
+    st.caption(f"{res['provenance']}; computed in {res['seconds']:.1f} s (cached for these "
+               "inputs). Band: ± the effect's sd over backgrounds.")
+
+
+c1, c2, c3 = st.columns([3, 3, 2])
+with c1:
+    motif_a = pick_motif("Motif A", "gr_motif_a", "REB1")
+with c2:
+    motif_b = pick_motif("Motif B (for spacing)", "gr_motif_b", "RAP1")
+with c3:
+    n = int(st.number_input(f"Backgrounds (1 to {MAX_BACKGROUNDS})", 1, MAX_BACKGROUNDS,
+                            DEFAULT_BACKGROUNDS, key="gr_n",
+                            help="More backgrounds: narrower bands, longer wait (the work "
+                                 "grows with the number)."))
+    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="gr_seed"))
+run_dir = picked
+name = run.name
+st.caption(f"The position scan predicts about {2 * 75 * n + n:,} sequences, the spacing scan "
+           f"about {4 * 31 * 3 * n:,}, each with {members} member{'s' if members > 1 else ''}: "
+           "seconds for 20 backgrounds on a CPU, about ten times longer for 200.")
+
+tab_pos, tab_space, tab_marg, tab_meas = st.tabs(
+    ["Position and orientation", "Spacing", "Marginal effect", "Measured vs predicted"])
+
+
+def _armed(key: str, params: tuple, label: str) -> bool:
+    """True once ``label`` was pressed for these inputs (kept until they change)."""
+    if st.button(label, key=f"{key}_go", type="primary"):
+        st.session_state[key] = params
+    return st.session_state.get(key) == params
+
+
+with tab_pos:
+    params = (path, motif_a, n, seed)
+    if motif_a and _armed("gr_pos", params, "Scan positions"):
+        try:
+            with st.spinner("Scanning positions…"):
+                res = grammar_cache.position(path, stamp, motif_a, run_dir, n, seed)
+        except ValueError as exc:
+            _failed(exc)
+        else:
+            df, spread, label = res["table"], res["spread"], res["table"].attrs["motif"]
+            ui.plotly(grammar_figures.position_plot(df["position"], df["strand"], df["effect"],
+                                                    spread, motif=label, unit=unit),
+                      key="gr_pos_plot", name=f"{name}_position_{label}",
+                      static=lambda: plot.position_profile(df["position"], df["strand"],
+                                                           df["effect"], spread, motif=label,
+                                                           unit=unit))
+            _done(res)
+            ui.table_download(df, name=f"{name}_position_{label}", key="gr_pos_csv")
+
+with tab_space:
+    top = int(st.number_input("Largest spacing (0 to 30)", 0, 30, 20, key="gr_space_max"))
+    params = (path, motif_a, motif_b, n, seed, top)
+    if motif_a and motif_b and _armed("gr_space", params, "Scan spacings"):
+        try:
+            with st.spinner("Scanning spacings…"):
+                res = grammar_cache.spacing(path, stamp, motif_a, motif_b, run_dir, n, seed,
+                                            top)
+        except ValueError as exc:
+            _failed(exc)
+        else:
+            df, spread, pair = res["table"], res["spread"], res["table"].attrs["motif"]
+            ui.plotly(grammar_figures.spacing_plot(df["spacing"], df["orientation"],
+                                                   df["interaction"], spread, pair=pair,
+                                                   unit=unit),
+                      key="gr_space_plot", name=f"{name}_spacing",
+                      static=lambda: plot.spacing_curve(df["spacing"], df["orientation"],
+                                                        df["interaction"], spread, pair=pair,
+                                                        unit=unit))
+            st.caption("Interaction f(AB) − f(A) − f(B) + f(none): 0 when the two act "
+                       "independently. Orientation: A's strand, then B's.")
+            _done(res)
+            ui.table_download(df, name=f"{name}_spacing", key="gr_space_csv")
+
+with tab_marg:
+    chosen = tuple(m for m in (motif_a, motif_b) if m)
+    params = (path, chosen, n, seed)
+    if chosen and _armed("gr_marg", params, "Insert into backgrounds"):
+        try:
+            with st.spinner("Inserting…"):
+                res = grammar_cache.marginal(path, stamp, chosen, run_dir, n, seed)
+        except ValueError as exc:
+            _failed(exc)
+        else:
+            per = res["per_background"]
+            ui.plotly(grammar_figures.effect_histogram(per, unit=unit), key="gr_marg_plot",
+                      name=f"{name}_marginal",
+                      static=lambda: plot.effect_distribution(per, unit=unit))
+            st.dataframe(res["table"], hide_index=True, key="gr_marg_table")
+            _done(res)
+            ui.table_download(res["table"], name=f"{name}_marginal", key="gr_marg_csv")
+
+with tab_meas:
+    st.caption("The DREAM test set's two grammar experiments, motif_tiling (motifs written "
+               "at every start of three backgrounds) and motif_perturbation (REB1 sites with "
+               "mutated bases, HSF1 site arrays), as pairs: measured against predicted "
+               "alt − ref. This predicts every sequence of the pairs (about 12,000; a minute "
+               "or two for a large ensemble on a CPU).")
+    st.info("Out of family: only pairs whose two sequences are both public-leaderboard rows "
+            "were never trained on by the bundled demo ensemble, which trained on the "
+            "test table's other rows. Those pairs are coloured and scored apart; the grey "
+            "ones lie in its training pool, so their agreement says little. For another "
+            "run, check its model card for what it trained on.", icon=":material/info:")
+    if _armed("gr_meas", (path,), "Compare with the measured pairs"):
+        with st.spinner("Predicting the designed pairs…"):
+            res = grammar_cache.measured_pairs(path, stamp)
+        pairs = res["pairs"]
+        ui.plotly(grammar_figures.pairs_plot(pairs["measured"], pairs["predicted"],
+                                             pairs["held_out"], pairs["alt_tag"], unit=unit),
+                  key="gr_meas_plot", name=f"{name}_designed_pairs",
+                  static=lambda: plot.measured_pairs(pairs["measured"], pairs["predicted"],
+                                                     pairs["held_out"], unit=unit))
+        st.caption(f"{int(pairs['held_out'].sum()):,} of {len(pairs):,} pairs never trained "
+                   f"on; computed in {res['seconds']:.1f} s.")
+        st.markdown("**Agreement per motif** (r: Pearson, over pairs)")
+        st.dataframe(res["agreement"], hide_index=True, key="gr_meas_table")
+        ui.table_download(res["agreement"], name=f"{name}_grammar_agreement",
+                          key="gr_meas_csv")
+        st.markdown("**Tiling profiles**: does the predicted position profile follow the "
+                    "measured one? (all pairs, trained on or not)")
+        st.dataframe(res["profiles"], hide_index=True, key="gr_prof_table")
+        ui.table_download(pairs, name=f"{name}_designed_pairs", key="gr_pairs_csv",
+                          label="Pairs CSV")
