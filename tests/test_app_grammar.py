@@ -103,14 +103,20 @@ def test_typed_site_and_bad_site(grammar_env):
 @pytest.mark.slow
 def test_measured_pairs_say_which_were_never_trained_on(grammar_env):
     at = _page()
-    assert any("only pairs whose two sequences are both public-leaderboard rows" in i.value
+    assert any("whose two sequences are both public-leaderboard rows" in i.value
                for i in at.info)
     at.button(key="gr_meas_go").click().run()
     _ok(at)
     fig = _by_title(_charts(at), "Designed pairs")
     names = [t["name"] for t in fig["data"]]
-    assert names[0].startswith("in the training pool") and names[1].startswith(
-        "never trained on")
+    assert names == ["in the training pool (0)", "never trained on (620)"]
+    agree = [d.value for d in at.dataframe if "coverage" in d.value.columns][0]
+    assert set(agree["pairs"]) == {"never trained on"}
+    at.checkbox(key="gr_meas_pool").check().run()
+    at.button(key="gr_meas_go").click().run()
+    _ok(at)
+    names = [t["name"] for t in _by_title(_charts(at), "Designed pairs")["data"]]
+    assert names == ["in the training pool (5560)", "never trained on (620)"]
     agree = [d.value for d in at.dataframe if "coverage" in d.value.columns][0]
     assert set(agree["pairs"]) == {"never trained on", "all"}
     assert {"gr_meas_csv", "gr_pairs_csv", "gr_meas_plot_png"} <= {
