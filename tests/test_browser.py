@@ -182,6 +182,33 @@ def test_design_in_chromium(browser, app_server, tmp_path):
     assert any(e != "." for e in edited)
 
 
+def test_grammar_position_scan_in_chromium(browser, app_server, tmp_path):
+    """Two backgrounds, Scan positions: the profile with its two strands and two bands."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(f"{app_server}/grammar", wait_until="domcontentloaded")
+    wait_idle(page)
+    n = page.locator('input[aria-label^="Backgrounds"]')
+    n.wait_for(timeout=60_000)
+    n.fill("2")
+    n.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Scan positions").click()
+    wait_idle(page, timeout_ms=120_000)
+    find = """() => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
+            d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
+                .includes('effect by position and strand'));
+        return gd ? gd._fullData.map(t => t.fill || t.name) : null;
+    }"""
+    page.wait_for_function(f"() => ({find})() !== null", timeout=60_000)
+    traces = page.evaluate(find)
+    assert traces.count("toself") == 2 and "+ strand" in traces and "- strand" in traces
+    assert page.get_by_text("over 2 backgrounds", exact=False).count() >= 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    page.screenshot(path=str(tmp_path / "grammar.png"), full_page=True)
+
+
 def _motifs_page(browser, url: str):
     page = browser.new_page(viewport={"width": 1400, "height": 2000})
     page.goto(f"{url}/motifs", wait_until="domcontentloaded")
