@@ -87,9 +87,9 @@ run_dir = picked
 name = run.name
 st.caption(f"The position scan predicts about {2 * 75 * n + n:,} sequences, the spacing scan "
            f"about {4 * 21 * 3 * n:,} (spacings 0-20), each with {members} "
-           f"member{'s' if members > 1 else ''}. For the 5-member demo ensemble on a 2-core "
-           "CPU the position scan of 20 backgrounds takes about a minute (the time grows "
-           "with the backgrounds: 200 take ten times as long); a GPU takes seconds.")
+           f"member{'s' if members > 1 else ''}. The time grows with the backgrounds: for the "
+           "5-member demo ensemble the position scan of 20 backgrounds is about a minute of "
+           "CPU time on a 2-core machine (200 backgrounds: ten times that).")
 
 tab_pos, tab_space, tab_marg, tab_meas = st.tabs(
     ["Position and orientation", "Spacing", "Marginal effect", "Measured vs predicted"])
