@@ -8,6 +8,8 @@ Backgrounds default to a few (20), bounded by :data:`MAX_BACKGROUNDS`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import describe, ui
@@ -168,12 +170,15 @@ with tab_meas:
                "at every start of three backgrounds) and motif_perturbation (REB1 sites with "
                "mutated bases, HSF1 site arrays), as pairs: measured against predicted "
                "alt − ref.")
-    st.info("Out of family: only the 620 pairs whose two sequences are both "
-            "public-leaderboard rows were never trained on by the bundled demo ensemble, "
-            "which trained on the test table's other rows. They are shown by default; the "
-            "other 5,560 pairs lie in its training pool, so their agreement says little. For "
-            "another run, check its model card for what it trained on.",
-            icon=":material/info:")
+    is_demo = Path(path).name == "demo_ensemble"
+    st.info(("This is the hash-split demo ensemble (assets/demo_ensemble): " if is_demo else
+             "Held out here means what the hash-split demo ensemble (assets/demo_ensemble) "
+             "never saw; this run may differ (check its model card). ")
+            + "only the 620 pairs whose two sequences are both public-leaderboard rows were "
+            "never trained on; it trained on the test table's other rows. Those pairs are "
+            "shown by default; the other 5,560 lie in its training pool, so their agreement "
+            "says little. (The family-split ensemble holds out whole families instead: its "
+            "split is not read here yet.)", icon=":material/info:")
     pool = st.checkbox("Also the 5,560 pairs in the training pool (predicts 5,914 sequences "
                        "instead of 603: about ten times longer)", key="gr_meas_pool")
     if _armed("gr_meas", (path, pool), "Compare with the measured pairs"):
