@@ -20,7 +20,8 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
     """Sequences from a file (any format ``read_sequences`` reads), ``-`` (stdin) or a literal.
 
     An argument that is not an existing file and holds only sequence letters is read as
-    one sequence with id ``sequence``.
+    one sequence with id ``sequence``. What reading did beyond normalising (a GenBank header
+    stripped, wrapped lines joined: ``SequenceTable.notes``) is printed as ``note:`` lines.
 
     Returns
     -------
@@ -33,7 +34,10 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
         table = parse_text(arg, "lines", max_length=max_length, source="<argument>")
         table.ids = ["sequence"]
         return table
-    return read_sequences(arg, fmt, max_length=max_length)
+    table = read_sequences(arg, fmt, max_length=max_length)
+    for note in table.notes:  # a GenBank header stripped, wrapped lines joined
+        print(f"note: {arg}: {note}", file=sys.stderr)
+    return table
 
 
 def check_output(output, inputs=()) -> None:

@@ -10,9 +10,17 @@ layout
 encode
     Normalising, base codes, one-hot, reverse complements, :func:`as_batch` (strings or
     one-hot, one or many -> float32 ``(n, L, 4)``) and :func:`find_invalid`.
+pastes
+    Real pastes: GenBank and SnapGene text (:func:`parse_genbank`: header, position numbers
+    and ``//`` stripped) and a sequence wrapped over lines (:func:`unwrap_lines`).
 parse
-    :class:`SequenceTable` and :func:`parse_text`: the DREAM, table, FASTA and line formats,
-    record checks, :func:`unique_ids`.
+    :class:`SequenceTable` and :func:`parse_text`: the DREAM, table, FASTA, GenBank and line
+    formats, record checks, :func:`unique_ids`; what was stripped or joined in ``notes``.
+edits
+    Edits in the user's own coordinates (``A45G``, ``45A>G``, ``del45-48``,
+    ``ins45:ACGT``, several per variant separated by ``;``): :func:`parse_variant_text`,
+    :func:`apply_edits` (substitutions vectorised), reference bases checked against the
+    wild type.
 files
     :func:`read_sequences` (files and standard input under a size cap, gzip) and
     :func:`iter_dream_chunks` (the 6.7M-row DREAM table, streamed).
@@ -67,14 +75,17 @@ from promoter_model.sequence.parse import (
     parse_text,
     unique_ids,
 )
+from promoter_model.sequence.pastes import WRAP_WIDTHS, is_genbank, parse_genbank, unwrap_lines
 
 __all__ = [
     "ALPHABET", "DEFAULT_MAX_INPUT_MB", "DEFAULT_MAX_LENGTH", "FIT_CONVENTION", "FLANK_3",
     "FLANK_5", "FORMATS", "IUPAC_AMBIGUITY", "LEGACY_FIT_CONVENTIONS", "SEQ_LEN",
-    "VARIABLE_END", "VARIABLE_LEN", "VARIABLE_START", "SequenceError", "SequenceTable",
+    "VARIABLE_END", "VARIABLE_LEN", "VARIABLE_START", "WRAP_WIDTHS", "SequenceError",
+    "SequenceTable",
     "as_batch", "bad_char_message", "check_sequences", "codes_to_one_hot", "decode",
     "decode_text", "describe_fit", "detect_format", "encode_codes", "encode_fitted",
-    "find_invalid", "fit_summary", "fit_to_length", "iter_dream_chunks", "max_input_bytes",
+    "find_invalid", "fit_summary", "fit_to_length", "is_genbank", "iter_dream_chunks",
+    "max_input_bytes", "parse_genbank", "unwrap_lines",
     "normalize", "normalize_many", "one_hot", "parse_text", "placed_in_flanks", "read_capped",
     "read_sequences", "reverse_complement", "reverse_complement_one_hot", "unique_ids",
 ]

@@ -1,7 +1,9 @@
 """Sequence records from text: the formats, their parsers and record validation.
 
 Pasted text and file contents become a :class:`SequenceTable` through :func:`parse_text`
-(DREAM ``sequence<TAB>expression``, tables with a header, FASTA, or one sequence per line).
+(DREAM ``sequence<TAB>expression``, tables with a header, FASTA, GenBank or SnapGene text,
+or one sequence per line; a sequence wrapped over lines without a header is one sequence).
+What was stripped or joined is said in :attr:`SequenceTable.notes`.
 Every rejected record is a :class:`~promoter_model.sequence.SequenceError` naming the
 record, line, position and character. Reading files (size caps, gzip, standard input) is in
 :mod:`.files`.
@@ -18,6 +20,7 @@ import numpy as np
 from promoter_model.sequence.encode import find_invalid, normalize
 from promoter_model.sequence.errors import SequenceError, bad_char_message
 from promoter_model.sequence.layout import DEFAULT_MAX_LENGTH
+from promoter_model.sequence.pastes import is_genbank, parse_genbank, unwrap_lines
 
 
 @dataclass
@@ -34,6 +37,9 @@ class SequenceTable:
     errors : list of SequenceError
         Records rejected in lenient mode (empty in strict mode, which raises instead).
     source : str or None
+    notes : list of str
+        What reading did to the text beyond normalising it (a GenBank header and position
+        numbers stripped, wrapped lines joined); shown to the user as ``note:`` lines.
     """
 
     ids: list
@@ -41,6 +47,7 @@ class SequenceTable:
     expression: np.ndarray | None = None
     errors: list = field(default_factory=list)
     source: str | None = None
+    notes: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.sequences)
@@ -86,20 +93,25 @@ def check_sequences(ids, sequences, *, max_length: int = DEFAULT_MAX_LENGTH, sou
 
 
 # --------------------------------------------------------------------------- text formats
-FORMATS = ("auto", "dream", "table", "fasta", "lines")
-
-
+FORMATS = ("auto", "dream", "table", "fasta", "genbank", "lines")
 def detect_format(text: str) -> str:
-    """Guess the format of sequence text: ``fasta``, ``table``, ``dream`` or ``lines``."""
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    """Guess the format of sequence text: ``fasta``, ``table``, ``genbank``, ``dream`` or
+    ``lines``.
+    """
+    all_lines = text.splitlines()
+    first = next((ln for ln in all_lines if ln.strip()), "")
     stripped = first.strip()
     if stripped.startswith(">"):
         return "fasta"
     cells = [c.strip().strip('"').lower() for c in _split_cells(stripped)]
     if "sequence" in cells or "seq" in cells:
         return "table"
+    if stripped.startswith("LOCUS") or stripped == "ORIGIN":
+        return "genbank"
     if "\t" in stripped and len(stripped.split("\t")) == 2:
         return "dream"
+    if is_genbank(all_lines[:2000]):
+        return "genbank"
     return "lines"
 
 
@@ -126,8 +138,17 @@ def parse_text(text: str, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LE
     if fmt == "auto":
         fmt = detect_format(text)
     parser = {"fasta": _parse_fasta, "table": _parse_table, "dream": _parse_dream,
-              "lines": _parse_lines}[fmt]
+              "genbank": _parse_genbank, "lines": _parse_lines}[fmt]
     ids, seqs, expr, lines, errors = parser(text, source, delimiter)
+    notes = []
+    if fmt == "genbank":
+        notes.append(f"read as GenBank/SnapGene text: {len(seqs)} sequence(s) of "
+                     f"{', '.join(str(len(normalize(q))) for q in seqs[:5])} bp; the header "
+                     "(LOCUS, FEATURES ...), position numbers, spaces and '//' were ignored")
+    elif fmt == "lines":
+        ids, seqs, lines, joined = unwrap_lines(ids, seqs, lines)
+        if joined:
+            notes.append(joined)
     seqs = [normalize(s) for s in seqs]
     errors = errors + [e for _, e in check_sequences(ids, seqs, max_length=max_length,
                                                      source=source, lines=lines)]
@@ -143,7 +164,7 @@ def parse_text(text: str, fmt: str = "auto", *, max_length: int = DEFAULT_MAX_LE
     if not seqs and strict:
         raise SequenceError("no sequences found in the input", source=source)
     return SequenceTable(ids=ids, sequences=seqs, expression=expr, errors=errors,
-                         source=source)
+                         source=source, notes=notes)
 
 
 def _parse_float(value: str, what: str, source, line):
@@ -215,6 +236,11 @@ def _parse_fasta(text, source, _delimiter):
             chunks.append(line)
     if current is not None:
         seqs.append("".join(chunks))
+    return unique_ids(ids), seqs, None, lines, errors
+
+
+def _parse_genbank(text, source, _delimiter):
+    ids, seqs, lines, errors = parse_genbank(text, source)
     return unique_ids(ids), seqs, None, lines, errors
 
 
