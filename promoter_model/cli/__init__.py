@@ -19,6 +19,10 @@ interpret
 leakage
     ``leakage TRAIN TEST``: the share of test rows with a near copy in the training set,
     and the scores and coverage by that distance.
+variants
+    ``tile`` (80 bp windows of a long native sequence) and ``variants`` (edits of a wild
+    type in the user's coordinates, or a ref/alt pairs table): effects with calibrated
+    intervals and ``p_up``.
 discover
     ``discover``: de novo motifs (TF-MoDISco-lite and TOMTOM), cached in ``RUN/motifs/``.
 design
@@ -38,7 +42,9 @@ from promoter_model.cli.design import cmd_design
 from promoter_model.cli.discover import cmd_discover
 from promoter_model.cli.interpret import cmd_ism, cmd_motifs, cmd_scan
 from promoter_model.cli.predict import cmd_evaluate, cmd_predict, interval_level
+from promoter_model.cli.variants import cmd_tile, cmd_variants
 
 __all__ = ["build_parser", "cmd_design", "cmd_discover", "cmd_evaluate", "cmd_ism",
-           "cmd_motifs", "cmd_predict", "cmd_prepare", "cmd_scan", "cmd_train",
+           "cmd_motifs", "cmd_predict", "cmd_prepare", "cmd_scan", "cmd_tile", "cmd_train",
+           "cmd_variants",
            "interval_level", "main", "parse_overrides"]

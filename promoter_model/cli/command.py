@@ -4,8 +4,8 @@ Bad input never prints a traceback: the command exits with status 2 and one line
 ``error: ...`` naming the file, line, record, position or setting at fault; anything else
 is reported as a bug (exit status 1). The commands themselves live beside this module:
 :mod:`.data` (``prepare``, ``train``), :mod:`.predict` (``predict``, ``evaluate``),
-:mod:`.interpret`, :mod:`.design`, :mod:`.discover`, :mod:`.leakage` and :mod:`.grammar`
-(which register their own parsers).
+:mod:`.interpret`, :mod:`.variants`, :mod:`.design`, :mod:`.discover`, :mod:`.leakage`
+and :mod:`.grammar` (which register their own parsers).
 """
 
 from __future__ import annotations
@@ -115,9 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import grammar as cli_grammar
     from . import interpret as cli_interpret
     from . import leakage as cli_leakage
+    from . import variants as cli_variants
 
     cli_interpret.register(sub)
     cli_leakage.register(sub)
+    cli_variants.register(sub)
     cli_design.register(sub)
     cli_discover.register(sub)
     cli_grammar.register(sub)

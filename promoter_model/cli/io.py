@@ -118,3 +118,39 @@ def fit_notice(sequences, length: int, detail: str = "") -> None:
     note = fit_summary(sequences, length)
     if note:
         print(f"note: {note}{detail}", file=sys.stderr)
+
+
+def read_text(arg: str) -> tuple:
+    """``(text, source)`` of a file or ``-`` (standard input), under the input size cap.
+
+    The same checks as every sequence input (``sequence.read_sequences``): a regular file
+    or ``-``, at most ``PROMOTER_MAX_INPUT_MB``, UTF-8 text (gzip unpacked).
+
+    Raises
+    ------
+    SequenceError
+    """
+    from ..sequence import SequenceError, decode_text, max_input_bytes, read_capped
+
+    cap = max_input_bytes()
+    if arg == "-":
+        return decode_text(read_capped(sys.stdin.buffer, cap, "<stdin>"), "<stdin>"), "<stdin>"
+    p = Path(arg)
+    if not p.exists():
+        raise SequenceError("file not found", source=arg)
+    if not p.is_file():
+        raise SequenceError("is not a regular file; use '-' to read standard input",
+                            source=arg)
+    with open(p, "rb") as fh:
+        return decode_text(read_capped(fh, cap, arg), arg), arg
+
+
+def bounded_int(value, name: str, low: int, high: int) -> int:
+    """``value`` as an int in ``[low, high]``, or a ValueError naming the option and bound."""
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {value!r} is not a whole number") from None
+    if not low <= v <= high:
+        raise ValueError(f"{name} {v} is outside {low:,}..{high:,}")
+    return v

@@ -24,6 +24,13 @@ attributions
     TensorFlow-specific code.
 variants
     Substitutions, insertions and deletions; variant effects; motif scans.
+variant_lists
+    A biologist's variant lists: effects against a wild type (:func:`wt_effects`) and
+    (ref, alt) pairs tables (:func:`pair_effects`), with calibrated effect intervals and
+    ``p_up``.
+tiling
+    Native promoters: 80 bp windows every ``step`` bases placed between the plasmid flanks
+    and predicted in one call (:func:`tile`, :func:`strongest_window`, :func:`native_note`).
 filters
     First-layer filters: weights, activations, activation PFMs, influence, and the run's
     cache of them with their JASPAR matches.
@@ -51,6 +58,9 @@ _LAZY = {
                     "attributions"),
     **dict.fromkeys(("apply_variants", "motif_scan", "parse_variant", "variant_effect"),
                     "variants"),
+    **dict.fromkeys(("Effects", "pair_effects", "wt_effects"), "variant_lists"),
+    **dict.fromkeys(("native_note", "strongest_window", "tile", "window_starts",
+                     "yeast_score"), "tiling"),
     **dict.fromkeys(("CACHE_DIR", "CACHE_VERSION", "activation_pfms", "compute_motifs",
                      "filter_activations", "filter_influence", "filter_weights",
                      "load_motifs", "weights_to_pfm"), "filters"),

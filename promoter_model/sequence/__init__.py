@@ -16,11 +16,14 @@ pastes
 parse
     :class:`SequenceTable` and :func:`parse_text`: the DREAM, table, FASTA, GenBank and line
     formats, record checks, :func:`unique_ids`; what was stripped or joined in ``notes``.
+pairs
+    Pairs tables (a CSV/TSV with ``ref`` and ``alt`` columns, ``id`` kept):
+    :func:`parse_pairs`, :func:`has_pair_columns`.
 edits
     Edits in the user's own coordinates (``A45G``, ``45A>G``, ``del45-48``,
-    ``ins45:ACGT``, several per variant separated by ``;``): :func:`parse_variant_text`,
-    :func:`apply_edits` (substitutions vectorised), reference bases checked against the
-    wild type.
+    ``ins45:ACGT``, several per variant separated by ``;``, ``offset`` for TSS-relative
+    numbering): :func:`read_variant_list`, :func:`parse_variant_text`, :func:`apply_edits`
+    (substitutions vectorised); reference bases checked against the wild type.
 files
     :func:`read_sequences` (files and standard input under a size cap, gzip) and
     :func:`iter_dream_chunks` (the 6.7M-row DREAM table, streamed).
@@ -29,6 +32,17 @@ Each module imports only those above it in this list. Every public name is impor
 here: ``from promoter_model.sequence import one_hot, read_sequences``.
 """
 
+from promoter_model.sequence.edits import (
+    MAX_VARIANTS,
+    NOTATION,
+    Edit,
+    VariantList,
+    apply_edits,
+    check_offset,
+    parse_variant_text,
+    read_variant_list,
+    substitution_labels,
+)
 from promoter_model.sequence.encode import (
     as_batch,
     codes_to_one_hot,
@@ -67,6 +81,7 @@ from promoter_model.sequence.layout import (
     fit_to_length,
     placed_in_flanks,
 )
+from promoter_model.sequence.pairs import PairTable, has_pair_columns, parse_pairs
 from promoter_model.sequence.parse import (
     FORMATS,
     SequenceTable,
@@ -78,6 +93,9 @@ from promoter_model.sequence.parse import (
 from promoter_model.sequence.pastes import WRAP_WIDTHS, is_genbank, parse_genbank, unwrap_lines
 
 __all__ = [
+    "MAX_VARIANTS", "NOTATION", "Edit", "VariantList", "apply_edits", "check_offset",
+    "parse_variant_text", "read_variant_list", "substitution_labels", "PairTable",
+    "has_pair_columns", "parse_pairs",
     "ALPHABET", "DEFAULT_MAX_INPUT_MB", "DEFAULT_MAX_LENGTH", "FIT_CONVENTION", "FLANK_3",
     "FLANK_5", "FORMATS", "IUPAC_AMBIGUITY", "LEGACY_FIT_CONVENTIONS", "SEQ_LEN",
     "VARIABLE_END", "VARIABLE_LEN", "VARIABLE_START", "WRAP_WIDTHS", "SequenceError",

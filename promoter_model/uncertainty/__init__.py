@@ -13,6 +13,10 @@ difference
     Intervals for alt - ref calibrated on measured family-out-of-fold pairs 1-3 bases
     apart (:class:`DifferenceQuantiles`, :func:`fit_differences`, :func:`count_mismatches`),
     held by a :class:`Calibration` and used by its ``difference_interval``.
+direction
+    ``p_up``, the probability that a measured effect is positive: from the calibrated
+    difference intervals (:func:`p_up_calibrated`, :func:`excluding_level`), or from the
+    members' spread, uncalibrated (:func:`p_up_from_spread`).
 intervals
     :func:`predict_interval` (mean, members' sd and the calibrated interval of a predictor),
     :func:`interval_from_mean`, :func:`coverage` and :func:`subset_coverage`.
@@ -37,6 +41,11 @@ from promoter_model.uncertainty.difference import (
     count_mismatches,
     fit_differences,
 )
+from promoter_model.uncertainty.direction import (
+    excluding_level,
+    p_up_calibrated,
+    p_up_from_spread,
+)
 from promoter_model.uncertainty.intervals import (
     UNAVAILABLE,
     Interval,
@@ -50,7 +59,8 @@ from promoter_model.uncertainty.intervals import (
 __all__ = [
     "CALIBRATION_FILE", "CALIBRATION_FORMAT", "LEVELS", "METHOD", "UNAVAILABLE", "Calibration",
     "DifferenceQuantiles", "Interval", "check_level", "conformal_quantiles",
-    "count_mismatches", "coverage", "fit_calibration", "fit_differences",
+    "count_mismatches", "coverage", "excluding_level", "fit_calibration", "fit_differences",
+    "p_up_calibrated", "p_up_from_spread",
     "interval_from_mean", "load_calibration", "predict_interval", "predict_interval_sequences",
     "subset_coverage",
 ]
