@@ -7,8 +7,8 @@ base) and a sequence wrapped over lines became one prediction per line.
 from __future__ import annotations
 
 import pytest
-
 from conftest import run_cli
+
 from promoter_model.sequence import FLANK_3, FLANK_5, SequenceError, parse_text
 
 CORE = ("ACGTTGCAAC" * 8)  # 80 bp

@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..predictor import as_predictor
 from ..sequence import SEQ_LEN, VARIABLE_LEN, normalize
 
 COLUMNS = ["id", "start", "end", "prediction", "sd", "lower", "upper"]
@@ -75,6 +74,7 @@ def tile(model, sequences, ids=None, step: int = 10, level: float = 0.9,
         ``id, start, end, prediction, sd, lower, upper``, one row per window in order;
         ``sd`` NaN for one run, ``lower``/``upper`` NaN without a calibration.
     """
+    from ..predictor import as_predictor  # here: window_starts answers without Keras
     from ..uncertainty.intervals import predict_interval_sequences
 
     pred = as_predictor(model)

@@ -113,8 +113,7 @@ def p_up_from_spread(member_effects) -> np.ndarray:
         return np.full(e.shape[1], np.nan)
     mean, sd = e.mean(axis=0), e.std(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = mean / sd
-    z = np.where(sd > 0, z, np.sign(mean) * np.inf)
+        z = np.where(sd > 0, mean / sd, np.sign(mean) * np.inf)
     out = norm.cdf(z)
     out[(sd == 0) & (mean == 0)] = 0.5
     return out
