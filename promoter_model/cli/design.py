@@ -39,9 +39,18 @@ def cmd_design(args) -> int:
     """Run ``promoter-model design``; return the exit status."""
     from .. import atomic
     from ..design.objective import design, fasta_text, held_out_check
+    from ..design.oligos import check_overhang
+    from ..design.search import check_min_distance
     from ..predictor import load_predictor
 
     objective, constraints = _objective(args), _constraints(args)
+    min_distance = check_min_distance(args.min_distance, constraints.max_mutations)
+    overhangs = (check_overhang(args.overhang_5, "--overhang-5"),
+                 check_overhang(args.overhang_3, "--overhang-3"))
+    if any(overhangs) and not args.oligos:
+        raise ValueError("--overhang-5/--overhang-3 go on the oligos: give --oligos FILE too")
+    for path in (args.output, args.oligos, args.trajectories, args.held_out):
+        cli_io.check_output(path, (args.start,) if args.start else ())
     start = None
     if args.start is not None:
         table = cli_io.read_input(args.start, "auto", None)
@@ -54,7 +63,7 @@ def cmd_design(args) -> int:
     if start is not None:
         cli_io.fit_notice([start], predictor.input_length, FITTED)
     kwargs = dict(objective=objective, constraints=constraints, strategy=args.strategy,
-                  n_designs=args.n_designs, seed=args.seed)
+                  n_designs=args.n_designs, seed=args.seed, min_distance=min_distance)
     result = design(predictor, start, **kwargs)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -73,6 +82,14 @@ def cmd_design(args) -> int:
         cli_io.write_csv(result.table, args.output)
     if args.trajectories:
         cli_io.write_csv(result.trajectories, args.trajectories)
+    if args.oligos:
+        from ..design.oligos import oligos
+
+        sheet = oligos(result.table, *overhangs, region=args.oligo_region)
+        cli_io.write_csv(sheet, args.oligos)
+        print(f"{len(sheet)} oligo(s) of {', '.join(map(str, sorted(set(sheet['length']))))} "
+              f"nt: {len(overhangs[0])} nt 5' overhang + the {args.oligo_region} region + "
+              f"{len(overhangs[1])} nt 3' overhang", file=sys.stderr)
     if args.held_out:
         check = held_out_check(predictor, start, **kwargs)
         cli_io.write_csv(check, args.held_out)
@@ -96,7 +113,10 @@ def register(subparsers) -> None:
     goal.add_argument("--minimize", action="store_true")
     p.add_argument("--max-mutations", type=int, required=True,
                    help="mutation budget: Hamming distance to the start")
-    p.add_argument("--n-designs", type=int, default=5)
+    p.add_argument("--n-designs", type=int, default=5, help="designs returned (1-100)")
+    p.add_argument("--min-distance", type=int, default=1,
+                   help="designs differ from one another at this many positions at least "
+                        "(default 1: distinct; at most twice --max-mutations)")
     p.add_argument("--strategy", default="greedy", choices=["greedy", "beam", "genetic"])
     p.add_argument("--forbid", nargs="+", metavar="SEQ",
                    help="subsequences never created, on either strand")
@@ -118,6 +138,16 @@ def register(subparsers) -> None:
                                           "sequence, prediction, sd, lower, upper, "
                                           "n_mutations, mutations, score, reached")
     p.add_argument("--fasta", action="store_true", help="write FASTA (for ordering oligos)")
+    p.add_argument("--oligos", metavar="CSV",
+                   help="write an order sheet: id, oligo, length, insert, prediction, "
+                        "mutations (each insert between the overhangs)")
+    p.add_argument("--overhang-5", default="", metavar="SEQ",
+                   help="cloning overhang added 5' of each oligo's insert (A, C, G, T)")
+    p.add_argument("--overhang-3", default="", metavar="SEQ",
+                   help="cloning overhang added 3' of each oligo's insert (A, C, G, T)")
+    p.add_argument("--oligo-region", default="variable", choices=["variable", "full"],
+                   help="the insert: the 80 bp variable region (default) or the whole "
+                        "110 bp construct")
     p.add_argument("--trajectories", help="CSV of each design's steps with predictions")
     p.add_argument("--held-out", metavar="CSV",
                    help="ensemble only: design with all members but one, score with the one "

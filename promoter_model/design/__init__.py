@@ -8,13 +8,17 @@ objective
     results table and each design's path), :func:`held_out_check` and :func:`fasta_text`.
 search
     The search strategies over base codes: greedy ISM-guided substitution, beam search, a
-    genetic algorithm; one batched predictor call per step.
+    genetic algorithm; one batched predictor call per step; :func:`diverse_best` (designs a
+    minimum distance apart).
+oligos
+    Designs ready to order: :func:`oligos` (each insert between the user's cloning
+    overhangs, checked DNA), :func:`check_overhang`.
 constraints
     :class:`Constraints` (mutation budget, kept positions, forbidden sites such as the
     Golden Gate ones, GC range, homopolymers) checked over a batch of candidates, and
     :func:`parse_positions` for the ``--keep`` syntax.
 
-``constraints`` and ``search`` are imported here at once; the ``objective`` names are
+``constraints``, ``oligos`` and ``search`` are imported here at once; the ``objective`` names are
 resolved on first use (PEP 562): they load the predictor and Keras. What a design is and is
 not: ``docs/design.md``.
 """
@@ -31,13 +35,23 @@ from promoter_model.design.constraints import (
     start_violations,
     variable_slice,
 )
-from promoter_model.design.search import beam, genetic, greedy, neighbours
+from promoter_model.design.oligos import check_overhang, oligos
+from promoter_model.design.search import (
+    beam,
+    check_min_distance,
+    diverse_best,
+    genetic,
+    greedy,
+    neighbours,
+)
 
-_LAZY = dict.fromkeys(("OBJECTIVES", "STRATEGIES", "TABLE_COLUMNS", "Z90", "DesignResult",
+_LAZY = dict.fromkeys(("MAX_DESIGNS", "OVERSAMPLE", "OBJECTIVES", "STRATEGIES",
+                       "TABLE_COLUMNS", "Z90", "DesignResult",
                        "Objective", "decode_codes", "design", "fasta_text", "held_out_check",
                        "mutation_labels", "prepare_start", "random_start"), "objective")
 
-__all__ = ["GOLDEN_GATE", "Constraints", "beam", "feasible", "gc_fraction", "genetic",
+__all__ = ["GOLDEN_GATE", "Constraints", "beam", "check_min_distance", "check_overhang",
+           "diverse_best", "feasible", "oligos", "gc_fraction", "genetic",
            "greedy", "longest_homopolymer", "mutable_mask", "neighbours", "parse_positions",
            "site_hits", "start_violations", "variable_slice", *_LAZY]
 

@@ -43,6 +43,9 @@ STRATEGIES = ("greedy", "beam", "genetic")
 OBJECTIVES = ("target", "maximize", "minimize")
 Z90 = 1.6448536269514722  # two-sided 90% normal interval
 _LETTERS = np.array(list("ACGTN"))
+#: Most designs one call returns; candidates per design searched with a minimum distance.
+MAX_DESIGNS = 100
+OVERSAMPLE = 4
 TABLE_COLUMNS = ["id", "sequence", "prediction", "sd", "lower", "upper", "n_mutations",
                  "mutations", "score", "reached"]
 
@@ -227,7 +230,7 @@ def design(predictor: Predictor, start: str | None = None, *,
            objective: Objective | None = None, constraints: Constraints | None = None,
            strategy: str = "greedy", n_designs: int = 5, seed: int = 0,
            beam_width: int | None = None, population: int = 64, generations: int = 20,
-           batch_size: int = 1024, progress=None) -> DesignResult:
+           batch_size: int = 1024, progress=None, min_distance: int = 1) -> DesignResult:
     """Propose edited sequences that move the prediction toward the objective.
 
     Parameters
@@ -241,7 +244,7 @@ def design(predictor: Predictor, start: str | None = None, *,
     constraints : Constraints, default a budget of 5 mutations
     strategy : {"greedy", "beam", "genetic"}
     n_designs : int
-        Distinct designs returned (fewer when fewer exist).
+        Distinct designs returned (fewer when fewer exist), at most :data:`MAX_DESIGNS`.
     seed : int
         Seeds the random start and the genetic algorithm (greedy and beam are exact).
     beam_width, population, generations : int
@@ -249,6 +252,12 @@ def design(predictor: Predictor, start: str | None = None, *,
     batch_size : int
     progress : callable, optional
         ``progress(fraction, text)`` after each step.
+    min_distance : int
+        Designs differ from one another at this many positions at least (1: distinct). Above
+        1 designs are searched one at a time, each on positions no earlier design changed,
+        keeping the best of :data:`OVERSAMPLE` candidates that is far enough from the
+        earlier ones (:func:`~promoter_model.design.search.spread_out`); the notes say when
+        fewer than ``n_designs`` are that far apart.
 
     Returns
     -------
@@ -258,25 +267,36 @@ def design(predictor: Predictor, start: str | None = None, *,
     constraints = constraints or Constraints()
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy {strategy!r}: choose greedy, beam or genetic")
-    if int(n_designs) < 1:
-        raise ValueError(f"the number of designs must be at least 1, not {n_designs}")
+    if not 1 <= int(n_designs) <= MAX_DESIGNS:
+        raise ValueError(f"the number of designs must be 1..{MAX_DESIGNS}, not {n_designs}")
+    spread = design_search.check_min_distance(min_distance, constraints.max_mutations)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     start_codes, note = prepare_start(start, predictor.input_length, rng)
     notes = ([note] if note else []) + start_violations(start_codes, constraints)
     scorer = _Scorer(predictor, objective, batch_size)
-    if strategy == "greedy":
-        codes, paths = design_search.greedy(start_codes, constraints, scorer, n_designs,
-                                            progress)
-    elif strategy == "beam":
-        codes, paths = design_search.beam(start_codes, constraints, scorer, n_designs,
-                                          beam_width, progress)
+    def run(limits, n):
+        if strategy == "greedy":
+            return design_search.greedy(start_codes, limits, scorer, n, progress)
+        if strategy == "beam":
+            return design_search.beam(start_codes, limits, scorer, n, beam_width, progress)
+        return design_search.genetic(start_codes, limits, scorer, n, rng, population,
+                                     generations, progress)
+
+    if spread > 1:  # one design at a time, each on positions no earlier design changed
+        codes, paths = design_search.spread_out(run, start_codes, constraints,
+                                                int(n_designs), spread, OVERSAMPLE, scorer)
     else:
-        codes, paths = design_search.genetic(start_codes, constraints, scorer, n_designs, rng,
-                                             population, generations, progress)
+        codes, paths = run(constraints, int(n_designs))
     if len(codes):  # keep only designs that improve on the start
-        better = scorer(codes)[0] > scorer(start_codes[None])[0][0] + 1e-9
-        codes, paths = codes[better], [p for p, b in zip(paths, better) if b]
+        found = scorer(codes)[0]
+        better = found > scorer(start_codes[None])[0][0] + 1e-9
+        codes, paths, found = codes[better], [p for p, b in zip(paths, better) if b], found[better]
+        keep = design_search.diverse_best(codes, found, int(n_designs), start_codes, spread)
+        codes, paths = codes[keep], [paths[i] for i in keep]
+        if spread > 1 and len(codes) < int(n_designs):
+            notes.append(f"only {len(codes)} designs at least {spread} bases apart were found "
+                         f"({n_designs} asked); lower --min-distance or raise the budget")
     if not len(codes):
         notes.append("no design within the constraints improves on the start's score")
     ids = [f"design-{i + 1}" for i in range(len(codes))]  # the search returns best first

@@ -56,6 +56,78 @@ def _unique_best(codes, scores, k, start):
     return order[np.sort(first)][:k]
 
 
+def check_min_distance(min_distance, max_mutations: int) -> int:
+    """``min_distance`` as an int, or a ValueError naming the bound it breaks.
+
+    Two designs each at most ``max_mutations`` from the start differ at most at
+    ``2 * max_mutations`` positions.
+    """
+    try:
+        d = int(min_distance)
+    except (TypeError, ValueError):
+        raise ValueError(f"--min-distance {min_distance!r} is not a whole number") from None
+    if not 1 <= d <= 2 * int(max_mutations):
+        raise ValueError(f"--min-distance {d} is outside 1..{2 * int(max_mutations)}: designs "
+                         f"at most {max_mutations} mutations from the start differ from one "
+                         f"another at {2 * int(max_mutations)} positions at most")
+    return d
+
+
+def diverse_best(codes, scores, k: int, start, min_distance: int = 1) -> np.ndarray:
+    """Indices of up to ``k`` rows, best first, each at least ``min_distance`` positions
+    from every row taken before it (``min_distance=1``: the best distinct rows).
+
+    Greedy by rank (score, then fewer mutations): one vectorised distance per candidate
+    against the rows taken, at most ``len(codes)`` candidates.
+    """
+    codes = np.asarray(codes)
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    taken: list = []
+    for i in _rank(codes, np.asarray(scores), start).tolist():
+        if len(taken) == k:
+            break
+        if not taken or (codes[taken] != codes[i]).sum(axis=1).min() >= min_distance:
+            taken.append(i)
+    return np.asarray(taken, dtype=np.int64)
+
+
+def spread_out(run, start, constraints: Constraints, n_designs: int, min_distance: int,
+               candidates: int, score):
+    """Designs at least ``min_distance`` apart, found one at a time.
+
+    Each round runs ``run(constraints, candidates) -> (codes, paths)`` with the positions
+    earlier designs changed kept fixed, and takes the best candidate that improves on the
+    start and lies ``min_distance`` from every earlier design. Stops early when none does.
+    """
+    from dataclasses import replace
+
+    chosen, paths = [], []
+    blocked = set(constraints.keep)
+    base = score(start[None])[0][0]
+    for _ in range(int(n_designs)):
+        try:
+            codes, found = run(replace(constraints, keep=tuple(sorted(blocked))), candidates)
+        except ValueError:  # no position left to change
+            break
+        if not len(codes):
+            break
+        s = score(codes)[0]
+        ok = s > base + 1e-9
+        if chosen:
+            ok &= (codes[:, None] != np.stack(chosen)[None]).sum(axis=2).min(axis=1) \
+                >= min_distance
+        if not ok.any():
+            break
+        i = int(np.flatnonzero(ok)[np.argmax(s[ok])])
+        chosen.append(codes[i])
+        paths.append(found[i])
+        blocked |= set(np.flatnonzero(codes[i] != start).tolist())
+    if not chosen:
+        return np.zeros((0, start.size), dtype=start.dtype), []
+    return np.stack(chosen), paths
+
+
 def greedy(start, constraints: Constraints, score, n_designs: int, progress=None):
     """Greedy ISM-guided substitution, ``n_designs`` paths in parallel.
 
