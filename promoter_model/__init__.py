@@ -4,7 +4,7 @@ The engine of promoter-explorer; it never imports the dashboard (``app/``). One 
 concept, each package importing only those above it in this list::
 
     sequence/     text -> (n, L, 4) arrays: errors, layout (110 bp, flanks, fitting),
-                  encode, parse, files
+                  encode, pastes (GenBank, wrapped lines), parse, pairs, edits, files
     records/      prepared TFRecord folders: fs (DataError, local and gs:// files, sha256),
                   manifest, hashing (splits, folds), writing (prepare), readers, arrays
     families/     sequence families and the splits that respect them: group, split,
@@ -13,7 +13,7 @@ concept, each package importing only those above it in this list::
     runs/         run and ensemble folders: run, safety, ensemble (the folder format),
                   catalog (the run picker)
     metrics.py    agreement scores and the DREAM weighted scores
-    uncertainty/  calibration (conformal, out-of-fold), intervals
+    uncertainty/  calibration (conformal, out-of-fold), direction (p_up), intervals
     train/        strategy, callbacks, fit (shards -> a run folder, resumable)
     predictor.py  Predictor: one run or an ensemble called as one model -> mean, sd
     dream.py      the DREAM test data, its subsets and leaderboard scoring
@@ -22,11 +22,11 @@ concept, each package importing only those above it in this list::
     motifs/       pfm (Motif, information content, MEME), jaspar, tomtom, modisco, effects,
                   store (discovered.json, model_checksum), lookup
     interpret/    ism (one entry point), ism_summary, fast_ism, fast_ism_plan, attributions,
-                  variants, filters, reference, discover
-    design/       objective (the design driver), search, constraints
+                  variants, variant_lists, tiling, filters, reference, discover
+    design/       objective (the design driver), search, constraints, oligos
     plot/         matplotlib figures, ``ax=None``, arrays in
     cli/          ``promoter-model``: command (parser, exit-2 contract), io, data, predict,
-                  interpret, discover, design
+                  interpret, variants (tile, variants), discover, design
     atomic.py     atomic writes used by every writer
 
 Every operation takes a predictor (a :class:`~promoter_model.predictor.Predictor`, a run or
