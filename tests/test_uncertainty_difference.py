@@ -74,3 +74,13 @@ def test_mismatches_count_n_as_different():
     a = np.array([[0, 1, 2, 3], [0, 1, 2, 4]])
     r = np.array([[0, 1, 2, 2], [0, 1, 2, 4]])
     assert count_mismatches(a, r).tolist() == [1, 1]
+
+
+def test_a_level_past_bonferronis_grid_works_where_every_pair_is_calibrated():
+    y_alt, y_ref, p_alt, p_ref, m = _pairs(3000, 4)
+    cal = fit_calibration(np.r_[y_alt, y_ref], np.r_[p_alt, p_ref], n_bins=1)
+    cal.differences = fit_differences(y_alt, y_ref, p_alt, p_ref, m, LEVELS)
+    lo, hi = cal.difference_interval([0.2], [0.0], 0.999, mismatches=[1])
+    assert np.isfinite(hi - lo).all() or np.isinf(hi - lo).all()
+    with pytest.raises(ValueError, match="above the highest calibrated"):
+        cal.difference_interval([0.2], [0.0], 0.999, mismatches=[7])

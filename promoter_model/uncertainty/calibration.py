@@ -125,12 +125,15 @@ class Calibration:
         """
         mean_alt = np.asarray(mean_alt, dtype=np.float64)
         mean_ref = np.asarray(mean_ref, dtype=np.float64)
-        bonf = self.bonferroni_half_width(mean_alt, mean_ref, level)
         if mismatches is None or self.differences is None:
-            return bonf
-        m = np.broadcast_to(np.asarray(mismatches, dtype=np.int64), np.shape(bonf))
+            return self.bonferroni_half_width(mean_alt, mean_ref, level)
+        shape = np.broadcast_shapes(mean_alt.shape, mean_ref.shape)
+        m = np.broadcast_to(np.asarray(mismatches, dtype=np.int64), shape)
         pair = self.differences.half_width(m, level)
-        return np.where(np.isnan(pair), bonf, pair)
+        if not np.isnan(pair).any():  # every pair calibrated: no Bonferroni level needed
+            return pair
+        return np.where(np.isnan(pair), self.bonferroni_half_width(mean_alt, mean_ref, level),
+                        pair)
 
     def difference_interval(self, mean_alt, mean_ref, level: float = 0.9, mismatches=None):
         """``(lower, upper)`` of the measured difference ``alt - ref``.
