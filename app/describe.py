@@ -26,9 +26,29 @@ def unit_of(model) -> str:
     return safe_markdown(" ".join(str(unit).split())[:80])
 
 
+#: where a run's or ensemble's held-out scores live in ``metrics.json``, first found wins:
+#: a run's test split, a family-split ensemble's test families, an older ensemble's
+#: public-leaderboard rows
+HELD_OUT_SECTIONS = ("test", "test_families", "dream_public_leaderboard")
+
+
+def held_out(metrics: dict) -> dict:
+    """The held-out scores of ``metrics.json`` (:data:`HELD_OUT_SECTIONS`), or ``{}``."""
+    for key in HELD_OUT_SECTIONS:
+        section = (metrics or {}).get(key)
+        if isinstance(section, dict) and isinstance(section.get("pearson_r"), (int, float)):
+            return section
+    return {}
+
+
+def family_split(metrics: dict) -> bool:
+    """Whether ``metrics.json`` is a family-split ensemble's (scored on whole test families)."""
+    return isinstance((metrics or {}).get("test_families"), dict)
+
+
 def headline_data(metrics: dict) -> str | None:
     """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
-    test = metrics.get("test")
+    test = held_out(metrics)
     if isinstance(test, dict) and isinstance(test.get("data"), str):
         return safe_markdown(test["data"])
     return None
@@ -60,7 +80,7 @@ def plain_summary(metrics: dict) -> str | None:
     """The held-out scores in one or two plain sentences (sidebar), or None without them."""
     from promoter_model.dream import weak_spots
 
-    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else {}
+    test = held_out(metrics)
     r, r2, n = test.get("pearson_r"), test.get("r2"), test.get("n")
     if not isinstance(r, (int, float)):
         return None
@@ -93,7 +113,7 @@ def score_summary(metrics: dict) -> list:
 
     Held-out test first (r, R², Spearman, n), then the validation r.
     """
-    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else {}
+    test = held_out(metrics)
     val = metrics.get("validation") if isinstance(metrics.get("validation"), dict) else {}
     items = [
         (test, "pearson_r", "Test Pearson r", "{:.3f}",
@@ -121,7 +141,8 @@ MEMBER_COLUMNS = (("pearson_score", "Pearson score"), ("spearman_score", "Spearm
 
 
 def member_scores(metrics: dict):
-    """An ensemble's and each member's public-leaderboard scores (``metrics.json``), or None.
+    """An ensemble's and each member's held-out scores (``metrics.json``: the test families
+    of a family-split ensemble, else the public-leaderboard rows), or None.
 
     Returns
     -------
@@ -132,9 +153,9 @@ def member_scores(metrics: dict):
     members = (metrics or {}).get("members")
     if not isinstance(members, dict) or not members:
         return None
-    entries = [("ensemble (mean)", metrics.get("dream_public_leaderboard") or {})]
-    entries += [(name, (m or {}).get("dream_public_leaderboard") or {})
-                for name, m in sorted(members.items())]
+    key = "test_families" if family_split(metrics) else "dream_public_leaderboard"
+    entries = [("ensemble (mean)", metrics.get(key) or {})]
+    entries += [(name, (m or {}).get(key) or {}) for name, m in sorted(members.items())]
     rows = [{"model": name, **{label: d.get(key, np.nan) for key, label in MEMBER_COLUMNS}}
             for name, d in entries]
     df = pd.DataFrame(rows)
@@ -162,3 +183,100 @@ def interval_sentence(iv: dict, k: int = 0) -> str:
     if iv["sd"] is not None:
         parts.append(f"members' sd {iv['sd'][k]:.3f}")
     return "; ".join(parts)
+
+
+NO_NOVELTY = ("How new a sequence is to this model is unknown: it has no index of its "
+              "training sequences (a family-split ensemble has one).")
+
+
+def novelty_words(distance) -> list:
+    """Plain words of each distance to the nearest training sequence
+    (:func:`promoter_model.families.novelty.describe`).
+    """
+    from promoter_model.families.novelty import describe
+
+    return [describe(int(d)) for d in distance]
+
+
+#: "Pearson score" and "Pearson r" side by side, so no one quotes the wrong one
+PEARSON_WORDS = ("**Pearson r**: how closely predictions follow the measured values over all "
+                 "test rows (1 = perfectly, 0 = not at all). **Pearson score**: the DREAM "
+                 "2022 challenge's weighted score, a weighted mean of Pearson r² over the "
+                 "kinds of test sequence (random, native, high, low, designed, and the "
+                 "differences of SNV and motif pairs): it is not a correlation, and it is "
+                 "lower than r² because the pair differences are hard. Quote r for "
+                 "\"how well does it predict\", the score only beside other challenge scores.")
+
+
+def coverage_table(metrics: dict) -> pd.DataFrame | None:
+    """Coverage of the intervals on each kind of held-out test sequence
+    (``metrics["interval"]``'s subsets), or None: ``subset, n, coverage, mean_width``
+    (pairs add the Bonferroni bound's coverage).
+    """
+    from promoter_model.dream import SUBSET_DESCRIPTIONS
+
+    iv = (metrics or {}).get("interval")
+    if not isinstance(iv, dict):
+        return None
+    rows = []
+    for name, v in iv.items():
+        if isinstance(v, dict) and "coverage" in v and name not in ("novel", "designed"):
+            rows.append({"subset": name, "what": SUBSET_DESCRIPTIONS.get(name, ""), "n": v.get("n"),
+                         "coverage": v["coverage"], "mean_width": v.get("mean_width"),
+                         "bonferroni_coverage": v.get("bonferroni_coverage", np.nan)})
+    for name, label in (("novel", "new to the model"), ("designed", "designed sequences")):
+        v = iv.get(name)
+        if isinstance(v, dict) and "coverage" in v:
+            rows.append({"subset": label, "what": v.get("rule") or ", ".join(
+                v.get("subsets", [])), "n": v.get("n"), "coverage": v["coverage"],
+                "mean_width": v.get("mean_width"), "bonferroni_coverage": np.nan})
+    if not rows:
+        return None
+    return pd.DataFrame(rows).dropna(axis=1, how="all")
+
+
+def distance_table(metrics: dict) -> pd.DataFrame | None:
+    """Score and coverage by distance to the nearest training row
+    (``metrics["interval"]["by_distance"]``), or None.
+    """
+    rows = ((metrics or {}).get("interval") or {}).get("by_distance")
+    if not isinstance(rows, list) or not rows:
+        return None
+    df = pd.DataFrame(rows)
+    first = [c for c in ("rows", "n") if c in df]
+    return df[first + [c for c in df.columns if c not in first]]
+
+
+def designed_coverage(metrics: dict) -> dict | None:
+    """``metrics["interval"]["designed"]`` of a family-split ensemble (computed coverage of
+    the challenge's designed test rows), or None.
+    """
+    if not family_split(metrics):
+        return None
+    v = ((metrics or {}).get("interval") or {}).get("designed")
+    return v if isinstance(v, dict) and "coverage" in v else None
+
+
+def design_interval_text(metrics: dict) -> str:
+    """What a design's interval means: designs are new to the model by construction, and
+    split-conformal intervals under-cover designed sequences (Fannjiang et al., PNAS 2022);
+    a family-split ensemble's computed coverage on the challenge's designed test rows is
+    quoted, never a typed-in number.
+    """
+    text = ("**What the interval means for a design.** A design is new to the model by "
+            "construction: the search looks for sequences the model scores well, which "
+            "favours the model's errors. Conformal intervals are calibrated on sequences like "
+            "the training pool and cover designed sequences less often than their level "
+            "says (Fannjiang et al., PNAS 2022). ")
+    cov = designed_coverage(metrics)
+    if cov is not None:
+        text += (f"On the challenge's designed test sequences ({', '.join(cov.get('subsets', []))}"
+                 f"; {cov.get('n', 0):,} rows of the held-out test families) this ensemble's "
+                 f"{float(metrics['interval'].get('level', 0.9)):.0%} intervals covered the "
+                 f"measured value {cov['coverage']:.0%} of the time. Sequences designed here "
+                 "move further from the training data and may fare worse: measure them.")
+    else:
+        text += ("This model's coverage on designed sequences was not measured (a "
+                 "family-split ensemble measures it): read the interval as optimistic and "
+                 "measure the designs.")
+    return text

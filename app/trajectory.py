@@ -135,9 +135,23 @@ def ism_csv(sequence: str, scores, sd=None, disagree=None) -> pd.DataFrame:
                      disagree=None if disagree is None else np.asarray(disagree)[None])
 
 
+def flank_of(positions) -> np.ndarray:
+    """``"5' flank"``, ``"3' flank"`` or ``""`` for 1-based positions of a 110 bp construct:
+    the constant plasmid flanks (1-17 and 98-110), never varied in training.
+    """
+    from promoter_model.sequence import VARIABLE_END, VARIABLE_START
+
+    p = np.asarray(positions, dtype=np.int64)
+    return np.where(p <= VARIABLE_START, "5' flank", np.where(p > VARIABLE_END, "3' flank", ""))
+
+
 def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
-              measured=None, sd=None, disagree=None, difference=None) -> pd.DataFrame:
+              measured=None, sd=None, disagree=None, difference=None,
+              include_flanks: bool = False) -> pd.DataFrame:
     """The strongest mutations; with ``measured``, each mutant's percentile.
+
+    Mutations in the plasmid flanks (:func:`flank_of`; the model never saw those bases
+    vary) are left out unless ``include_flanks``; the ``flank`` column names them.
 
     Parameters
     ----------
@@ -151,6 +165,10 @@ def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
     """
     from promoter_model.interpret.ism_summary import top_mutations
 
+    scores = np.array(scores, dtype=np.float64)
+    if not include_flanks and len(sequence) == scores.shape[0] == 110:
+        flank = flank_of(np.arange(1, scores.shape[0] + 1)) != ""
+        scores[flank] = np.nan  # an N-like cell: never listed
     top = top_mutations(scores, sequence, n=n)
     top.insert(0, "mutation", [f"{p}{r}>{a}" for p, r, a in
                                zip(top["position"], top["reference"], top["alternative"])])
@@ -163,6 +181,7 @@ def top_table(scores, sequence: str, ref_pred: float, n: int = 10,
         top["change_lower"], top["change_upper"] = bounds
     if disagree is not None:
         top["members_disagree"] = np.asarray(disagree, dtype=bool)[row, col]
+    top["flank"] = flank_of(top["position"]) if len(sequence) == 110 else ""
     top["predicted"] = ref_pred + top["change"]
     if measured is not None:
         top["percentile"] = _percentiles(measured, top["predicted"])

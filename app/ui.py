@@ -133,7 +133,8 @@ def subset_scores(scores: dict, *, key: str, title: str | None) -> None:
                                            help="Sequences (or pairs) in the subset"),
         "pearson_r2": st.column_config.NumberColumn("Pearson r²", format="%.2f"),
         "spearman": st.column_config.NumberColumn("Spearman", format="%.2f"),
-        "weak": st.column_config.TextColumn("", width="small")})
+        "weak": st.column_config.TextColumn(
+            "weak spot", width="small", help=f"Pearson r² below {WEAK_R2}")})
     table_download(table, name=f"{key}_subset_scores", key=f"{key}_csv")
 
 

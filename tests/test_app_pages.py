@@ -301,10 +301,11 @@ def test_mutagenesis_heatmap_logo_tables_and_trajectory(app_env):
     assert np.all(z[ref, np.arange(110)] == 0)
     assert list(heat["data"][1]["y"]) == list(GOOD)
     assert len(at.get("image")) >= 1  # the attribution logo
-    top = _df(at, "alternative")
+    top = _df(at, "change")
     assert (top["change"] > 0).all()
-    up = top.iloc[0]
-    assert np.isclose(up["change"], z.max(), atol=1e-6)
+    up = top.iloc[0]  # flank mutations are left out by default: the variable region's best
+    assert np.isclose(up["change"], z[:, 17:97].max(), atol=1e-6)
+    assert top["mutation"].str.extract(r"^(\d+)")[0].astype(int).between(18, 97).all()
     assert len(_df(at, "path")) == 1
 
     # keyboard path: apply 30 -> base, re-predicted, appended to the trajectory
@@ -350,8 +351,9 @@ def test_mutagenesis_n_positions_unknown_not_offered(app_env):
     labels = [a["text"] for a in heat["layout"]["annotations"]]
     assert "1-17 (not the 5' flank)" in labels and "3' flank" in labels
     assert at.selectbox(key="mut_form_pos").options[0].startswith("11 (")
-    top = _df(at, "alternative")
-    assert (top["reference"] != "N").all()
+    at.toggle(key="mut_top_flanks").set_value(True).run()  # flank mutations listed too
+    for table in [d.value for d in at.dataframe if "flank" in d.value.columns]:
+        assert not table["mutation"].str.contains("N>").any()
     # the bare 80 bp variable region is the flanked sequence: the full flank labels
     at.text_area(key="mut_input").input(GOOD[17:97]).run()
     _ok(at)
@@ -499,7 +501,10 @@ def test_training_curves_metrics_and_test_scatter(app_env):
     r2 = _by_title(specs, "Validation R²")
     np.testing.assert_allclose(r2["data"][0]["y"], [0.1, 0.2])
     loss = _by_title(specs, "Loss per epoch")
-    assert [t["name"] for t in loss["data"]] == ["demo_model: loss", "demo_model: val_loss"]
+    assert [t["name"] for t in loss["data"]] == ["demo_model", "demo_model: val_loss"]
+    # a run's loss and validation loss: one colour, one legend entry
+    assert loss["data"][0]["line"]["color"] == loss["data"][1]["line"]["color"]
+    assert [t.get("showlegend", True) for t in loss["data"]] == [True, False]
     sc = _by_title(specs, "n = ")
     assert sc["layout"]["meta"]["n"] == 9_045 and len(sc["data"][0]["x"]) == 9_045
     labels = {m.label: m.value for m in at.metric}

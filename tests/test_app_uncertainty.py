@@ -190,15 +190,22 @@ def _member_effects(weights, sequence):
 
 def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
         unc_env, captured_downloads):
-    from promoter_model.interpret.ism_summary import sign_disagreement
+    from promoter_model.interpret.ism_summary import (
+        SIGN_TOL,
+        confident_disagreement,
+        members_noise,
+    )
     from promoter_model.predictor import load_predictor
 
     at = _app("mutagenesis", ensemble=True)
     at.text_area(key="mut_input").input(GOOD).run()
     _ok(at)
     effects = _member_effects(unc_env["weights"], GOOD)
-    sd, disagree = effects.std(axis=0), sign_disagreement(effects)
+    # marked: changes larger than the members' noise that a member predicts the other way
+    noise = max(members_noise(effects), SIGN_TOL)
+    sd, disagree = effects.std(axis=0), confident_disagreement(effects, noise)
     assert 0 < disagree.sum() < disagree.size
+    assert (np.abs(effects.mean(axis=0))[disagree] > noise).all()
     heat = _by_title(_charts(at), "Predicted effect of every single mutation")
     np.testing.assert_allclose(np.asarray(heat["data"][0]["z"]), effects.mean(axis=0).T,
                                atol=1e-4)
@@ -214,10 +221,12 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     assert "members' sd" in grid["hovertemplate"]
     assert "members disagree on the sign" in grid["hovertemplate"] or any(
         "members disagree on the sign" in str(row[-1]) for row in grid["customdata"])
-    assert any("disagree on the sign" in c.value for c in at.caption)
+    assert any(f"larger than the members' noise ({noise:.3f}" in c.value for c in at.caption)
 
     # the strongest mutations: the change's sd and the difference interval of the package
-    top = _df(at, "alternative")
+    top = _df(at, "change_sd")
+    parts = top["mutation"].str.extract(r"^(\d+)([ACGT])>([ACGT])$")
+    top["position"], top["alternative"] = parts[0].astype(int), parts[2]
     rows, cols = top["position"].to_numpy() - 1, ["ACGT".index(a) for a in top["alternative"]]
     np.testing.assert_allclose(top["change_sd"], sd[rows, cols], atol=1e-4)
     cal = load_predictor(unc_env["ensemble"]).calibration
@@ -286,7 +295,7 @@ def test_mutagenesis_single_run_unchanged_no_marks(unc_env, captured_downloads):
     heat = _by_title(_charts(at), "Predicted effect of every single mutation")
     assert all(t.get("name") != "members disagree" for t in heat["data"])
     assert "members' sd" not in heat["data"][2]["hovertemplate"]
-    top = _df(at, "alternative")
+    top = _df(at, "change")
     assert not {"change_sd", "change_lower", "change_upper", "members_disagree"} \
         & set(top.columns)
     traj = _df(at, "path")

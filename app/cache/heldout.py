@@ -79,3 +79,18 @@ def test_dream_scores(path: str, stamp: float) -> dict:
     tp = test_predictions(path, stamp)
     return public_scores(tp["pos"], tp["predicted"], DATA / "test_measured.tsv.gz",
                          DATA / "public_leaderboard.json")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def family_test_predictions(path: str, stamp: float) -> pd.DataFrame | None:
+    """A family-split ensemble's stored predictions of its held-out test families
+    (``test.tsv.gz``: ``pos, measured, prediction, sd, lower, upper,
+    nearest_train_mismatches``), or None (no such file, or one failing its checksum).
+    """
+    from promoter_model.runs import stored_test_predictions
+    from promoter_model.runs.run import RunError
+
+    try:
+        return stored_test_predictions(path)
+    except RunError:
+        return None

@@ -45,21 +45,37 @@ def ism(path: str, stamp: float, sequence: str):
     return float(reference.mean()), effects.mean(axis=0, dtype=np.float64).astype(np.float32)
 
 
-def ism_spread(path: str, stamp: float, sequence: str, tol: float = 0.01):
-    """Members' sd and sign disagreement of one sequence's ISM, or None for one run.
+def ism_spread(path: str, stamp: float, sequence: str):
+    """Members' sd and their confident sign disagreement of one sequence's ISM, or None for
+    one run.
 
     Returns
     -------
     tuple of (sd, disagree), shapes (L, 4), or None
-        ``sd`` is the population sd of the members' effects, ``disagree`` is
-        :func:`~promoter_model.interpret.ism_summary.sign_disagreement` at ``tol``.
+        ``sd`` is the population sd of the members' effects, ``disagree``
+        :func:`~promoter_model.interpret.ism_summary.confident_disagreement`: cells whose
+        change is larger than the members' noise (:func:`ism_noise`) and that a member
+        predicts with the opposite sign.
     """
-    from promoter_model.interpret.ism_summary import sign_disagreement
+    from promoter_model.interpret.ism_summary import confident_disagreement
 
     if not get_predictor(path, stamp).is_ensemble:
         return None
     members = ism_result(path, stamp, sequence)[0]  # (members, L, 4): the one ISM of the page
-    return members.std(axis=0), np.asarray(sign_disagreement(members, tol), dtype=bool)
+    return (members.std(axis=0),
+            np.asarray(confident_disagreement(members, ism_noise(path, stamp, sequence)),
+                       dtype=bool))
+
+
+def ism_noise(path: str, stamp: float, sequence: str) -> float | None:
+    """The members' noise of a sequence's ISM (median members' sd over the cells, at least
+    ``SIGN_TOL``), or None for one run.
+    """
+    from promoter_model.interpret.ism_summary import SIGN_TOL, members_noise
+
+    if not get_predictor(path, stamp).is_ensemble:
+        return None
+    return max(members_noise(ism_result(path, stamp, sequence)[0]), SIGN_TOL)
 
 
 def ism_interval(path: str, stamp: float, sequences: tuple,

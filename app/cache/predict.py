@@ -97,3 +97,14 @@ def variant_effect(path: str, stamp: float, ref_seq: str, alt_seq: str,
     from promoter_model.interpret.variants import variant_effect as _effect
 
     return _effect(get_predictor(path, stamp), ref_seq, [alt_seq], level=level).iloc[0].to_dict()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def nearest_training(path: str, stamp: float, sequences: tuple):
+    """``Predictor.nearest_training`` of DNA strings: (distances (n,), nearest training
+    variable regions) or ``(None, None)`` when the model has no novelty index.
+    """
+    distance, nearest = get_predictor(path, stamp).nearest_training(list(sequences))
+    if distance is None:
+        return None, None
+    return np.asarray(distance, dtype=np.int64), list(nearest)

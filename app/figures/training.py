@@ -23,26 +23,39 @@ def training_curves(histories: dict, metric: str, *, selected=None,
     histories : dict of name -> DataFrame
         Each with an ``epoch`` column and ``metric``.
     metric : str
-        e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it.
+        e.g. ``val_r2``; for ``loss`` the validation loss is drawn dashed beside it, in the
+        run's colour, one legend entry per run.
     selected : str or list of str, optional
         The run(s) drawn bold (an ensemble's members); all when None.
     """
+    import plotly.colors
+
+    palette = plotly.colors.qualitative.Plotly
     fig = go.Figure()
-    for name, h in histories.items():
+    for k, (name, h) in enumerate(histories.items()):
         if h is None or metric not in h or h.empty:
             continue
         bold = selected is None or name in ([selected] if isinstance(selected, str)
                                               else selected)
         epoch = h["epoch"] if "epoch" in h else np.arange(1, len(h) + 1)
+        colour = palette[k % len(palette)]  # a run's loss and validation loss: one colour
+        paired = metric == "loss" and "val_loss" in h
         fig.add_trace(go.Scatter(x=epoch, y=h[metric], mode="lines+markers",
-                                 name=f"{name}: {metric}",
-                                 line=dict(width=3 if bold else 1.5),
-                                 opacity=1.0 if bold else 0.55))
-        if metric == "loss" and "val_loss" in h:
+                                 name=name if paired else f"{name}: {metric}",
+                                 legendgroup=name,
+                                 line=dict(width=3 if bold else 1.5, color=colour),
+                                 opacity=1.0 if bold else 0.55,
+                                 hovertemplate=f"{name}<br>{metric} %{{y:.4f}}"
+                                               "<extra></extra>"))
+        if paired:
             fig.add_trace(go.Scatter(x=epoch, y=h["val_loss"], mode="lines+markers",
-                                     name=f"{name}: val_loss",
-                                     line=dict(width=3 if bold else 1.5, dash="dash"),
-                                     opacity=1.0 if bold else 0.55))
+                                     name=f"{name}: val_loss", legendgroup=name,
+                                     showlegend=False,
+                                     line=dict(width=3 if bold else 1.5, dash="dash",
+                                               color=colour),
+                                     opacity=1.0 if bold else 0.55,
+                                     hovertemplate=f"{name}<br>val_loss %{{y:.4f}}"
+                                                   "<extra></extra>"))
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text=ylabel or metric)
     return layout(fig, title, height=340)
@@ -107,4 +120,22 @@ def calibration_curve(levels, observed, *, widths=None, title: str | None = None
     fig.update_yaxes(title_text=f"observed coverage ({data})", range=[0, 1], tickformat=".0%",
                      scaleanchor="x", scaleratio=1, constrain="domain")
     fig.update_layout(showlegend=False)
-    return layout(fig, title, height=420)
+    return layout(fig, title, height=520)
+
+
+def subset_coverage(table, level: float, *, title: str | None = None) -> go.Figure:
+    """Observed coverage of the intervals on each kind of held-out sequence against the
+    nominal ``level`` (``table``: :func:`app.describe.coverage_table`).
+    """
+    t = table.iloc[::-1]
+    fig = go.Figure(go.Scatter(
+        x=t["coverage"], y=t["subset"], mode="markers", marker=dict(size=11, color="#1f77b4"),
+        customdata=np.column_stack([t["n"], t["mean_width"]]),
+        hovertemplate="%{y}: coverage %{x:.1%}<br>n = %{customdata[0]}<br>mean width "
+                      "%{customdata[1]:.3f}<extra></extra>", name="observed"))
+    fig.add_vline(x=level, line=dict(color="#666", dash="dash"),
+                  annotation_text=f"nominal {level:.0%}", annotation_position="top")
+    fig.update_xaxes(title_text="observed coverage (held-out rows inside their interval)",
+                     tickformat=".0%", range=[min(0.5, float(t["coverage"].min()) - 0.05), 1.02])
+    fig.update_layout(showlegend=False)
+    return layout(fig, title, height=max(300, 40 * len(t) + 120))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import figures, reports, ui
+from app import describe, figures, reports, ui
 from app.cache import data as data_cache
 from app.cache import runs as run_cache
 from app.figures import design as design_figures
@@ -151,11 +151,11 @@ st.caption(ui.unit_caption(unit))
 st.subheader("Designs, ranked")
 if pred.is_ensemble:
     st.caption("lower/upper: each design's 90% interval, "
-               + ("conformal (calibrated on the ensemble's out-of-fold predictions; designed "
-                  "sequences are far from the training pool, so take it as optimistic)."
+               + ("conformal (calibrated on the ensemble's out-of-fold predictions)."
                   if getattr(pred, "calibration", None) is not None else
                   "mean ± 1.645 sd of the members: their spread, not calibrated.")
                + " sd: the members' spread.")
+    st.warning(describe.design_interval_text(run.metrics), icon=":material/warning:")
 st.dataframe(table, hide_index=True, key="design_table",
              column_config={"sequence": st.column_config.TextColumn(width="medium")})
 d1, d2, d3 = st.columns([1, 1, 4])

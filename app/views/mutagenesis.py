@@ -17,6 +17,8 @@ from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
 from promoter_model.interpret.ism_summary import robustness_score
 
+DISAGREE_LABEL = "x: members disagree on the sign of a change larger than their noise ({:.3f})"
+
 st.title("In-silico mutagenesis")
 run = ui.need_run()
 unit = describe.unit_of(run)
@@ -119,6 +121,7 @@ if picked:
 current = traj[-1]["sequence"]
 ref_pred, scores = ism_cache.ism(path, stamp, current)
 sd, disagree = ism_cache.ism_spread(path, stamp, current) or (None, None)
+noise = ism_cache.ism_noise(path, stamp, current)
 tiv = ism_cache.ism_interval(path, stamp, tuple(r["sequence"] for r in traj))
 now = {k: (v[-1:] if isinstance(v, np.ndarray) else v) for k, v in tiv.items()}
 
@@ -129,9 +132,12 @@ m2.metric("Percentile among measured test sequences",
           f"{percentile(measured, ref_pred):.0f}",
           help="Share of the measured test sequences expressed at or below this prediction")
 m3.metric("Mutations applied", len(traj) - 1)
+distance, _ = predict_cache.nearest_training(path, stamp, (current,))
 st.caption(ui.unit_caption(unit) + " " + (f"Prediction: {describe.interval_sentence(now)}."
                                            if tiv["sd"] is not None or tiv["lower"] is not None
-                                           else describe.UNAVAILABLE_SENTENCE))
+                                           else describe.UNAVAILABLE_SENTENCE) + " "
+           + (f"How new this sequence is to the model: {describe.novelty_words(distance)[0]}."
+              if distance is not None else describe.NO_NOVELTY))
 ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])
@@ -154,12 +160,14 @@ fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_p
                                 f"{len(traj) - 1}: {traj[-1]['mutation']}")
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
            "strongest increase; dotted box: strongest decrease"
-           + ("; x: the ensemble's members disagree on the sign of the change"
+           + (f"; x: a change larger than the members' noise ({noise:.3f}, their median "
+              "sd over this map) that at least one member predicts with the opposite sign"
               if disagree is not None else "") + ").")
 ui.plotly(fig, key=trajectory.chart_key(traj), name="ism_heatmap", on_select="rerun",
           selection_mode="points",
           static=lambda: plot.ism_heatmap(scores, current, zmax=zmax, unit=unit,
-                                          title=fig.layout.title.text, disagree=disagree))
+                                          title=fig.layout.title.text, disagree=disagree,
+                                          disagree_label=DISAGREE_LABEL.format(noise or 0)))
 ui.table_download(trajectory.ism_csv(current, scores, sd, disagree), name="ism", key="mut_ism_csv",
                   label="ISM CSV" + (" (with the members' sd and sign disagreement)"
                                      if sd is not None else ""))
@@ -195,19 +203,46 @@ with st.form("mut_form", border=True):
         st.warning(f"Position {pos} already is {base}.")
 
 st.subheader("Strongest single mutations")
+with_flanks = st.toggle("Include mutations in the plasmid flanks (positions 1-17 and 98-110)",
+                        key="mut_top_flanks",
+                        help="The model was trained on random 80 bp inserts between these "
+                             "constant flanks: it never saw a flank base vary, so its "
+                             "predictions for flank mutations are extrapolations.")
 top = trajectory.top_table(scores, current, ref_pred, measured=measured, sd=sd, disagree=disagree,
-                      difference=lambda a, r: predict_cache.difference_interval(path, stamp, a, r))
+                           difference=lambda a, r: predict_cache.difference_interval(
+                               path, stamp, a, r), include_flanks=with_flanks)
+notes = ["Mutations in the plasmid flanks are left out: the model never saw those bases "
+         "vary in training." if not with_flanks else
+         "Mutations in the plasmid flanks are included and flagged in the `flank` column: the "
+         "model never saw those bases vary in training."]
 if "change_lower" in top:
-    st.caption("change_lower/upper: 90% interval of the measured change (Bonferroni bound of "
-               "the two sequences' intervals; wide, see docs/uncertainty.md). change_sd: the "
-               "members' spread of the change, uncalibrated.")
-t1, t2 = st.columns(2)
-with t1:
-    st.markdown("**Increase expression**")
-    st.dataframe(top[top["change"] > 0], hide_index=True, key="mut_top_up")
-with t2:
-    st.markdown("**Decrease expression**")
-    st.dataframe(top[top["change"] < 0].iloc[::-1], hide_index=True, key="mut_top_down")
+    notes.append("change interval: 90% interval of the measured change (Bonferroni bound of "
+                 "the two sequences' intervals; wide, see docs/uncertainty.md).")
+if "change_sd" in top:
+    notes.append("change sd: the members' spread of the change, uncalibrated; members "
+                 "disagree: a change larger than the members' noise that a member predicts "
+                 "with the opposite sign.")
+st.caption(" ".join(notes))
+top_columns = {
+    "mutation": st.column_config.TextColumn("mutation", pinned=True),
+    "change": st.column_config.NumberColumn("change", format="%+.3f"),
+    "change_sd": st.column_config.NumberColumn("change sd", format="%.3f"),
+    "change_lower": st.column_config.NumberColumn("change lower", format="%+.3f"),
+    "change_upper": st.column_config.NumberColumn("change upper", format="%+.3f"),
+    "members_disagree": st.column_config.CheckboxColumn("members disagree"),
+    "predicted": st.column_config.NumberColumn("predicted", format="%.3f"),
+    "percentile": st.column_config.NumberColumn("percentile", format="%.0f"),
+    "flank": st.column_config.TextColumn("flank")}
+shown = top.drop(columns=["position", "reference", "alternative"])
+if not with_flanks:
+    shown = shown.drop(columns="flank")
+tab_up, tab_down = st.tabs(["Increase expression", "Decrease expression"])
+with tab_up:
+    st.dataframe(shown[shown["change"] > 0], hide_index=True, key="mut_top_up",
+                 width="stretch", column_config=top_columns)
+with tab_down:
+    st.dataframe(shown[shown["change"] < 0].iloc[::-1], hide_index=True, key="mut_top_down",
+                 width="stretch", column_config=top_columns)
 ui.table_download(top, name="top_mutations", key="mut_top_csv")
 
 st.subheader("Mutation trajectory")

@@ -99,6 +99,8 @@ if predict_cache.calibrated(path, stamp):
                                   "expression lies inside their interval (conformal, "
                                   "calibrated on out-of-fold predictions; docs/uncertainty.md)")
 iv = predict_cache.predict_interval(path, stamp, tuple(fitted), level)
+distance, _ = predict_cache.nearest_training(path, stamp, tuple(fitted))
+novelty = None if distance is None else describe.novelty_words(distance)
 pred = iv["mean"]
 t = data_cache.test_measured()
 ref_values = (t["expression"] if reference.startswith("all")
@@ -116,6 +118,11 @@ if len(pred) == 1:
     if np.isfinite(measured[0]):
         c3.metric("Measured", f"{measured[0]:.3f}", delta=f"{pred[0] - measured[0]:+.3f} error",
                   delta_color="off")
+if len(pred) == 1:
+    st.caption(f"How new this sequence is to the model: {novelty[0]}." if novelty
+               else describe.NO_NOVELTY)
+elif novelty is None:
+    st.caption(describe.NO_NOVELTY)
 st.caption(ui.unit_caption(unit))
 ui.unit_explainer(unit)
 
@@ -161,6 +168,9 @@ df = pd.DataFrame({"id": ids, "length_bp": [len(s) for s in seqs], "predicted": 
 for k, name in enumerate(("sd", "lower", "upper")):  # only what this model has
     if iv[name] is not None:
         df.insert(3 + k, name, iv[name])
+if novelty is not None:
+    df.insert(df.columns.get_loc("robustness"), "novelty", novelty)
+    df.insert(df.columns.get_loc("robustness"), "nearest_training_distance", distance)
 if np.all(~np.isfinite(np.asarray(measured, dtype=float))):
     df = df.drop(columns="measured")
 st.subheader(f"Predictions ({len(df)})")
@@ -180,6 +190,11 @@ columns = {
         help=f"Fraction of the single-base substitutions that change the prediction by less "
              f"than the threshold ε = {eps:g} (Vaishnav et al. 2022); 1 = no single mutation "
              "matters"),
+    "novelty": st.column_config.TextColumn(
+        "how new", help="Distance to the nearest sequence the model trained on (bases of "
+                        "the 80 bp variable region that differ)"),
+    "nearest_training_distance": st.column_config.NumberColumn(
+        "bases to nearest training", format="%d"),
     "fit": st.column_config.TextColumn("fit to 110 bp",
                                        help="What was done to reach the model's 110 bp")}
 st.dataframe(df.drop(columns="sequence"), hide_index=True, key="predict_table", width="stretch",

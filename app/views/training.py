@@ -72,32 +72,67 @@ else:
             col.metric(label, value, help=help_text)
     data = describe.headline_data(run.metrics)
     st.caption((f"Held-out test data: {data}. " if data else "")
-               + "**Pearson r**: how closely predictions follow the measured values (1 = "
-               "perfectly, 0 = not at all); **r²** is its square. **R²**: the share of the "
+               + "**r²** is the square of Pearson r. **R²**: the share of the "
                "variation in measured expression that the predictions explain. "
                "**Spearman**: the same for the ranking only.")
+    st.caption(describe.PEARSON_WORDS)
     if dream_saved:
         ui.subset_scores(dream_saved, key="training_subsets",
                          title="Scores on each kind of test sequence (from metrics.json)")
+    family = describe.family_split(run.metrics)
     per_member = describe.member_scores(run.metrics) if run.is_ensemble else None
     if per_member is not None:
-        st.markdown("**Each member beside the ensemble** (public-leaderboard test rows, "
-                    "from metrics.json)")
+        st.markdown("**Each member beside the ensemble** ("
+                    + ("held-out test families" if family else "public-leaderboard test rows")
+                    + ", from metrics.json)")
         st.dataframe(per_member, hide_index=True, key="training_members")
         ui.table_download(per_member, name=f"{selected}_member_scores",
                           key="training_members_csv")
     cov = describe.coverage_levels(run.metrics) if run.is_ensemble else None
     if cov is not None:
         levels, observed, widths = cov
+        rows = "held-out test-family rows" if family else "public-leaderboard test rows"
         st.markdown("**Are the prediction intervals calibrated?**")
-        st.caption("Share of the public-leaderboard test rows (never calibrated on) whose "
-                   "measured expression lies inside its interval, at each nominal level; on "
-                   "the dashed line the intervals are exactly calibrated, above it "
-                   "conservative (docs/uncertainty.md).")
-        fig = training_figures.calibration_curve(levels, observed, widths=widths,
-                                                 title="Interval calibration")
-        ui.plotly(fig, key="training_calibration", name=f"{selected}_calibration",
-                  static=lambda: plot.calibration_curve(levels, observed))
+        st.caption(f"Share of the {rows} (never calibrated on) whose measured expression "
+                   "lies inside its interval, at each nominal level (left), and on each kind "
+                   "of test sequence at the page's level (right); on the dashed line the "
+                   "intervals are exactly calibrated, above it conservative "
+                   "(docs/uncertainty.md).")
+        cal_left, cal_right = st.columns(2)
+        with cal_left:
+            fig = training_figures.calibration_curve(levels, observed, widths=widths,
+                                                     title="Interval calibration", data=rows)
+            ui.plotly(fig, key="training_calibration", name=f"{selected}_calibration",
+                      static=lambda: plot.calibration_curve(levels, observed))
+        cov_table = describe.coverage_table(run.metrics)
+        level = float((run.metrics.get("interval") or {}).get("level", 0.9))
+        if cov_table is not None:
+            with cal_right:
+                ui.plotly(training_figures.subset_coverage(
+                    cov_table, level, title=f"Coverage of the {level:.0%} intervals by kind "
+                                            "of sequence"),
+                          key="training_subset_coverage", name=f"{selected}_subset_coverage")
+            st.dataframe(cov_table, hide_index=True, key="training_coverage", width="stretch",
+                         column_config={
+                             "what": st.column_config.TextColumn("what it is", width="large"),
+                             "coverage": st.column_config.NumberColumn(format="%.3f"),
+                             "mean_width": st.column_config.NumberColumn("mean width",
+                                                                         format="%.3f"),
+                             "bonferroni_coverage": st.column_config.NumberColumn(
+                                 "Bonferroni coverage", format="%.3f",
+                                 help="Pairs: coverage of the wide Bonferroni bound beside "
+                                      "the pair-calibrated interval")})
+            ui.table_download(cov_table, name=f"{selected}_coverage", key="training_cov_csv")
+        by_distance = describe.distance_table(run.metrics)
+        if by_distance is not None:
+            st.markdown("**By distance to the nearest training sequence**")
+            st.caption("Held-out test rows grouped by how many of their 80 variable bases "
+                       "differ from the nearest sequence the members trained on: scores and "
+                       "interval coverage fall as sequences get newer to the model.")
+            st.dataframe(by_distance, hide_index=True, key="training_by_distance",
+                         width="stretch")
+            ui.table_download(by_distance, name=f"{selected}_by_distance",
+                              key="training_dist_csv")
     elif run.is_ensemble:
         st.caption("This ensemble's metrics.json has no interval coverage "
                    "(`interval.all_levels`): no calibration plot.")
@@ -105,6 +140,27 @@ else:
         st.json(run.metrics, expanded=1)
         mt = describe.metrics_table(run.metrics)
         ui.table_download(mt, name=f"{selected}_metrics", key="training_metrics_csv")
+
+family = bool(run.metrics) and describe.family_split(run.metrics)
+stored_families = heldout.family_test_predictions(path, stamp) if family else None
+if stored_families is not None:
+    st.subheader("Predicted vs measured on the held-out test families")
+    st.caption(f"The {len(stored_families):,} rows of the test families, whose families no "
+               "member trained, was selected or calibrated on: the predictions stored in the "
+               "ensemble folder when it was built (`test.tsv.gz`, checked against its "
+               "checksum), the ones its scores above were computed from. The "
+               "public-leaderboard rows are not used here: the members trained on rows of "
+               "the test table outside these families.")
+    sp = stored_families
+    fig = training_figures.density_scatter(sp["measured"], sp["prediction"], unit=unit,
+                                           title=selected, measured_unit=describe.MEASURED_UNIT)
+    ui.plotly(fig, key="training_scatter", name=f"{selected}_test_family_scatter",
+              static=lambda: plot.density_scatter(sp["measured"], sp["prediction"], unit=unit,
+                                                  title=selected,
+                                                  measured_unit=describe.MEASURED_UNIT))
+    ui.table_download(sp, name=f"{selected}_test_family_predictions", key="training_tp_csv",
+                      label="Test-family predictions CSV")
+    st.stop()
 
 st.subheader("Predicted vs measured on the held-out test set")
 st.caption("The 9,045 public-leaderboard sequences of the DREAM 2022 test set (never trained "

@@ -42,6 +42,50 @@ def sign_disagreement(member_effects, tol: float = SIGN_TOL) -> np.ndarray:
         return (e > tol).any(axis=0) & (e < -tol).any(axis=0)
 
 
+def members_noise(member_effects) -> float:
+    """The members' noise of an ensemble's map: the median over cells of the members'
+    (population) sd of each effect; 0.0 with one member or no finite cell.
+
+    Parameters
+    ----------
+    member_effects : array, shape (n_members, ...)
+    """
+    e = np.asarray(member_effects, dtype=np.float64)
+    if e.shape[0] < 2:
+        return 0.0
+    sd = e.std(axis=0)
+    sd = sd[np.isfinite(sd)]
+    return float(np.median(sd)) if sd.size else 0.0
+
+
+def confident_disagreement(member_effects, noise: float | None = None) -> np.ndarray:
+    """Sign disagreement on effects larger than the members' noise.
+
+    A cell is marked when its mean effect is larger than ``noise`` in size and at least
+    one member predicts it beyond ``noise`` with the opposite sign
+    (:func:`sign_disagreement` with ``tol=noise``): near-zero cells, whose sign no member
+    can tell, are never marked.
+
+    Parameters
+    ----------
+    member_effects : array, shape (n_members, ...)
+    noise : float, optional
+        In the model's output unit; by default :func:`members_noise` of the map (never
+        below :data:`SIGN_TOL`).
+
+    Returns
+    -------
+    np.ndarray of bool, shape ``member_effects.shape[1:]``
+    """
+    e = np.asarray(member_effects, dtype=np.float64)
+    if noise is None:
+        noise = max(members_noise(e), SIGN_TOL)
+    with np.errstate(invalid="ignore"):
+        big = np.abs(np.nanmean(e, axis=0)) > noise if e.shape[0] else np.zeros(e.shape[1:],
+                                                                                 bool)
+    return sign_disagreement(e, noise) & big
+
+
 def position_summary(scores, how: str = "mean_abs") -> np.ndarray:
     """One number per position from an ISM matrix.
 

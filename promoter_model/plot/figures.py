@@ -25,7 +25,8 @@ from promoter_model.sequence import ALPHABET
 
 def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
                 unit: str = "expression", title: str | None = None, boxed=(),
-                width: float = 12.0, height: float = 3.0, disagree=None):
+                width: float = 12.0, height: float = 3.0, disagree=None,
+                disagree_label: str = "members disagree on the sign"):
     """In-silico mutagenesis heatmap: rows A, C, G, T by positions, centred on zero.
 
     Parameters
@@ -41,7 +42,8 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
     disagree : array of bool, shape (L, 4), optional
         Cells where an ensemble's members disagree on the sign of the change
         (:func:`promoter_model.interpret.ism_summary.sign_disagreement`), each marked with a small
-        ``x`` (the collection's gid is ``"disagree"``, labelled for a legend).
+        ``x`` (the collection's gid is ``"disagree"``), explained in a legend above the
+        map by ``disagree_label``.
     """
     fig, ax = axes_for(ax, (width, height))
     cells = ism_cells(scores, sequence, zmax)
@@ -68,7 +70,10 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
             raise ValueError(f"disagree mask has shape {mask.shape}, expected {(L, 4)}")
         p_idx, b_idx = np.nonzero(mask)
         ax.scatter(p_idx + 1, b_idx, marker="x", s=14, lw=0.8, color="#333", zorder=7,
-                   gid="disagree", label="members disagree on the sign")
+                   gid="disagree", label=disagree_label)
+        if p_idx.size:  # the exported figure explains its marks
+            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False,
+                      fontsize=8, handletextpad=0.2, borderaxespad=0.2)
     regions(ax, L, sequence)
     ax.set_yticks(range(4), list(ALPHABET))
     ax.set_xlim(0.5, L + 0.5)
