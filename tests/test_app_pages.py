@@ -180,16 +180,28 @@ def test_predict_examples_histogram_table_robustness(app_env):
     df = _df(at, "percentile")
     assert len(df) == 3 and df["predicted"].notna().all()
     specs = _charts(at)
-    hist = _by_title(specs, "measured test expression")
-    assert int(np.sum(hist["data"][0]["y"])) == 71_103  # all measured test sequences
-    np.testing.assert_allclose(hist["data"][1]["x"], df["predicted"], rtol=1e-5)
-    assert list(hist["data"][1]["text"]) == df["id"].tolist()
+    ranked = _by_title(specs, "Predictions ranked")  # several sequences: a ranked dot plot
+    order = np.argsort(-df["predicted"].to_numpy(), kind="stable")
+    np.testing.assert_allclose(ranked["data"][0]["x"], df["predicted"].to_numpy()[order],
+                               rtol=1e-5)
+    assert list(ranked["data"][0]["y"]) == df["id"].to_numpy()[order].tolist()
+    bands = ranked["layout"]["meta"]["bands"]
+    from app.cache import data as data_cache
+
+    measured = data_cache.test_measured()
+    assert bands["0.5"] == pytest.approx(float(np.median(measured["expression"])))
     rob = _by_title(specs, "Mutational robustness")
     assert len(rob["data"]) == 3
     assert all(len(t["y"]) == 330 and np.all(np.diff(t["y"]) >= 0) for t in rob["data"])
     # the public-leaderboard split as reference
     at.radio(key="predict_reference").set_value("public-leaderboard test split").run()
     _ok(at)
+    bands = _by_title(_charts(at), "Predictions ranked")["layout"]["meta"]["bands"]
+    public = measured.loc[measured["public_leaderboard"] == 1, "expression"]
+    assert bands["0.5"] == pytest.approx(float(np.median(public)))
+    # one sequence: its place on the measured histogram
+    box = at.multiselect(key="predict_examples")
+    box.set_value(box.options[:1]).run()
     hist = _by_title(_charts(at), "measured test expression")
     assert int(np.sum(hist["data"][0]["y"])) == 9_045
 
@@ -615,7 +627,7 @@ def test_every_figure_download_renders_from_the_package_plots(app_env, monkeypat
     at.text_area(key="cmp_alt").input(GOOD[:49] + ("A" if GOOD[49] != "A" else "C")
                                       + GOOD[50:]).run()
     _ok(at)
-    for key in ("predict_hist", "predict_robust", "mut_robust", "mut_logo", "scan_plot",
+    for key in ("predict_ranked", "predict_robust", "mut_robust", "mut_logo", "scan_plot",
                 "training_r2", "training_loss", "training_scatter", "cmp_heat_ref",
                 "cmp_heat_alt", "cmp_heat_diff"):
         assert made[f"{key}_png"][:8] == b"\x89PNG\r\n\x1a\n", key

@@ -142,11 +142,14 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
     np.testing.assert_allclose(df["upper"], iv.upper, rtol=1e-5, atol=1e-5)
     assert np.all(df["sd"] > 0) and np.all(df["lower"] < df["predicted"]) \
         and np.all(df["predicted"] < df["upper"])
-    # the histogram draws each prediction's interval as an error bar
-    hist = _by_title(_charts(at), "measured test expression")
-    marks = hist["data"][1]
-    np.testing.assert_allclose(marks["error_x"]["array"], iv.upper - iv.mean, rtol=1e-4)
-    np.testing.assert_allclose(marks["error_x"]["arrayminus"], iv.mean - iv.lower, rtol=1e-4)
+    # the ranked dot plot draws each prediction's interval as an error bar (highest first)
+    ranked = _by_title(_charts(at), "Predictions ranked")
+    marks = ranked["data"][0]
+    order = np.argsort(-iv.mean, kind="stable")
+    np.testing.assert_allclose(marks["error_x"]["array"], (iv.upper - iv.mean)[order],
+                               rtol=1e-4)
+    np.testing.assert_allclose(marks["error_x"]["arrayminus"], (iv.mean - iv.lower)[order],
+                               rtol=1e-4)
     assert "90% interval" in marks["hovertemplate"]
     assert any("90% interval" in c.value for c in at.caption)
     # another level gives the package's interval at that level
@@ -161,7 +164,7 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
     csv = pd.read_csv(io.BytesIO(made["predict_csv"]))
     assert {"sd", "lower", "upper"} <= set(csv.columns)
     np.testing.assert_allclose(csv["lower"], iv50.lower, rtol=1e-5, atol=1e-5)
-    assert made["predict_hist_png"][:4] == b"\x89PNG"
+    assert made["predict_ranked_png"][:4] == b"\x89PNG"
 
 
 def test_predict_single_run_has_no_interval_columns_and_says_so(unc_env):
@@ -172,8 +175,8 @@ def test_predict_single_run_has_no_interval_columns_and_says_so(unc_env):
     assert not {"sd", "lower", "upper"} & set(df.columns)
     assert [c.value for c in at.caption if UNAVAILABLE_SENTENCE in c.value]
     assert not at.get("select_slider")
-    hist = _by_title(_charts(at), "measured test expression")
-    assert not hist["data"][1].get("error_x")
+    ranked = _by_title(_charts(at), "Predictions ranked")
+    assert not ranked["data"][0].get("error_x")
 
 
 # --------------------------------------------------------------------------- Mutagenesis

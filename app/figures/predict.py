@@ -106,3 +106,49 @@ def robustness_plot(effects: dict, *, unit: str = "expression",
     fig.update_yaxes(title_text=axis_title("predicted change", unit), title_font=AXIS_FONT)
     fig.update_layout(showlegend=len(effects) <= 20)
     return layout(fig, title, height=360)
+
+
+RANKED_TITLE = "Predictions ranked, over the measured test expression"
+
+
+def ranked_dots(measured, predicted, labels, *, unit: str = "expression", lower=None,
+                upper=None, level: float | None = None, percentiles=None,
+                title: str | None = RANKED_TITLE) -> go.Figure:
+    """Each prediction a dot on its own row, highest first, with its interval as a bar;
+    the measured distribution's 1-99%, 10-90% and 25-75% ranges shaded behind
+    (twin of :func:`promoter_model.plot.ranked_predictions`). Rows keep 18 px each, so the
+    labels stay legible to a few hundred sequences.
+    """
+    from promoter_model.plot import measured_bands, ranked_order
+    from promoter_model.plot.ranked import BANDS
+
+    pred = np.asarray(predicted, dtype=np.float64)
+    order = ranked_order(pred)
+    names = [str(labels[i]) for i in order]
+    fig = go.Figure()
+    q = measured_bands(measured)
+    for lo, hi, shade in BANDS:
+        fig.add_vrect(x0=q[lo], x1=q[hi], fillcolor=shade, opacity=1, line_width=0,
+                      layer="below")
+    fig.add_vline(x=q[0.5], line=dict(color="#777", width=1, dash="dot"),
+                  annotation_text="measured median", annotation_position="top")
+    custom = [np.asarray(percentiles, dtype=np.float64)[order] if percentiles is not None
+              else np.full(pred.size, np.nan)]
+    hover = "%{y}<br>predicted %{x:.3f}<br>percentile %{customdata[0]:.0f}"
+    error = None
+    if lower is not None and upper is not None:
+        lo = np.asarray(lower, dtype=np.float64)[order]
+        hi = np.asarray(upper, dtype=np.float64)[order]
+        error = error_bars(pred[order], lo, hi, thickness=1.2)
+        custom += [lo, hi]
+        share = f"{level:.0%} " if level is not None else ""
+        hover += f"<br>{share}interval %{{customdata[1]:.3f}} to %{{customdata[2]:.3f}}"
+    fig.add_trace(go.Scatter(x=pred[order], y=names, mode="markers", name="predicted",
+                             marker=dict(color=POS_COLOR, size=8), error_x=error,
+                             customdata=np.column_stack(custom),
+                             hovertemplate=hover + "<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category", tickfont=dict(size=11),
+                     automargin=True)
+    fig.update_xaxes(title_text=unit)
+    fig.update_layout(showlegend=False, meta={"bands": {f"{k:g}": v for k, v in q.items()}})
+    return layout(fig, title, height=max(260, 18 * pred.size + 140))

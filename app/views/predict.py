@@ -11,6 +11,7 @@ from app.cache import data as data_cache
 from app.cache import ism as ism_cache
 from app.cache import predict as predict_cache
 from app.cache import runs as run_cache
+from app.figures import predict as pfigures
 from promoter_model import plot
 from promoter_model.dream import percentile
 from promoter_model.interpret.ism_summary import robustness_score
@@ -133,15 +134,28 @@ else:
                "of such a sequence lies with that probability (conformal, calibrated on the "
                "ensemble's out-of-fold predictions; not trustworthy far from the training "
                "sequences). `sd` is the spread of the members' predictions, uncalibrated.")
-fig = figures.expression_histogram(ref_values, pred, unit=unit, labels=ids,
-                                   lower=iv["lower"], upper=iv["upper"], level=level,
-                                   title="Where the predictions sit among measured test "
-                                         "expression")
-ui.plotly(fig, key="predict_hist", name="expression_histogram",
-          static=lambda: plot.expression_histogram(
-              ref_values, pred, labels=ids, percentiles=pct, unit=unit,
-              lower=iv["lower"], upper=iv["upper"],
-              title="Where the predictions sit among measured test expression"))
+if len(pred) == 1:
+    fig = figures.expression_histogram(ref_values, pred, unit=unit, labels=ids,
+                                       lower=iv["lower"], upper=iv["upper"], level=level,
+                                       title="Where the prediction sits among measured test "
+                                             "expression")
+    ui.plotly(fig, key="predict_hist", name="expression_histogram",
+              static=lambda: plot.expression_histogram(
+                  ref_values, pred, labels=ids, percentiles=pct, unit=unit,
+                  lower=iv["lower"], upper=iv["upper"],
+                  title="Where the prediction sits among measured test expression"))
+else:
+    st.caption("Each sequence on its own row, highest prediction first"
+               + (f", with its {level:.0%} interval" if iv["lower"] is not None else "")
+               + ". Behind them, the measured test expression: the light band holds 98% of "
+                 "the measured sequences, the darker ones 80% and the middle half; the dotted "
+                 "line is their median.")
+    fig = pfigures.ranked_dots(ref_values, pred, ids, unit=unit, lower=iv["lower"],
+                               upper=iv["upper"], level=level, percentiles=pct)
+    ui.plotly(fig, key="predict_ranked", name="ranked_predictions",
+              static=lambda: plot.ranked_predictions(
+                  pred, ids, ref_values, lower=iv["lower"], upper=iv["upper"], unit=unit,
+                  title=pfigures.RANKED_TITLE))
 
 # mutational robustness: 330 single-mutation effects per sequence
 n_auto = ROBUSTNESS_AUTO

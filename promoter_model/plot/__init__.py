@@ -18,6 +18,9 @@ figures
 grammar
     Motif grammar: the position profile, the spacing curve, the marginal effect's
     distribution, designed pairs measured against predicted.
+ranked
+    Many predictions at once: a ranked dot plot with intervals over the measured
+    distribution.
 
 Everything is importable from here, e.g. ``from promoter_model import plot;
 plot.ism_heatmap(scores, seq)``.
@@ -62,13 +65,14 @@ from promoter_model.plot.logos import (
     information_matrix,
     logo_glyphs,
 )
+from promoter_model.plot.ranked import measured_bands, ranked_order, ranked_predictions
 
 __all__ = [
     "IsmCells", "LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR",
     "alignment", "attribution_logo", "axis_title", "calibration_curve", "density_scatter",
     "design_trajectories", "draw_logo", "effect_distribution", "expression_histogram",
     "filter_logo", "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs",
-    "measured_pairs", "motif_scan", "point_density", "position_profile", "region_labels",
-    "regions", "robustness_curve", "seqlet_positions", "spacing_curve", "training_curves",
-    "trajectory"
+    "measured_bands", "measured_pairs", "motif_scan", "point_density", "position_profile",
+    "ranked_order", "ranked_predictions", "region_labels", "regions", "robustness_curve",
+    "seqlet_positions", "spacing_curve", "training_curves", "trajectory"
 ]
