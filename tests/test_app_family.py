@@ -151,3 +151,25 @@ def test_design_quotes_the_designed_coverage(family_env):
     cov = family_env["metrics"]["interval"]["designed"]["coverage"]
     assert any(f"measured value {cov:.0%} of the time" in w.value and "Fannjiang" in w.value
                for w in at.warning)
+
+
+def test_design_screen_says_what_it_returned(family_env):
+    at = _app("design")
+    at.radio(key="design_goal").set_value("Maximise")
+    at.slider(key="design_budget").set_value(1)
+    at.slider(key="design_n").set_value(10).run()
+    at.button(key="design_go").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert "Seconds" not in labels and "Designs found" in labels
+    table = _df(at, "score")
+    assert "reached" not in table  # only a target is reached or not
+    assert not table.astype(str).isin(["None"]).any().any()
+    found = len(table) - 1  # the start is the first row
+    if found < 10:
+        assert any(f"10 designs were asked for and {found} found" in i.value for i in at.info)
+    assert any("score: what the search maximises" in c.value for c in at.caption)
+    specs = [plotly_spec(c.proto.spec) for c in at.get("plotly_chart")]
+    ranked = [s for s in specs if "ranked" in ((s["layout"].get("title") or {}).get("text")
+                                               or "")]
+    assert len(ranked[0]["data"][0]["y"]) == len(table)

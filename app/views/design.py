@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from app import describe, figures, reports, ui
+from app import describe, reports, ui
 from app.cache import data as data_cache
 from app.cache import runs as run_cache
 from app.figures import design as design_figures
+from app.figures import predict as pfigures
 from promoter_model import plot
 from promoter_model.design.constraints import GOLDEN_GATE, Constraints, parse_positions
 from promoter_model.design.objective import Objective, design, fasta_text, held_out_check
@@ -145,8 +146,13 @@ if objective.kind == "target":
     m3.metric("Designs reaching the target", f"{int(designs['reached'].sum())} of "
                                              f"{len(designs)}")
 else:
-    m3.metric("Seconds", f"{result.seconds:.1f}")
-st.caption(ui.unit_caption(unit))
+    m3.metric("Designs found", f"{len(designs)} of {stored_params[6]}")
+if len(designs) < stored_params[6]:
+    st.info(f"{stored_params[6]} designs were asked for and {len(designs)} found: the search "
+            "returns only distinct designs that improve on the start within the mutation "
+            "budget and the constraints. A larger budget, looser constraints or another "
+            "search may find more.", icon=":material/info:")
+st.caption(ui.unit_caption(unit) + f" Searched in {result.seconds:.1f} s.")
 
 st.subheader("Designs, ranked")
 if pred.is_ensemble:
@@ -156,8 +162,21 @@ if pred.is_ensemble:
                   "mean ± 1.645 sd of the members: their spread, not calibrated.")
                + " sd: the members' spread.")
     st.warning(describe.design_interval_text(run.metrics), icon=":material/warning:")
-st.dataframe(table, hide_index=True, key="design_table",
-             column_config={"sequence": st.column_config.TextColumn(width="medium")})
+shown = table if objective.kind == "target" else table.drop(columns="reached")
+st.caption("score: what the search maximises, higher is better: "
+           + {"target": "minus the distance to the target beyond the tolerance (0 = within "
+                        "it)",
+              "maximize": "the prediction", "minimize": "minus the prediction"}[objective.kind]
+           + (", minus k × the members' sd" if kappa else "") + ".")
+st.dataframe(shown, hide_index=True, key="design_table", column_config={
+    "sequence": st.column_config.TextColumn(width="medium"),
+    "prediction": st.column_config.NumberColumn(format="%.3f"),
+    "percentile": st.column_config.NumberColumn(format="%.0f"),
+    "sd": st.column_config.NumberColumn(format="%.3f"),
+    "lower": st.column_config.NumberColumn(format="%.3f"),
+    "upper": st.column_config.NumberColumn(format="%.3f"),
+    "score": st.column_config.NumberColumn(format="%.3f", help="Higher is better (caption)"),
+    "reached": st.column_config.CheckboxColumn("reached target")})
 d1, d2, d3 = st.columns([1, 1, 4])
 with d1:
     ui.table_download(table, name="designs", key="design_csv")
@@ -197,13 +216,18 @@ ui.plotly(align, key="design_align", name="design_alignment",
 st.code(design_figures.alignment_text(result.start, designs["sequence"].tolist(), ids,
                                       region=region), language=None)
 
-st.subheader("On the measured-expression histogram")
-hist = figures.expression_histogram(measured, table["prediction"].to_numpy(),
-                                    labels=table["id"].tolist(), unit=unit)
-ui.plotly(hist, key="design_hist", name="designs_histogram",
-          static=lambda: plot.expression_histogram(
-              measured, table["prediction"].to_numpy(), labels=table["id"].tolist(),
-              percentiles=table["percentile"].to_numpy(), unit=unit))
+st.subheader("Among measured test expression")
+hist = pfigures.ranked_dots(measured, table["prediction"].to_numpy(), table["id"].tolist(),
+                            unit=unit, lower=table["lower"].to_numpy() if "lower" in table
+                            and table["lower"].notna().all() else None,
+                            upper=table["upper"].to_numpy() if "upper" in table
+                            and table["upper"].notna().all() else None,
+                            percentiles=table["percentile"].to_numpy(),
+                            title="Start and designs, ranked, over measured test expression")
+ui.plotly(hist, key="design_hist", name="designs_ranked",
+          static=lambda: plot.ranked_predictions(
+              table["prediction"].to_numpy(), table["id"].tolist(), measured, unit=unit,
+              title="Start and designs over measured test expression"))
 
 if held is not None:
     st.subheader("Held-out member check")
@@ -218,7 +242,6 @@ st.download_button(
     data=lambda: reports.design_report(
         run.name, run.model_card, result,
         [("Trajectories", design_figures.trajectory_figure(traj, unit=unit)),
-         ("Alignment against the start", align), ("On the measured-expression histogram",
-                                                  hist)], held),
+         ("Alignment against the start", align), ("Among measured test expression", hist)], held),
     file_name="promoter_designs.html", mime="text/html", key="design_report",
     on_click="ignore", type="primary")
