@@ -173,3 +173,16 @@ def test_design_screen_says_what_it_returned(family_env):
     ranked = [s for s in specs if "ranked" in ((s["layout"].get("title") or {}).get("text")
                                                or "")]
     assert len(ranked[0]["data"][0]["y"]) == len(table)
+
+
+def test_plain_words_for_the_demo_ensemble_card_and_sidebar():
+    from app import describe
+
+    m = json.loads((ROOT / "assets" / "demo_ensemble" / "metrics.json").read_text())
+    words = describe.card_plain_words(m)
+    r2 = m["dream_public_leaderboard"]["pearson_r2"]
+    assert words.startswith("**In plain words.**") and f"r² = {r2:.2f}" in words
+    assert f"{100 * m['interval']['all']['coverage']:.0f}%" in words
+    assert "mondrian split-conformal" in words and "Bonferroni" in words
+    # the sidebar summary exists for the default ensemble (no "test" section)
+    assert "correlate at r = " in describe.plain_summary(m)

@@ -10,6 +10,10 @@ run = ui.need_run()
 if not (run.model_card or "").lstrip().startswith("# "):  # the card brings its own title
     st.title(f"Model card: {run.name}")
 if run.model_card:
+    plain = None if "In plain words" in run.model_card else describe.card_plain_words(
+        run.metrics or {})
+    if plain:  # the card opens with its technical terms: plain words first
+        st.info(plain, icon=":material/lightbulb:")
     st.markdown(run.model_card)
     st.download_button("MODEL_CARD.md", data=run.model_card.encode(),
                        file_name=f"{ui.slug(run.name)}_MODEL_CARD.md", mime="text/markdown",
