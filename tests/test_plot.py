@@ -292,3 +292,21 @@ def test_histogram_and_trajectory_draw_given_intervals():
     assert [c for c in ax.collections if c.get_gid() == "interval"]
     ax = plot.expression_histogram(measured, pred).axes[0]
     assert not [c for c in ax.collections if c.get_gid() == "interval"]
+
+
+def test_ism_heatmap_explains_its_disagreement_marks_in_a_legend():
+    import numpy as np
+
+    s = np.zeros((110, 4))
+    mask = np.zeros((110, 4), bool)
+    mask[30, 1] = True
+    fig = plot.ism_heatmap(s, SEQ, disagree=mask, disagree_label="members disagree (0.03)")
+    try:
+        legend = fig.axes[0].get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == ["members disagree (0.03)"]
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    fig = plot.ism_heatmap(s, SEQ, disagree=np.zeros((110, 4), bool))  # no marks, no legend
+    assert fig.axes[0].get_legend() is None

@@ -17,7 +17,7 @@ from promoter_model import plot
 from promoter_model.dream import difference_in_context, percentile
 from promoter_model.interpret.ism_summary import robustness_score
 
-DISAGREE_LABEL = "x: members disagree on the sign of a change larger than their noise ({:.3f})"
+DISAGREE_LABEL = "members disagree on the sign of a change larger than their noise ({:.3f})"
 
 st.title("In-silico mutagenesis")
 run = ui.need_run()

@@ -42,8 +42,8 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
     disagree : array of bool, shape (L, 4), optional
         Cells where an ensemble's members disagree on the sign of the change
         (:func:`promoter_model.interpret.ism_summary.sign_disagreement`), each marked with a small
-        ``x`` (the collection's gid is ``"disagree"``), explained in a legend above the
-        map by ``disagree_label``.
+        ``x`` (the collection's gid is ``"disagree"``), explained in a legend under the
+        map by ``disagree_label``
     """
     fig, ax = axes_for(ax, (width, height))
     cells = ism_cells(scores, sequence, zmax)
@@ -72,7 +72,7 @@ def ism_heatmap(scores, sequence: str, *, ax=None, zmax: float | None = None,
         ax.scatter(p_idx + 1, b_idx, marker="x", s=14, lw=0.8, color="#333", zorder=7,
                    gid="disagree", label=disagree_label)
         if p_idx.size:  # the exported figure explains its marks
-            ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False,
+            ax.legend(loc="upper right", bbox_to_anchor=(1.0, -0.2), frameon=False,
                       fontsize=8, handletextpad=0.2, borderaxespad=0.2)
     regions(ax, L, sequence)
     ax.set_yticks(range(4), list(ALPHABET))
