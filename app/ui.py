@@ -221,6 +221,9 @@ def parse_input(text: str, *, fmt: str = "auto", source: str | None = None,
     except SequenceError as exc:
         st.error(f"{source or 'Input'}: {exc.reason}", icon=":material/error:")
         return None
+    for note in getattr(table, "notes", None) or []:  # what was stripped or joined
+        st.info(f"{source or 'Input'}: {note}.".replace("..", "."),
+                icon=":material/content_paste:")
     if table.errors:
         st.warning(f"{len(table.errors)} record(s) could not be used and are listed below; "
                    f"the other {len(table)} are predicted.", icon=":material/warning:")

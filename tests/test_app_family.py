@@ -186,3 +186,17 @@ def test_plain_words_for_the_demo_ensemble_card_and_sidebar():
     assert "mondrian split-conformal" in words and "Bonferroni" in words
     # the sidebar summary exists for the default ensemble (no "test" section)
     assert "correlate at r = " in describe.plain_summary(m)
+
+
+def test_predict_reads_a_genbank_paste_and_says_what_was_stripped(family_env):
+    core = NEW[17:97]
+    lines = [core[i:i + 60] for i in range(0, 80, 60)]
+    gb = ("LOCUS       my_promoter  80 bp    DNA\nORIGIN\n"
+          + "".join(f"{1 + 60 * k:>9} {' '.join(ln[j:j + 10] for j in range(0, len(ln), 10))}\n"
+                    for k, ln in enumerate(lines)) + "//\n").replace("\n", "\r\n")
+    at = _app()
+    at.multiselect(key="predict_examples").set_value([])
+    at.text_area(key="predict_text").input(gb).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("GenBank" in i.value for i in at.info), [i.value for i in at.info]
+    assert len(at.metric) >= 1  # one sequence, predicted
