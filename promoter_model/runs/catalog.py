@@ -42,15 +42,32 @@ class Entry:
         return self.path.name
 
 
+#: the reason a locked deployment gives for every skipped folder: it reveals nothing of
+#: what a link planted in the runs folder points at (whether a server file exists)
+FIXED_REASON = ("not a usable run or ensemble (a file is missing, a link, too large, "
+                "malformed or does not match its checksums)")
+
+
 def check_folder(path) -> Entry:
     """Check a run or ensemble folder without loading any model.
+
+    Any failure at all (a bug reached by a planted file included) is a :class:`RunError`:
+    one folder never stops a scan.
 
     Raises
     ------
     RunError
         Naming the folder (or member) and what is wrong with it.
     """
-    path = Path(path)
+    try:
+        return _check_folder(Path(path))
+    except RunError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a scan outlives any planted file
+        raise RunError(f"{path}: cannot be checked ({type(exc).__name__})") from None
+
+
+def _check_folder(path: Path) -> Entry:
     if is_ensemble(path):
         spec = read_ensemble_spec(path)
         for member in spec["members"]:
@@ -65,8 +82,11 @@ def check_folder(path) -> Entry:
     return Entry(path=path, kind="run", n_members=1)
 
 
-def scan(root) -> list:
+def scan(root, detail: bool = True) -> list:
     """Every folder directly under ``root``, usable or not, in name order.
+
+    ``detail=False`` (a locked deployment) gives every unusable folder the one
+    :data:`FIXED_REASON` instead of what was found.
 
     Returns
     -------
@@ -74,9 +94,14 @@ def scan(root) -> list:
         Hidden folders and plain files are left out.
     """
     out = []
-    for child in folders_under(root):
+    try:
+        children = folders_under(root)
+    except OSError:
+        return out
+    for child in children:
         try:
             out.append(check_folder(resolve_under(root, child.name)))
         except RunError as exc:
-            out.append(Entry(path=child, kind="", n_members=0, problem=str(exc)))
+            out.append(Entry(path=child, kind="", n_members=0,
+                             problem=str(exc) if detail else FIXED_REASON))
     return out
