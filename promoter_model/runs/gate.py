@@ -187,8 +187,8 @@ def check_write(output, inputs=(), flag: str = "--output") -> None:
             raise ValueError(f"{flag} {output} is a folder; give a file name")
         if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
             if real == Path("/dev/full"):
-                raise ValueError(f"{flag} {output}: the device is full; nothing can be "
-                                 "written there")
+                raise ValueError(f"{flag} {output}: No space left on device (refused "
+                                 "before any work)")
             return
         if not stat.S_ISREG(mode):
             raise ValueError(f"{flag} {output} is not a regular file, a character device "
