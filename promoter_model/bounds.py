@@ -78,8 +78,8 @@ def positions(items, name: str = "--keep", hi: int = MAX_POSITION) -> tuple:
         for part in str(item).replace(",", " ").split():
             lo_text, _, hi_text = part.partition("-")
             if len(part) > 40:
-                raise BoundError(f"{name} {part[:40]!r}...: give 1-based positions such as "
-                                 "12 or 40-60")
+                raise BoundError(f"{name} {part[:40]!r}...: over the limit of 40 characters "
+                                 "(give 1-based positions such as 12 or 40-60)")
             try:
                 a, b = int(lo_text), int(hi_text or lo_text)
             except ValueError:
@@ -92,6 +92,15 @@ def positions(items, name: str = "--keep", hi: int = MAX_POSITION) -> tuple:
                                  f"{hi:,} (sequences are at most {hi:,} bp)")
             out.update(range(a - 1, b))
     return tuple(sorted(out))
+
+
+def check_parsed(args) -> None:
+    """Refuse a parsed command line holding a float that is not finite (``--lr nan``,
+    ``--tolerance inf``): every float option of every command, a new one included.
+    """
+    for dest, value in sorted(vars(args).items()):
+        if isinstance(value, float):
+            finite(f"--{dest.replace('_', '-')}", value)
 
 
 def design_search(max_mutations, n_designs, strategy: str = "greedy") -> tuple:

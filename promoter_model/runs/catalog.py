@@ -7,6 +7,7 @@ and each of its members, present, within its size cap and matching its checksums
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +78,62 @@ def _check_folder(path: Path) -> Entry:
             except RunError as exc:
                 raise RunError(f"{path}: member {member}: "
                                f"{str(exc).split(': ', 1)[-1]}") from None
+        _check_contents(path, ensemble=True)
         return Entry(path=path, kind="ensemble", n_members=len(spec["members"]))
     check_run(path)
+    _check_contents(path, ensemble=False)
     return Entry(path=path, kind="run", n_members=1)
+
+
+_CHECKED: dict = {}
+
+
+def _check_contents(path: Path, ensemble: bool) -> None:
+    """The schema of every structured file a page reads from the folder, read through the
+    gate once per version of the folder (keyed by its ``checksums.json`` digest): metrics
+    an object, a history with epochs, a calibration of finite values, stored tables with
+    their columns and finite predictions, a novelty index of the right shape.
+
+    Raises
+    ------
+    RunError
+    """
+    from . import gate
+    from .ensemble import (
+        read_novelty_index,
+        read_split,
+        stored_public_predictions,
+        stored_test_predictions,
+    )
+    from .run import read_history, read_metrics
+
+    key = (str(path.resolve()), gate.digest(path, "checksums.json"))
+    if key in _CHECKED:
+        return
+    read_metrics(path)
+    if not ensemble and "epoch" not in read_history(path).columns and (
+            path / "history.csv").exists():
+        raise RunError(f"{path}: history.csv has no epoch column")
+    if ensemble:
+        from ..uncertainty.calibration import CALIBRATION_FILE, load_calibration
+
+        if os.path.lexists(path / CALIBRATION_FILE):
+            try:
+                load_calibration(path / CALIBRATION_FILE)
+            except ValueError as exc:
+                raise RunError(f"{path}: {CALIBRATION_FILE}: {exc}") from None
+        stored_public_predictions(path)
+        stored_test_predictions(path)
+        read_split(path)
+        read_novelty_index(path)
+        if (path / "oof.tsv.gz").exists():
+            try:
+                gate.read_table(path, "oof.tsv.gz", None)
+            except ValueError as exc:
+                raise RunError(f"{path}: {exc}") from None
+    if len(_CHECKED) > 1024:
+        _CHECKED.clear()
+    _CHECKED[key] = True
 
 
 def scan(root, detail: bool = True) -> list:

@@ -83,14 +83,29 @@ def json_depth(raw: bytes) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
+#: files whose non-finite numbers (``NaN``, a metric of a diverged fit) are read as null
+NAN_AS_NULL = ("metrics.json",)
+
+
+def _no_constant(name: str):
+    def refuse(constant):
+        raise ValueError(f"{constant} is not a finite number")
+    return refuse
+
+
 def parse_json(raw: bytes, name: str, kind: type | None = dict):
-    """JSON bytes parsed after the depth check, of type ``kind`` (None: any)."""
+    """JSON bytes parsed after the depth check, of type ``kind`` (None: any).
+
+    ``NaN`` and ``Infinity`` are refused, except in :data:`NAN_AS_NULL` files, where they
+    are read as None (shown as unknown, never as ``nan``).
+    """
     depth = json_depth(raw)
     if depth > MAX_JSON_DEPTH:
         raise RunSafetyError(f"{name} is nested {depth:,} levels deep, over the limit of "
                              f"{MAX_JSON_DEPTH}")
+    constant = (lambda c: None) if Path(name).name in NAN_AS_NULL else _no_constant(name)
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise RunSafetyError(f"{name} is not valid JSON ({str(exc)[:120]})") from None
     if kind is not None and not isinstance(value, kind):
@@ -106,7 +121,7 @@ def read_json(folder, name: str, kind: type | None = dict):
 
 def read_table(folder, name: str, columns: list, dtype=None, finite_columns=()):
     """A ``.tsv.gz`` table: a plain file under its cap, decompressed no further than the
-    cap, with exactly ``columns`` and finite values in ``finite_columns``.
+    cap, with exactly ``columns`` (None: any) and finite values in ``finite_columns``.
     """
     import pandas as pd
 
@@ -120,7 +135,7 @@ def read_table(folder, name: str, columns: list, dtype=None, finite_columns=()):
         table = pd.read_csv(io.BytesIO(text), sep="\t", dtype=dtype)
     except (OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError) as exc:
         raise RunSafetyError(f"{name} cannot be read ({str(exc)[:120]})") from None
-    if list(table.columns) != list(columns):
+    if columns is not None and list(table.columns) != list(columns):
         raise RunSafetyError(f"{name} must have the columns {', '.join(columns)}, not "
                              f"{', '.join(map(str, table.columns))[:200]}")
     for col in finite_columns:

@@ -148,8 +148,7 @@ def check_run(path) -> None:
             raise RunError(f"{path}: {name} does not match its checksum (truncated or "
                            "modified after training)")
     try:
-        RunConfig.from_json(_safe(path, run_safety.read_run_file, path, "config.json"
-                                  ).decode("utf-8"))
+        RunConfig.from_dict(_safe(path, gate.read_json, path, "config.json"))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RunError(f"{path}: config.json is not a valid run config ({exc})") from None
     code = code_in_model(path / "model.keras")
