@@ -66,22 +66,27 @@ def _one_error(code, err, word: str = "") -> bool:
     return code == 2 and "Traceback" not in err and len(lines) == 1 and word in lines[0]
 
 
-def _subcommands() -> dict:
+def _subcommands(parser=None, prefix=()) -> dict:
+    """``{"grammar position": parser, ...}``: every leaf subcommand, nested ones too."""
     from promoter_model.cli.command import build_parser
 
-    for action in build_parser()._actions:
+    parser = parser or build_parser()
+    out = {}
+    for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+            for name, sub in action.choices.items():
+                out.update(_subcommands(sub, prefix + (name,)) or {" ".join(prefix + (name,)):
+                                                                   sub})
+    return out
 
 
 def _base_argv(name: str, sub, fa: Path, probed=None) -> list | None:
     """The subcommand with its required arguments filled in (run: the demo model, inputs:
     ``fa``), or None when a required option has no generic value.
     """
-    argv = [name]
+    argv = name.split()
     for a in sub._actions:
-        if a.option_strings or a.dest == "help":
+        if a.option_strings or a.dest == "help" or isinstance(a, argparse._SubParsersAction):
             continue
         if a.nargs == "?":
             if a.dest in INPUTS:
@@ -122,7 +127,8 @@ def cli_probes(w: Path):
                     yield (f"cli {name} {flag} {value}",
                            lambda argv=_base_argv(name, sub, fa, a) + [flag, value],
                            f=flag: _one_error(*_cli(argv), f))
-        has_input = any(a.dest in INPUTS for a in sub._actions)
+        has_input = any(not a.option_strings and a.dest not in ("run", "help")
+                        for a in sub._actions)
         for a in sub._actions:
             flag = next((o for o in a.option_strings if o in OUTPUT_FLAGS), None)
             if flag is None or not has_input:
