@@ -85,6 +85,8 @@ def json_depth(raw: bytes) -> int:
 
 #: files whose non-finite numbers (``NaN``, a metric of a diverged fit) are read as null
 NAN_AS_NULL = ("metrics.json",)
+#: files whose own schema check names a non-finite number where it stands
+NAN_TO_SCHEMA = ("discovered.json",)
 
 
 def _no_constant(name: str):
@@ -97,13 +99,16 @@ def parse_json(raw: bytes, name: str, kind: type | None = dict):
     """JSON bytes parsed after the depth check, of type ``kind`` (None: any).
 
     ``NaN`` and ``Infinity`` are refused, except in :data:`NAN_AS_NULL` files, where they
-    are read as None (shown as unknown, never as ``nan``).
+    are read as None (shown as unknown, never as ``nan``), and in :data:`NAN_TO_SCHEMA`
+    files, whose schema check refuses them naming the field.
     """
     depth = json_depth(raw)
     if depth > MAX_JSON_DEPTH:
         raise RunSafetyError(f"{name} is nested {depth:,} levels deep, over the limit of "
                              f"{MAX_JSON_DEPTH}")
-    constant = (lambda c: None) if Path(name).name in NAN_AS_NULL else _no_constant(name)
+    base = Path(name).name
+    constant = (lambda c: None) if base in NAN_AS_NULL else (
+        float if base in NAN_TO_SCHEMA else _no_constant(name))
     try:
         value = json.loads(raw, parse_constant=constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
