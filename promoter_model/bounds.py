@@ -105,7 +105,7 @@ def check_parsed(args) -> None:
 
 def design_search(max_mutations, n_designs, strategy: str = "greedy") -> tuple:
     """``(max_mutations, n_designs)`` checked, with their product bounded for a beam."""
-    m = count("--max-mutations", max_mutations, 1, MAX_MUTATIONS)
+    m = count("the mutation budget --max-mutations", max_mutations, 1, MAX_MUTATIONS)
     n = count("--n-designs", n_designs, 1, MAX_DESIGNS)
     if strategy == "beam" and m * n > MAX_SEARCH_WORK:
         raise BoundError(f"--max-mutations x --n-designs is {m * n:,} with the beam search, "
