@@ -271,6 +271,8 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
 
     run_dir = Path(run_dir)
     out = Path(cache_dir) if cache_dir is not None else run_dir / CACHE_DIR
+    if cache_dir is not None:  # the caller's own cache (the app's), not a run folder
+        out.mkdir(parents=True, exist_ok=True)
     gate.check_folder_for_writing(out, root=None if cache_dir is not None else run_dir)
     if model is None:
         model = load_run(run_dir).model
