@@ -140,3 +140,18 @@ def safe_markdown(text):
     from promoter_model.runs.safety import plain_markdown
 
     return plain_markdown(text)
+
+
+def hide_error_details() -> None:
+    """Never show a traceback in the browser, wherever the server was started from.
+
+    ``.streamlit/config.toml`` (``showErrorDetails = "none"``) is read from the working
+    directory only; a server started elsewhere would show full tracebacks. Set here, from
+    the script, it holds for every start.
+    """
+    try:
+        from streamlit import config
+    except ImportError:  # pragma: no cover
+        return
+    config.set_option("client.showErrorDetails", "none")
+

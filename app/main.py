@@ -25,6 +25,7 @@ from app.cache import runs as run_cache  # noqa: E402
 
 # a local image: a ":material/...:" or emoji page icon makes the browser fetch the favicon
 # from a CDN, which an offline laptop or a locked container cannot reach
+deployment.hide_error_details()  # wherever the server starts (not only from the repo root)
 st.set_page_config(page_title="Promoter explorer", page_icon=str(ROOT / "app" / "favicon.png"),
                    layout="wide")
 run_cache.keep_model_state_between_runs()

@@ -3,6 +3,7 @@
 The engine of promoter-explorer; it never imports the dashboard (``app/``). One room per
 concept, each package importing only those above it in this list::
 
+    bounds.py     the bound of every user-sized number (positions, budgets, counts, members)
     sequence/     text -> (n, L, 4) arrays: errors, layout (110 bp, flanks, fitting),
                   encode, pastes (GenBank, wrapped lines), parse, pairs, edits, files
     records/      prepared TFRecord folders: fs (DataError, local and gs:// files, sha256),
@@ -10,8 +11,8 @@ concept, each package importing only those above it in this list::
     families/     sequence families and the splits that respect them: group, split,
                   novelty, leakage, dream
     model/        config, layers, architectures, predict (one compiled Keras model)
-    runs/         run and ensemble folders: run, safety, ensemble (the folder format),
-                  catalog (the run picker)
+    runs/         run and ensemble folders: run, safety, gate (every file in and out),
+                  ensemble (the folder format), catalog (the run picker)
     metrics.py    agreement scores and the DREAM weighted scores
     uncertainty/  calibration (conformal, out-of-fold), direction (p_up), intervals
     train/        strategy, callbacks, fit (shards -> a run folder, resumable)

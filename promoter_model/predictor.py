@@ -11,18 +11,26 @@ this module loads them as one model.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import atomic
 from .model.config import RunConfig
 from .model.predict import input_length
 from .model.predict import predict as predict_model
 from .runs.ensemble import is_ensemble, read_ensemble_spec, update_checksums
-from .runs.run import Run, RunError, load_run, read_metrics, resolve_under, write_checksums
+from .runs.run import (
+    Run,
+    RunError,
+    load_run,
+    read_metrics,
+    read_model_card,
+    resolve_under,
+    write_checksums,
+)
 from .sequence import codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
 DEFAULT_UNIT = "model output (training units)"
@@ -179,7 +187,14 @@ class Predictor:
 
     def save_metrics(self, metrics: dict) -> None:
         """Write ``metrics.json`` into the run or ensemble folder and renew its checksums."""
-        atomic.write_json(self.path / "metrics.json", metrics)
+        from .runs import gate
+
+        for name in ("metrics.json", "checksums.json"):  # both checked before either is
+            try:                                         # written: no link is followed
+                gate.check_file_for_writing(self.path, name, root=self.path)
+            except ValueError as exc:
+                raise RunError(f"{self.path}: {exc}") from None
+        gate.write_json(self.path, "metrics.json", metrics)
         if self.is_ensemble or is_ensemble(self.path):
             update_checksums(self.path)
         else:
@@ -246,23 +261,23 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
     if units:
         raise RunError(f"{path}: members predict in different units ({unit!r} and "
                        f"{', '.join(map(repr, sorted(units)))})")
-    card = path / "MODEL_CARD.md"
     return Predictor(path=path, members=runs, unit=unit, metrics=read_metrics(path),
-                     model_card=card.read_text() if card.is_file() else None,
+                     model_card=read_model_card(path),
                      rc_average=bool(spec.get("rc_average", False)),
                      calibration=_read_calibration(path), novelty=_read_novelty(path))
 
 
 def _read_calibration(path: Path):
     """The ensemble's checked ``calibration.json``, or None when it has none."""
-    from .uncertainty.calibration import CALIBRATION_FILE, load_calibration
+    from .runs.gate import read_json
+    from .uncertainty.calibration import CALIBRATION_FILE, Calibration
 
-    if not (path / CALIBRATION_FILE).is_file():
+    if not os.path.lexists(path / CALIBRATION_FILE):
         return None
     try:
-        return load_calibration(path / CALIBRATION_FILE)
-    except ValueError as exc:
-        raise RunError(str(exc)) from None
+        return Calibration.from_dict(read_json(path, CALIBRATION_FILE))
+    except ValueError as exc:  # RunSafetyError included
+        raise RunError(f"{path}: {CALIBRATION_FILE}: {exc}") from None
 
 
 def _read_novelty(path: Path):

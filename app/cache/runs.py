@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.deployment import bundled_runs, run_allowed, safe_markdown
+from app.deployment import bundled_runs, locked, run_allowed, safe_markdown
 
 
 def run_stamp(path) -> float:
@@ -90,7 +90,7 @@ def available_runs(runs_dir: str, demo: str):
                          str(folder.resolve())))
         except RunError as exc:
             skipped.append((str(folder), str(exc)))
-    for entry in scan(runs_dir):
+    for entry in scan(runs_dir, detail=not locked()):
         if entry.problem is None:
             if str(entry.path.resolve()) not in {p for _, p in runs}:
                 runs.append((entry.label, str(entry.path.resolve())))

@@ -204,6 +204,9 @@ def main(argv=None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     _interrupt_on_terminate()
     try:
+        from ..bounds import check_parsed
+
+        check_parsed(args)  # every float option finite, whatever the command (issue 29)
         return args.func(args)
     except BrokenPipeError:
         return 0

@@ -7,6 +7,7 @@ input raises ``ValueError``/``SequenceError``/``RunError``, which the main CLI p
 
 from __future__ import annotations
 
+import os
 import sys
 
 from . import io as cli_io
@@ -15,8 +16,13 @@ FITTED = "; positions refer to the fitted sequence"
 
 
 def _objective(args):
+    from .. import bounds
     from ..design.objective import Objective
 
+    for flag, value in (("--target", args.target), ("--tolerance", args.tolerance),
+                        ("--uncertainty", args.uncertainty)):
+        if value is not None:
+            bounds.finite(flag, value, lo=0.0 if flag != "--target" else None)
     kind = "target" if args.target is not None else ("minimize" if args.minimize
                                                      else "maximize")
     return Objective(kind, target=args.target, tolerance=args.tolerance,
@@ -37,12 +43,18 @@ def _constraints(args):
 
 def cmd_design(args) -> int:
     """Run ``promoter-model design``; return the exit status."""
-    from .. import atomic
+    from .. import atomic, bounds
     from ..design.objective import design, fasta_text, held_out_check
     from ..design.oligos import check_overhang
     from ..design.search import check_min_distance
     from ..predictor import load_predictor
 
+    bounds.design_search(args.max_mutations, args.n_designs, args.strategy)
+    for flag in ("--output", "--trajectories", "--held-out"):  # before any work
+        cli_io.check_output(getattr(args, flag[2:].replace("-", "_")), (args.start,), flag)
+    outputs = [o for o in (args.output, args.trajectories, args.held_out) if o]
+    if len({os.path.realpath(o) for o in outputs}) < len(outputs):
+        raise ValueError("--output, --trajectories and --held-out must be different files")
     objective, constraints = _objective(args), _constraints(args)
     min_distance = check_min_distance(args.min_distance, constraints.max_mutations)
     overhangs = (check_overhang(args.overhang_5, "--overhang-5"),

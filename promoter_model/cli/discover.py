@@ -20,8 +20,9 @@ def cmd_discover(args) -> int:
     run = Path(args.run)
     if not run.is_dir():  # checked before TensorFlow is imported: a typo answers at once
         raise ValueError(f"{run}: no such run or ensemble folder")
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
+    from .. import bounds
+
+    bounds.count("--n", args.n, 1, bounds.MAX_DISCOVER_N)
     missing = [pip for module, pip in (("modiscolite", "modisco-lite"), ("memelite", "memelite"))
                if importlib.util.find_spec(module) is None]
     if missing:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from pathlib import Path
 
@@ -40,48 +39,19 @@ def read_input(arg: str, fmt: str = "auto", max_length: int | None = None):
     return table
 
 
-def check_output(output, inputs=()) -> None:
-    """Refuse an ``--output`` that cannot or must not be written, before any work is done.
-
-    Refused: the input itself (the same file, also through links or hard links), a folder,
-    a path whose folder does not exist (it is not created), a folder the user cannot write
-    to, a socket or a block device. A character device (``/dev/null``) or a FIFO is written
-    directly; an existing file keeps its permission bits (:mod:`promoter_model.atomic`).
+def check_output(output, inputs=(), flag: str = "--output") -> None:
+    """Refuse an output that cannot or must not be written, before any work is done: the
+    one writer check, :func:`promoter_model.runs.gate.check_write` (never the input, never
+    through a link, only into an existing, writable folder).
 
     Raises
     ------
     ValueError
-        Naming the output and the problem (the CLI prints it as one ``error:`` line).
+        Naming the flag, the output and the problem (one ``error:`` line).
     """
-    if not output:
-        return
-    out = Path(output)
-    for arg in inputs:
-        if arg and arg != "-" and os.path.exists(arg) and os.path.exists(out):
-            try:
-                same = os.path.samefile(arg, out)
-            except OSError:
-                same = False
-            if same:
-                raise ValueError(f"--output {output} is the input file {arg}; refusing to "
-                                 "overwrite the input (choose another output file)")
-    real = Path(os.path.realpath(out))
-    if real.exists():
-        mode = real.stat().st_mode
-        if stat.S_ISDIR(mode):
-            raise ValueError(f"--output {output} is a folder; give a file name")
-        if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-            return
-        if not stat.S_ISREG(mode):
-            raise ValueError(f"--output {output} is not a regular file, a character device "
-                             "or a FIFO; refused")
-    folder = real.parent
-    if not folder.is_dir():
-        raise ValueError(f"--output {output}: the folder {folder} does not exist (it is not "
-                         "created for you; create it first)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"--output {output}: the folder {folder} is not writable "
-                         "(read-only file system or no permission)")
+    from ..runs.gate import check_write
+
+    check_write(output, inputs, flag)
 
 
 def check_writable(folder, what: str) -> None:
@@ -91,7 +61,9 @@ def check_writable(folder, what: str) -> None:
     ------
     ValueError
     """
-    folder = Path(folder)
+    from ..runs.gate import check_folder_for_writing
+
+    folder = check_folder_for_writing(folder)  # no link, never created out of nothing
     target = folder if folder.exists() else folder.parent
     if not os.access(target, os.W_OK | os.X_OK):
         raise ValueError(f"{target} is not writable (read-only file system or no "

@@ -47,9 +47,9 @@ class Constraints:
     _sites: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self):
-        if int(self.max_mutations) < 1:
-            raise ValueError(f"the mutation budget must be at least 1, not {self.max_mutations}")
-        self.max_mutations = int(self.max_mutations)
+        from ..bounds import MAX_MUTATIONS, count
+
+        self.max_mutations = count("the mutation budget", self.max_mutations, 1, MAX_MUTATIONS)
         sites = []
         for raw in self.forbid:
             s = normalize(str(raw))
@@ -171,18 +171,10 @@ def feasible(codes: np.ndarray, start: np.ndarray, constraints: Constraints) -> 
     return ok
 
 
-def parse_positions(items) -> tuple:
-    """Return 0-based positions from 1-based ``"12"``, ``"40-60"`` or comma-separated lists."""
-    out = []
-    for item in items or ():
-        for part in str(item).replace(",", " ").split():
-            lo, _, hi = part.partition("-")
-            try:
-                a, b = int(lo), int(hi or lo)
-            except ValueError:
-                raise ValueError(f"--keep {part!r}: give 1-based positions such as 12 or "
-                                 "40-60") from None
-            if a < 1 or b < a:
-                raise ValueError(f"--keep {part!r}: positions start at 1 and ranges go up")
-            out.extend(range(a - 1, b))
-    return tuple(sorted(set(out)))
+def parse_positions(items, name: str = "--keep") -> tuple:
+    """Return 0-based positions from 1-based ``"12"``, ``"40-60"`` or comma-separated lists,
+    each bounded before a range is expanded (:func:`promoter_model.bounds.positions`).
+    """
+    from ..bounds import positions
+
+    return positions(items, name)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import bounds
 from ..predictor import Predictor
 from ..sequence import (
     FLANK_3,
@@ -75,8 +76,10 @@ class Objective:
             raise ValueError(f"objective {self.kind!r}: choose target, maximize or minimize")
         if self.kind == "target" and (self.target is None or not np.isfinite(self.target)):
             raise ValueError("a target objective needs a finite target value")
-        if self.tolerance < 0 or self.uncertainty < 0:
-            raise ValueError("tolerance and uncertainty weight must not be negative")
+        if self.kind == "target":
+            bounds.finite("the target", self.target)
+        bounds.finite("the tolerance", self.tolerance, lo=0.0)
+        bounds.finite("the uncertainty weight", self.uncertainty, lo=0.0)
 
     def score(self, mean, sd):
         """Higher is better: the (penalised) distance to the goal, sign-adjusted."""
@@ -269,6 +272,7 @@ def design(predictor: Predictor, start: str | None = None, *,
         raise ValueError(f"strategy {strategy!r}: choose greedy, beam or genetic")
     if not 1 <= int(n_designs) <= MAX_DESIGNS:
         raise ValueError(f"the number of designs must be 1..{MAX_DESIGNS}, not {n_designs}")
+    bounds.design_search(constraints.max_mutations, n_designs, strategy)
     spread = design_search.check_min_distance(min_distance, constraints.max_mutations)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)

@@ -22,12 +22,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .. import atomic
 from ..model.architectures import first_conv_layer
 from ..model.layers import ReverseComplementConv1D
 from ..model.predict import predict
 from ..motifs.pfm import counts_to_pfm, information_content
 from ..motifs.store import model_checksum
+from ..runs import gate
 
 CACHE_DIR = "motifs"
 CACHE_VERSION = 1
@@ -270,6 +270,10 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     from ..runs.run import load_run
 
     run_dir = Path(run_dir)
+    out = Path(cache_dir) if cache_dir is not None else run_dir / CACHE_DIR
+    if cache_dir is not None:  # the caller's own cache (the app's), not a run folder
+        out.mkdir(parents=True, exist_ok=True)
+    gate.check_folder_for_writing(out, root=None if cache_dir is not None else run_dir)
     if model is None:
         model = load_run(run_dir).model
     X_ref = np.asarray(X_ref, dtype=np.float32)
@@ -290,15 +294,14 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
     no_sites = counts[matches["filter"].to_numpy()] == 0
     matches.loc[no_sites, ["p_value", "q_value"]] = 1.0
 
-    out = Path(cache_dir) if cache_dir is not None else run_dir / CACHE_DIR
     buf = io.BytesIO()
     np.savez(buf, weights=weights.astype(np.float32), pfms=pfms.astype(np.float64),
              weight_pfms=weights_to_pfm(weights), counts=counts.astype(np.int64),
              information_content=ic.astype(np.float64),
              max_activation=act.max(axis=(0, 1)).astype(np.float64))
-    atomic.write_bytes(out / "filters.npz", buf.getvalue())
-    atomic.write_json(out / "influence.json", _records(infl))
-    atomic.write_json(out / "matches.json", _records(matches))
+    gate.write_bytes(out, "filters.npz", buf.getvalue(), root=run_dir)
+    gate.write_json(out, "influence.json", _records(infl), root=run_dir)
+    gate.write_json(out, "matches.json", _records(matches), root=run_dir)
     meta = {"version": CACHE_VERSION, "model_sha256": model_checksum(run_dir),
             "threshold": float(threshold), "n_reference": int(len(X_ref)),
             "reference": str(reference),
@@ -306,7 +309,7 @@ def compute_motifs(run_dir, X_ref, y_ref=None, threshold: float = 0.5, *, model=
             "n_null": int(n_null), "filters": int(len(weights)),
             "kernel_size": int(weights.shape[1]),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    atomic.write_json(out / "meta.json", meta)
+    gate.write_json(out, "meta.json", meta, root=run_dir)
     return load_motifs(run_dir, cache_dir=cache_dir)
 
 
@@ -340,15 +343,15 @@ def load_motifs(run_dir, check_model: bool = True, cache_dir=None) -> dict | Non
     if d.is_symlink() or any((d / n).is_symlink() for n in names):
         return None  # never follow a link out of a run folder
     try:
-        meta = json.loads((d / "meta.json").read_text())
+        meta = gate.read_json(d, "meta.json")
         if meta.get("version") != CACHE_VERSION:
             return None
         if check_model and meta.get("model_sha256") != model_checksum(run_dir):
             return None
-        with np.load(d / "filters.npz", allow_pickle=False) as z:
+        with np.load(io.BytesIO(gate.read_bytes(d, "filters.npz")), allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
-        influence = pd.DataFrame(json.loads((d / "influence.json").read_text()))
-        matches = pd.DataFrame(json.loads((d / "matches.json").read_text()))
+        influence = pd.DataFrame(gate.read_json(d, "influence.json", list))
+        matches = pd.DataFrame(gate.read_json(d, "matches.json", list))
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, ValueError,
             KeyError, OSError):
         return None

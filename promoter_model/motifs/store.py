@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
-from .. import atomic
-from ..records.fs import sha256_file
+from ..runs import gate
 from ..runs.ensemble import ENSEMBLE_FILE, is_ensemble
 from ..sequence import SEQ_LEN
 from .pfm import Motif, check_matrix
@@ -55,15 +55,19 @@ def model_checksum(folder) -> str | None:
     cache record it and are current only while it matches.
     """
     folder = Path(folder)
-    if is_ensemble(folder):
-        return sha256_file(folder / ENSEMBLE_FILE)
     try:
-        known = json.loads((folder / "checksums.json").read_text()).get("model.keras")
-    except (OSError, ValueError, AttributeError):
-        known = None
-    if known:
-        return known
-    return sha256_file(folder / "model.keras") if (folder / "model.keras").is_file() else None
+        if is_ensemble(folder):
+            return gate.digest(folder, ENSEMBLE_FILE)
+        try:
+            known = gate.read_json(folder, "checksums.json").get("model.keras")
+        except (OSError, ValueError):
+            known = None
+        if isinstance(known, str) and known:
+            return known
+        return gate.digest(folder, "model.keras") if (folder / "model.keras").is_file() \
+            else None
+    except (OSError, ValueError):  # a link, a file over its cap: nothing is current
+        return None
 
 
 def _number(value, where: str, optional: bool = False) -> float:
@@ -181,15 +185,13 @@ def read_discovered(run_dir) -> dict | None:
         raise ValueError(f"{path}: is a symbolic link; discovered motifs are read only "
                          "from inside the run folder")
     try:
-        text = path.read_text(encoding="utf-8")
+        doc = gate.read_json(path.parent, path.name)
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot be read ({exc})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # the gate's refusals: link, size, depth, not JSON
+        raise ValueError(f"{path}: {exc}") from None
     return parse_discovered(doc, str(path))
 
 
@@ -267,12 +269,14 @@ def read_discovered_file(path) -> dict | None:
         A one-line message when the file is not valid JSON or not in the format.
     """
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        doc = gate.read_json(path.parent, path.name)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     parse_discovered(doc, str(path))
     return doc
 
@@ -290,15 +294,14 @@ def write_discovered(out_dir, result: dict) -> None:
 
     Non-finite numbers become ``null`` (strict JSON); the result is checked first.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = gate.check_folder_for_writing(out_dir)
     for p in result["patterns"]:
         p["effect"], p["effect_sd"] = _finite_or_none(p["effect"]), _finite_or_none(p["effect_sd"])
         for m in p["matches"]:
             m["p_value"], m["q_value"] = _finite_or_none(m["p_value"]), _finite_or_none(
                 m["q_value"])
     parse_discovered(result, str(out_dir / JSON_NAME))
-    atomic.write_text(out_dir / CSV_NAME, csv_text(result))
+    gate.write_text(out_dir, CSV_NAME, csv_text(result))
     # compact: thousands of seqlet positions would take a line each when indented
-    atomic.write_text(out_dir / JSON_NAME,
-                      json.dumps(result, separators=(",", ":"), allow_nan=False) + "\n")
+    gate.write_text(out_dir, JSON_NAME,
+                    json.dumps(result, separators=(",", ":"), allow_nan=False) + "\n")

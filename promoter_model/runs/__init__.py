@@ -10,6 +10,11 @@ run
 safety
     The bounds checked before anything in a run is loaded or shown (no links, size caps,
     the model archive's members and parameter count) and :func:`plain_markdown`.
+gate
+    The one gate every file of a run or ensemble goes through: reads (no links, size from
+    the directory entry, JSON depth and type, finite values) and writes (never the input,
+    never through a link, only into existing folders, atomic): :func:`gate.read_json`,
+    :func:`gate.check_write`, :func:`gate.write_bytes`.
 ensemble
     The ensemble folder format (``ensemble.json`` naming member runs, optional calibration,
     out-of-fold and public-leaderboard predictions): :func:`read_ensemble_spec`,

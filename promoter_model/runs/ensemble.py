@@ -27,16 +27,15 @@ as a model is :func:`promoter_model.predictor.load_ensemble`.
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
-import zlib
+import os
 from pathlib import Path
 
 import pandas as pd
 
-from .. import atomic
+from .. import atomic, bounds
+from . import gate
 from .run import RunError, resolve_under, sha256_file
+from .safety import RunSafetyError
 
 ENSEMBLE_FILE = "ensemble.json"
 ENSEMBLE_FORMAT = "promoter-ensemble"
@@ -56,11 +55,25 @@ ENSEMBLE_CHECKSUMMED = (ENSEMBLE_FILE, "metrics.json", "MODEL_CARD.md", "calibra
 
 def is_ensemble(path) -> bool:
     """Whether ``path`` is an ensemble folder (holds ``ensemble.json``)."""
-    return (Path(path) / ENSEMBLE_FILE).is_file()
+    return os.path.lexists(Path(path) / ENSEMBLE_FILE)  # a link too: refused, not skipped
+
+
+def _gated(path, call, *args, **kwargs):
+    """``call(*args)`` of :mod:`.gate` with a refusal worded as a :class:`RunError`."""
+    try:
+        return call(*args, **kwargs)
+    except RunSafetyError as exc:
+        raise RunError(f"{path}: {exc}") from None
+    except FileNotFoundError:
+        raise RunError(f"{path}: {args[1] if len(args) > 1 else ''} is missing") from None
+    except OSError as exc:
+        raise RunError(f"{path}: {args[1] if len(args) > 1 else ''} cannot be read "
+                       f"({exc.strerror or exc})") from None
 
 
 def read_ensemble_spec(path) -> dict:
-    """Check an ensemble folder's checksums and read ``ensemble.json``.
+    """Check an ensemble folder's checksums and read ``ensemble.json``, all through
+    :mod:`.gate` (no links, size caps, JSON depth); members bounded and distinct.
 
     Raises
     ------
@@ -68,53 +81,49 @@ def read_ensemble_spec(path) -> dict:
         Naming the file that is missing, tampered with or malformed.
     """
     path = Path(path)
-    sums_file = path / "checksums.json"
-    if not sums_file.is_file():
+    if not os.path.lexists(path / "checksums.json"):
         raise RunError(f"{path}: checksums.json is missing; the ensemble is not complete")
-    try:
-        sums = json.loads(sums_file.read_text())
-        spec = json.loads((path / ENSEMBLE_FILE).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path}: ensemble.json or checksums.json is not valid JSON "
-                       f"({exc})") from None
-    if not isinstance(sums, dict):
+    sums = _gated(path, gate.read_json, path, "checksums.json")
+    if not all(isinstance(v, str) for v in sums.values()):
         raise RunError(f"{path}: checksums.json is not a mapping of file names to digests")
     for name in ENSEMBLE_CHECKSUMMED:
         f = path / name
-        if not f.exists():
+        if not f.exists() and not f.is_symlink():
             continue
         if name not in sums:
             raise RunError(f"{path}: checksums.json does not cover {name}")
-        if not f.is_file() or f.is_symlink() or sha256_file(f) != sums[name]:
+        if _gated(path, gate.digest, path, name) != sums[name]:
             raise RunError(f"{path}: {name} does not match its checksum")
-    members = spec.get("members") if isinstance(spec, dict) else None
+    spec = _gated(path, gate.read_json, path, ENSEMBLE_FILE)
+    members = spec.get("members")
     if (spec.get("format") != ENSEMBLE_FORMAT or not isinstance(members, list) or not members
             or not all(isinstance(m, str) and m for m in members)):
         raise RunError(f"{path}: ensemble.json must have format {ENSEMBLE_FORMAT!r} and a "
                        "non-empty list of member folders")
+    if len(members) > bounds.MAX_MEMBERS:
+        raise RunError(f"{path}: ensemble.json lists {len(members):,} members, over the "
+                       f"limit of {bounds.MAX_MEMBERS}")
+    seen = {}
+    for m in members:
+        real = resolve_under(path, m)
+        if real in seen:
+            raise RunError(f"{path}: ensemble.json lists the member {seen[real]!r} twice "
+                           f"(also as {m!r})")
+        seen[real] = m
     return spec
 
 
-def _stored_table(path, name: str, columns: list, dtype=None) -> pd.DataFrame | None:
-    """A checksummed ``.tsv.gz`` table of an ensemble folder, read under the size cap;
+def _stored_table(path, name: str, columns: list, dtype=None,
+                  finite_columns=()) -> pd.DataFrame | None:
+    """A checksummed ``.tsv.gz`` table of an ensemble folder, read through the gate;
     None when the folder is not an ensemble or has no such file.
     """
     path = Path(path)
-    if not is_ensemble(path) or not (path / name).is_file():
+    if not is_ensemble(path) or not ((path / name).exists() or (path / name).is_symlink()):
         return None
     read_ensemble_spec(path)  # checks every checksummed file, this one included
-    try:
-        with gzip.open(path / name) as fh:  # read no more than the cap (a gzip bomb)
-            text = fh.read(PUBLIC_MAX_BYTES + 1)
-        if len(text) > PUBLIC_MAX_BYTES:
-            raise ValueError(f"over {PUBLIC_MAX_BYTES:,} bytes decompressed")
-        table = pd.read_csv(io.BytesIO(text), sep="\t", dtype=dtype)
-    except (OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError) as exc:
-        raise RunError(f"{path}: {name} cannot be read ({exc})") from None
-    if list(table.columns) != columns:
-        raise RunError(f"{path}: {name} must have the columns "
-                       f"{', '.join(columns)}, not {', '.join(map(str, table.columns))}")
-    return table
+    return _gated(path, gate.read_table, path, name, columns, dtype=dtype,
+                  finite_columns=finite_columns)
 
 
 def stored_public_predictions(path) -> pd.DataFrame | None:
@@ -129,7 +138,8 @@ def stored_public_predictions(path) -> pd.DataFrame | None:
     RunError
         The folder's checksums do not match, or the file lacks its columns.
     """
-    return _stored_table(path, PUBLIC_FILE, PUBLIC_COLUMNS)
+    return _stored_table(path, PUBLIC_FILE, PUBLIC_COLUMNS,
+                         finite_columns=("measured", "prediction"))
 
 
 def stored_test_predictions(path) -> pd.DataFrame | None:
@@ -141,7 +151,8 @@ def stored_test_predictions(path) -> pd.DataFrame | None:
     RunError
         The folder's checksums do not match, or the file lacks its columns.
     """
-    return _stored_table(path, TEST_FILE, TEST_COLUMNS)
+    return _stored_table(path, TEST_FILE, TEST_COLUMNS,
+                         finite_columns=("measured", "prediction"))
 
 
 def read_split(path) -> pd.DataFrame | None:
@@ -164,15 +175,10 @@ def read_novelty_index(path):
 
     path = Path(path)
     file = path / NOVELTY_FILE
-    if not is_ensemble(path) or not file.is_file():
+    if not is_ensemble(path) or not (file.exists() or file.is_symlink()):
         return None
     read_ensemble_spec(path)
-    if file.stat().st_size > NOVELTY_MAX_ROWS * 20 + 1024:
-        raise RunError(f"{path}: {NOVELTY_FILE} is over {NOVELTY_MAX_ROWS:,} sequences")
-    try:
-        packed = np.load(file, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise RunError(f"{path}: {NOVELTY_FILE} cannot be read ({exc})") from None
+    packed = _gated(path, gate.read_npy, path, NOVELTY_FILE)
     if packed.dtype != np.uint8 or packed.ndim != 2 or packed.shape[1] != 20:
         raise RunError(f"{path}: {NOVELTY_FILE} must be (n, 20) uint8, not "
                        f"{packed.shape} {packed.dtype}")
@@ -218,9 +224,8 @@ def update_checksums(path) -> dict:
     file present (after one was rewritten, e.g. ``metrics.json``); other entries stay.
     """
     path = Path(path)
-    sums_file = path / "checksums.json"
-    sums = json.loads(sums_file.read_text())
-    sums.update({name: sha256_file(path / name) for name in ENSEMBLE_CHECKSUMMED
-                 if (path / name).is_file()})
-    atomic.write_json(sums_file, sums)
+    sums = _gated(path, gate.read_json, path, "checksums.json")
+    sums.update({name: _gated(path, gate.digest, path, name) for name in ENSEMBLE_CHECKSUMMED
+                 if (path / name).is_file() and not (path / name).is_symlink()})
+    _gated(path, gate.write_json, path, "checksums.json", sums)
     return sums

@@ -20,7 +20,6 @@ missing, truncated or do not match ``checksums.json`` raises :class:`RunError` n
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ import pandas as pd
 from .. import atomic
 from ..model.config import RunConfig
 from ..records.fs import sha256_file
+from . import gate
 from . import safety as run_safety
 
 REQUIRED = ("config.json", "model.keras")
@@ -87,7 +87,7 @@ def write_checksums(run_dir) -> dict:
             if (run_dir / name).exists()
             and not (name == CARD and (run_dir / name).is_symlink())}
     atomic.remove_stale_tmp(run_dir / "checksums.json")
-    atomic.write_json(run_dir / "checksums.json", sums)
+    gate.write_json(run_dir, "checksums.json", sums)
     return sums
 
 
@@ -130,12 +130,8 @@ def check_run(path) -> None:
     if not (path / "checksums.json").exists() and not (path / "checksums.json").is_symlink():
         raise RunError(f"{path}: checksums.json is missing; the run did not finish "
                        "(resume it with the same train command)")
-    raw = _safe(path, run_safety.read_run_file, path, "checksums.json")
-    try:
-        sums = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path}: checksums.json is not valid JSON ({exc})") from None
-    if not isinstance(sums, dict) or not all(isinstance(v, str) for v in sums.values()):
+    sums = _safe(path, gate.read_json, path, "checksums.json")
+    if not all(isinstance(v, str) for v in sums.values()):
         raise RunError(f"{path}: checksums.json is not a mapping of file names to sha256 "
                        "digests")
     for name in sums:
@@ -152,8 +148,7 @@ def check_run(path) -> None:
             raise RunError(f"{path}: {name} does not match its checksum (truncated or "
                            "modified after training)")
     try:
-        RunConfig.from_json(_safe(path, run_safety.read_run_file, path, "config.json"
-                                  ).decode("utf-8"))
+        RunConfig.from_dict(_safe(path, gate.read_json, path, "config.json"))
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise RunError(f"{path}: config.json is not a valid run config ({exc})") from None
     code = code_in_model(path / "model.keras")
@@ -239,13 +234,9 @@ def read_history(path) -> pd.DataFrame:
 
 def read_metrics(path) -> dict:
     """A run's ``metrics.json`` (empty if it has none)."""
-    text = _run_text(path, "metrics.json")
-    if text is None:
+    if _run_text(path, "metrics.json") is None:
         return {}
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RunError(f"{path}: metrics.json is not valid JSON ({exc})") from None
+    return _safe(path, gate.read_json, path, "metrics.json")
 
 
 def read_model_card(path) -> str | None:
@@ -255,7 +246,8 @@ def read_model_card(path) -> str | None:
     the dashboard displays from a run is always a file the run's checksums vouch for.
     """
     try:
-        sums = json.loads(_run_text(path, "checksums.json") or "{}")
+        sums = gate.parse_json((_run_text(path, "checksums.json") or "{}").encode(),
+                               "checksums.json")
         text = _run_text(path, CARD)
         if text is None or not isinstance(sums, dict) or CARD not in sums:
             return None

@@ -29,7 +29,6 @@ with probability ``level`` whatever the correlation of the two errors, and is th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,14 +181,29 @@ class Calibration:
         try:
             levels = np.asarray(d["levels"], dtype=np.float64)
             edges = np.asarray(d["edges"], dtype=np.float64).reshape(-1)
-            counts = np.asarray(d["counts"], dtype=np.int64)
+            raw_counts = np.asarray(d["counts"], dtype=np.float64)
             q = np.array([[np.inf if v is None else v for v in row] for row in d["quantiles"]],
                          dtype=np.float64)
             lo, hi = (float(v) for v in d["pred_range"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"calibration file is malformed ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"calibration file is malformed ({str(exc)[:120]})") from None
+        for what, arr in (("levels", levels), ("edges", edges), ("counts", raw_counts),
+                          ("pred_range", np.array([lo, hi]))):
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"calibration file: {what} holds a value that is not a "
+                                 "finite number")
+        if np.any(np.isnan(q)):
+            raise ValueError("calibration file: quantiles hold NaN (null stands for "
+                             "infinite)")
+        if (np.any(raw_counts < 0) or np.any(raw_counts > 1e12)
+                or np.any(raw_counts != np.round(raw_counts))):
+            raise ValueError("calibration file: counts must be whole numbers of rows")
+        if not isinstance(d.get("info") or {}, dict):
+            raise ValueError("calibration file: info must be a JSON object")
+        counts = raw_counts.astype(np.int64)
         n_bins = edges.size + 1
-        if (q.shape != (n_bins, levels.size) or counts.shape != (n_bins,) or levels.size == 0
+        if (q.ndim != 2 or q.shape != (n_bins, levels.size) or counts.shape != (n_bins,)
+                or levels.size == 0 or lo > hi
                 or np.any(np.diff(levels) <= 0) or np.any(np.diff(edges) < 0)
                 or levels[0] <= 0 or levels[-1] >= 1 or np.any(q < 0)):
             raise ValueError(f"calibration file is inconsistent: {n_bins} bins, "
@@ -217,13 +231,11 @@ def load_calibration(path) -> Calibration:
     ValueError
         The file is not valid JSON or not a calibration.
     """
+    from ..runs.gate import read_json
+
     path = Path(path)
     try:
-        d = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    try:
-        return Calibration.from_dict(d)
+        return Calibration.from_dict(read_json(path.parent, path.name))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
 

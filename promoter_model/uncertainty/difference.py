@@ -88,8 +88,9 @@ class DifferenceQuantiles:
             counts = np.asarray(d["counts"], dtype=np.int64).reshape(-1)
             q = np.array([[np.inf if v is None else v for v in row] for row in d["quantiles"]],
                          dtype=np.float64)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"calibration file: 'differences' is malformed ({exc})") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"calibration file: 'differences' is malformed "
+                             f"({str(exc)[:120]})") from None
         if (q.shape != (mism.size, levels.size) or counts.shape != mism.shape
                 or np.any(np.diff(mism) <= 0) or np.any(mism < 1) or np.any(q < 0)
                 or np.any(np.isnan(q)) or np.any(counts < 0)):
