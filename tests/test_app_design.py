@@ -92,8 +92,10 @@ def test_design_page_designs_toward_a_target(design_env):
     align = _titled(specs, "Designs against the start")
     z = np.asarray(align["data"][0]["z"], dtype=float)
     assert sorted(z.sum(axis=1).astype(int).tolist()) == sorted(table["n_mutations"].tolist())
-    hist = [s for s in specs if any(t.get("name") == "prediction" for t in s["data"])][0]
-    np.testing.assert_allclose(hist["data"][1]["x"], table["prediction"], rtol=1e-5)
+    # the designs as a ranked dot plot over the measured distribution (issue 30)
+    ranked = [s for s in specs if any(t.get("name") == "predicted" for t in s["data"])][0]
+    dots = next(t for t in ranked["data"] if t.get("name") == "predicted")
+    np.testing.assert_allclose(sorted(dots["x"]), sorted(table["prediction"]), rtol=1e-5)
     assert any("Designs reaching the target" in m.label for m in at.metric)
 
 
