@@ -554,11 +554,10 @@ def background(hashfrag_python: str, work: Path, threads: int, thresholds,
     "random" rows): seconds, rows ours groups, and hashFrag's pairs reaching each threshold
     and its top score, the chance background a threshold has to sit above.
     """
-    from promoter_model.seqio import iter_dream_chunks
-
     from promoter_model import dream
     from promoter_model.families.dream import all_subsets
     from promoter_model.families.group import variable_regions
+    from promoter_model.sequence import iter_dream_chunks
 
     train = np.concatenate([variable_regions(s) for s, _, _ in iter_dream_chunks(
         ROOT / "promoter_model" / "data" / "train_demo.txt", 100_000)])
