@@ -198,7 +198,7 @@ def test_grammar_position_scan_in_chromium(browser, app_server, tmp_path):
         const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
             d => d._fullData && d.layout && d.layout.title && String(d.layout.title.text)
                 .includes('effect by position and strand'));
-        return gd ? gd._fullData.map(t => t.fill || t.name) : null;
+        return gd ? gd._fullData.map(t => t.fill === 'toself' ? 'toself' : t.name) : null;
     }"""
     page.wait_for_function(f"() => ({find})() !== null", timeout=60_000)
     traces = page.evaluate(find)
