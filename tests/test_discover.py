@@ -223,7 +223,7 @@ def test_read_discovered_absent_and_malformed(tmp_path):
 # ---------------------------------------------------------------------------- CLI
 @pytest.mark.parametrize("args,message", [
     (("no/such/run",), "no such run"),
-    (("{run}", "--n", "0"), "--n must be at least 1"),
+    (("{run}", "--n", "0"), "--n 0 is below the lowest allowed value, 1"),
     (("{run}", "missing.fa"), "no such sequence file"),
 ])
 def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):
