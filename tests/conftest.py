@@ -42,18 +42,26 @@ def run_cli(*args, input=None, timeout=300):
                           input=input, timeout=timeout)
 
 
-def run_main(capsys, *args):
+def run_main(capsys, *args, input=None):
     """``promoter-model ARGS`` in this process: the same parser, checks, error handling and
     exit status as :func:`run_cli`, without a new interpreter importing TensorFlow (seconds
-    per call). ``capsys`` is the calling test's fixture; returns what :func:`run_cli` returns
-    (``returncode``, text ``stdout`` and ``stderr``). No standard input: use :func:`run_cli`.
+    per call). ``capsys`` is the calling test's fixture; ``input`` (text) is the standard
+    input. Returns what :func:`run_cli` returns (``returncode``, text ``stdout``, ``stderr``).
 
     Each command keeps at least one :func:`run_cli` test, the process a user runs.
     """
+    import io
+
     from promoter_model.cli import main
 
     capsys.readouterr()  # what the test printed before is not the command's
-    status = main([str(a) for a in args])
+    stdin = sys.stdin
+    if input is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(input.encode("utf-8")), encoding="utf-8")
+    try:
+        status = main([str(a) for a in args])
+    finally:
+        sys.stdin = stdin
     out, err = capsys.readouterr()
     return subprocess.CompletedProcess(args, status, out, err)
 

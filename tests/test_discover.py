@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 from toy_models import (
     REB1_COUNTS,
     linear_ensemble,
@@ -226,9 +226,9 @@ def test_read_discovered_absent_and_malformed(tmp_path):
     (("{run}", "--n", "0"), "--n 0 is below the lowest allowed value, 1"),
     (("{run}", "missing.fa"), "no such sequence file"),
 ])
-def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):
-    run, _ = reb1_run
-    proc = run_cli("discover", *[a.format(run=run) for a in args], timeout=600)
+def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message, capsys):
+    run, _ = reb1_run  # in-process; test_cli_reports_the_stored_result runs the real command
+    proc = run_main(capsys, "discover", *[a.format(run=run) for a in args])
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -290,10 +290,12 @@ def test_holds_whole_sites_and_trimmed_cores():
 
 
 @pytest.mark.slow
-def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path):
+def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path, capsys):
     """Prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
     effect, then ``discover``: each site comes back as a pattern of the right sign and
     effect; REB1's and the E-box's have a significant JASPAR match holding the site.
+
+    The three commands run in-process (the CLI's ``main``; each has a subprocess test).
     """
     from promoter_model.motifs.jaspar import jaspar_fungi_motifs
     from promoter_model.motifs.pfm import consensus
@@ -306,9 +308,9 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
                   "--preset", "tiny", "--epochs", 5, "--batch-size", 64)):
-        proc = run_cli(*args, timeout=1200)
+        proc = run_main(capsys, *args)
         assert proc.returncode == 0, proc.stderr[-2000:]
-    proc = run_cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
+    proc = run_main(capsys, "discover", tmp_path / "run", src, "--n", 2000, "--quiet")
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = D.read_discovered(tmp_path / "run")
     jaspar = {m.id: m.consensus for m in jaspar_fungi_motifs()}
