@@ -27,11 +27,12 @@ SEQ = "TGCATTTTTTTCACATC" + "GATTACA" * 11 + "ACG" + "GGTTACGGCTGTT"
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
-    """Debian chromium through Playwright, one per test module, closed after it; skipped
-    where it is missing (the browser tests never download a browser). Each test opens its
-    own page, so its own app session; ``launch()`` uses a fresh, temporary user-data dir.
+    """Debian chromium through Playwright, closed after the test; skipped where it is
+    missing (the browser tests never download a browser). ``launch()`` gives every test a
+    fresh, temporary user-data dir. Per test, not per module: a live sync Playwright would
+    refuse the one ``scripts/docker_pages.py`` starts in the page check.
     """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
@@ -45,15 +46,6 @@ def browser():
             yield launched
         finally:
             launched.close()
-
-
-@pytest.fixture(autouse=True)
-def _close_pages(request):
-    """Close the pages a test opened in the module's browser (their app sessions end)."""
-    yield
-    if "browser" in request.fixturenames:
-        for context in request.getfixturevalue("browser").contexts:
-            context.close()
 
 
 @pytest.fixture(scope="module")
