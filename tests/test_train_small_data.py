@@ -146,13 +146,30 @@ def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_pa
 
 
 @pytest.mark.slow
-def test_train_demo_inference_mode_matches_training_mode(train_demo_path, tmp_path):
-    """The real training-file sample (23 steps an epoch): r within 0.05 in both modes."""
+def test_train_demo_inference_mode_matches_training_mode(train_demo_path, tmp_path,
+                                                        monkeypatch):
+    """The real training-file sample (23 steps an epoch): r within 0.05 in both modes.
+
+    Trained as users train on a CPU-only host, with the step compiled by XLA: the suite
+    turns that off elsewhere (``PROMOTER_XLA=0`` in conftest.py), so this test checks it.
+    """
+    import tensorflow as tf
+
+    monkeypatch.delenv("PROMOTER_XLA", raising=False)
+    compiled = []
+    real_compile = keras.Model.compile
+
+    def spy(self, *args, **kwargs):
+        compiled.append(kwargs.get("jit_compile"))
+        return real_compile(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", spy)
     records.prepare(train_demo_path, tmp_path / "data", val_fraction=0.1, test_fraction=0.0)
     # without dropout the two modes differ only in BatchNormalization: what is tested
     cfg = RunConfig(preset="tiny", model=preset("tiny", dropout=0.0),
                     train=TrainConfig(epochs=3, batch_size=256))
     train(tmp_path / "data", tmp_path / "run", cfg, verbose=0)
+    assert compiled == [True if not tf.config.list_logical_devices("GPU") else "auto"]
     run = load_run(tmp_path / "run")
     codes, yv = records.load_split(tmp_path / "data", "val")
     X = codes_to_one_hot(codes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -34,15 +35,24 @@ def _make_optimizer(cfg, steps_per_epoch):
     return keras.optimizers.Adam(lr)
 
 
+#: ``PROMOTER_XLA=0`` (or off, false, no) leaves XLA to Keras (off on CPU): for runs of a
+#: few steps, where compiling the step (about a CPU-minute for ``tiny`` on 2 cores) costs
+#: more than it saves; the test suite sets it (docs/testing.md).
+XLA_ENV = "PROMOTER_XLA"
+
+
 def _jit_compile(config, replicas: int):
     """XLA for the train step on a single-device CPU host.
 
     Keras's ``"auto"`` turns XLA off on CPU-only TensorFlow hosts, but there it makes the
     reference preset's step ~1.5x faster (the LSTM loop is fused; docs/benchmarks.md). With
     several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
-    execution, so ``"auto"`` is kept there, and on GPU, TPU and JAX (which always compiles).
+    execution, so ``"auto"`` is kept there, and on GPU, TPU and JAX (which always compiles),
+    and where :data:`XLA_ENV` says no.
     """
     if keras.backend.backend() != "tensorflow" or config.strategy == "tpu" or replicas > 1:
+        return "auto"
+    if os.environ.get(XLA_ENV, "").strip().lower() in ("0", "off", "false", "no"):
         return "auto"
     import tensorflow as tf  # only under the TensorFlow backend (JAX runs never import it)
 
