@@ -287,7 +287,7 @@ with tab_filters:
                     motif_cache.compute_run_motifs(path, stamp)
                 st.rerun()
             except OSError as exc:
-                st.error(f"Could not write the cache into the run folder: {exc}")
+                st.error(f"Could not compute the filter motifs: {exc}")
     else:
         _filters(mot)
 
