@@ -117,12 +117,12 @@ try:
     step = bounds.count("The step", step_in, 1, MAX_STEP)
     starts = window_starts(len(seq), step)
 except ValueError as exc:
-    message = str(exc)
+    message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
     if len(seq) < VARIABLE_LEN:
         message = (f"{seq_id} is {len(seq)} bp, shorter than one {VARIABLE_LEN} bp window: "
                    "predict it on the Predict page, where it is placed between the plasmid "
-                   "flanks as it is")
-    st.error(message[0].upper() + message[1:] + ".", icon=":material/error:")
+                   "flanks as it is.")
+    st.error(message, icon=":material/error:")
     st.stop()
 extra = starts.size > 1 and (starts[-1] - starts[-2]) != step
 unknown = seq.count("N")

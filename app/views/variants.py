@@ -209,7 +209,8 @@ ui.plotly(vfigures.effects_plot(sub["effect"], sub_labels,
 st.caption("Each variant on its own row, largest increase first: the dot is the predicted "
            "change from " + ("the wild type" if mode == EDITS else "its reference")
            + (f", the bar its {level:.0%} interval of the measured change" if has_iv else "")
-           + "; the dot's colour is p_up (red: likely up, blue: likely down).")
+           + ("; the dot's colour is p_up (red: likely up, blue: likely down)."
+              if np.isfinite(sub["p_up"]).any() else "."))
 
 # ------------------------------------------------------------------ table
 st.subheader(f"Variants ({len(table):,})")
