@@ -107,6 +107,8 @@ sidebar()
 pages = st.navigation([
     st.Page("views/predict.py", title="Predict", icon=":material/query_stats:", default=True),
     st.Page("views/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+    st.Page("views/tiling.py", title="Tile a promoter", icon=":material/view_week:"),
+    st.Page("views/variants.py", title="Variant list", icon=":material/format_list_numbered:"),
     st.Page("views/design.py", title="Design", icon=":material/science:"),
     st.Page("views/motifs.py", title="Motifs", icon=":material/text_fields:"),
     st.Page("views/grammar.py", title="Grammar", icon=":material/linear_scale:"),
