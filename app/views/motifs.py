@@ -81,6 +81,34 @@ def _downloads(name: str, table, patterns, key: str) -> None:
                            help="PFMs in MEME minimal motif format (Tomtom, FIMO, SEA)")
 
 
+def _role_text(p: dict) -> str:
+    """The pattern's role by its effect's sign, and its attribution sign where they differ."""
+    role = dio.pattern_role(p)
+    attribution = {"+": "activator", "-": "repressor"}[p["sign"]]
+    if role in ("activator", "repressor") and role != attribution:
+        return (f"{role} (by its effect; its attributions are "
+                f"{'positive' if p['sign'] == '+' else 'negative'}, TF-MoDISco's "
+                f"{'pos' if p['sign'] == '+' else 'neg'} group)")
+    return role
+
+
+def _jaspar_beside(run_name: str, p: dict, label: str) -> None:
+    """The significant JASPAR match's logo under the pattern's PFM, columns aligned."""
+    best = dio.best_significant_match(p)
+    motif = None if best is None else motif_cache.jaspar().get(best["id"])
+    if motif is None:
+        return
+    top, bottom, al = dio.aligned_pair(p["pfm"], motif.pfm)
+    titles = (f"{p['name']} (PFM)", f"{best['name']} {best['id']}"
+                                    + (" (reverse complement)" if al["strand"] == "-" else ""))
+    st.image(motif_cache.pair_logo_png(top, bottom, titles), width=340)
+    ui.figure_downloads(lambda: plot.motif_pair(top, bottom, titles=titles),
+                        name=f"{run_name}_{p['name']}_vs_jaspar_{best['id']}",
+                        key=f"disc_jaspar_{p['name']}")
+    st.caption(f"The pattern over {best['name']}, columns aligned where they agree best "
+               f"(mean column correlation {al['score']:.2f}).")
+
+
 def _pattern(run_name: str, p: dict, table, unit: str) -> None:
     """One pattern: logo, numbers, matches, seqlet positions, downloads."""
     name, cwm = p["name"], p["cwm"]
@@ -100,11 +128,11 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
                                                                               title=t),
                 name=f"{run_name}_{name}_pfm", key=f"disc_pfm_logo_{name}")
         with b:
-            role = "activator" if p["sign"] == "+" else "repressor"
             st.markdown(f"**{name}**: {_match_text(p)}")
+            _jaspar_beside(run_name, p, label)
             how = {"insert": "inserted"}.get(p.get("effect_method"), "scrambled")
-            st.caption(f"{role}; {p['n_seqlets']} seqlets; effect when its seqlets are "
-                       f"{how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
+            st.caption(f"{_role_text(p)}; {p['n_seqlets']} seqlets; effect when its seqlets "
+                       f"are {how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
                        .replace("nan", "n/a"))
             sig = table[(table["pattern"] == name) & table["significant"]]
             if not sig.empty:
@@ -147,7 +175,8 @@ def show(path: str, unit: str) -> None:
         f" ({deployment.safe_markdown(str(ref.get('name', '')))}); {n_sig} match a "
         f"{deployment.safe_markdown(str(doc.get('jaspar_release', 'JASPAR')))} fungi motif at "
         f"q < {dio.SIGNIFICANT_Q:g}. Effect: mean predicted change when the pattern's "
-        "seqlets are scrambled (activators positive).")
+        "seqlets are scrambled; a pattern is called an activator when its effect is "
+        "positive, a repressor when negative, whatever the sign of its attributions.")
     name = Path(path).name
     _downloads(name, table.drop(columns="significant"), patterns, key="disc_all")
     if not patterns:
