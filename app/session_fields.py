@@ -4,10 +4,12 @@ refuses), and the checks of the file's objects, sequences and tables. No ``st.*`
 :mod:`app.session` reads and writes the file.
 
 Each widget listed here is created with ``persist_state="session"`` on its page, so its
-value outlives a page switch and is there to be saved from any page. A setting whose value
-is well formed but not offered here (an example label, a motif of another run's discovered
-patterns) is left out with a note rather than refused (:func:`check_setting` with
-``choices``).
+value outlives a page switch and is there to be saved from any page, except those of
+:data:`SHOWN_ONLY`: their defaults follow the Mutagenesis sequence whenever they are shown
+again, so they are saved only when on screen (otherwise they come back as that default).
+A setting whose value is well formed but not offered here (an example label, a motif of
+another run's discovered patterns) is left out with a note rather than refused
+(:func:`check_setting` with ``choices``).
 """
 
 from __future__ import annotations
@@ -143,6 +145,10 @@ class Offered:
             Text(self.most).check(key, x)
         return list(items) if self.many else v
 
+
+#: saved only while shown (not kept across pages): the compare boxes, the scan sequence and
+#: the absolute colour range start from the Mutagenesis sequence each time they appear
+SHOWN_ONLY = frozenset({"cmp_ref", "cmp_alt", "scan_seq", "mut_zmax"})
 
 FIELDS = {
     # Predict

@@ -178,3 +178,23 @@ def test_a_paste_over_the_bound_is_reported_not_saved(monkeypatch):
                                       f"characters, over the limit of "
                                       f"{bounds.MAX_SESSION_TEXT:,} characters"]
     assert session.capture(state, None)["settings"] == {"design_budget": 2}
+
+
+def test_every_saved_setting_is_a_persisted_widget_and_back():
+    """The settings a session saves are exactly the widgets created with
+    ``persist_state="session"`` (the grammar page's motif pickers by pattern) and those of
+    ``SHOWN_ONLY``: a widget that keeps its value across pages is saved, and nothing else is.
+    """
+    import re
+
+    from app.session_fields import FIELDS, SHOWN_ONLY
+
+    src = "\n".join(p.read_text() for p in sorted((ROOT / "app" / "views").glob("*.py")))
+    persisted = set(re.findall(r'key="([a-z0-9_]+)",\s*persist_state="session"', src))
+    if re.search(r'key=key,\s*persist_state="session"', src):  # grammar.pick_motif
+        persisted |= {"gr_motif_a", "gr_motif_b"}
+    if re.search(r'key=f"\{key\}_text",\s*persist_state="session"', src):
+        persisted |= {"gr_motif_a_text", "gr_motif_b_text"}
+    assert persisted == set(FIELDS) - SHOWN_ONLY
+    for key in SHOWN_ONLY:  # saved while on screen, but not kept across pages
+        assert f'key="{key}"' in src and key not in persisted

@@ -187,7 +187,7 @@ def show(path: str, unit: str) -> None:
     pages = max(1, -(-len(ordered) // per_page))
     if pages > 1:
         page = st.number_input(f"Page (of {pages}, {per_page} patterns each, most seqlets "
-                               "first)", 1, pages, 1, key="disc_page")
+                               "first)", 1, pages, 1, key="disc_page", persist_state="session")
     else:
         page = 1
     for p in ordered[(page - 1) * per_page: page * per_page]:
@@ -220,14 +220,14 @@ def _filters(mot):
     order = (infl["mean_abs_change"].fillna(0).sort_values(ascending=False).index.to_numpy()
              if "mean_abs_change" in infl else np.arange(len(mot["weights"])))
     c1, c2, c3 = st.columns([3, 2, 3])
-    raw = c1.toggle("Raw filter weights", key="motifs_raw",
+    raw = c1.toggle("Raw filter weights", key="motifs_raw", persist_state="session",
                     help="Off: each filter as a PFM built from the sequence stretches that "
                          "activate it most (letter heights in bits). On: the convolution "
                          "weights themselves, centred per position.")
     per_page = 10
     pages = max(1, int(np.ceil(len(order) / per_page)))
     page = c2.number_input(f"Page (of {pages}, {per_page} filters each)", 1, pages, 1,
-                           key="motifs_page")
+                           key="motifs_page", persist_state="session")
     c3.caption(f"{len(order)} filters of width {mot['weights'].shape[1]}, sorted by influence "
                "(mean |change of prediction| when the filter is zeroed). PFMs from "
                f"{mot['meta'].get('n_reference', '?')} reference sequences"
@@ -331,14 +331,14 @@ with tab_scan:
                             data_cache.examples()["sequence"].iloc[0], key="scan_seq", height=90)
     motif_id = c2.selectbox(
         "Motif (discovered patterns first, then JASPAR)", ids, index=ids.index(default),
-        key="scan_motif",
+        key="scan_motif", persist_state="session",
         format_func=lambda i: (f"{choices[i].id}: {choices[i].name} (discovered, "
                                f"{choices[i].consensus})" if i.startswith("discovered:")
                                else f"{jaspar[i].name} ({i}, {jaspar[i].consensus})"))
     motif = choices[motif_id]
     title = (f"{motif.id} ({motif.name})" if motif_id.startswith("discovered:")
              else f"{motif.name} {motif.id}")
-    both = c2.checkbox("Both strands", value=True, key="scan_both")
+    both = c2.checkbox("Both strands", value=True, key="scan_both", persist_state="session")
     seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:
