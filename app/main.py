@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-from app import deployment, describe  # noqa: E402
+from app import deployment, describe, session_bar  # noqa: E402
 from app.cache import runs as run_cache  # noqa: E402
 
 # a local image: a ":material/...:" or emoji page icon makes the browser fetch the favicon
@@ -77,6 +77,7 @@ def sidebar() -> None:
                 st.caption("Skipped folders:")
                 for path, why in skipped[:10]:
                     st.caption(f"- `{Path(path).name}`: {why.split(': ', 1)[-1]}")
+        session_bar.controls()  # save the session as one file, or open one
         path = st.session_state.get("run_path")
         if path:
             try:

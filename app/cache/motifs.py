@@ -82,6 +82,16 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
                             dpi=100, tight=False)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def pair_logo_png(top: np.ndarray, bottom: np.ndarray, titles: tuple) -> bytes:
+    """PNG of two aligned motifs one over the other (``plot.motif_pair``), cached."""
+    from app import export
+    from promoter_model.plot import motif_pair
+
+    return export.mpl_bytes(motif_pair(top, bottom, titles=titles), "png", dpi=100,
+                            tight=False)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def motif_scan(path: str, stamp: float, sequence: str, motif_id: str, both: bool, pfm=None):
     """Predicted change with a JASPAR (or, given ``pfm``, discovered) motif at each start."""

@@ -68,6 +68,7 @@ from promoter_model.plot.logos import (
     filter_logo,
     information_matrix,
     logo_glyphs,
+    motif_pair,
 )
 from promoter_model.plot.ranked import measured_bands, ranked_order, ranked_predictions
 from promoter_model.plot.variants import effect_order, tiling_profile, variant_effects
@@ -77,8 +78,8 @@ __all__ = [
     "alignment", "attribution_logo", "axis_title", "calibration_curve", "density_scatter",
     "design_trajectories", "draw_logo", "effect_distribution", "expression_histogram",
     "filter_logo", "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs",
-    "measured_bands", "measured_pairs", "motif_scan", "point_density", "position_profile",
-    "ranked_order", "ranked_predictions", "region_labels", "regions", "robustness_curve",
-    "seqlet_positions", "spacing_curve", "training_curves", "trajectory",
+    "measured_bands", "measured_pairs", "motif_pair", "motif_scan", "point_density",
+    "position_profile", "ranked_order", "ranked_predictions", "region_labels", "regions",
+    "robustness_curve", "seqlet_positions", "spacing_curve", "training_curves", "trajectory",
     "effect_order", "tiling_profile", "variant_effects",
 ]
