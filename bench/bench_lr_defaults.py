@@ -70,6 +70,8 @@ def loss_recorder(every: int):
         def on_train_batch_end(self, batch, logs=None):
             if (batch + 1) % every == 0:
                 self.losses.append(round(float(logs["loss"]), 4))
+                print(f"  step {batch + 1}: loss {self.losses[-1]} "
+                      f"({time.strftime('%H:%M:%S')})", flush=True)
 
     return LossEvery()
 

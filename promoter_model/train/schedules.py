@@ -142,7 +142,7 @@ def resolve_schedule(train_cfg, preset: str, steps_per_epoch: int, factor: float
         lr = scaled_lr(base, batch, train_cfg.lr_scaling) * factor
         source = (f"default of the {preset} preset: {base:g} at batch {BASE_BATCH}, "
                   f"{train_cfg.lr_scaling} scaling to batch {batch}")
-        if factor != 1.0:
+        if factor != 1.0 or why:
             source += f", x {factor:g}" + (f" {why}" if why else "")
     total = max(1, int(train_cfg.epochs) * int(steps_per_epoch))
     warmup = 0
