@@ -119,6 +119,9 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="compact", help="for --precision-check")
     parser.add_argument("--only", help="comma-separated variant numbers (1-based)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--append", action="store_true",
+                        help="add to today's result file of the same kind (variants measured "
+                             "in separate processes)")
     args = parser.parse_args(argv)
 
     import keras
@@ -156,6 +159,10 @@ def main(argv=None) -> int:
               "keras": keras.__version__, "results": results}
     kind = "precision_check" if args.precision_check else "lr_defaults"
     out = ROOT / "bench" / "results" / f"{kind}-{time.strftime('%Y-%m-%d')}.json"
+    if args.append and out.exists():
+        old = json.loads(out.read_text())
+        report["results"] = old["results"] + results
+        report["date"], report["load_start"] = old["date"], old["load_start"]
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")
     if not args.no_write:

@@ -66,7 +66,7 @@ def resolve_effective(config: RunConfig, steps_per_epoch: int, replicas: int,
 
 
 def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
-          verbose: int | None = None, report=None) -> dict:
+          verbose: int | None = None, report=None, callbacks=()) -> dict:
     """Train a model on prepared TFRecords and write a complete run directory.
 
     Running the same call again continues an interrupted run, or returns at once if the run
@@ -86,6 +86,8 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
     report : callable, optional
         Called with one line saying the effective settings (learning rate and where it
         came from, schedule, precision, batch; the fine-tuning start); default: the log.
+    callbacks : sequence of keras.callbacks.Callback
+        Run after the package's own (e.g. timing in ``bench/gpu_scale.py``).
 
     Returns
     -------
@@ -131,11 +133,11 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
                         else resolve_effective(config, steps, replicas,
                                                accelerator(strategy)))
     report(describe(config.effective))
+    # with steps_per_epoch, epochs cross the split's end (ArrayBatches has no .repeat())
     train_ds = records.make_dataset(data_dir, "train", batch_size=batch, shuffle=True,
                                     seed=t.seed, drop_remainder=drop,
-                                    rc_augment=t.rc_augment, shuffle_buffer=t.shuffle_buffer)
-    if t.steps_per_epoch:
-        train_ds = train_ds.repeat()
+                                    rc_augment=t.rc_augment, shuffle_buffer=t.shuffle_buffer,
+                                    repeat=bool(t.steps_per_epoch))
     val_split = "val" if manifest["splits"].get("val", {}).get("count", 0) else "train"
     val_ds = records.make_dataset(data_dir, val_split, batch_size=1024)
 
@@ -152,14 +154,15 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         atomic.write_text(cfg_path, config.to_json() + "\n")
 
     export = float32_export(config.model) if precision != "float32" else None
-    callbacks = [WholeSetValidation(val_ds, config.model, precision),
-                 AtomicBackupAndRestore(run_dir, export=export)]
+    extra, callbacks = list(callbacks), [WholeSetValidation(val_ds, config.model, precision),
+                                         AtomicBackupAndRestore(run_dir, export=export)]
     if t.lr_schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_r2", mode="max",
                                                            factor=0.5, patience=2))
     if t.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_r2", mode="max", patience=t.early_stopping_patience))
+    callbacks += extra
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     log.info("training %s (%d parameters) on %d sequences, %d replica(s)",
