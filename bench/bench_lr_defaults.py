@@ -188,18 +188,21 @@ def render(lr_files, precision_files) -> str:
             f"{r['steps']} batches of {r['batch']} (the first epoch of a run planned for "
             f"{r['epochs_planned']} epochs), validation R² on {r['n_val']:,} held-out rows; "
             "same initial weights and batches for every variant.", "",
-            "| variant | peak lr | warm-up steps | training loss every 10 steps | "
-            "validation R² after the epoch | sd of predictions | seconds |",
+            "| variant | peak lr | warm-up steps | running mean of the training loss, every 10 "
+            "steps | validation R² after the epoch | sd of predictions | seconds |",
             "|---|---:|---:|---|---:|---:|---:|"]
         for v in r["results"]:
             label = {"constant": "constant (the old default)", "cosine": "cosine, no warm-up",
                      "warmup_cosine": "warm-up + cosine"}[v["schedule"]]
+            if v["schedule"] == "warmup_cosine" and v["lr"] == r["default_lr"]:
+                label = "**the new default** (warm-up + cosine, the preset's rate)"
             losses = " ".join(f"{x:.3g}" for x in v["loss_every_10"])
             lines.append(f"| {label} | {v['lr']:.2g} | {v['warmup_steps']} | {losses} | "
                          f"{v['val_r2']:.3f} | {v['val_pred_sd']:.3f} | {v['seconds']:.0f} |")
         lines += ["", f"Label variance of the rows trained on: "
                   f"{r['results'][0]['label_var']:.3f} (a model stuck at the mean has this "
-                  "loss and R² 0).", ""]
+                  "loss and R² 0). Variants may have run in separate processes at different "
+                  "loads: their seconds are not comparable.", ""]
     for f in precision_files:
         r = json.loads(f.read_text())
         lines += [f"**Precision** ({r['date']}, {r['machine']}, load {r['load_start']}-"
