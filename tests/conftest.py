@@ -93,6 +93,16 @@ def root(tmp_path):
 
 
 @pytest.fixture
+def fresh_run(tiny_run, tmp_path):
+    """A private copy of :func:`tiny_run` for a test that writes into its run (``motifs/``):
+    the session fixture itself is never written, so test order cannot matter.
+    """
+    dst = tmp_path / "fresh_run"
+    shutil.copytree(tiny_run, dst)
+    return dst
+
+
+@pytest.fixture
 def good(tiny_run, root):
     """A copy of :func:`tiny_run` as ``root/good``, free to tamper with."""
     dst = root / "good"

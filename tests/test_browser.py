@@ -291,3 +291,49 @@ def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_serv
     page.wait_for_function(f"() => Array.from(({heat})()._fullData[1].y).join('') "
                            f"=== '{want}'", timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_session_save_and_reopen_in_chromium(browser, app_server, tmp_path):
+    """Paste sequences on Predict, save the session from the sidebar, open the file in a
+    fresh browser context (a new session): the text and the predictions come back.
+    """
+    mine = ">mine\n" + SEQ
+
+    def session_box(page):
+        side = page.locator('[data-testid="stSidebar"]')
+        side.get_by_text("Session: save or open").click()
+        return side
+
+    first = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page = first.new_page()
+    page.goto(f"{app_server}/", wait_until="domcontentloaded")
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Paste sequences"]')
+    box.fill(mine)
+    box.press("Control+Enter")
+    wait_idle(page)
+    side = session_box(page)
+    with page.expect_download(timeout=60_000) as download:
+        side.get_by_role("button", name="Save session").click()
+    saved = tmp_path / "session.json"
+    download.value.save_as(saved)
+    doc = json.loads(saved.read_text())
+    assert doc["format"] == "promoter-explorer-session"
+    assert doc["settings"]["predict_text"] == mine
+    first.close()
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = fresh.new_page()
+    page.goto(f"{app_server}/", wait_until="domcontentloaded")
+    wait_idle(page)
+    side = session_box(page)
+    assert page.locator('textarea[aria-label^="Paste sequences"]').input_value() == ""
+    side.locator('input[type="file"]').set_input_files(str(saved))
+    page.get_by_text("Session opened (session.json).").wait_for(timeout=60_000)
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Paste sequences"]')
+    assert box.input_value() == mine
+    page.get_by_text("Predictions (1)").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "session.png"), full_page=True)
+    fresh.close()

@@ -77,10 +77,10 @@ def test_ism_errors_are_one_line(tiny_run, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_motifs_and_scan(tiny_run, promoters, tmp_path, capsys):
+def test_motifs_and_scan(fresh_run, promoters, tmp_path, capsys):
     ref = tmp_path / "ref.txt"
     ref.write_text("".join(f"{s}\t{i / 10}\n" for i, s in enumerate(promoters[:40])))
-    status, out, err = run_main(capsys, "motifs", tiny_run, "--reference", ref,
+    status, out, err = run_main(capsys, "motifs", fresh_run, "--reference", ref,
                                 "--threshold", "0.7")
     assert status == 0, err
     summary = json.loads(out)
@@ -91,19 +91,19 @@ def test_motifs_and_scan(tiny_run, promoters, tmp_path, capsys):
     assert summary["filters_matching"] == sum(m["significant"] for m in summary["best_matches"])
     from promoter_model.interpret.filters import load_motifs
 
-    cached = load_motifs(tiny_run)
+    cached = load_motifs(fresh_run)
     assert cached["meta"]["threshold"] == 0.7 and cached["meta"]["n_reference"] == 40
     assert cached["meta"]["has_expression"]
     # the reference set the cache was made from is recorded with it
     assert cached["meta"]["reference"] == summary["reference"] and str(ref) in summary["reference"]
-    check_run(tiny_run)
+    check_run(fresh_run)
     out_csv = tmp_path / "scan.csv"
-    status, _, err = run_main(capsys, "scan", tiny_run, promoters[3], "--motif", "REB1",
+    status, _, err = run_main(capsys, "scan", fresh_run, promoters[3], "--motif", "REB1",
                               "--both-strands", "-o", out_csv)
     assert status == 0, err
     df = pd.read_csv(out_csv)
     assert len(df) == 2 * (80 - 9 + 1) and set(df["inserted"]) == {"ATTACCCGG", "CCGGGTAAT"}
-    status, _, err = run_main(capsys, "scan", tiny_run, promoters[3], "--motif", "NOT_A_TF")
+    status, _, err = run_main(capsys, "scan", fresh_run, promoters[3], "--motif", "NOT_A_TF")
     assert status == 2 and "no JASPAR fungi motif" in err
 
 

@@ -98,9 +98,21 @@ def test_design_command_writes_the_order_sheet(ens, tmp_path):
     (["--overhang-5", "GGXT", "--oligos", "o.csv"], "--overhang-5 'GGXT': 'X' at position 3"),
     (["--overhang-3", "ACGT"], "give --oligos FILE too"),
     (["--min-distance", "9"], "--min-distance 9 is outside 1..4"),
-    (["--n-designs", "1000"], "1..100"),
+    (["--n-designs", "1000"], "--n-designs 1000 is over the limit of 100"),
 ])
 def test_design_bad_ordering_options_are_one_line(ens, tmp_path, args, needle):
     r = run_cli("design", ens, "--maximize", "--max-mutations", 2, *args, timeout=120)
     assert r.returncode == 2 and needle in r.stderr.strip().splitlines()[-1], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_oligo_fasta_carries_the_overhangs():
+    from promoter_model.design import oligo_fasta
+
+    seq = FLANK_5 + CORE + FLANK_3
+    table = pd.DataFrame({"id": ["start", "design-1"], "sequence": [seq, seq],
+                          "prediction": [0.0, 1.5], "mutations": ["", "20A>G"]})
+    text = oligo_fasta(oligos(table, "GGTCTCA", "TGAGACC")).splitlines()
+    assert text == [">design-1 length=94 prediction=1.5 mutations=20A>G",
+                    "GGTCTCA" + CORE + "TGAGACC"]
+    assert oligo_fasta(oligos(table.iloc[:1])) == ""

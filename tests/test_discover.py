@@ -112,6 +112,9 @@ def test_reference_set_is_seeded_and_recorded(tmp_path):
     assert len(D.reference_set(f, n=100)[0]) == 30  # all of them when fewer
     with pytest.raises(ValueError, match="at least 1"):
         D.reference_set(n=0)
+    blank = "TGCATTTTTTTCACATC" + "N" * 80 + "GGTTACGGCTGTT"
+    with pytest.raises(ValueError, match="no A, C, G or T in the variable region"):
+        D.reference_set([blank] * 20)  # issue 29: refused by name, not inside modisco-lite
 
 
 # ---------------------------------------------------------------------------- matching
@@ -223,7 +226,7 @@ def test_read_discovered_absent_and_malformed(tmp_path):
 # ---------------------------------------------------------------------------- CLI
 @pytest.mark.parametrize("args,message", [
     (("no/such/run",), "no such run"),
-    (("{run}", "--n", "0"), "--n must be at least 1"),
+    (("{run}", "--n", "0"), "--n 0 is below the lowest allowed value, 1"),
     (("{run}", "missing.fa"), "no such sequence file"),
 ])
 def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):

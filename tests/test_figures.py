@@ -121,9 +121,12 @@ def test_training_curves_and_density_scatter():
     h = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5], "val_loss": [1.2, 0.7],
                       "val_r2": [0.1, 0.3]})
     spec = _spec(training_figures.training_curves({"a": h, "b": h}, "loss", selected="a"))
-    assert [t["name"] for t in spec["data"]] == ["a: loss", "a: val_loss", "b: loss",
-                                                 "b: val_loss"]
+    # one legend entry per run; its validation loss dashed in the same colour
+    assert [t["name"] for t in spec["data"]] == ["a", "a: val_loss", "b", "b: val_loss"]
+    assert [t.get("showlegend", True) for t in spec["data"]] == [True, False, True, False]
     assert spec["data"][1]["line"]["dash"] == "dash"
+    assert spec["data"][0]["line"]["color"] == spec["data"][1]["line"]["color"]
+    assert spec["data"][0]["line"]["color"] != spec["data"][2]["line"]["color"]
     rng = np.random.default_rng(1)
     y = rng.normal(size=500)
     yhat = y + rng.normal(scale=0.5, size=500)

@@ -115,28 +115,28 @@ def test_filter_influence_rc_conv(tiny_run, promoters):
 
 
 @pytest.mark.slow
-def test_compute_and_load_motifs(tiny_run, promoters):
+def test_compute_and_load_motifs(fresh_run, promoters):
     X = one_hot(promoters)
     y = np.linspace(0, 1, len(promoters))
-    before = set(p.name for p in tiny_run.iterdir())
-    result = filters.compute_motifs(tiny_run, X, y, threshold=0.6, n_null=20)
-    after = set(p.name for p in tiny_run.iterdir())
+    before = set(p.name for p in fresh_run.iterdir())
+    result = filters.compute_motifs(fresh_run, X, y, threshold=0.6, n_null=20)
+    after = set(p.name for p in fresh_run.iterdir())
     assert after - before <= {"motifs"}
-    files = sorted(p.name for p in (tiny_run / "motifs").iterdir())
+    files = sorted(p.name for p in (fresh_run / "motifs").iterdir())
     assert files == ["filters.npz", "influence.json", "matches.json", "meta.json"]
-    check_run(tiny_run)  # checksummed files untouched
-    loaded = filters.load_motifs(tiny_run)
+    check_run(fresh_run)  # checksummed files untouched
+    loaded = filters.load_motifs(fresh_run)
     assert loaded is not None
     assert loaded["pfms"].shape == (8, 7, 4) and loaded["counts"].shape == (8,)
-    np.testing.assert_allclose(loaded["weights"], filters.filter_weights(load_run(tiny_run).model))
+    np.testing.assert_allclose(loaded["weights"], filters.filter_weights(load_run(fresh_run).model))
     np.testing.assert_allclose(loaded["pfms"], result["pfms"])
     assert len(loaded["influence"]) == 8 and loaded["influence"]["r_drop"].notna().all()
     m = loaded["matches"]
     assert set(m["filter"]) <= set(range(8)) and (m.groupby("filter").size() <= 3).all()
     assert {"id", "name", "score", "offset", "strand", "p_value"} <= set(m.columns)
-    meta = json.loads((tiny_run / "motifs" / "meta.json").read_text())
+    meta = json.loads((fresh_run / "motifs" / "meta.json").read_text())
     assert meta["threshold"] == 0.6 and meta["n_reference"] == 64
-    with np.load(tiny_run / "motifs" / "filters.npz", allow_pickle=False) as z:
+    with np.load(fresh_run / "motifs" / "filters.npz", allow_pickle=False) as z:
         assert all(z[k].dtype != object for k in z.files)
 
 
