@@ -14,7 +14,9 @@
 # .whl/ (Keras and its pure-Python needs, for an image that has JAX but not Keras).
 #
 #   bash bench/gpu_check.sh --ensemble OUTDIR [FOLDS] [BUDGET_S] [gpu_check.py options...]
-# is the ensemble issue's check (all members of a phase at once; bench/gpu_check.py).
+# is the ensemble issue's check (all members of a phase at once; bench/gpu_check.py) on the
+# old hash folds, kept to reproduce the 2026-12-01 measurement; the family-split ensemble's
+# members are trained by bench/gpu_family_ensemble.sh.
 set -euo pipefail
 mode=scale
 if [[ "${1:-}" == "--ensemble" ]]; then mode=ensemble; shift; fi
