@@ -308,7 +308,7 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
     for args in (("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.1,
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
-                  "--preset", "tiny", "--epochs", 5, "--batch-size", 64)):
+                  "--preset", "tiny", "--epochs", 12, "--batch-size", 64)):
         proc = run_cli(*args, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-2000:]
     proc = run_cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)
