@@ -53,19 +53,8 @@ def app_server(tiny_run, tmp_path):
     shutil.copytree(tiny_run, demo)
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(demo),
            "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    yield from _serve(env, tmp_path)
+    yield from devserver.serve(env, tmp_path)
 
-
-def _serve(env: dict, tmp_path):
-    """Start the app with ``env``, yield its URL once healthy, stop it afterwards."""
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc, url = devserver.start(env, log)
-    try:
-        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
-        yield url
-    finally:
-        devserver.stop(proc)
-        log.close()
 
 
 def test_mutagenesis_in_chromium(browser, app_server, tmp_path):
@@ -120,7 +109,7 @@ def demo_server(tmp_path):
     shutil.copytree(Path(devserver.ROOT) / "assets" / "demo_model", runs / "copied-run")
     env = {**os.environ, "PROMOTER_RUNS_DIR": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("PROMOTER_DEMO_RUN", None)
-    yield from _serve(env, tmp_path)
+    yield from devserver.serve(env, tmp_path)
 
 
 @pytest.mark.timeout(900)  # a cold Training page on the ensemble: minutes on a slow CPU

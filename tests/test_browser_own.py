@@ -36,14 +36,7 @@ def toy_server(tmp_path):
                        "pearson_r2_yeast": 0.61234, "n_yeast": 208}})
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(ens),
            "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc, url = devserver.start(env, log)
-    try:
-        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
-        yield url
-    finally:
-        devserver.stop(proc)
-        log.close()
+    yield from devserver.serve(env, tmp_path)
 
 
 def _no_errors(page) -> None:
