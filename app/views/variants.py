@@ -57,11 +57,16 @@ if predict_cache.calibrated(path, stamp):
                              format_func=lambda v: f"{v:.0%}")
 
 
-def _text(area: str, upload) -> str | None:
-    """The uploaded file's text when there is one, else the pasted text."""
-    if upload is None:
-        return area
-    text, _, _ = ui.read_upload(upload)
+def _text(area: str, upload, empty_hint: str) -> str:
+    """The uploaded file's text when there is one, else the pasted text; the page stops
+    (with ``empty_hint`` when nothing was given) when there is none.
+    """
+    text = area if upload is None else ui.read_upload(upload)[0]
+    if text is None:
+        st.stop()
+    if not text.strip():
+        st.info(empty_hint)
+        st.stop()
     return text
 
 
@@ -114,12 +119,8 @@ if mode == EDITS:
                 + (f" Edits in its first {hidden} bases (positions {1 + offset} to "
                    f"{hidden + offset}) change nothing the model reads." if hidden > 0
                    else ""), icon=":material/content_cut:")
-    text = _text(edits_text, upload)
-    if text is None:
-        st.stop()
-    if not text.strip():
-        st.info("Write the variants, one a line (for example `A45G` or `del60-61`).")
-        st.stop()
+    text = _text(edits_text, upload,
+                 "Write the variants, one a line (for example `A45G` or `del60-61`).")
     try:
         variants = read_variant_list(text, wt, offset, source="variant list",
                                      max_variants=limit, max_length=MAX_LENGTH)
@@ -146,12 +147,7 @@ else:
             placeholder="id,ref,alt\nsnp1,TGCATTTTTTTCACATC...,TGCATTTTTTTCACATC...")
         upload = st.file_uploader("…or upload it (CSV or TSV)", type=["csv", "tsv", "txt"],
                                   key="var_pairs_upload")
-    text = _text(pairs_text, upload)
-    if text is None:
-        st.stop()
-    if not text.strip():
-        st.info("Paste or upload a table with `ref` and `alt` columns.")
-        st.stop()
+    text = _text(pairs_text, upload, "Paste or upload a table with `ref` and `alt` columns.")
     if not has_pair_columns(text):
         _stop_with("The pairs table needs a header line naming 'ref' and 'alt' columns "
                    "(and optionally 'id'); its first line names neither.")
