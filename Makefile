@@ -60,7 +60,7 @@ bench: $(VENV)/.dev-installed
 
 ## make screenshots: refresh docs/screenshots from the running app (needs chromium)
 screenshots: $(VENV)/.dev-installed
-	$(BIN)/python bench/bench_app.py --screenshots docs/screenshots
+	$(BIN)/python bench/bench_app.py --screenshots docs/screenshots --screenshots-only
 
 ## make docker-check: build the Docker image with podman, run it and check it in chromium
 docker-check: $(VENV)/.dev-installed

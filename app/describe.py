@@ -257,6 +257,19 @@ def designed_coverage(metrics: dict) -> dict | None:
     return v if isinstance(v, dict) and "coverage" in v else None
 
 
+def fewer_designs(asked: int, found: int, min_distance: int) -> str:
+    """Why a design search returned ``found`` of the ``asked`` designs, in the page's words."""
+    head = f"{asked} designs were asked for and {found} found: "
+    if min_distance > 1:
+        return (head + f"the designs must differ from one another at {min_distance} positions "
+                "at least, and each must improve on the start within the mutation budget and "
+                "the constraints; no further such design was found. Lower \"Designs differ "
+                "from one another at\", raise the budget or loosen the constraints for more.")
+    return (head + "the search returns only distinct designs that improve on the start within "
+            "the mutation budget and the constraints. A larger budget, looser constraints or "
+            "another search may find more.")
+
+
 def design_interval_text(metrics: dict) -> str:
     """What a design's interval means: designs are new to the model by construction, and
     split-conformal intervals under-cover designed sequences (Fannjiang et al., PNAS 2022);

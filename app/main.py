@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import streamlit as st  # noqa: E402
 
-from app import deployment, describe  # noqa: E402
+from app import deployment, describe, session_bar  # noqa: E402
 from app.cache import runs as run_cache  # noqa: E402
 
 # a local image: a ":material/...:" or emoji page icon makes the browser fetch the favicon
@@ -77,6 +77,7 @@ def sidebar() -> None:
                 st.caption("Skipped folders:")
                 for path, why in skipped[:10]:
                     st.caption(f"- `{Path(path).name}`: {why.split(': ', 1)[-1]}")
+        session_bar.controls()  # save the session as one file, or open one
         path = st.session_state.get("run_path")
         if path:
             try:
@@ -107,6 +108,8 @@ sidebar()
 pages = st.navigation([
     st.Page("views/predict.py", title="Predict", icon=":material/query_stats:", default=True),
     st.Page("views/mutagenesis.py", title="Mutagenesis", icon=":material/grid_on:"),
+    st.Page("views/tiling.py", title="Tile a promoter", icon=":material/view_week:"),
+    st.Page("views/variants.py", title="Variant list", icon=":material/format_list_numbered:"),
     st.Page("views/design.py", title="Design", icon=":material/science:"),
     st.Page("views/motifs.py", title="Motifs", icon=":material/text_fields:"),
     st.Page("views/grammar.py", title="Grammar", icon=":material/linear_scale:"),

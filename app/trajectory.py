@@ -27,12 +27,47 @@ _START = "mut_traj_start"
 
 
 def trajectory(state, start: str, predict) -> list:
-    """The trajectory of ``start`` (reset when the input sequence changes)."""
+    """The trajectory of ``start`` (reset when the input sequence changes).
+
+    A step without a prediction (``None``: opened from a session saved with another model,
+    :func:`restore`) is predicted here.
+    """
     if state.get(_START) != start or not state.get(_KEY):
         state[_START] = start
         state[_KEY] = [{"step": 0, "mutation": "input", "sequence": start,
                         "predicted": predict(start)}]
+    for step in state[_KEY]:
+        if step["predicted"] is None:
+            step["predicted"] = predict(step["sequence"])
     return state[_KEY]
+
+
+def export(state) -> dict | None:
+    """The trajectory as plain data (``start`` and its ``steps``) for a session file, or
+    None before the first step.
+    """
+    steps = state.get(_KEY)
+    if not steps:
+        return None
+    return {"start": state.get(_START),
+            "steps": [{"step": int(s["step"]), "mutation": str(s["mutation"]),
+                       "sequence": str(s["sequence"]),
+                       "predicted": None if s["predicted"] is None else float(s["predicted"])}
+                      for s in steps]}
+
+
+def restore(state, saved: dict | None, rescore: bool = False) -> None:
+    """Put back a trajectory of :func:`export` (checked by ``app.session``); None clears it.
+
+    ``rescore``: drop its predictions (made by another model); the page predicts them again.
+    """
+    if not saved:
+        state.pop(_KEY, None)
+        state.pop(_START, None)
+        return
+    state[_START] = saved["start"]
+    state[_KEY] = [{**s, "predicted": None if rescore else s["predicted"]}
+                   for s in saved["steps"]]
 
 
 def current(state, default: str) -> str:

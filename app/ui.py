@@ -212,12 +212,16 @@ def show_input_errors(errors, text: str) -> None:
 
 
 def parse_input(text: str, *, fmt: str = "auto", source: str | None = None,
-                delimiter: str | None = None):
-    """Parse pasted or uploaded text leniently; show problems; return the table or None."""
-    from promoter_model.sequence import SequenceError, parse_text
+                delimiter: str | None = None, max_length: int | None = None):
+    """Parse pasted or uploaded text leniently; show problems; return the table or None.
+
+    ``max_length`` (default the package's, 1,000 bp) is the longest record accepted.
+    """
+    from promoter_model.sequence import DEFAULT_MAX_LENGTH, SequenceError, parse_text
 
     try:
-        table = parse_text(text, fmt, strict=False, source=source, delimiter=delimiter)
+        table = parse_text(text, fmt, strict=False, source=source, delimiter=delimiter,
+                           max_length=max_length or DEFAULT_MAX_LENGTH)
     except SequenceError as exc:
         st.error(f"{source or 'Input'}: {exc.reason}", icon=":material/error:")
         return None

@@ -1,10 +1,10 @@
 """Bounds on every number a user sizes: one place, used by the command line and the pages.
 
-A number typed by a visitor (a range of positions, a mutation budget, a count of designs,
-of sequences to attribute, of ensemble members) decides how much memory and time a request
-takes, so each is checked here before any work, and a refusal names the knob and its bound:
-``--max-mutations 10000 is over the limit of 110``. Real numbers must be finite
-(``--tolerance nan`` is refused).
+A number typed by a visitor (a range of positions, a mutation budget, a count of designs, of
+sequences to attribute, of ensemble members, the size of a session file) decides how much
+memory and time a request takes, so each is checked here before any work, and a refusal
+names the knob and its bound: ``--max-mutations 10000 is over the limit of 110``. Real
+numbers must be finite (``--tolerance nan`` is refused).
 
 Bounds
 ------
@@ -14,6 +14,9 @@ MAX_DESIGNS         designs per search
 MAX_SEARCH_WORK     mutations x designs of one search (the beam's cost per step x steps)
 MAX_DISCOVER_N      sequences attributed by ``discover``
 MAX_MEMBERS         members of an ensemble
+MAX_SESSION_BYTES   a dashboard session file (app/session.py reads it through these bounds)
+MAX_SESSION_TEXT    characters of one text box saved in a session
+MAX_SESSION_STEPS   steps of a mutagenesis trajectory saved in a session
 
 Nothing here imports more than the standard library.
 """
@@ -28,6 +31,9 @@ MAX_DESIGNS = 100  # as design.objective.MAX_DESIGNS
 MAX_SEARCH_WORK = 2000
 MAX_DISCOVER_N = 100_000
 MAX_MEMBERS = 64
+MAX_SESSION_BYTES = 10_000_000
+MAX_SESSION_TEXT = 1_000_000
+MAX_SESSION_STEPS = 1000
 
 
 class BoundError(ValueError):
@@ -111,3 +117,12 @@ def design_search(max_mutations, n_designs, strategy: str = "greedy") -> tuple:
         raise BoundError(f"--max-mutations x --n-designs is {m * n:,} with the beam search, "
                          f"over the limit of {MAX_SEARCH_WORK:,}")
     return m, n
+
+
+def size(name: str, n: int, hi: int, unit: str = "bytes") -> int:
+    """``n`` (a length already measured) if at most ``hi``, else :class:`BoundError`:
+    ``the session file is 12,000,000 bytes, over the limit of 10,000,000 bytes``.
+    """
+    if n > hi:
+        raise BoundError(f"{name} is {n:,} {unit}, over the limit of {hi:,} {unit}")
+    return n

@@ -264,10 +264,10 @@ def load_ensemble(path, *, verify: bool = True) -> Predictor:
     return Predictor(path=path, members=runs, unit=unit, metrics=read_metrics(path),
                      model_card=read_model_card(path),
                      rc_average=bool(spec.get("rc_average", False)),
-                     calibration=_read_calibration(path), novelty=_read_novelty(path))
+                     calibration=read_calibration(path), novelty=_read_novelty(path))
 
 
-def _read_calibration(path: Path):
+def read_calibration(path: Path):
     """The ensemble's checked ``calibration.json``, or None when it has none."""
     from .runs.gate import read_json
     from .uncertainty.calibration import CALIBRATION_FILE, Calibration

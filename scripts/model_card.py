@@ -66,7 +66,8 @@ def render(run_dir: Path, experiments: str | None = None) -> str:
         f"- Preset `{cfg.preset}`, {b.get('parameters', run.model.count_params()):,} "
         "parameters; settings in `config.json`.",
         f"- {cfg.train.epochs} epochs, batch {cfg.train.batch_size}, Adam, learning rate "
-        f"{cfg.train.learning_rate:g} ({cfg.train.lr_schedule} schedule), MSE loss, random "
+        f"{cfg.effective.get('learning_rate', cfg.train.learning_rate):g} "
+        f"({cfg.train.lr_schedule} schedule), MSE loss, random "
         f"reverse-complement augmentation: {cfg.train.rc_augment}. Best epoch by validation "
         f"R²: {int(best.epoch) if best is not None else 'n/a'} (val R² "
         f"{_f(best.val_r2 if best is not None else None)}, val Pearson r "

@@ -74,6 +74,20 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0,
     raise TimeoutError(f"the app at {url} did not report healthy within {timeout:.0f} s")
 
 
+def serve(env: dict, folder: Path):
+    """Start the app with ``env``, yield its URL once healthy, stop it afterwards (a
+    fixture's body: ``yield from serve(env, tmp_path)``; the log is ``folder/streamlit.log``).
+    """
+    log = open(Path(folder) / "streamlit.log", "wb")  # noqa: SIM115 - closed below
+    proc, url = start(env, log)
+    try:
+        wait_healthy(url, proc, timeout=60, poll=0.3)
+        yield url
+    finally:
+        stop(proc)
+        log.close()
+
+
 def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     """Terminate the server, killing it if it does not exit within ``timeout`` seconds."""
     proc.terminate()

@@ -166,3 +166,48 @@ def test_figures_and_report_render(design_env):
     html = reports.design_report("tiny", "# Card\n", res, [("Trajectories", traj)])
     assert html.startswith("<!DOCTYPE html>") and "What a design is and is not" in html
     assert d["sequence"].iloc[0] in html and "Held-out" not in html
+
+
+def test_min_distance_fewer_designs_and_oligos_with_overhangs(design_env):
+    """Designs a minimum distance apart (fewer than asked, and the page says why), then the
+    order sheet with the user's overhangs; a bad overhang is one error line.
+    """
+    from promoter_model.sequence import VARIABLE_END, VARIABLE_START
+
+    at = _page()
+    at.radio(key="design_goal").set_value("Maximise")
+    at.slider(key="design_budget").set_value(1)
+    at.slider(key="design_n").set_value(4).run()
+    assert at.number_input(key="design_min_distance").max == 2
+    at.number_input(key="design_min_distance").set_value(2)
+    at.text_input(key="design_keep").input("18-95")  # two mutable positions: 96 and 97
+    at.button(key="design_go").click().run()
+    _ok(at)
+    table = next(d.value for d in at.dataframe if "mutations" in d.value.columns)
+    designs = table[table["id"] != "start"]
+    assert 1 <= len(designs) <= 2
+    seqs = designs["sequence"].tolist()
+    assert all(sum(a != b for a, b in zip(x, y)) >= 2 for i, x in enumerate(seqs)
+               for y in seqs[i + 1:])
+    why = [i.value for i in at.info if "designs were asked for" in i.value]
+    assert why and f"4 designs were asked for and {len(designs)} found" in why[0]
+    assert "differ from one another at 2 positions" in why[0]
+    assert not any("--min-distance" in i.value for i in at.info)  # the CLI's words
+    # the order sheet: each insert between the overhangs
+    at.text_input(key="design_overhang_5").input("ggtctca")
+    at.text_input(key="design_overhang_3").input("TGAGACC").run()
+    _ok(at)
+    sheet = next(d.value for d in at.dataframe if "oligo" in d.value.columns)
+    assert sheet["id"].tolist() == designs["id"].tolist()
+    assert sheet["oligo"].tolist() == ["GGTCTCA" + s[VARIABLE_START:VARIABLE_END] + "TGAGACC"
+                                       for s in seqs]
+    assert (sheet["length"] == 7 + 80 + 7).all()
+    assert {"design_oligos_csv", "design_oligos_fasta"} <= {b.key for b in
+                                                            at.get("download_button")}
+    at.radio(key="design_oligo_region").set_value("full").run()
+    sheet = next(d.value for d in at.dataframe if "oligo" in d.value.columns)
+    assert sheet["oligo"].tolist() == ["GGTCTCA" + s + "TGAGACC" for s in seqs]
+    at.text_input(key="design_overhang_5").input("GGNC").run()
+    _ok(at)
+    assert any(e.value.startswith("the 5' overhang 'GGNC': 'N' at position 3")
+               for e in at.error)

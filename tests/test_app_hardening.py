@@ -161,6 +161,27 @@ def test_app_motif_analysis_is_written_outside_the_run(env, tiny_run):
     assert motif_services.run_motifs.__wrapped__(str(run), 0.0) is not None
 
 
+def test_an_unwritable_motif_cache_is_named_before_any_work(env, monkeypatch):
+    """Issue 29, item 10: the cache folder (not the run folder) is named, before the
+    reference set is built or a filter analysed.
+    """
+    from app.cache import motifs as motif_services
+    from app.cache import runs as run_cache
+    from promoter_model.interpret import reference
+
+    (env["tmp"] / "cache").mkdir(exist_ok=True)
+    (env["tmp"] / "cache" / "motifs").write_text("a file where the cache folder goes")
+
+    def no_work(*a, **k):
+        raise AssertionError("the analysis started before the cache was checked")
+
+    monkeypatch.setattr(reference, "filter_reference", no_work)
+    run = env["good"]
+    with pytest.raises(OSError, match="cache folder .* cannot be written") as err:
+        motif_services.compute_run_motifs(str(run), run_cache.run_stamp(run))
+    assert "PROMOTER_CACHE_DIR" in str(err.value) and str(run) not in str(err.value)
+
+
 def test_predict_page_values_follow_rows_not_ids(env):
     from promoter_model.interpret.ism import ism
     from promoter_model.interpret.ism_summary import mutational_robustness, robustness_score

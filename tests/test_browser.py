@@ -63,19 +63,8 @@ def app_server(app_demo):
     """
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(app_demo),
            "PROMOTER_RUNS_DIR": str(app_demo.parent / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    yield from _serve(env, app_demo.parent)
+    yield from devserver.serve(env, app_demo.parent)
 
-
-def _serve(env: dict, tmp_path):
-    """Start the app with ``env``, yield its URL once healthy, stop it afterwards."""
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc, url = devserver.start(env, log)
-    try:
-        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
-        yield url
-    finally:
-        devserver.stop(proc)
-        log.close()
 
 
 def test_mutagenesis_in_chromium(browser, app_server, tmp_path):
@@ -134,7 +123,7 @@ def demo_server(tmp_path_factory):
     shutil.copytree(Path(devserver.ROOT) / "assets" / "demo_model", runs / "copied-run")
     env = {**os.environ, "PROMOTER_RUNS_DIR": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("PROMOTER_DEMO_RUN", None)
-    yield from _serve(env, home)
+    yield from devserver.serve(env, home)
 
 
 @pytest.mark.timeout(900)  # a cold Training page on the ensemble: minutes on a slow CPU
@@ -305,3 +294,49 @@ def test_a_cell_marked_as_members_disagree_is_still_clickable(browser, demo_serv
     page.wait_for_function(f"() => Array.from(({heat})()._fullData[1].y).join('') "
                            f"=== '{want}'", timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_session_save_and_reopen_in_chromium(browser, app_server, tmp_path):
+    """Paste sequences on Predict, save the session from the sidebar, open the file in a
+    fresh browser context (a new session): the text and the predictions come back.
+    """
+    mine = ">mine\n" + SEQ
+
+    def session_box(page):
+        side = page.locator('[data-testid="stSidebar"]')
+        side.get_by_text("Session: save or open").click()
+        return side
+
+    first = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    page = first.new_page()
+    page.goto(f"{app_server}/", wait_until="domcontentloaded")
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Paste sequences"]')
+    box.fill(mine)
+    box.press("Control+Enter")
+    wait_idle(page)
+    side = session_box(page)
+    with page.expect_download(timeout=60_000) as download:
+        side.get_by_role("button", name="Save session").click()
+    saved = tmp_path / "session.json"
+    download.value.save_as(saved)
+    doc = json.loads(saved.read_text())
+    assert doc["format"] == "promoter-explorer-session"
+    assert doc["settings"]["predict_text"] == mine
+    first.close()
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = fresh.new_page()
+    page.goto(f"{app_server}/", wait_until="domcontentloaded")
+    wait_idle(page)
+    side = session_box(page)
+    assert page.locator('textarea[aria-label^="Paste sequences"]').input_value() == ""
+    side.locator('input[type="file"]').set_input_files(str(saved))
+    page.get_by_text("Session opened (session.json).").wait_for(timeout=60_000)
+    wait_idle(page)
+    box = page.locator('textarea[aria-label^="Paste sequences"]')
+    assert box.input_value() == mine
+    page.get_by_text("Predictions (1)").wait_for(timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(tmp_path / "session.png"), full_page=True)
+    fresh.close()

@@ -23,14 +23,7 @@ def family_server(tmp_path):
     ens = build_family_ensemble(tmp_path)
     env = {**os.environ, "PROMOTER_DEMO_RUN": str(ens),
            "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(tmp_path / "streamlit.log", "wb")
-    proc, url = devserver.start(env, log)
-    try:
-        devserver.wait_healthy(url, proc, timeout=60, poll=0.3)
-        yield url
-    finally:
-        devserver.stop(proc)
-        log.close()
+    yield from devserver.serve(env, tmp_path)
 
 
 def test_ranked_predictions_and_flank_switch_in_chromium(browser, family_server,  # noqa: F811

@@ -46,9 +46,20 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters, capsys):
     np.testing.assert_allclose(got, (e0 + e1) / 2, atol=1e-3)
     np.testing.assert_allclose(got_sd, np.abs(e0 - e1) / 2, atol=1e-3)
     flags = np.array([[int(r[f"{b}_disagree"]) for b in "ACGT"] for r in rows], dtype=bool)
-    np.testing.assert_array_equal(flags, ((e0 > 0.01) & (e1 < -0.01)) | ((e0 < -0.01)
-                                                                        & (e1 > 0.01)))
-    assert flags.any()
+    # marked: members of opposite signs beyond the members' noise (the median sd over the
+    # map, at least 0.01) where the mean effect is beyond it too (as on the Mutagenesis page)
+    noise = max(np.median(np.abs(e0 - e1) / 2), 0.01)
+    expected = ((((e0 > noise) & (e1 < -noise)) | ((e0 < -noise) & (e1 > noise)))
+                & (np.abs(e0 + e1) / 2 > noise))
+    np.testing.assert_array_equal(flags, expected)
+    p = run_cli("ism", root, seqs[0], "--sign-tol", "0.01")  # a tolerance of one's own
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    flags = np.array([[int(r[f"{b}_disagree"]) for b in "ACGT"] for r in rows], dtype=bool)
+    loose = ((((e0 > 0.01) & (e1 < -0.01)) | ((e0 < -0.01) & (e1 > 0.01)))
+             & (np.abs(e0 + e1) / 2 > 0.01))
+    np.testing.assert_array_equal(flags, loose)
+    assert loose.any() and loose.sum() >= expected.sum()
 
 
 def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp_path,

@@ -87,8 +87,10 @@ def test_variants_reads_a_pairs_table(ens, tmp_path, capsys):
     assert r.returncode == 0, r.stderr
     t = pd.read_csv(io.StringIO(r.stdout))
     assert list(t.columns) == ["id", "ref_prediction", "alt_prediction", "effect",
-                               "effect_sd", "effect_lower", "effect_upper"]
+                               "effect_sd", "effect_lower", "effect_upper", "p_up"]
     assert t["id"].tolist() == ["mine", "pair2"]
+    assert t["p_up"].between(0, 1).all()
+    assert t["p_up"].iloc[0] == pytest.approx(1 - t["p_up"].iloc[1], abs=1e-3)
     assert t["effect"].iloc[0] == pytest.approx(-t["effect"].iloc[1], abs=1e-5)
 
 

@@ -104,3 +104,15 @@ def test_design_bad_ordering_options_are_one_line(ens, tmp_path, args, needle, c
     r = run_main(capsys, "design", ens, "--maximize", "--max-mutations", 2, *args)
     assert r.returncode == 2 and needle in r.stderr.strip().splitlines()[-1], r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_oligo_fasta_carries_the_overhangs():
+    from promoter_model.design import oligo_fasta
+
+    seq = FLANK_5 + CORE + FLANK_3
+    table = pd.DataFrame({"id": ["start", "design-1"], "sequence": [seq, seq],
+                          "prediction": [0.0, 1.5], "mutations": ["", "20A>G"]})
+    text = oligo_fasta(oligos(table, "GGTCTCA", "TGAGACC")).splitlines()
+    assert text == [">design-1 length=94 prediction=1.5 mutations=20A>G",
+                    "GGTCTCA" + CORE + "TGAGACC"]
+    assert oligo_fasta(oligos(table.iloc[:1])) == ""

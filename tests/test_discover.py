@@ -112,6 +112,9 @@ def test_reference_set_is_seeded_and_recorded(tmp_path):
     assert len(D.reference_set(f, n=100)[0]) == 30  # all of them when fewer
     with pytest.raises(ValueError, match="at least 1"):
         D.reference_set(n=0)
+    blank = "TGCATTTTTTTCACATC" + "N" * 80 + "GGTTACGGCTGTT"
+    with pytest.raises(ValueError, match="no A, C, G or T in the variable region"):
+        D.reference_set([blank] * 20)  # issue 29: refused by name, not inside modisco-lite
 
 
 # ---------------------------------------------------------------------------- matching
@@ -310,7 +313,7 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
     for args in (("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.1,
                   "--test-fraction", 0.05, "--quiet"),
                  ("train", "--data", tmp_path / "data", "--out", tmp_path / "run",
-                  "--preset", "tiny", "--epochs", 5, "--batch-size", 64)):
+                  "--preset", "tiny", "--epochs", 12, "--batch-size", 64)):
         proc = run_cli(*args, timeout=1200)
         assert proc.returncode == 0, proc.stderr[-2000:]
     proc = run_cli("discover", tmp_path / "run", src, "--n", 2000, "--quiet", timeout=1200)

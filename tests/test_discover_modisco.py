@@ -71,3 +71,13 @@ def test_a_site_next_to_the_masked_flank_comes_back_as_a_pattern():
         assert found, (site, [(p["name"], consensus(np.asarray(p["pfm"]))) for p in patterns])
         starts = np.concatenate([p["seqlet_starts"] for p in found])
         assert abs(np.median(starts) - (start + 2)) <= 4  # where it was planted
+
+
+def test_flat_attributions_give_no_pattern_instead_of_an_error_inside_modisco():
+    """200 identical sequences of a model that ignores them: every contribution is equal,
+    which modisco-lite's null model cannot fit (issue 29); there is simply nothing found.
+    """
+    from promoter_model.motifs.modisco import run_modisco
+
+    X = one_hot(["ACGT" * 20] * 200)
+    assert run_modisco(X, np.zeros_like(X)) == []

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from promoter_model import dream
-from promoter_model.families.dream import all_subsets, demo_split, snv_pairs, split_subsets
+from promoter_model.families.dream import (
+    all_subsets,
+    demo_split,
+    never_trained_rows,
+    snv_pairs,
+    split_subsets,
+)
 from promoter_model.families.split import check_family_split
 
 
@@ -47,3 +53,30 @@ def test_the_shipped_demo_split_is_the_one_demo_split_makes(tmp_path):
         assert len(subsets[name]) > 0, name
     assert 0.12 < test.mean() < 0.2
     assert summary["largest_family"] < 0.06 * len(split)
+
+
+def test_never_trained_rows_are_public_rows_of_held_out_families():
+    table = pd.DataFrame({"pos": [10, 11, 12, 13, 14], "sequence": ["A"] * 5,
+                          "expression": [0.0] * 5, "public_leaderboard": [1, 0, 1, 1, 0]})
+    split = pd.DataFrame({"pos": [10, 11, 12, 13, 14], "family": [0, 0, 1, 2, 2],
+                          "fold": ["test", "test", "0", "test", "1"]})
+    assert never_trained_rows(split, table).tolist() == [10, 13]
+
+
+def test_the_dashboards_examples_were_never_trained_on():
+    """Every example the pages offer is a public row of a held-out test family of the
+    shipped family split: no bundled model trained on its measured value.
+    """
+    from pathlib import Path
+
+    from app.cache import data
+
+    split_file = Path(__file__).resolve().parents[1] / "assets/family_ensemble/split.tsv.gz"
+    split = pd.read_csv(split_file, sep="\t", dtype={"fold": str})
+    table = dream.load_test_table()
+    allowed = set(never_trained_rows(split, table).tolist())
+    ex = data.examples.__wrapped__()
+    seq_to_pos = dict(zip(table["sequence"], table["pos"]))
+    assert len(ex) == 12 and set(ex["group"]) == {"native yeast", "high expresser",
+                                                  "low expresser"}
+    assert all(seq_to_pos[s] in allowed for s in ex["sequence"])

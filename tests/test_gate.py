@@ -293,13 +293,13 @@ def _calibration(ens) -> dict:
     lambda d: d.__setitem__("pred_range", [float("nan"), 1.0]),
 ])
 def test_8_calibration_values_are_checked(ens, change):
-    from promoter_model.predictor import _read_calibration  # noqa: PLC2701
+    from promoter_model.predictor import read_calibration
 
     d = _calibration(ens)
     change(d)
     plant(ens, "calibration.json", json.dumps(d).encode())
     with pytest.raises(RunError, match="calibration"):
-        _read_calibration(ens)
+        read_calibration(ens)
 
 
 def test_8_nested_calibration_is_refused_not_a_traceback(ens):

@@ -147,7 +147,7 @@ NO_TF_CHILD = textwrap.dedent("""
     from promoter_model import cli
 
     rc = cli.main(["train", "--data", sys.argv[1], "--out", sys.argv[2], "--preset", "tiny",
-                   "--epochs", "2", "--batch-size", "64"])
+                   "--epochs", "4", "--batch-size", "64"])
     loaded = [m for m in sys.modules if m.split(".")[0] == "tensorflow"
               and sys.modules[m] is not None]
     print("TENSORFLOW_MODULES", len(loaded))

@@ -209,3 +209,59 @@ def test_kill_9_at_random_moments_then_resume(planted_data, tmp_path):
     run = load_run(out)
     assert "test" in run.metrics
     assert not list(out.glob(".*tmp*"))
+
+
+def test_defaults_are_resolved_recorded_and_printed(planted_data, tmp_path):
+    """No rate given: the preset's rate scaled to the batch, warm-up + cosine, float32 on
+    a CPU; config.json keeps the request and what it resolved to; the log line says it.
+    """
+    from promoter_model.train.schedules import PRESET_LR
+
+    lines = []
+    cfg = RunConfig(preset="tiny", model=preset("tiny"), train=TrainConfig(epochs=2,
+                                                                           batch_size=64))
+    train(planted_data, tmp_path / "run", cfg, verbose=0, report=lines.append)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["learning_rate"] is None and saved["train"]["precision"] == "auto"
+    eff = saved["effective"]
+    assert eff["learning_rate"] == pytest.approx(PRESET_LR["tiny"] * 0.5)  # sqrt(64 / 256)
+    assert eff["lr_schedule"] == "warmup_cosine" and eff["precision"] == "float32"
+    assert eff["total_steps"] == 2 * eff["steps_per_epoch"]
+    assert eff["warmup_steps"] == round(0.1 * eff["total_steps"])
+    assert eff["device"] == "cpu" and eff["batch_size"] == 64
+    assert lines and f"learning rate {eff['learning_rate']:.3g}" in lines[0]
+    hist = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert hist.lr.iloc[-1] == pytest.approx(eff["final_lr"], rel=1e-4)  # the cosine's end
+    assert hist.lr.iloc[0] > hist.lr.iloc[-1]
+    # the same command again is the same run (what it resolved to is not compared)
+    train(planted_data, tmp_path / "run", cfg, verbose=0)
+
+
+@pytest.mark.slow
+def test_mixed_precision_run_is_saved_in_float32_and_loads_in_safe_mode(planted_data,
+                                                                        tmp_path):
+    from promoter_model.model.architectures import model_precision
+    from promoter_model.model.predict import predict
+
+    cfg = RunConfig(preset="tiny", model=preset("tiny"),
+                    train=TrainConfig(epochs=2, batch_size=64, precision="mixed_bfloat16"))
+    metrics = train(planted_data, tmp_path / "run", cfg, verbose=0)
+    run = load_run(tmp_path / "run")  # checksums, then Keras safe mode
+    assert run.config.precision == "mixed_bfloat16"  # how it was trained
+    assert model_precision(run.model) == "float32"  # what was saved
+    assert {v.dtype for v in run.model.weights if "seed" not in v.path} == {"float32"}
+    # the validation scores of the epochs are those of the saved float32 model
+    assert metrics["validation"]["r2"] == pytest.approx(run.history.val_r2.max(), abs=1e-4)
+    # the saved run predicts within 1e-2 of its float32 twin (the same weights, built anew)
+    X = one_hot(planted(200, seed=9)[0])
+    float32_twin = build_model(run.config.model)
+    float32_twin.set_weights(run.model.get_weights())
+    ours = run.predict(X)
+    assert np.ptp(ours) > 0.5  # it learned the motif count: the comparison means something
+    assert np.abs(ours - predict(float32_twin, X)).max() < 1e-2
+    # the model as it trained (bfloat16 arithmetic) is close too: bfloat16 keeps 8
+    # significant bits, so outputs near 1.5 move by up to ~0.01 (docs/training.md)
+    as_trained = build_model(run.config.model, precision="mixed_bfloat16")
+    as_trained.set_weights(run.model.get_weights())
+    diff = np.abs(ours - predict(as_trained, X))
+    assert diff.mean() < 1e-2 and diff.max() < 3e-2

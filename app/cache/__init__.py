@@ -23,6 +23,9 @@ ism
     One ISM per sequence (and per batch), what the pages read off it, attribution maps.
 motifs
     JASPAR motifs, the first-layer filter analysis, motif scans, discovered motifs.
+variants
+    A native promoter's windows, a variant list's or pairs table's effects, the DREAM
+    subset scores computed for a model whose metrics lack the native yeast one.
 grammar
     Position and spacing scans, marginal effects, the DREAM designed pairs measured against
     predicted (:mod:`promoter_model.grammar`).

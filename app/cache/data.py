@@ -48,14 +48,31 @@ def leaderboard_subsets() -> dict:
 
 
 @st.cache_data(show_spinner=False)
+def untrained_positions() -> np.ndarray:
+    """Test rows no bundled model trained on (``families.dream.never_trained_rows`` on the
+    family split shipped in ``assets/family_ensemble``); empty without that split.
+    """
+    from promoter_model.families.dream import never_trained_rows
+
+    split_file = ROOT / "assets" / "family_ensemble" / "split.tsv.gz"
+    if not split_file.is_file():
+        return np.zeros(0, dtype=np.int64)
+    split = pd.read_csv(split_file, sep="\t", usecols=["pos", "fold"], dtype={"fold": str})
+    return never_trained_rows(split, test_measured())
+
+
+@st.cache_data(show_spinner=False)
 def examples(n: int = 4) -> pd.DataFrame:
-    """Example sequences: native yeast promoters, high and low expressers of the test set.
+    """Example sequences: native yeast promoters, high and low expressers of the test set,
+    taken only from rows no bundled model trained on (:func:`untrained_positions`).
 
     Returns
     -------
     DataFrame with ``label, id, group, sequence, expression``.
     """
-    t = test_measured().set_index("pos")
+    t = test_measured()
+    allowed = set(untrained_positions().tolist())
+    t = t[t["pos"].isin(allowed)].set_index("pos") if allowed else t.set_index("pos")
     rows = []
     sub = DATA / "test_subsets"
     for group, file, pick in (("native yeast", "yeast_seqs.csv", "spread"),

@@ -36,13 +36,41 @@ def compute_run_motifs(path: str, stamp: float):
     from promoter_model.interpret.filters import compute_motifs
     from promoter_model.interpret.reference import filter_reference
 
-    X, y, described = filter_reference()
     run = get_run(path, stamp)  # the run itself, or an ensemble's first member
+    cache = check_cache_writable(motif_cache_dir(run.path))  # before minutes of work
+    X, y, described = filter_reference()
     out = compute_motifs(run.path, X, y, model=run.model,
-                         cache_dir=motif_cache_dir(run.path),  # never written into the run
+                         cache_dir=cache,  # never written into the run
                          reference=described)
     run_motifs.clear()
     return out
+
+
+def check_cache_writable(folder):
+    """``folder`` (the app's motif cache for one run), created if needed and writable.
+
+    Raises
+    ------
+    OSError
+        Naming the cache folder (never the run's) and ``PROMOTER_CACHE_DIR``, checked before
+        any analysis starts.
+    """
+    import os
+    from pathlib import Path
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        writable = os.access(folder, os.W_OK | os.X_OK)
+    except OSError as exc:
+        writable, why = False, exc.strerror or str(exc)
+    else:
+        why = "read-only file system or no permission"
+    if not writable:
+        raise OSError(f"the dashboard's cache folder {folder} cannot be written ({why}); "
+                      "set PROMOTER_CACHE_DIR to a writable folder. The run folder is never "
+                      "written")
+    return folder
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
@@ -52,6 +80,16 @@ def small_logo_png(matrix: np.ndarray, kind: str = "pfm", title: str = "") -> by
 
     return export.mpl_bytes(figures.filter_logo(matrix, kind=kind, title=title), "png",
                             dpi=100, tight=False)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def pair_logo_png(top: np.ndarray, bottom: np.ndarray, titles: tuple) -> bytes:
+    """PNG of two aligned motifs one over the other (``plot.motif_pair``), cached."""
+    from app import export
+    from promoter_model.plot import motif_pair
+
+    return export.mpl_bytes(motif_pair(top, bottom, titles=titles), "png", dpi=100,
+                            tight=False)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

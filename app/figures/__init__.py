@@ -24,6 +24,9 @@ motifs
 grammar
     The Grammar page: position profile and spacing curve with bands, the marginal effect's
     distribution, designed pairs measured against predicted.
+variants
+    The Tile and Variant list pages: windows along a native promoter with their band and
+    the strongest highlighted; variants' effects ranked with intervals, coloured by p_up.
 """
 
 from app.figures.base import (

@@ -10,6 +10,12 @@ predict
     Predictions of pasted or uploaded sequences against measured expression.
 mutagenesis
     The ISM heatmap, click-to-mutate trajectories, logos, top mutations, compare mode.
+tiling
+    A native promoter cut into 80 bp windows between the plasmid flanks, predicted along
+    it with bands, the strongest highlighted, each window openable in Mutagenesis.
+variants
+    A variant list (edits of a wild type in the user's coordinates, or ref/alt pairs):
+    each variant's change with its interval and p_up, ranked.
 motifs
     Discovered motifs, first-layer filters with their JASPAR matches, motif scans.
 grammar

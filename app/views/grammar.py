@@ -17,12 +17,13 @@ from app.cache import grammar as grammar_cache
 from app.cache import motifs as motif_cache
 from app.cache import runs as run_cache
 from app.figures import grammar as grammar_figures
+from app.session_fields import TYPED_SITE
 from promoter_model import plot
 from promoter_model.motifs.store import discovered_path
 
 MAX_BACKGROUNDS = 200  # the page's bound (the command line allows 1,000)
 DEFAULT_BACKGROUNDS = 20
-TYPED = "Type a site (IUPAC)…"
+TYPED = TYPED_SITE
 
 st.title("Motif grammar")
 run = ui.need_run()
@@ -53,12 +54,13 @@ def pick_motif(label: str, key: str, default: str) -> str | None:
            + sorted(jaspar, key=lambda i: jaspar[i].name.upper()))
     first = next((i for i in ids if i in jaspar and jaspar[i].name.upper() == default), ids[1])
     choice = st.selectbox(
-        label, ids, index=ids.index(first), key=key,
+        label, ids, index=ids.index(first), key=key, persist_state="session",
         format_func=lambda i: (i if i == TYPED else f"{i.split(':', 1)[1]} (discovered)"
                                if i.startswith("discovered:")
                                else f"{jaspar[i].name} ({i}, {jaspar[i].consensus})"))
     if choice == TYPED:
         text = st.text_input(f"{label}: site", value="TTACCCG", key=f"{key}_text",
+                             persist_state="session",
                              help="A, C, G, T and IUPAC letters (R, Y, S, W, K, M, B, D, H, "
                                   "V, N); N keeps the background's base.")
         return text.strip() or None
@@ -81,10 +83,10 @@ with c2:
     motif_b = pick_motif("Motif B (for spacing)", "gr_motif_b", "RAP1")
 with c3:
     n = int(st.number_input(f"Backgrounds (1 to {MAX_BACKGROUNDS})", 1, MAX_BACKGROUNDS,
-                            DEFAULT_BACKGROUNDS, key="gr_n",
+                            DEFAULT_BACKGROUNDS, key="gr_n", persist_state="session",
                             help="More backgrounds: narrower bands, longer wait (the work "
                                  "grows with the number)."))
-    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="gr_seed"))
+    seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="gr_seed", persist_state="session"))
 run_dir = picked
 name = run.name
 st.caption(f"The position scan predicts about {2 * 75 * n + n:,} sequences, the spacing scan "
@@ -124,7 +126,8 @@ with tab_pos:
             ui.table_download(df, name=f"{name}_position_{label}", key="gr_pos_csv")
 
 with tab_space:
-    top = int(st.number_input("Largest spacing (0 to 30)", 0, 30, 20, key="gr_space_max"))
+    top = int(st.number_input("Largest spacing (0 to 30)", 0, 30, 20, key="gr_space_max",
+                              persist_state="session"))
     params = (path, motif_a, motif_b, n, seed, top)
     if motif_a and motif_b and _armed("gr_space", params, "Scan spacings"):
         try:
@@ -180,7 +183,8 @@ with tab_meas:
             "says little. (The family-split ensemble holds out whole families instead: its "
             "split is not read here yet.)", icon=":material/info:")
     pool = st.checkbox("Also the 5,560 pairs in the training pool (predicts 5,914 sequences "
-                       "instead of 603: about ten times longer)", key="gr_meas_pool")
+                       "instead of 603: about ten times longer)", key="gr_meas_pool",
+                       persist_state="session")
     if _armed("gr_meas", (path, pool), "Compare with the measured pairs"):
         with st.spinner("Predicting the designed pairs…"):
             res = grammar_cache.measured_pairs(path, stamp, pool)

@@ -81,6 +81,34 @@ def _downloads(name: str, table, patterns, key: str) -> None:
                            help="PFMs in MEME minimal motif format (Tomtom, FIMO, SEA)")
 
 
+def _role_text(p: dict) -> str:
+    """The pattern's role by its effect's sign, and its attribution sign where they differ."""
+    role = dio.pattern_role(p)
+    attribution = {"+": "activator", "-": "repressor"}[p["sign"]]
+    if role in ("activator", "repressor") and role != attribution:
+        return (f"{role} (by its effect; its attributions are "
+                f"{'positive' if p['sign'] == '+' else 'negative'}, TF-MoDISco's "
+                f"{'pos' if p['sign'] == '+' else 'neg'} group)")
+    return role
+
+
+def _jaspar_beside(run_name: str, p: dict, label: str) -> None:
+    """The significant JASPAR match's logo under the pattern's PFM, columns aligned."""
+    best = dio.best_significant_match(p)
+    motif = None if best is None else motif_cache.jaspar().get(best["id"])
+    if motif is None:
+        return
+    top, bottom, al = dio.aligned_pair(p["pfm"], motif.pfm)
+    titles = (f"{p['name']} (PFM)", f"{best['name']} {best['id']}"
+                                    + (" (reverse complement)" if al["strand"] == "-" else ""))
+    st.image(motif_cache.pair_logo_png(top, bottom, titles), width=340)
+    ui.figure_downloads(lambda: plot.motif_pair(top, bottom, titles=titles),
+                        name=f"{run_name}_{p['name']}_vs_jaspar_{best['id']}",
+                        key=f"disc_jaspar_{p['name']}")
+    st.caption(f"The pattern over {best['name']}, columns aligned where they agree best "
+               f"(mean column correlation {al['score']:.2f}).")
+
+
 def _pattern(run_name: str, p: dict, table, unit: str) -> None:
     """One pattern: logo, numbers, matches, seqlet positions, downloads."""
     name, cwm = p["name"], p["cwm"]
@@ -100,11 +128,11 @@ def _pattern(run_name: str, p: dict, table, unit: str) -> None:
                                                                               title=t),
                 name=f"{run_name}_{name}_pfm", key=f"disc_pfm_logo_{name}")
         with b:
-            role = "activator" if p["sign"] == "+" else "repressor"
             st.markdown(f"**{name}**: {_match_text(p)}")
+            _jaspar_beside(run_name, p, label)
             how = {"insert": "inserted"}.get(p.get("effect_method"), "scrambled")
-            st.caption(f"{role}; {p['n_seqlets']} seqlets; effect when its seqlets are "
-                       f"{how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
+            st.caption(f"{_role_text(p)}; {p['n_seqlets']} seqlets; effect when its seqlets "
+                       f"are {how}: {p['effect']:+.3f} ± {p['effect_sd']:.3f} ({unit})"
                        .replace("nan", "n/a"))
             sig = table[(table["pattern"] == name) & table["significant"]]
             if not sig.empty:
@@ -147,7 +175,8 @@ def show(path: str, unit: str) -> None:
         f" ({deployment.safe_markdown(str(ref.get('name', '')))}); {n_sig} match a "
         f"{deployment.safe_markdown(str(doc.get('jaspar_release', 'JASPAR')))} fungi motif at "
         f"q < {dio.SIGNIFICANT_Q:g}. Effect: mean predicted change when the pattern's "
-        "seqlets are scrambled (activators positive).")
+        "seqlets are scrambled; a pattern is called an activator when its effect is "
+        "positive, a repressor when negative, whatever the sign of its attributions.")
     name = Path(path).name
     _downloads(name, table.drop(columns="significant"), patterns, key="disc_all")
     if not patterns:
@@ -158,7 +187,7 @@ def show(path: str, unit: str) -> None:
     pages = max(1, -(-len(ordered) // per_page))
     if pages > 1:
         page = st.number_input(f"Page (of {pages}, {per_page} patterns each, most seqlets "
-                               "first)", 1, pages, 1, key="disc_page")
+                               "first)", 1, pages, 1, key="disc_page", persist_state="session")
     else:
         page = 1
     for p in ordered[(page - 1) * per_page: page * per_page]:
@@ -191,14 +220,14 @@ def _filters(mot):
     order = (infl["mean_abs_change"].fillna(0).sort_values(ascending=False).index.to_numpy()
              if "mean_abs_change" in infl else np.arange(len(mot["weights"])))
     c1, c2, c3 = st.columns([3, 2, 3])
-    raw = c1.toggle("Raw filter weights", key="motifs_raw",
+    raw = c1.toggle("Raw filter weights", key="motifs_raw", persist_state="session",
                     help="Off: each filter as a PFM built from the sequence stretches that "
                          "activate it most (letter heights in bits). On: the convolution "
                          "weights themselves, centred per position.")
     per_page = 10
     pages = max(1, int(np.ceil(len(order) / per_page)))
     page = c2.number_input(f"Page (of {pages}, {per_page} filters each)", 1, pages, 1,
-                           key="motifs_page")
+                           key="motifs_page", persist_state="session")
     c3.caption(f"{len(order)} filters of width {mot['weights'].shape[1]}, sorted by influence "
                "(mean |change of prediction| when the filter is zeroed). PFMs from "
                f"{mot['meta'].get('n_reference', '?')} reference sequences"
@@ -287,7 +316,7 @@ with tab_filters:
                     motif_cache.compute_run_motifs(path, stamp)
                 st.rerun()
             except OSError as exc:
-                st.error(f"Could not write the cache into the run folder: {exc}")
+                st.error(f"Could not compute the filter motifs: {exc}")
     else:
         _filters(mot)
 
@@ -302,14 +331,14 @@ with tab_scan:
                             data_cache.examples()["sequence"].iloc[0], key="scan_seq", height=90)
     motif_id = c2.selectbox(
         "Motif (discovered patterns first, then JASPAR)", ids, index=ids.index(default),
-        key="scan_motif",
+        key="scan_motif", persist_state="session",
         format_func=lambda i: (f"{choices[i].id}: {choices[i].name} (discovered, "
                                f"{choices[i].consensus})" if i.startswith("discovered:")
                                else f"{jaspar[i].name} ({i}, {jaspar[i].consensus})"))
     motif = choices[motif_id]
     title = (f"{motif.id} ({motif.name})" if motif_id.startswith("discovered:")
              else f"{motif.name} {motif.id}")
-    both = c2.checkbox("Both strands", value=True, key="scan_both")
+    both = c2.checkbox("Both strands", value=True, key="scan_both", persist_state="session")
     seq = ui.read_one(seq_text, "sequence")
     if seq:
         with c2:

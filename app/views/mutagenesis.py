@@ -37,7 +37,7 @@ def _use_example():
 
 
 mode = st.segmented_control("Mode", ["Explore and mutate", "Compare two sequences"],
-                            default="Explore and mutate", key="mut_mode")
+                            default="Explore and mutate", key="mut_mode", persist_state="session")
 
 if mode == "Compare two sequences":
     c1, c2 = st.columns(2)
@@ -100,7 +100,7 @@ c1, c2 = st.columns([3, 2])
 c2.selectbox("Start from an example", ex["label"], index=None, key="mut_example",
              on_change=_use_example, placeholder="choose a test-set promoter")
 text = c1.text_area("Sequence (110 bp with the plasmid flanks, or the 80 bp variable region "
-                    "alone)", key="mut_input", height=90,
+                    "alone)", key="mut_input", persist_state="session", height=90,
                     help="Up to 80 bp is placed between the plasmid flanks; a longer sequence "
                          "keeps its 3' end. N positions are unknown bases: they are shown "
                          "grey and never mutated.")
@@ -142,6 +142,7 @@ ui.unit_explainer(unit)
 
 o1, o2, o3 = st.columns([2, 2, 3])
 scale = o1.radio("Colour range", ["relative", "absolute"], horizontal=True, key="mut_scale",
+                 persist_state="session",
                  help="Relative: ± the largest change of this sequence. Absolute: a fixed "
                       "range (default: that of the input sequence), so colours stay "
                       "comparable along the trajectory.")
@@ -152,7 +153,7 @@ if scale == "absolute":
     zmax = o2.number_input("± range", min_value=1e-6, value=round(default, 4), format="%.4f",
                            key="mut_zmax")
 method = o3.selectbox("Logo", list(trajectory.METHODS), format_func=trajectory.METHODS.get,
-                      key="mut_method")
+                      key="mut_method", persist_state="session")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
                           measured=measured, sd=sd, disagree=disagree,
@@ -204,7 +205,7 @@ with st.form("mut_form", border=True):
 
 st.subheader("Strongest single mutations")
 with_flanks = st.toggle("Include mutations in the plasmid flanks (positions 1-17 and 98-110)",
-                        key="mut_top_flanks",
+                        key="mut_top_flanks", persist_state="session",
                         help="The model was trained on random 80 bp inserts between these "
                              "constant flanks: it never saw a flank base vary, so its "
                              "predictions for flank mutations are extrapolations.")
@@ -270,7 +271,8 @@ effects = {f"step {r['step']}: {r['mutation']}": mutational_robustness(
     ism_cache.ism(path, stamp, r["sequence"])[1], r["sequence"]) for r in traj[-8:]}
 eps = st.number_input("Robustness threshold ε: a mutation changing the prediction by less "
                       "than this counts as having no effect", min_value=0.0, value=0.1,
-                      step=0.05, format="%.3f", key="mut_eps", help=ui.threshold_help())
+                      step=0.05, format="%.3f", key="mut_eps",
+                      persist_state="session", help=ui.threshold_help())
 st.caption("Robustness (fraction of the single mutations with an effect smaller than ε): "
            + " · ".join(f"{k}: {robustness_score(v, eps):.2f}" for k, v in
                         effects.items()))

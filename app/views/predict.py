@@ -31,7 +31,7 @@ with st.container(border=True):
     with left:
         text = st.text_area(
             "Paste sequences (one per line, FASTA, or a table with a `sequence` column)",
-            key="predict_text", height=140,
+            key="predict_text", persist_state="session", height=140,
             placeholder=">my_promoter\nTGCATTTTTTTCACATC...GGTTACGGCTGTT",
             help="The model reads 110 bp: the 17 bp 5' plasmid flank, the 80 bp variable "
                  "region and the 13 bp 3' flank. A sequence of up to 80 bp is read as the "
@@ -44,12 +44,13 @@ with st.container(border=True):
         default_examples = ex["label"].tolist()[::4][:3]
         picked = st.multiselect("…or pick examples from the test set", ex["label"].tolist(),
                                 default=default_examples, key="predict_examples",
+                                persist_state="session",
                                 help="Native yeast promoters and the highest and lowest "
                                      "expressers of the DREAM 2022 test set (measured values "
                                      "in brackets).")
         reference = st.radio("Compare with", ["all measured test sequences",
                                               "public-leaderboard test split"],
-                             key="predict_reference", horizontal=False)
+                             key="predict_reference", persist_state="session", horizontal=False)
 
 ids, seqs, measured = [], [], []
 for source_text, fmt, delim, source in (
@@ -95,7 +96,7 @@ level = predict_cache.DEFAULT_LEVEL
 if predict_cache.calibrated(path, stamp):
     level = st.select_slider("Interval coverage", options=[0.5, 0.8, 0.9, 0.95, 0.99],
                              value=predict_cache.DEFAULT_LEVEL, format_func=lambda v: f"{v:.0%}",
-                             key="predict_level",
+                             key="predict_level", persist_state="session",
                              help="Share of sequences like the training pool whose measured "
                                   "expression lies inside their interval (conformal, "
                                   "calibrated on out-of-fold predictions; docs/uncertainty.md)")
@@ -161,7 +162,7 @@ else:
 n_auto = ROBUSTNESS_AUTO
 do_all = len(fitted) <= n_auto or st.toggle(
     f"Compute mutational robustness for all {len(fitted)} sequences (330 predictions each)",
-    key="predict_robust_all")
+    key="predict_robust_all", persist_state="session")
 n_rob = len(fitted) if do_all else n_auto
 eps = st.session_state.get("predict_eps", EPS_DEFAULT)
 with st.spinner("Predicting all single mutations…"):
@@ -225,7 +226,7 @@ st.caption("Every sequence's 330 single-base substitutions, sorted by predicted 
            "than the threshold below.")
 st.number_input("Robustness threshold ε: a mutation changing the prediction by less than "
                 "this counts as having no effect", min_value=0.0, value=EPS_DEFAULT,
-                step=0.05, key="predict_eps", format="%.3f",
+                step=0.05, key="predict_eps", persist_state="session", format="%.3f",
                 help=ui.threshold_help())
 rfig = figures.robustness_plot(effects, unit=unit)
 ui.plotly(rfig, key="predict_robust", name="mutational_robustness",

@@ -57,16 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on prepared data")
     p.add_argument("--data", required=True, help="folder written by 'prepare'")
     p.add_argument("--out", required=True, help="run folder (re-run the same command to resume)")
-    p.add_argument("--preset", default="compact", choices=["reference", "compact", "tiny"])
+    p.add_argument("--preset", default=None, choices=["reference", "compact", "tiny"],
+                   help="architecture (default compact; with --init-from: the run's)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a model setting, e.g. --set lstm_units=16")
     p.add_argument("--first-activation", default=None, choices=["gelu", "exp"],
                    help="non-linearity of the first-layer filters (default: the preset's, "
                         "gelu); exp is the exponential activation of Koo & Ploenzke 2021")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine", "plateau"])
+    p.add_argument("--batch-size", type=int, default=256, help="global batch (all devices)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="peak learning rate, used as given (default: the preset's rate at "
+                        "batch 256, square-root scaled to --batch-size; printed at start)")
+    p.add_argument("--lr-schedule", default="warmup_cosine",
+                   choices=["warmup_cosine", "cosine", "constant", "plateau"],
+                   help="default: linear warm-up over --warmup of the steps, then cosine")
+    p.add_argument("--warmup", type=float, default=0.1, metavar="FRACTION",
+                   help="share of all steps spent warming up (warmup_cosine; default 0.1)")
+    p.add_argument("--precision", default="auto",
+                   choices=["auto", "float32", "mixed_bfloat16"],
+                   help="auto: mixed_bfloat16 on a GPU or TPU, float32 on a CPU")
+    p.add_argument("--init-from", default=None, metavar="RUN",
+                   help="start from this trained run (or ensemble, with --init-member): "
+                        "its architecture and weights, the output refitted to the new "
+                        "labels' scale")
+    p.add_argument("--init-member", type=int, default=None, metavar="I",
+                   help="member I of the --init-from ensemble")
+    p.add_argument("--finetune", default="all", choices=["all", "head"],
+                   help="with --init-from: train all layers, or the dense head only")
     p.add_argument("--steps-per-epoch", type=int, default=None)
     p.add_argument("--patience", type=int, default=0, help="early stopping on val R² (0: off)")
     p.add_argument("--no-rc-augment", action="store_true",

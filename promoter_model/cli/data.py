@@ -52,19 +52,29 @@ def cmd_train(args) -> int:
     overrides = parse_overrides(args.set)
     if args.first_activation is not None:
         overrides["first_activation"] = args.first_activation
-    model_cfg = preset(args.preset, **overrides)
+    if args.init_from and (overrides or args.preset):
+        raise ValueError("--init-from takes the architecture of the run it starts from; "
+                         "leave out --preset, --set and --first-activation")
+    name = args.preset or "compact"
+    model_cfg = preset(name, **overrides)  # replaced by the source run's with --init-from
     train_cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size,
                             learning_rate=args.lr, lr_schedule=args.lr_schedule,
+                            warmup_fraction=args.warmup, precision=args.precision,
                             rc_augment=not args.no_rc_augment, seed=args.seed,
                             steps_per_epoch=args.steps_per_epoch,
-                            early_stopping_patience=args.patience)
-    config = RunConfig(preset=args.preset, model=model_cfg, train=train_cfg,
+                            early_stopping_patience=args.patience,
+                            init_from=args.init_from, init_member=args.init_member,
+                            finetune=args.finetune)
+    config = RunConfig(preset=name, model=model_cfg, train=train_cfg,
                        strategy=args.strategy, unit=args.unit)
     import contextlib
+
+    def report(line):
+        print(f"train: {line}", file=sys.stderr, flush=True)
 
     # Keras writes progress to stdout; keep stdout for the result so it can be piped
     with contextlib.redirect_stdout(sys.stderr):
         metrics = train(args.data, args.out, config, tpu=args.tpu,
-                        verbose=1 if sys.stderr.isatty() else 2)
+                        verbose=1 if sys.stderr.isatty() else 2, report=report)
     print(json.dumps(metrics, indent=2))
     return 0

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
+
 from . import io as cli_io
 
 FITTED_POSITIONS = "; positions refer to the fitted sequence"
@@ -18,11 +20,11 @@ FITTED_POSITIONS = "; positions refer to the fitted sequence"
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
     from ..interpret.ism import ism
-    from ..interpret.ism_summary import ism_table, sign_disagreement
+    from ..interpret.ism_summary import SIGN_TOL, confident_disagreement, ism_table
     from ..predictor import load_predictor
     from ..sequence import one_hot
 
-    if not args.sign_tol >= 0:  # also refuses NaN
+    if args.sign_tol is not None and not args.sign_tol >= 0:  # also refuses NaN
         raise ValueError(f"--sign-tol must be 0 or more, got {args.sign_tol}")
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, args.format, args.max_length)
@@ -35,7 +37,12 @@ def cmd_ism(args) -> int:
     members = ism(predictor, X, batch_size=args.batch_size, members=True)
     scores, sd, disagree = members.mean(axis=0), None, None
     if predictor.is_ensemble:
-        sd, disagree = members.std(axis=0), sign_disagreement(members, args.sign_tol)
+        sd = members.std(axis=0)
+        if args.sign_tol is None:  # each sequence's members' noise, as the Mutagenesis page
+            noise = np.maximum(np.median(sd.reshape(len(X), -1), axis=1), SIGN_TOL)
+        else:
+            noise = np.full(len(X), args.sign_tol)
+        disagree = confident_disagreement(members, noise[:, None, None])
     cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd, disagree=disagree), args.output)
     return 0
 
@@ -111,14 +118,17 @@ def register(subparsers) -> None:
     p.add_argument("--output", "-o", help="CSV file (default: stdout); columns id, position, "
                                           "reference, A, C, G, T (and for an ensemble "
                                           "A_sd ... T_sd, the members' sd, and "
-                                          "A_disagree ... T_disagree, 1 where members "
-                                          "disagree on the sign)")
+                                          "A_disagree ... T_disagree, 1 where the mean "
+                                          "effect and at least one member's, of opposite "
+                                          "signs, are both beyond the members' noise)")
     p.add_argument("--format", default="auto",
                    choices=["auto", "dream", "table", "fasta", "lines"])
     p.add_argument("--batch-size", type=int, default=512)
     p.add_argument("--max-length", type=int, default=None)
-    p.add_argument("--sign-tol", type=float, default=0.01,
-                   help="effects smaller than this have no sign (ensembles; default 0.01)")
+    p.add_argument("--sign-tol", type=float, default=None,
+                   help="effects smaller than this have no sign (ensembles; default: each "
+                        "sequence's members' noise, the median over its cells of the "
+                        "members' sd, at least 0.01)")
     p.set_defaults(func=cmd_ism)
 
     p = subparsers.add_parser(

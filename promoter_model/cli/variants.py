@@ -114,7 +114,7 @@ def cmd_variants(args) -> int:
         cli_io.fit_notice(pairs.refs + pairs.alts, predictor.input_length)
         result = pair_effects(predictor, pairs.refs, pairs.alts, ids=pairs.ids, level=level,
                               batch_size=batch)
-        columns = PAIR_COLUMNS
+        columns = PAIR_COLUMNS + ["p_up"]  # as the Variant list page's pairs CSV
     for note in result.notes:
         _note(note)
     cli_io.write_csv(result.table[columns], args.output)
@@ -160,7 +160,7 @@ def register(subparsers) -> None:
                    help="CSV file (default: stdout). With --wt: id, edits, prediction, "
                         "effect, effect_lower, effect_upper, p_up; pairs: id, "
                         "ref_prediction, alt_prediction, effect, effect_sd, effect_lower, "
-                        "effect_upper")
+                        "effect_upper, p_up")
     p.add_argument("--interval", default="0.9", metavar="LEVEL",
                    help="level of the effect interval (default 0.9)")
     p.add_argument("--max-length", type=int, default=1000,

@@ -12,7 +12,7 @@ search
     minimum distance apart).
 oligos
     Designs ready to order: :func:`oligos` (each insert between the user's cloning
-    overhangs, checked DNA), :func:`check_overhang`.
+    overhangs, checked DNA), :func:`check_overhang`, :func:`oligo_fasta`.
 constraints
     :class:`Constraints` (mutation budget, kept positions, forbidden sites such as the
     Golden Gate ones, GC range, homopolymers) checked over a batch of candidates, and
@@ -35,7 +35,7 @@ from promoter_model.design.constraints import (
     start_violations,
     variable_slice,
 )
-from promoter_model.design.oligos import check_overhang, oligos
+from promoter_model.design.oligos import check_overhang, oligo_fasta, oligos
 from promoter_model.design.search import (
     beam,
     check_min_distance,
@@ -51,7 +51,7 @@ _LAZY = dict.fromkeys(("MAX_DESIGNS", "OVERSAMPLE", "OBJECTIVES", "STRATEGIES",
                        "mutation_labels", "prepare_start", "random_start"), "objective")
 
 __all__ = ["GOLDEN_GATE", "Constraints", "beam", "check_min_distance", "check_overhang",
-           "diverse_best", "feasible", "oligos", "gc_fraction", "genetic",
+           "diverse_best", "feasible", "oligo_fasta", "oligos", "gc_fraction", "genetic",
            "greedy", "longest_homopolymer", "mutable_mask", "neighbours", "parse_positions",
            "site_hits", "start_violations", "variable_slice", *_LAZY]
 

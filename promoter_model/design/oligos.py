@@ -1,10 +1,10 @@
 """Designs ready to order: oligos with the cloning overhangs of the user's choice.
 
-:func:`oligos` turns a design table (:func:`promoter_model.design.objective.design`) into
-an order sheet: each design's insert (the 80 bp variable region of a 110 bp construct, or
-the whole sequence) between a 5' and a 3' overhang (e.g. the Golden Gate or Gibson arms of
-the user's vector). Overhangs are checked DNA (A, C, G, T only, at most
-:data:`MAX_OVERHANG` bp each).
+:func:`oligos` turns a design table (:func:`promoter_model.design.objective.design`) into an
+order sheet (:func:`oligo_fasta` writes it as FASTA): each design's insert (the 80 bp
+variable region of a 110 bp construct, or the whole sequence) between a 5' and a 3' overhang
+(e.g. the Golden Gate or Gibson arms of the user's vector). Overhangs are checked DNA (A, C,
+G, T only, at most :data:`MAX_OVERHANG` bp each).
 """
 
 from __future__ import annotations
@@ -68,3 +68,14 @@ def oligos(table: pd.DataFrame, overhang_5: str = "", overhang_3: str = "",
         "prediction": rows["prediction"].to_numpy() if "prediction" in rows
         else np.full(n, np.nan),
         "mutations": rows["mutations"].to_numpy() if "mutations" in rows else [""] * n})
+
+
+def oligo_fasta(sheet: pd.DataFrame) -> str:
+    """FASTA of an order sheet (:func:`oligos`): one record per oligo, overhangs included."""
+    lines = []
+    for row in sheet.itertuples():
+        muts = row.mutations or "none"
+        lines.append(f">{row.id} length={row.length} prediction={row.prediction:.4g} "
+                     f"mutations={muts}")
+        lines.append(row.oligo)
+    return "\n".join(lines) + "\n" if lines else ""

@@ -117,3 +117,17 @@ def split_subsets(subsets: dict, rows: np.ndarray) -> dict:
         keep = rows[idx].all(axis=1) if idx.ndim == 2 else rows[idx]
         out[name] = idx[keep]
     return out
+
+
+def never_trained_rows(split: pd.DataFrame, table: pd.DataFrame | None = None) -> np.ndarray:
+    """Positions (``pos``) of test-file rows that no bundled model trained on.
+
+    A row qualifies when it is in a held-out test family of ``split`` (the family-split
+    ensemble never trained, selected or calibrated on its family) and is a public-leaderboard
+    row (the hash-split models trained on the other rows only). The dashboard's examples
+    come from these rows, so an example's measured value is never a training label.
+    """
+    table = dream.load_test_table() if table is None else table
+    held = set(split.loc[split["fold"].astype(str) == "test", "pos"].astype(int))
+    public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(int)
+    return np.sort(np.asarray([p for p in public if p in held], dtype=np.int64))

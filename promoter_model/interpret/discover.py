@@ -114,6 +114,10 @@ def reference_set(sequences=None, n: int = DEFAULT_N, seed: int = 0, length: int
             keep = np.sort(rng.choice(len(seqs), size=int(n), replace=False))
             seqs = [seqs[i] for i in keep]
     X = one_hot(seqs, length=length)
+    region = X[:, VARIABLE_START:VARIABLE_END] if length == SEQ_LEN else X
+    if not region.any():
+        raise ValueError(f"{name}: the sequences have no A, C, G or T in the variable region "
+                         "(N only): there is nothing to discover motifs in")
     digest = hashlib.sha256(_codes(X).tobytes()).hexdigest()
     return X, {"name": name, "n": int(len(X)), "seed": int(seed), "sha256": digest}
 

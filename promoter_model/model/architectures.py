@@ -16,6 +16,7 @@ Stages (``docs/model.md`` explains each choice and what was fixed from the origi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import keras
@@ -37,6 +38,11 @@ PRESETS: dict = {
 }
 
 
+# compute precisions: float32, or bfloat16 arithmetic on float32 variables (the dense head,
+# and so the output and the loss, stay float32)
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
 def preset(name: str, **overrides) -> ModelConfig:
     """A copy of a named preset, optionally with some settings changed."""
     if name not in PRESETS:
@@ -50,20 +56,48 @@ def _regularizer(cfg: ModelConfig):
     return keras.regularizers.L1L2(l1=cfg.l1, l2=cfg.l2)
 
 
-def build_model(config: ModelConfig | str, name: str = "promoter_model") -> keras.Model:
+@contextlib.contextmanager
+def dtype_policy(precision: str):
+    """Layers created inside use ``precision`` (Keras's global policy is thread-local)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
+def build_model(config: ModelConfig | str, name: str = "promoter_model",
+                precision: str = "float32") -> keras.Model:
     """Build (not compile) the model.
 
     Parameters
     ----------
     config : ModelConfig or str
         A config or a preset name.
+    name : str
+    precision : {"float32", "mixed_bfloat16"}
+        ``mixed_bfloat16``: every stage up to the LSTMs computes in bfloat16 on float32
+        variables; the dense head computes in float32, so the output (and the loss) is
+        float32. The policy is saved with each layer, so such a model loads as it was
+        built; ``train`` saves its runs in float32 (``train.callbacks.float32_export``).
 
     Returns
     -------
     keras.Model
-        Input ``(batch, seq_len, 4)`` one-hot, output ``(batch, 1)`` predicted expression.
+        Input ``(batch, seq_len, 4)`` one-hot, output ``(batch, 1)`` predicted expression,
+        float32.
     """
     cfg = preset(config) if isinstance(config, str) else config
+    with dtype_policy(precision):
+        inputs, x = _body(cfg)
+    return _head(cfg, inputs, x, name)
+
+
+def _body(cfg: ModelConfig):
+    """The stages before the dense head: ``(inputs, features)``, in the active policy."""
     reg = _regularizer(cfg)
     L = cfg.seq_len
     inputs = keras.Input((L, 4), name="one_hot")
@@ -115,17 +149,34 @@ def build_model(config: ModelConfig | str, name: str = "promoter_model") -> kera
             keras.layers.LSTM(cfg.lstm_units, return_sequences=True), name=f"bilstm{i}")(x)
         x = keras.layers.Dropout(cfg.dropout, name=f"bilstm{i}_dropout")(x)
     x = keras.layers.Flatten(name="flatten")(x)
+    return inputs, x
 
-    # 6. dense head
-    x = keras.layers.Dense(cfg.dense_units, kernel_regularizer=reg, name="head_dense1")(x)
-    x = keras.layers.Activation("gelu", name="head_gelu1")(x)
-    x = keras.layers.Dropout(cfg.dropout, name="head_dropout1")(x)
+
+def _head(cfg: ModelConfig, inputs, x, name: str) -> keras.Model:
+    """6. The dense head, always float32 (its first layer casts bfloat16 features up)."""
+    reg = _regularizer(cfg)
+    f32 = {"dtype": "float32"}
+    x = keras.layers.Dense(cfg.dense_units, kernel_regularizer=reg, name="head_dense1",
+                           **f32)(x)
+    x = keras.layers.Activation("gelu", name="head_gelu1", **f32)(x)
+    x = keras.layers.Dropout(cfg.dropout, name="head_dropout1", **f32)(x)
     x = keras.layers.Dense(max(1, cfg.dense_units // 2), kernel_regularizer=reg,
-                           name="head_dense2")(x)
-    x = keras.layers.Activation("gelu", name="head_gelu2")(x)
-    x = keras.layers.Dropout(cfg.dropout, name="head_dropout2")(x)
-    outputs = keras.layers.Dense(1, name="expression")(x)
+                           name="head_dense2", **f32)(x)
+    x = keras.layers.Activation("gelu", name="head_gelu2", **f32)(x)
+    x = keras.layers.Dropout(cfg.dropout, name="head_dropout2", **f32)(x)
+    outputs = keras.layers.Dense(1, name="expression", **f32)(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+HEAD_LAYERS = ("head_dense1", "head_dense2", "expression")  # the trainable head
+
+
+def model_precision(model) -> str:
+    """``mixed_bfloat16`` if any layer computes in bfloat16, else ``float32``."""
+    for layer in model.layers:
+        if getattr(layer.dtype_policy, "compute_dtype", "float32") == "bfloat16":
+            return "mixed_bfloat16"
+    return "float32"
 
 
 def first_conv_layer(model: keras.Model) -> keras.layers.Layer:

@@ -71,8 +71,13 @@ class TrainConfig:
 
     epochs: int = 10
     batch_size: int = 256
-    learning_rate: float = 1e-3
-    lr_schedule: str = "constant"  # "constant" | "cosine" | "plateau"
+    # peak rate; None: the preset's default scaled to the batch (train.schedules)
+    learning_rate: float | None = None
+    # "warmup_cosine" (default) | "cosine" (no warm-up) | "constant" | "plateau"
+    lr_schedule: str = "warmup_cosine"
+    warmup_fraction: float = 0.1   # share of all steps spent warming up (warmup_cosine)
+    lr_scaling: str = "sqrt"       # how a default rate follows the batch: sqrt|linear|none
+    precision: str = "auto"        # auto (bfloat16 on GPU/TPU) | float32 | mixed_bfloat16
     weight_decay: float = 0.0      # >0: AdamW
     shuffle_buffer: int = 100_000
     rc_augment: bool = True        # train on both strands (random reverse complement)
@@ -82,6 +87,11 @@ class TrainConfig:
     # how inputs of other lengths are fitted (sequence.FIT_CONVENTION); runs saved before
     # the plasmid-flank rule keep their own text ("keep 3' end, pad N on 5' side")
     fit_convention: str = FIT_CONVENTION
+    # start from a trained run (or an ensemble's member ``init_member``) instead of random
+    # weights; "all" trains every layer, "head" only the dense head (train.finetune)
+    init_from: str | None = None
+    init_member: int | None = None
+    finetune: str = "all"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -104,12 +114,20 @@ class RunConfig:
     backend: str = "tensorflow"
     notes: str = ""
     unit: str = ""  # what the labels (and so the predictions) measure; "" = unspecified
+    # what ``train`` resolved the settings to: peak learning rate and where it came from,
+    # warm-up and total steps, precision, device (train.fit); {} for runs made before
+    effective: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"preset": self.preset, "model": self.model.to_dict(),
                 "train": self.train.to_dict(), "data_dir": self.data_dir,
                 "strategy": self.strategy, "backend": self.backend, "notes": self.notes,
-                "unit": self.unit}
+                "unit": self.unit, "effective": dict(self.effective)}
+
+    @property
+    def precision(self) -> str:
+        """The precision the model was trained in (``float32`` for runs made before)."""
+        return self.effective.get("precision", "float32")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -121,7 +139,7 @@ class RunConfig:
                    train=TrainConfig.from_dict(d.get("train", {})),
                    data_dir=d.get("data_dir"), strategy=d.get("strategy", "auto"),
                    backend=d.get("backend", "tensorflow"), notes=d.get("notes", ""),
-                   unit=d.get("unit", "") or "")
+                   unit=d.get("unit", "") or "", effective=dict(d.get("effective") or {}))
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":

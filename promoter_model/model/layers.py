@@ -86,21 +86,23 @@ class TransformerBlock(keras.layers.Layer):
         if d % self.num_heads:
             raise ValueError(f"model width {d} is not divisible by {self.num_heads} heads")
         reg = self.kernel_regularizer
+        # the block's own policy (mixed precision included), also when loaded from a file
+        kw = {"dtype": self.dtype_policy}
         self.attention = keras.layers.MultiHeadAttention(
             self.num_heads, d // self.num_heads, dropout=self.dropout, kernel_regularizer=reg,
-            name="attention")
+            name="attention", **kw)
         self.attention.build(input_shape, input_shape)
-        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm1")
+        self.norm1 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm1", **kw)
         self.norm1.build(input_shape)
         self.ff1 = keras.layers.Dense(self.ff_dim, activation="gelu", kernel_regularizer=reg,
-                                      name="ff1")
+                                      name="ff1", **kw)
         self.ff1.build(input_shape)
-        self.ff2 = keras.layers.Dense(d, kernel_regularizer=reg, name="ff2")
+        self.ff2 = keras.layers.Dense(d, kernel_regularizer=reg, name="ff2", **kw)
         self.ff2.build((*input_shape[:-1], self.ff_dim))
-        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm2")
+        self.norm2 = keras.layers.LayerNormalization(epsilon=1e-6, name="norm2", **kw)
         self.norm2.build(input_shape)
-        self.drop1 = keras.layers.Dropout(self.dropout)
-        self.drop2 = keras.layers.Dropout(self.dropout)
+        self.drop1 = keras.layers.Dropout(self.dropout, **kw)
+        self.drop2 = keras.layers.Dropout(self.dropout, **kw)
 
     def call(self, x, training=None):
         attended = self.attention(x, x, training=training)

@@ -36,6 +36,7 @@ find_motif, read_discovered``.
 from promoter_model.motifs.effects import EFFECT_METHOD, scramble_effects, scrambled_copies
 from promoter_model.motifs.jaspar import (
     DEFAULT_RELEASE,
+    aligned_pair,
     bundled_releases,
     find_motif,
     gumbel_p_values,
@@ -77,6 +78,7 @@ from promoter_model.motifs.store import (
     model_checksum,
     parse_discovered,
     pattern_label,
+    pattern_role,
     read_discovered,
     read_discovered_file,
     write_discovered,
@@ -85,12 +87,13 @@ from promoter_model.motifs.tomtom import TOP_MATCHES, bh_q_values, tomtom_matche
 
 __all__ = [
     "CSV_COLUMNS", "DEFAULT_RELEASE", "EFFECT_METHOD", "FORMAT", "MIN_CORE_WIDTH", "MIN_IC",
-    "MODISCO_SETTINGS", "SIGNIFICANT_Q", "TOP_MATCHES", "TRIM_THRESHOLD", "VERSION", "Motif",
-    "best_significant_match", "bh_q_values", "bundled_releases", "check_matrix", "consensus",
-    "counts_to_pfm", "csv_text", "discovered_motifs", "discovered_path", "discovered_table",
-    "find_motif", "gumbel_p_values", "information_content", "jaspar_fungi_motifs", "match_all",
-    "match_motifs", "model_checksum", "motif_similarity", "parse_discovered", "pattern_label",
-    "read_discovered", "read_discovered_file", "read_meme", "resolve_motif",
-    "reverse_complement_pfm", "run_modisco", "sample_motif_sequence", "scramble_effects",
-    "scrambled_copies", "summarise_pattern", "tomtom_matches", "to_meme", "write_discovered",
+    "MODISCO_SETTINGS", "SIGNIFICANT_Q", "TOP_MATCHES", "TRIM_THRESHOLD", "VERSION",
+    "aligned_pair", "best_significant_match", "bh_q_values", "bundled_releases", "check_matrix",
+    "consensus", "counts_to_pfm", "csv_text", "discovered_motifs", "discovered_path",
+    "discovered_table", "find_motif", "gumbel_p_values", "information_content",
+    "jaspar_fungi_motifs", "match_all", "match_motifs", "model_checksum", "Motif",
+    "motif_similarity", "parse_discovered", "pattern_label", "pattern_role", "read_discovered",
+    "read_discovered_file", "read_meme", "resolve_motif", "reverse_complement_pfm",
+    "run_modisco", "sample_motif_sequence", "scramble_effects", "scrambled_copies",
+    "summarise_pattern", "to_meme", "tomtom_matches", "write_discovered",
 ]

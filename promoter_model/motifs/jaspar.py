@@ -206,6 +206,30 @@ def motif_similarity(a, b, min_overlap: int = 4) -> dict:
             "strand": "+-"[int(st[0, 0])]}
 
 
+def aligned_pair(a, b, min_overlap: int = 4) -> tuple:
+    """``a`` and ``b`` on common columns, ``b`` in the orientation and at the offset that
+    :func:`motif_similarity` finds best, to draw one over the other.
+
+    Returns
+    -------
+    a_cols, b_cols : np.ndarray, shape (w, 4)
+        Probabilities; a column outside a matrix is NaN (drawn blank).
+    alignment : dict
+        :func:`motif_similarity` of ``a`` and ``b``.
+    """
+    a, b = counts_to_pfm(a), counts_to_pfm(b)
+    alignment = motif_similarity(a, b, min_overlap=min_overlap)
+    if alignment["strand"] == "-":
+        b = reverse_complement_pfm(b)
+    off = alignment["offset"]  # column i of a faces column i + off of b
+    lo, hi = min(0, -off), max(len(a), len(b) - off)
+    a_cols = np.full((hi - lo, 4), np.nan)
+    b_cols = np.full((hi - lo, 4), np.nan)
+    a_cols[-lo:-lo + len(a)] = a
+    b_cols[-off - lo:-off - lo + len(b)] = b
+    return a_cols, b_cols, alignment
+
+
 def _shuffled_columns(pfms, n: int, rng) -> np.ndarray:
     """``n`` column permutations of each matrix, shape (F, n, k, 4)."""
     F, k = pfms.shape[:2]

@@ -60,6 +60,9 @@ def run_modisco(X, hyp, settings=None):
     from modiscolite.tfmodisco import TFMoDISco
 
     kwargs = dict(MODISCO_SETTINGS if settings is None else settings)
+    contrib = (np.asarray(X, dtype=np.float32) * np.asarray(hyp, dtype=np.float32)).sum(-1)
+    if contrib.size == 0 or np.ptp(contrib) == 0:
+        return []  # flat attributions (identical N-only or inert sequences): no seqlet
     with contextlib.redirect_stdout(io.StringIO()):
         pos, neg = TFMoDISco(one_hot=np.asarray(X, dtype=np.float32),
                              hypothetical_contribs=np.asarray(hyp, dtype=np.float32),

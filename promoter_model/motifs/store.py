@@ -209,6 +209,19 @@ def pattern_label(pattern: dict) -> str:
     return best["name"] if best is not None else f"pattern {pattern['name']}"
 
 
+def pattern_role(pattern: dict) -> str:
+    """``"activator"`` (effect > 0), ``"repressor"`` (effect < 0), ``"no effect"`` (0) or
+    ``"effect not computed"``: the sign of the pattern's predicted effect
+    (:mod:`~promoter_model.motifs.effects`: the prediction with its seqlets minus with them
+    scrambled), never the sign of its attributions (``sign``, TF-MoDISco's ``pos_``/``neg_``
+    metacluster), which can disagree with it.
+    """
+    effect = pattern["effect"]
+    if effect is None or not math.isfinite(effect):
+        return "effect not computed"
+    return "activator" if effect > 0 else "repressor" if effect < 0 else "no effect"
+
+
 def discovered_motifs(run_dir) -> list:
     """The run's discovered patterns as :class:`~promoter_model.motifs.pfm.Motif`.
 

@@ -21,6 +21,10 @@ grammar
 ranked
     Many predictions at once: a ranked dot plot with intervals over the measured
     distribution.
+variants
+    A biologist's own sequences: a native promoter's 80 bp windows along it
+    (:func:`tiling_profile`) and a variant list's effects ranked, coloured by p_up
+    (:func:`variant_effects`).
 
 Everything is importable from here, e.g. ``from promoter_model import plot;
 plot.ism_heatmap(scores, seq)``.
@@ -64,15 +68,18 @@ from promoter_model.plot.logos import (
     filter_logo,
     information_matrix,
     logo_glyphs,
+    motif_pair,
 )
 from promoter_model.plot.ranked import measured_bands, ranked_order, ranked_predictions
+from promoter_model.plot.variants import effect_order, tiling_profile, variant_effects
 
 __all__ = [
     "IsmCells", "LOGO_COLORS", "MAX_NAMED_MARKERS", "NEG_COLOR", "PALETTE", "POS_COLOR",
     "alignment", "attribution_logo", "axis_title", "calibration_curve", "density_scatter",
     "design_trajectories", "draw_logo", "effect_distribution", "expression_histogram",
     "filter_logo", "information_matrix", "ism_cells", "ism_heatmap", "logo_glyphs",
-    "measured_bands", "measured_pairs", "motif_scan", "point_density", "position_profile",
-    "ranked_order", "ranked_predictions", "region_labels", "regions", "robustness_curve",
-    "seqlet_positions", "spacing_curve", "training_curves", "trajectory"
+    "measured_bands", "measured_pairs", "motif_pair", "motif_scan", "point_density",
+    "position_profile", "ranked_order", "ranked_predictions", "region_labels", "regions",
+    "robustness_curve", "seqlet_positions", "spacing_curve", "training_curves", "trajectory",
+    "effect_order", "tiling_profile", "variant_effects",
 ]

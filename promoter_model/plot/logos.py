@@ -133,3 +133,22 @@ def filter_logo(matrix, *, ax=None, title: str | None = None, kind: str = "pfm",
     if title:
         ax.set_title(title, fontsize=9, loc="left")
     return fig
+
+
+def motif_pair(top, bottom, *, titles=("", ""), width: float = 3.6, height: float = 2.8):
+    """Two motifs as logos (bits), one over the other on common columns, to compare shapes.
+
+    Parameters
+    ----------
+    top, bottom : array, shape (w, 4)
+        Probabilities already aligned column by column (e.g.
+        :func:`promoter_model.motifs.aligned_pair`); a NaN column is left blank.
+    titles : (str, str)
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 1, figsize=(width, height), sharex=True, facecolor="white",
+                             layout="constrained")
+    for ax, matrix, title in zip(axes, (top, bottom), titles):
+        filter_logo(matrix, ax=ax, title=title or None, kind="pfm")
+    return fig

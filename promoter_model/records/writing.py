@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import posixpath
@@ -15,7 +16,6 @@ from promoter_model.records.fs import (
     gfile,
     join,
     same_path,
-    sha256_stream,
     write_atomic,
 )
 from promoter_model.records.hashing import check_fold, check_fractions, hash_codes, split_of
@@ -34,6 +34,7 @@ from promoter_model.records.manifest import (
     shards_present,
     source_info,
 )
+from promoter_model.records.tfrecord import example_bytes, record_bytes
 from promoter_model.sequence import SEQ_LEN
 
 
@@ -65,21 +66,17 @@ def _public_stats(s: dict | None) -> dict | None:
 
 def _example_bytes(codes: np.ndarray, labels: np.ndarray) -> bytes:
     """One serialised tf.train.Example holding a block of sequences and labels."""
-    import tensorflow as tf
-
-    feature = {
-        "codes": tf.train.Feature(bytes_list=tf.train.BytesList(
-            value=[np.ascontiguousarray(codes, dtype=np.uint8).tobytes()])),
-        "labels": tf.train.Feature(bytes_list=tf.train.BytesList(
-            value=[np.ascontiguousarray(labels, dtype="<f4").tobytes()])),
-    }
-    example = tf.train.Example(features=tf.train.Features(feature=feature))
-    return example.SerializeToString(deterministic=True)
+    return example_bytes({
+        "codes": np.ascontiguousarray(codes, dtype=np.uint8).tobytes(),
+        "labels": np.ascontiguousarray(labels, dtype="<f4").tobytes()})
 
 
 def write_shard(path: str, codes: np.ndarray, labels: np.ndarray,
                 block_size: int = BLOCK_SIZE) -> dict:
     """Write one shard atomically (temp name, then rename) and describe it.
+
+    The TFRecord bytes are built with numpy (:mod:`.tfrecord`, identical to TensorFlow's
+    writer), so TensorFlow is needed only for ``gs://`` paths.
 
     Parameters
     ----------
@@ -95,18 +92,12 @@ def write_shard(path: str, codes: np.ndarray, labels: np.ndarray,
     dict
         ``file`` (base name), ``count``, ``sha256``, ``bytes``.
     """
-    import tensorflow as tf
-
-    tmp = path + ".tmp"
-    with tf.io.TFRecordWriter(tmp) as writer:
-        for start in range(0, len(codes), block_size):
-            writer.write(_example_bytes(codes[start:start + block_size],
-                                        labels[start:start + block_size]))
-    with tf.io.gfile.GFile(tmp, "rb") as fh:
-        digest, size = sha256_stream(fh)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    data = record_bytes([_example_bytes(codes[start:start + block_size],
+                                        labels[start:start + block_size])
+                         for start in range(0, len(codes), block_size)])
+    write_atomic(path, data)
     return {"file": posixpath.basename(path.replace("\\", "/")), "count": int(len(codes)),
-            "sha256": digest, "bytes": int(size)}
+            "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
 class _SplitWriter:

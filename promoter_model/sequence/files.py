@@ -193,11 +193,14 @@ def iter_dream_chunks(path, chunk_rows: int = 200_000, max_length: int = DEFAULT
         For a malformed line, a bad character, an empty or over-long sequence, or a label that
         is not a finite number, naming the file and line.
     """
-    import tensorflow as tf
-
     source = str(path)
+    opener = open
+    if "://" in source:  # gs:// needs TensorFlow's file systems; a local file does not
+        import tensorflow as tf
+
+        opener = tf.io.gfile.GFile
     max_line = max(1 << 16, 4 * int(max_length) + 1024)
-    with tf.io.gfile.GFile(source, "rb") as fh:
+    with opener(source, "rb") as fh:
         rest, lines, line_no = b"", [], 0
         first_block = True
         while True:

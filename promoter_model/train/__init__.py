@@ -10,15 +10,24 @@
   epoch-named commits) lets the same command continue a run killed at any moment, losing at
   most the current epoch. Every file of the run is written atomically.
 
-The package: :mod:`.strategy` (devices, distribution, :class:`TrainingError`),
-:mod:`.callbacks` (:class:`WholeSetValidation`, :class:`AtomicBackupAndRestore`) and
-:mod:`.fit` (:func:`train`, :func:`finish_run`). Their public names are available here.
+* Defaults that learn at any scale: each preset's rate scaled to the batch, warm-up +
+  cosine, bfloat16 arithmetic on accelerators; ``config.json`` records what they resolved
+  to (``effective``).
+
+The package: :mod:`.strategy` (devices, distribution, precision, :class:`TrainingError`),
+:mod:`.schedules` (default rates, the batch-size rule, :class:`WarmupCosine`),
+:mod:`.callbacks` (:class:`WholeSetValidation`, :class:`AtomicBackupAndRestore`),
+:mod:`.finetune` (``--init-from``: a trained run's weights, the output scale refitted,
+freezing) and :mod:`.fit` (:func:`train`, :func:`finish_run`). Their public names are
+available here.
 """
 
 from promoter_model.train.strategy import (
     TrainingError,
+    accelerator,
     init_multi_host,
     resolve_distribution,
+    resolve_precision,
     resolve_strategy,
     split_cpu,
 )
@@ -30,11 +39,12 @@ _LAZY = {
     "MODE_CHECK_PASSES": "callbacks", "MODE_CHECK_SIZE": "callbacks",
     "AtomicBackupAndRestore": "callbacks", "WholeSetValidation": "callbacks",
     "mode_agreement": "callbacks", "training_mode_predict": "callbacks",
-    "train": "fit", "finish_run": "fit",
+    "train": "fit", "finish_run": "fit", "resolve_effective": "fit",
+    "WarmupCosine": "schedules", "resolve_schedule": "schedules", "scaled_lr": "schedules",
 }
 
-__all__ = ["TrainingError", "init_multi_host", "resolve_distribution", "resolve_strategy",
-           "split_cpu", *_LAZY]
+__all__ = ["TrainingError", "accelerator", "init_multi_host", "resolve_distribution",
+           "resolve_precision", "resolve_strategy", "split_cpu", *_LAZY]
 
 
 def __getattr__(name):

@@ -104,31 +104,40 @@ class WholeSetValidation(keras.callbacks.Callback):
     fine.
     """
 
-    def __init__(self, dataset, model_config=None):
+    def __init__(self, dataset, model_config=None, precision="float32"):
         super().__init__()
         self.dataset = dataset
         self.model_config = model_config
+        self.precision = precision
         self.check_batch = None
         self.twin = None
 
     def on_epoch_end(self, epoch, logs=None):
-        pred, y = evaluate_dataset(self.model, self.dataset)
+        # a model trained in mixed precision is saved in float32 (float32_export): its
+        # validation scores are those of that float32 copy
+        model = self.model
+        if self.precision != "float32" and self.model_config is not None:
+            model = self._twin()
+        pred, y = evaluate_dataset(model, self.dataset)
         m = regression_metrics(y, pred)
         logs["val_loss"] = m["mse"]
         logs["val_r2"] = m["r2"]
         logs["val_pearson"] = m["pearson_r"]
         logs["val_mode_r"], logs["val_mode_r2"] = self._mode_agreement(epoch + 1)
 
+    def _twin(self):
+        """A dropout-free float32 copy of the model with its current weights."""
+        if self.twin is None:
+            self.twin = build_model(dataclasses.replace(self.model_config, dropout=0.0))
+        self.twin.set_weights(self.model.get_weights())
+        return self.twin
+
     def _mode_agreement(self, epoch: int) -> tuple[float, float]:
         if self.check_batch is None:
             self.check_batch = _first_sequences(self.dataset, MODE_CHECK_SIZE)
         if self.model_config is not None:
             # a dropout-free copy: the two modes then differ only in normalisation
-            if self.twin is None:
-                self.twin = build_model(dataclasses.replace(self.model_config,
-                                                            dropout=0.0))
-            self.twin.set_weights(self.model.get_weights())
-            r, r2 = mode_agreement(self.twin, self.check_batch, passes=1)
+            r, r2 = mode_agreement(self._twin(), self.check_batch, passes=1)
         else:
             r, r2 = mode_agreement(self.model, self.check_batch)
         if not (r >= MODE_CHECK_MIN and r2 >= MODE_CHECK_MIN):
@@ -150,11 +159,12 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     on resume).
     """
 
-    def __init__(self, run_dir, monitor="val_r2"):
+    def __init__(self, run_dir, monitor="val_r2", export=None):
         self.run_dir = Path(run_dir)
         super().__init__(backup_dir=str(self.run_dir / "checkpoint"),
                          delete_checkpoint=False)
         self.monitor = monitor
+        self.export = export  # model -> the model saved as best.keras (float32_export)
         self.state_path = Path(self.backup_dir) / "state.json"
         self.state = {"epoch": 0, "history": [], "best": None, "best_epoch": None,
                       "weights": None}
@@ -191,7 +201,8 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         improved = np.isfinite(score) and (self.state["best"] is None
                                            or score > self.state["best"])
         if improved:
-            atomic.save_model(self.model, ckpt / "best.keras")
+            saved = self.export(self.model) if self.export else self.model
+            atomic.save_model(saved, ckpt / "best.keras")
         weights_name = f"epoch-{epoch + 1}.weights.h5"
         tmp = ckpt / f".tmp-{weights_name}"
         self.model.save_weights(tmp, overwrite=True)
@@ -220,6 +231,24 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_train_end(self, logs=None):
         pass
 
+
+
+def float32_export(model_config):
+    """``model -> float32 copy`` for :class:`AtomicBackupAndRestore` (one copy, reused).
+
+    A run trained in mixed precision is saved in float32: its variables are float32
+    already, so nothing is lost, and every tool (CPU inference, the exact windowed ISM)
+    then predicts what the validation scores measured.
+    """
+    holder = []
+
+    def export(model):
+        if not holder:
+            holder.append(build_model(model_config))
+        holder[0].set_weights(model.get_weights())
+        return holder[0]
+
+    return export
 
 
 def _current_lr(model) -> float:

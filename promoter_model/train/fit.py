@@ -15,26 +15,24 @@ from promoter_model.metrics import regression_metrics
 from promoter_model.model.architectures import build_model
 from promoter_model.model.config import RunConfig
 from promoter_model.runs.run import CHECKSUMMED, read_metrics, write_checksums
+from promoter_model.train import finetune
 from promoter_model.train.callbacks import (
     AtomicBackupAndRestore,
     WholeSetValidation,
     evaluate_dataset,
+    float32_export,
 )
-from promoter_model.train.strategy import TrainingError, resolve_distribution
+from promoter_model.train.schedules import describe, make_optimizer, resolve_schedule
+from promoter_model.train.strategy import (
+    TrainingError,
+    accelerator,
+    resolve_distribution,
+    resolve_precision,
+)
 
 log = logging.getLogger("promoter_model.train")
 
 # --------------------------------------------------------------------------- training
-def _make_optimizer(cfg, steps_per_epoch):
-    lr = cfg.train.learning_rate
-    if cfg.train.lr_schedule == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(
-            lr, decay_steps=max(1, cfg.train.epochs * steps_per_epoch), alpha=0.01)
-    if cfg.train.weight_decay > 0:
-        return keras.optimizers.AdamW(lr, weight_decay=cfg.train.weight_decay)
-    return keras.optimizers.Adam(lr)
-
-
 #: ``PROMOTER_XLA=0`` (or off, false, no) leaves XLA to Keras (off on CPU): for runs of a
 #: few steps, where compiling the step (about a CPU-minute for ``tiny`` on 2 cores) costs
 #: more than it saves; the test suite sets it (docs/testing.md).
@@ -59,8 +57,26 @@ def _jit_compile(config, replicas: int):
     return True if not tf.config.list_logical_devices("GPU") else "auto"
 
 
+def resolve_effective(config: RunConfig, steps_per_epoch: int, replicas: int,
+                      device: str) -> dict:
+    """What the run's settings resolve to here: rate, schedule, precision, batch, device.
+
+    Written into ``config.json`` as ``effective`` and reused when the run resumes.
+    """
+    t = config.train
+    factor, why = 1.0, ""
+    if t.init_from:
+        factor, why = finetune.LR_FACTOR[t.finetune], f"for fine-tuning ({t.finetune})"
+    effective = resolve_schedule(t, config.preset, steps_per_epoch, factor, why)
+    effective.update(precision=resolve_precision(t.precision, device),
+                     batch_size=int(t.batch_size), steps_per_epoch=int(steps_per_epoch),
+                     replicas=int(replicas), device=device,
+                     backend=keras.backend.backend())
+    return effective
+
+
 def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
-          verbose: int | None = None) -> dict:
+          verbose: int | None = None, report=None, callbacks=()) -> dict:
     """Train a model on prepared TFRecords and write a complete run directory.
 
     Running the same call again continues an interrupted run, or returns at once if the run
@@ -73,9 +89,15 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
     run_dir : str or Path
         Where ``config.json``, ``model.keras``, ``history.csv``, ``metrics.json`` go.
     config : RunConfig
+        With ``train.init_from`` set, the preset and architecture are the source run's.
     tpu : str, optional
     verbose : int, optional
         Keras verbosity; default: progress bar on a terminal, one line per epoch otherwise.
+    report : callable, optional
+        Called with one line saying the effective settings (learning rate and where it
+        came from, schedule, precision, batch; the fine-tuning start); default: the log.
+    callbacks : sequence of keras.callbacks.Callback
+        Run after the package's own (e.g. timing in ``bench/gpu_scale.py``).
 
     Returns
     -------
@@ -83,9 +105,15 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         The metrics written to ``metrics.json``.
     """
     run_dir = Path(run_dir)
+    report = report or log.info
     config.data_dir = str(data_dir)
     config.backend = keras.backend.backend()
+    t = config.train
+    if t.init_from:
+        source = finetune.source_config(t.init_from, t.init_member)
+        config.preset, config.model = source.preset, source.model
     cfg_path = run_dir / "config.json"
+    previous = None
     if cfg_path.exists():
         previous = RunConfig.from_json(cfg_path.read_text())
         if _comparable(previous) != _comparable(config):
@@ -103,46 +131,76 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
     n_train = manifest["splits"]["train"]["count"]
     if n_train == 0:
         raise TrainingError(f"{data_dir}: the training split is empty")
+
+    keras.utils.set_random_seed(t.seed)
+    strategy = resolve_distribution(config.strategy, tpu)
+    replicas = strategy.num_replicas_in_sync
+    batch = t.batch_size
+    drop = replicas > 1 or config.strategy == "tpu"
+    steps = t.steps_per_epoch or max(1, (n_train // batch) if drop else -(-n_train // batch))
+    # a resumed run keeps what it started with (rate, schedule, precision)
+    config.effective = (dict(previous.effective) if previous is not None and previous.effective
+                        else resolve_effective(config, steps, replicas,
+                                               accelerator(strategy)))
+    report(describe(config.effective))
+    # with steps_per_epoch, epochs cross the split's end (ArrayBatches has no .repeat())
+    train_ds = records.make_dataset(data_dir, "train", batch_size=batch, shuffle=True,
+                                    seed=t.seed, drop_remainder=drop,
+                                    rc_augment=t.rc_augment, shuffle_buffer=t.shuffle_buffer,
+                                    repeat=bool(t.steps_per_epoch))
+    val_split = "val" if manifest["splits"].get("val", {}).get("count", 0) else "train"
+    val_ds = records.make_dataset(data_dir, val_split, batch_size=1024)
+
+    precision = config.effective["precision"]
+    resuming = (run_dir / "checkpoint" / "state.json").exists()
+    with strategy.scope():
+        model = build_model(config.model, precision=precision)
+        if t.init_from:
+            _start_from(model, config, data_dir, resuming, report)
+        model.compile(optimizer=make_optimizer(config.effective, t.weight_decay), loss="mse",
+                      jit_compile=_jit_compile(config, replicas))
     if not cfg_path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_text(cfg_path, config.to_json() + "\n")
 
-    keras.utils.set_random_seed(config.train.seed)
-    strategy = resolve_distribution(config.strategy, tpu)
-    replicas = strategy.num_replicas_in_sync
-    batch = config.train.batch_size
-    drop = replicas > 1 or config.strategy == "tpu"
-    train_ds = records.make_dataset(data_dir, "train", batch_size=batch, shuffle=True,
-                                    seed=config.train.seed, drop_remainder=drop,
-                                    rc_augment=config.train.rc_augment,
-                                    shuffle_buffer=config.train.shuffle_buffer)
-    steps = config.train.steps_per_epoch or max(1, (n_train // batch) if drop
-                                                else -(-n_train // batch))
-    if config.train.steps_per_epoch:
-        train_ds = train_ds.repeat()
-    val_split = "val" if manifest["splits"].get("val", {}).get("count", 0) else "train"
-    val_ds = records.make_dataset(data_dir, val_split, batch_size=1024)
-
-    with strategy.scope():
-        model = build_model(config.model)
-        model.compile(optimizer=_make_optimizer(config, steps), loss="mse",
-                      jit_compile=_jit_compile(config, replicas))
-
-    callbacks = [WholeSetValidation(val_ds, config.model), AtomicBackupAndRestore(run_dir)]
-    if config.train.lr_schedule == "plateau":
+    export = float32_export(config.model) if precision != "float32" else None
+    extra, callbacks = list(callbacks), [WholeSetValidation(val_ds, config.model, precision),
+                                         AtomicBackupAndRestore(run_dir, export=export)]
+    if t.lr_schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_r2", mode="max",
                                                            factor=0.5, patience=2))
-    if config.train.early_stopping_patience:
+    if t.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_r2", mode="max", patience=config.train.early_stopping_patience))
+            monitor="val_r2", mode="max", patience=t.early_stopping_patience))
+    callbacks += extra
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     log.info("training %s (%d parameters) on %d sequences, %d replica(s)",
              config.preset, model.count_params(), n_train, replicas)
-    model.fit(train_ds, epochs=config.train.epochs, steps_per_epoch=steps, shuffle=False,
+    model.fit(train_ds, epochs=t.epochs, steps_per_epoch=steps, shuffle=False,
               callbacks=callbacks, verbose=verbose)
 
     return finish_run(run_dir, data_dir, val_split)
+
+
+def _start_from(model, config: RunConfig, data_dir, resuming: bool, report) -> None:
+    """Weights of ``train.init_from``, the output scale refitted, layers frozen by mode.
+
+    On resume the checkpoint's weights replace these anyway; only the freezing is redone.
+    """
+    t = config.train
+    if not resuming:
+        source, info = finetune.initial_model(t.init_from, t.init_member,
+                                              config.effective["precision"])
+        model.set_weights(source.get_weights())
+        refit = finetune.refit_output_scale(
+            model, records.make_dataset(data_dir, "train", batch_size=1024))
+        config.effective["init"] = {**info, "finetune": t.finetune, "output_refit": refit}
+        report(f"starting from {info['run']}: output refitted as {refit['scale']:.4g} x "
+               f"prediction + {refit['offset']:.4g} on {refit['rows']:,} training rows "
+               f"(r {refit['r_before']:.3f}); training {t.finetune} layers")
+    trainable = finetune.freeze(model, t.finetune)
+    config.effective.setdefault("init", {})["trainable_parameters"] = trainable
 
 
 def finish_run(run_dir, data_dir, val_split="val") -> dict:
@@ -182,6 +240,8 @@ def _tidy_complete_run(run_dir: Path) -> None:
 
 
 def _comparable(cfg: RunConfig) -> dict:
+    """The settings a command asks for (not what they resolved to, nor the notes)."""
     d = cfg.to_dict()
     d.pop("notes", None)
+    d.pop("effective", None)
     return d

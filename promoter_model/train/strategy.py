@@ -109,6 +109,40 @@ def resolve_strategy(name: str = "auto", tpu: str | None = None):
     return tf.distribute.get_strategy()
 
 
+def accelerator(strategy=None) -> str:
+    """``tpu``, ``gpu`` or ``cpu``: what the active Keras backend trains on.
+
+    Under TensorFlow a ``TPUStrategy`` (``strategy``) or a visible GPU; under JAX the
+    platform of the first device.
+    """
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        platform = jax.devices()[0].platform
+        return platform if platform in ("gpu", "tpu") else "cpu"
+    if keras.backend.backend() != "tensorflow":
+        return "cpu"
+    if strategy is not None and "TPU" in type(strategy).__name__:
+        return "tpu"
+    import tensorflow as tf
+
+    return "gpu" if tf.config.list_logical_devices("GPU") else "cpu"
+
+
+def resolve_precision(name: str, device: str) -> str:
+    """``auto``: ``mixed_bfloat16`` on a GPU or TPU, ``float32`` on a CPU; else ``name``."""
+    from promoter_model.model.architectures import PRECISIONS
+
+    if name == "auto":
+        return "mixed_bfloat16" if device in ("gpu", "tpu") else "float32"
+    if name not in PRECISIONS:
+        raise TrainingError(f"unknown precision {name!r}; use auto, "
+                            f"{', '.join(PRECISIONS)}")
+    return name
+
+
 class _NoScope:
     num_replicas_in_sync = 1
 
