@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -32,15 +33,23 @@ from promoter_model.train.strategy import (
 log = logging.getLogger("promoter_model.train")
 
 # --------------------------------------------------------------------------- training
-def _jit_compile(config, replicas: int):
-    """XLA for the train step on a single-device CPU host.
+#: ``PROMOTER_XLA=1`` (on, true, yes) compiles the train step of a single-device CPU-only
+#: TensorFlow run with XLA. Off by default, as in Keras: on 2 cores XLA made the step of
+#: ``compact`` 8x and of ``tiny`` 4x slower, and that of ``reference`` 1.5x faster at batch 32
+#: (an earlier ablation) but 1.9x slower at batch 128 (docs/benchmarks.md, "XLA on the CPU").
+XLA_ENV = "PROMOTER_XLA"
 
-    Keras's ``"auto"`` turns XLA off on CPU-only TensorFlow hosts, but there it makes the
-    reference preset's step ~1.5x faster (the LSTM loop is fused; docs/benchmarks.md). With
-    several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
-    execution, so ``"auto"`` is kept there, and on GPU, TPU and JAX (which always compiles).
+
+def xla_setting(config, replicas: int):
+    """``"auto"`` (Keras's choice: XLA on JAX and GPUs, off on a CPU-only TensorFlow host),
+    or ``True`` on a single-device CPU-only TensorFlow host where :data:`XLA_ENV` asks.
+
+    With several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
+    execution, so ``"auto"`` is kept there whatever is asked.
     """
     if keras.backend.backend() != "tensorflow" or config.strategy == "tpu" or replicas > 1:
+        return "auto"
+    if os.environ.get(XLA_ENV, "").strip().lower() not in ("1", "on", "true", "yes"):
         return "auto"
     import tensorflow as tf  # only under the TensorFlow backend (JAX runs never import it)
 
@@ -148,7 +157,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         if t.init_from:
             _start_from(model, config, data_dir, resuming, report)
         model.compile(optimizer=make_optimizer(config.effective, t.weight_decay), loss="mse",
-                      jit_compile=_jit_compile(config, replicas))
+                      jit_compile=xla_setting(config, replicas))
     if not cfg_path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_text(cfg_path, config.to_json() + "\n")
