@@ -10,10 +10,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Training of a few steps without compiling the step with XLA (about a CPU-minute per
-# `train` on 2 cores, more than the steps); subprocesses inherit it. The CPU default (XLA
-# on) is checked by test_train_small_data.py::test_train_demo_inference_mode_matches_...
-os.environ.setdefault("PROMOTER_XLA", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -173,6 +173,17 @@ def test_design_in_chromium(browser, app_server, tmp_path):
     page.screenshot(path=str(tmp_path / "design.png"), full_page=True)
     first = page.locator('[data-testid="stCode"]').last.inner_text().splitlines()[1]
     assert first.startswith("design-1")
+    # the oligo box stays open while its overhangs are typed (it once closed on the first
+    # rerun after a search, when the progress bar above it was gone)
+    page.get_by_text("Order oligos: the designs with your cloning overhangs").click()
+    arm = page.locator('input[aria-label^="5\' overhang"]')
+    arm.fill("GGTCTCA")
+    arm.press("Enter")
+    wait_idle(page)
+    assert arm.is_visible()
+    page.get_by_text("nt 5' overhang", exact=False).first.wait_for(timeout=30_000)
+    captions = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    assert any("oligo(s) of 87 nt" in c for c in captions), captions
     page.get_by_role("button", name="Open in Mutagenesis").click()
     wait_idle(page)
     box = page.locator('textarea[aria-label^="Sequence (110 bp"]')

@@ -52,7 +52,7 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters, capsys):
     expected = ((((e0 > noise) & (e1 < -noise)) | ((e0 < -noise) & (e1 > noise)))
                 & (np.abs(e0 + e1) / 2 > noise))
     np.testing.assert_array_equal(flags, expected)
-    p = run_cli("ism", root, seqs[0], "--sign-tol", "0.01")  # a tolerance of one's own
+    p = run_main(capsys, "ism", root, seqs[0], "--sign-tol", "0.01")  # a tolerance of one's own
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     flags = np.array([[int(r[f"{b}_disagree"]) for b in "ACGT"] for r in rows], dtype=bool)

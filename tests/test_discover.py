@@ -299,8 +299,7 @@ def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path
     effect, then ``discover``: each site comes back as a pattern of the right sign and
     effect; REB1's and the E-box's have a significant JASPAR match holding the site.
 
-    The known answer is for the model trained as users train it, the step compiled with XLA
-    (without it the E-box pattern was not found): ``PROMOTER_XLA`` is unset here.
+    The model is trained as users train it (``PROMOTER_XLA`` unset: no XLA on a CPU).
     """
     monkeypatch.delenv("PROMOTER_XLA", raising=False)
     from promoter_model.motifs.jaspar import jaspar_fungi_motifs

@@ -118,6 +118,22 @@ def test_strategy_choices_on_cpu():
         resolve_strategy("horovod")
 
 
+def test_xla_on_a_cpu_only_when_asked(monkeypatch):
+    """No preset compiles with XLA on this CPU-only host (it made the smaller presets' step
+    4-8x slower) unless PROMOTER_XLA asks; two replicas never (XLA fails there).
+    """
+    from promoter_model.train.fit import XLA_ENV, xla_setting
+
+    monkeypatch.delenv(XLA_ENV, raising=False)
+    ref, compact = RunConfig(preset="reference"), RunConfig(preset="compact")
+    assert xla_setting(ref, 1) == "auto" and xla_setting(compact, 1) == "auto"
+    monkeypatch.setenv(XLA_ENV, "1")
+    assert xla_setting(compact, 1) is True and xla_setting(ref, 1) is True
+    assert xla_setting(compact, 2) == "auto"
+    monkeypatch.setenv(XLA_ENV, "off")
+    assert xla_setting(ref, 1) == "auto"
+
+
 def test_tpu_strategy_chosen_when_a_tpu_resolves(monkeypatch):
     """Only the resolver and TPU initialisation are mocked; the selection logic is real."""
     import tensorflow as tf

@@ -128,8 +128,12 @@ except ValueError as exc:
 params = {"path": path, "stamp": stamp, "start": start, "objective": repr(objective),
           "constraints": repr(constraints), "strategy": strategy, "n_designs": n_designs,
           "seed": int(seed), "held_out": run_held_out, "min_distance": min_distance}
-if st.button("Design", type="primary", icon=":material/science:", key="design_go"):
-    bar = st.progress(0.0, text="designing…")
+go = st.button("Design", type="primary", icon=":material/science:", key="design_go")
+# The progress bar's slot is on the page in every run, so the elements below keep their
+# places (an expander that moved would close on the first rerun after a search).
+bar_slot = st.empty()
+if go:
+    bar = bar_slot.progress(0.0, text="designing…")
     try:
         result = design(pred, start, objective=objective, constraints=constraints,
                         strategy=strategy, n_designs=n_designs, seed=int(seed),

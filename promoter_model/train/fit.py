@@ -33,24 +33,23 @@ from promoter_model.train.strategy import (
 log = logging.getLogger("promoter_model.train")
 
 # --------------------------------------------------------------------------- training
-#: ``PROMOTER_XLA=0`` (or off, false, no) leaves XLA to Keras (off on CPU): for runs of a
-#: few steps, where compiling the step (about a CPU-minute for ``tiny`` on 2 cores) costs
-#: more than it saves; the test suite sets it (docs/testing.md).
+#: ``PROMOTER_XLA=1`` (on, true, yes) compiles the train step of a single-device CPU-only
+#: TensorFlow run with XLA. Off by default, as in Keras: on 2 cores XLA made the step of
+#: ``compact`` 8x and of ``tiny`` 4x slower, and that of ``reference`` 1.5x faster at batch 32
+#: (an earlier ablation) but 1.9x slower at batch 128 (docs/benchmarks.md, "XLA on the CPU").
 XLA_ENV = "PROMOTER_XLA"
 
 
-def _jit_compile(config, replicas: int):
-    """XLA for the train step on a single-device CPU host.
+def xla_setting(config, replicas: int):
+    """``"auto"`` (Keras's choice: XLA on JAX and GPUs, off on a CPU-only TensorFlow host),
+    or ``True`` on a single-device CPU-only TensorFlow host where :data:`XLA_ENV` asks.
 
-    Keras's ``"auto"`` turns XLA off on CPU-only TensorFlow hosts, but there it makes the
-    reference preset's step ~1.5x faster (the LSTM loop is fused; docs/benchmarks.md). With
-    several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
-    execution, so ``"auto"`` is kept there, and on GPU, TPU and JAX (which always compiles),
-    and where :data:`XLA_ENV` says no.
+    With several replicas (MirroredStrategy over logical CPUs) the XLA step fails at graph
+    execution, so ``"auto"`` is kept there whatever is asked.
     """
     if keras.backend.backend() != "tensorflow" or config.strategy == "tpu" or replicas > 1:
         return "auto"
-    if os.environ.get(XLA_ENV, "").strip().lower() in ("0", "off", "false", "no"):
+    if os.environ.get(XLA_ENV, "").strip().lower() not in ("1", "on", "true", "yes"):
         return "auto"
     import tensorflow as tf  # only under the TensorFlow backend (JAX runs never import it)
 
@@ -158,7 +157,7 @@ def train(data_dir, run_dir, config: RunConfig, *, tpu: str | None = None,
         if t.init_from:
             _start_from(model, config, data_dir, resuming, report)
         model.compile(optimizer=make_optimizer(config.effective, t.weight_decay), loss="mse",
-                      jit_compile=_jit_compile(config, replicas))
+                      jit_compile=xla_setting(config, replicas))
     if not cfg_path.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_text(cfg_path, config.to_json() + "\n")
