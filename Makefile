@@ -26,14 +26,20 @@ install: $(VENV)/.dev-installed
 app: $(VENV)/.app-installed
 	PROMOTER_RUNS_DIR=$(RUNS) $(BIN)/streamlit run app/main.py --server.port $(PORT)
 
-## make test: the whole suite (slow end-to-end and browser tests included)
+## make test: the whole suite (slow end-to-end and browser tests included), in
+## $(TEST_WORKERS) worker processes, each test file on one worker (docs/testing.md);
+## TEST_WORKERS=0 runs it in this process. The slowest 25 tests end the log.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
+
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check promoter_model app tests bench scripts
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
+## make test-fast: the same without the tests marked slow
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/ruff check promoter_model app tests bench scripts
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 ## make demo-model: rebuild assets/demo_model and the family-split assets/family_ensemble
 ## from the bundled DREAM measurements (hours on a CPU; see docs/training.md)

@@ -42,6 +42,30 @@ def run_cli(*args, input=None, timeout=300):
                           input=input, timeout=timeout)
 
 
+def run_main(capsys, *args, input=None):
+    """``promoter-model ARGS`` in this process: the same parser, checks, error handling and
+    exit status as :func:`run_cli`, without a new interpreter importing TensorFlow (seconds
+    per call). ``capsys`` is the calling test's fixture; ``input`` (text) is the standard
+    input. Returns what :func:`run_cli` returns (``returncode``, text ``stdout``, ``stderr``).
+
+    Each command keeps at least one :func:`run_cli` test, the process a user runs.
+    """
+    import io
+
+    from promoter_model.cli import main
+
+    capsys.readouterr()  # what the test printed before is not the command's
+    stdin = sys.stdin
+    if input is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(input.encode("utf-8")), encoding="utf-8")
+    try:
+        status = main([str(a) for a in args])
+    finally:
+        sys.stdin = stdin
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, status, out, err)
+
+
 def random_promoters(n: int, seed: int = 0) -> list:
     """``n`` random 110 bp promoters with the DREAM plasmid flanks."""
     from promoter_model.sequence import FLANK_3, FLANK_5

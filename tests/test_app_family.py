@@ -65,9 +65,8 @@ def test_sidebar_summary_from_the_test_families(family_env):
 def test_predict_says_how_new_each_sequence_is(family_env):
     from promoter_model.predictor import load_predictor
 
-    pool = [s for s in toy_sequences()
-            if load_predictor(family_env["ensemble"]).nearest_training([s])[0][0] == 0]
-    trained = pool[0]
+    pred = load_predictor(family_env["ensemble"])  # once, not once per candidate
+    trained = next(s for s in toy_sequences() if pred.nearest_training([s])[0][0] == 0)
     at = _app()
     at.multiselect(key="predict_examples").set_value([])
     at.text_area(key="predict_text").input(f">seen\n{trained}\n>new\n{NEW}\n").run()

@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 def browser():
     """Debian chromium through Playwright, closed after the test; skipped where it is
     missing (the browser tests never download a browser). ``launch()`` gives every test a
-    fresh, temporary user-data dir.
+    fresh, temporary user-data dir. Per test, not per module: a live sync Playwright would
+    refuse the one ``scripts/docker_pages.py`` starts in the page check.
     """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium); "
@@ -47,13 +48,22 @@ def browser():
             launched.close()
 
 
-@pytest.fixture
-def app_server(tiny_run, tmp_path):
-    demo = tmp_path / "demo_model"
+@pytest.fixture(scope="module")
+def app_demo(tiny_run, tmp_path_factory):
+    """The folder :func:`app_server` opens on: a copy of ``tiny_run``."""
+    demo = tmp_path_factory.mktemp("browser_app") / "demo_model"
     shutil.copytree(tiny_run, demo)
-    env = {**os.environ, "PROMOTER_DEMO_RUN": str(demo),
-           "PROMOTER_RUNS_DIR": str(tmp_path / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    yield from devserver.serve(env, tmp_path)
+    return demo
+
+
+@pytest.fixture(scope="module")
+def app_server(app_demo):
+    """The app on :func:`app_demo`, started once for the module's tests (each in its own page,
+    so its own session); its log is beside the demo.
+    """
+    env = {**os.environ, "PROMOTER_DEMO_RUN": str(app_demo),
+           "PROMOTER_RUNS_DIR": str(app_demo.parent / "runs"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    yield from devserver.serve(env, app_demo.parent)
 
 
 
@@ -102,14 +112,18 @@ def demo_label() -> str:
     return check_folder(demo_run_path(Path(devserver.ROOT))).label
 
 
-@pytest.fixture
-def demo_server(tmp_path):
-    """The app on the bundled demo run, with a copy of it under another name in the runs folder."""
-    runs = tmp_path / "runs"
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The app on the bundled demo run, with a copy of it under another name in the runs
+    folder; started once for the module (a cold start loads every member of the demo
+    ensemble).
+    """
+    home = tmp_path_factory.mktemp("browser_demo")
+    runs = home / "runs"
     shutil.copytree(Path(devserver.ROOT) / "assets" / "demo_model", runs / "copied-run")
     env = {**os.environ, "PROMOTER_RUNS_DIR": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("PROMOTER_DEMO_RUN", None)
-    yield from devserver.serve(env, tmp_path)
+    yield from devserver.serve(env, home)
 
 
 @pytest.mark.timeout(900)  # a cold Training page on the ensemble: minutes on a slow CPU
@@ -239,11 +253,11 @@ def test_motifs_page_in_chromium_with_the_demo_run(browser, demo_server, tmp_pat
     page.screenshot(path=str(tmp_path / "motifs.png"), full_page=True)
 
 
-def test_discovered_motifs_in_chromium(browser, app_server, tmp_path):
+def test_discovered_motifs_in_chromium(browser, app_demo, app_server, tmp_path):
     """A REB1-like pattern is named with its q-value; an unmatched one is not named."""
     from tests.discovered_fixture import NEG_BEST, REB1_Q, write_discovered
 
-    write_discovered(tmp_path / "demo_model")
+    write_discovered(app_demo)  # no other test of the module opens the Motifs page on it
     page = _motifs_page(browser, app_server)
     page.get_by_text(f"q = {REB1_Q:.2g}", exact=False).first.wait_for(timeout=30_000)
     assert page.get_by_text("no significant match (q ≥ 0.05", exact=False).count() == 1

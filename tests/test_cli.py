@@ -1,11 +1,16 @@
-"""The command line as users run it: subprocesses, exit codes, one-line errors."""
+"""The command line as users run it: subprocesses, exit codes, one-line errors.
+
+``prepare``, ``train``, ``predict`` and ``evaluate`` each run as a real subprocess here
+(``run_cli``); the other checks call the CLI's ``main`` in-process (``run_main``: the same
+parser and error handling, without a TensorFlow start-up per call).
+"""
 
 import csv
 import io
 import json
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 
 
 def assert_one_line_error(proc, needle):
@@ -16,7 +21,8 @@ def assert_one_line_error(proc, needle):
 
 
 @pytest.mark.slow
-def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_demo_path):
+def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_demo_path,
+                                                              capsys):
     data, run = tmp_path / "data", tmp_path / "run"
     p = run_cli("prepare", train_demo_path, "--out", data, "--quiet")
     assert p.returncode == 0, p.stderr
@@ -37,7 +43,7 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     out = tmp_path / "pred.csv"
     p = run_cli("predict", run, "-", "--output", out, input="A" * 110 + "\n")
     assert p.returncode == 0 and out.read_text().startswith("id,sequence,prediction")
-    p = run_cli("evaluate", run, data)
+    p = run_main(capsys, "evaluate", run, data)  # the test split
     assert p.returncode == 0, p.stderr
     result = json.loads(p.stdout)
     assert result["n"] == counts["test"] and {"r2", "pearson_r", "spearman_r"} <= set(result)
@@ -46,7 +52,7 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     assert json.loads(p.stdout)["n"] == 6370
     assert "file:train_demo.txt" in json.loads((run / "metrics.json").read_text())
     # the run still verifies after --save rewrote metrics.json
-    p = run_cli("predict", run, "A" * 110)
+    p = run_main(capsys, "predict", run, "A" * 110)
     assert p.returncode == 0, p.stderr
 
 
@@ -64,11 +70,11 @@ def test_predict_bare_variable_region_same_as_with_flanks(tiny_run, tmp_path):
     assert "placed between the plasmid flanks TGCATTTTTTTCACATC…GGTTACGGCTGTT" in p.stderr
 
 
-def test_predict_bad_character_names_line_and_position(tiny_run, tmp_path):
+def test_predict_bad_character_names_line_and_position(tiny_run, tmp_path, capsys):
     f = tmp_path / "bad.txt"
     f.write_text("ACGT\nACGTXA\n")
-    assert_one_line_error(run_cli("predict", tiny_run, f), "line 2")
-    p = run_cli("predict", tiny_run, f)
+    p = run_main(capsys, "predict", tiny_run, f)
+    assert_one_line_error(p, "line 2")
     assert "position 5" in p.stderr and "'X'" in p.stderr
 
 
@@ -79,10 +85,15 @@ def test_predict_bad_character_names_line_and_position(tiny_run, tmp_path):
     (["train", "--data", "{tmp}/nodata", "--out", "{tmp}/r", "--preset", "tiny"], "manifest"),
     (["prepare", "{tmp}/missing.txt", "--out", "{tmp}/d"], "missing.txt"),
 ])
-def test_clear_errors_exit_2(tiny_run, tmp_path, args, needle):
+def test_clear_errors_exit_2(tiny_run, tmp_path, capsys, args, needle):
     (tmp_path / "noexpr.txt").write_text("ACGT\n")
     args = [a.format(run=tiny_run, tmp=tmp_path) for a in args]
-    assert_one_line_error(run_cli(*args), needle)
+    assert_one_line_error(run_main(capsys, *args), needle)
+
+
+def test_clear_error_exit_2_from_the_real_process(tmp_path):
+    """As users see it: the process's exit status and its one ``error:`` line."""
+    assert_one_line_error(run_cli("predict", tmp_path / "norun", "ACGT"), "no such folder")
 
 
 def test_help_lists_commands():
@@ -92,19 +103,21 @@ def test_help_lists_commands():
         assert cmd in p.stdout
 
 
-def test_train_first_activation_exp_is_recorded_and_the_run_predicts(tmp_path, train_demo_path):
+def test_train_first_activation_exp_is_recorded_and_the_run_predicts(tmp_path, train_demo_path,
+                                                                     capsys):
     small = tmp_path / "small.txt"
     small.write_text("".join(train_demo_path.read_text().splitlines(keepends=True)[:400]))
     data, run = tmp_path / "data", tmp_path / "run"
-    assert run_cli("prepare", small, "--out", data, "--quiet").returncode == 0
-    p = run_cli("train", "--data", data, "--out", run, "--preset", "tiny", "--epochs", 1,
+    assert run_main(capsys, "prepare", small, "--out", data, "--quiet").returncode == 0
+    p = run_main(capsys, "train", "--data", data, "--out", run, "--preset", "tiny", "--epochs", 1,
                 "--steps-per-epoch", 2, "--batch-size", 32, "--first-activation", "exp")
     assert p.returncode == 0, p.stderr
     assert json.loads((run / "config.json").read_text())["model"]["first_activation"] == "exp"
-    p = run_cli("predict", run, "A" * 110)  # loads with checksums and safe_mode
+    p = run_main(capsys, "predict", run, "A" * 110)  # loads with checksums and safe_mode
     assert p.returncode == 0, p.stderr
     value = float(list(csv.DictReader(io.StringIO(p.stdout)))[0]["prediction"])
     assert value == value and abs(value) < 1e6  # finite
-    p = run_cli("train", "--data", data, "--out", tmp_path / "r2", "--preset", "tiny",
-                "--first-activation", "relu")
-    assert p.returncode == 2 and "invalid choice" in p.stderr
+    with pytest.raises(SystemExit) as refused:  # argparse's own refusal: status 2
+        run_main(capsys, "train", "--data", data, "--out", tmp_path / "r2", "--preset", "tiny",
+                 "--first-activation", "relu")
+    assert refused.value.code == 2 and "invalid choice" in capsys.readouterr().err

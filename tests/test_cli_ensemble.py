@@ -1,6 +1,8 @@
 """The CLI on an ensemble folder.
 
-Mean and sd columns are exact for two linear toys; a single run keeps today's columns.
+Mean and sd columns are exact for two linear toys; a single run keeps today's columns. The
+commands run in-process (``conftest.run_main``, the CLI's own ``main``); their subprocess
+tests are in test_cli.py, test_cli_interpret.py and test_cli_hostile.py.
 """
 
 import csv
@@ -9,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_main
 from toy_models import linear_ensemble
 
 from promoter_model.sequence import one_hot
@@ -20,10 +22,10 @@ def ensemble(tmp_path_factory):
     return linear_ensemble(tmp_path_factory.mktemp("cli_ens") / "two_linear")
 
 
-def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
+def test_predict_and_ism_on_an_ensemble(ensemble, promoters, capsys):
     root, (W0, W1) = ensemble
     seqs = promoters[:3]
-    p = run_cli("predict", root, seqs[0])
+    p = run_main(capsys, "predict", root, seqs[0])
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert list(rows[0]) == ["id", "sequence", "prediction", "sd"]
@@ -33,7 +35,7 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
     assert float(rows[0]["prediction"]) == pytest.approx((f0 + f1)[0] / 2, abs=1e-3)
     assert float(rows[0]["sd"]) == pytest.approx(abs(f0 - f1)[0] / 2, abs=1e-3)
 
-    p = run_cli("ism", root, seqs[0])
+    p = run_main(capsys, "ism", root, seqs[0])
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert list(rows[0])[-8:] == ["A_sd", "C_sd", "G_sd", "T_sd", "A_disagree", "C_disagree",
@@ -50,7 +52,7 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
     expected = ((((e0 > noise) & (e1 < -noise)) | ((e0 < -noise) & (e1 > noise)))
                 & (np.abs(e0 + e1) / 2 > noise))
     np.testing.assert_array_equal(flags, expected)
-    p = run_cli("ism", root, seqs[0], "--sign-tol", "0.01")  # a tolerance of one's own
+    p = run_main(capsys, "ism", root, seqs[0], "--sign-tol", "0.01")  # a tolerance of one's own
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     flags = np.array([[int(r[f"{b}_disagree"]) for b in "ACGT"] for r in rows], dtype=bool)
@@ -60,14 +62,15 @@ def test_predict_and_ism_on_an_ensemble(ensemble, promoters):
     assert loose.any() and loose.sum() >= expected.sum()
 
 
-def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp_path):
+def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp_path,
+                                                        capsys):
     from promoter_model.predictor import load_predictor
 
     root, _ = ensemble
     table = tmp_path / "measured.csv"
     table.write_text("sequence,expression\n"
                      + "".join(f"{s},{i % 7}.0\n" for i, s in enumerate(promoters[:20])))
-    p = run_cli("evaluate", root, table, "--save")
+    p = run_main(capsys, "evaluate", root, table, "--save")
     assert p.returncode == 0, p.stderr
     result = json.loads(p.stdout)
     assert result["data"].startswith(str(table))
@@ -75,7 +78,7 @@ def test_evaluate_save_on_an_ensemble_keeps_it_loadable(ensemble, promoters, tmp
     assert "file:measured.csv" in pred.metrics and pred.metrics["note"] == "none"
 
 
-def test_motifs_refuses_an_ensemble(ensemble):
+def test_motifs_refuses_an_ensemble(ensemble, capsys):
     root, _ = ensemble
-    p = run_cli("motifs", root, "--max-sequences", "10")
+    p = run_main(capsys, "motifs", root, "--max-sequences", "10")
     assert p.returncode == 2 and "member run" in p.stderr and "Traceback" not in p.stderr

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from promoter_model import atomic
 from promoter_model.sequence import read_sequences, unique_ids
@@ -142,19 +143,26 @@ def test_write_through_a_link_replaces_its_target(tmp_path):
     assert link.is_symlink() and target.read_text() == "new"
 
 
-@pytest.mark.slow
-def test_predict_output_keeps_mode_and_devices(run, fasta, tmp_path):
+def test_predict_output_keeps_mode_and_devices(run, fasta, tmp_path, capsys):
+    """In-process (the CLI's ``main``: its writer and error handling); the outputs are files
+    and devices, which a separate process would not change.
+    """
+    def predict_to(out):
+        p = run_main(capsys, "predict", run, fasta, "-o", out)
+        assert "Traceback" not in p.stderr, p.stderr
+        return p.returncode, p.stderr
+
     out = tmp_path / "out.csv"
     out.write_text("")
     out.chmod(0o600)
-    code, _, err = cli("predict", run, fasta, "-o", out)
+    code, err = predict_to(out)
     assert code == 0, err
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_text().startswith("id,")
-    code, _, err = cli("predict", run, fasta, "-o", "/dev/null")
+    code, err = predict_to("/dev/null")
     assert code == 0, err
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     # a full file system: one error line
-    code, _, err = cli("predict", run, fasta, "-o", "/dev/full")
+    code, err = predict_to("/dev/full")
     assert code == 2 and "/dev/full: No space left on device" in one_error(err)
 
 

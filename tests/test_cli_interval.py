@@ -1,6 +1,7 @@
-"""Prediction intervals through the CLI, run as a subprocess: a calibrated toy ensemble writes
-``sd, lower, upper`` at the requested level, a single run says no interval is available,
-a bad ``--interval`` is one line with exit status 2, and ``evaluate`` reports coverage per
+"""Prediction intervals through the CLI: a calibrated toy ensemble writes ``sd, lower,
+upper`` at the requested level (the first ``predict`` as a subprocess, as a user runs it; the
+rest in-process through the CLI's ``main``), a single run says no interval is available, a
+bad ``--interval`` is one line with exit status 2, and ``evaluate`` reports coverage per
 DREAM subset and for alt - ref differences.
 """
 
@@ -11,7 +12,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_promoters, run_cli
+from conftest import random_promoters, run_cli, run_main
 from toy_models import linear_ensemble, toy_calibration
 
 from promoter_model.sequence import one_hot
@@ -29,7 +30,7 @@ def rows_of(p):
     return list(csv.DictReader(io.StringIO(p.stdout)))
 
 
-def test_predict_writes_the_interval_at_the_requested_level(calibrated, promoters):
+def test_predict_writes_the_interval_at_the_requested_level(calibrated, promoters, capsys):
     root, (W0, W1) = calibrated
     cal = load_calibration(root / "calibration.json")
     p = run_cli("predict", root, promoters[0])
@@ -46,29 +47,30 @@ def test_predict_writes_the_interval_at_the_requested_level(calibrated, promoter
     assert w90 == pytest.approx(1.645 * 0.5, rel=0.15)
     assert float(r["lower"]) == pytest.approx(mean - w90, abs=1e-3)
     assert float(r["upper"]) == pytest.approx(mean + w90, abs=1e-3)
-    narrow = rows_of(run_cli("predict", root, promoters[0], "--interval", "0.5"))[0]
+    narrow = rows_of(run_main(capsys, "predict", root, promoters[0], "--interval", "0.5"))[0]
     assert float(narrow["upper"]) - float(narrow["lower"]) < 2 * w90 * 0.6
 
 
 @pytest.mark.parametrize("level", ["1.5", "0", "1", "abc", "nan"])
-def test_bad_interval_level_is_one_line_exit_2(calibrated, level):
+def test_bad_interval_level_is_one_line_exit_2(calibrated, level, capsys):
     root, _ = calibrated
-    p = run_cli("predict", root, "ACGT", "--interval", level)
+    p = run_main(capsys, "predict", root, "ACGT", "--interval", level)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     line = p.stderr.strip()
     assert "\n" not in line and line.startswith("error: --interval:")
     assert "between 0 and 1" in line or "not a number" in line
 
 
-def test_single_run_has_no_interval(calibrated, promoters):
+def test_single_run_has_no_interval(calibrated, promoters, capsys):
     root, _ = calibrated
-    p = run_cli("predict", root / "members" / "fold-0", promoters[0])
+    p = run_main(capsys, "predict", root / "members" / "fold-0", promoters[0])
     rows = rows_of(p)
     assert list(rows[0]) == ["id", "sequence", "prediction"]
     assert "no prediction interval is available" in p.stderr
 
 
-def test_evaluate_reports_coverage_per_subset_and_for_differences(calibrated, tmp_path):
+def test_evaluate_reports_coverage_per_subset_and_for_differences(calibrated, tmp_path,
+                                                                  capsys):
     root, (W0, W1) = calibrated
     seqs = random_promoters(80, seed=5)
     X = one_hot(seqs)
@@ -83,7 +85,8 @@ def test_evaluate_reports_coverage_per_subset_and_for_differences(calibrated, tm
     pairs = np.stack([pub[:30], pub[30:]], axis=1).tolist()
     subsets = {"all": pub.tolist(), "yeast": pub[:30].tolist(), "SNVs": pairs}
     (tmp_path / "subsets.json").write_text(json.dumps({"subsets": subsets}))
-    p = run_cli("evaluate", root, tmp_path / "test.tsv", "--subsets", tmp_path / "subsets.json")
+    p = run_main(capsys, "evaluate", root, tmp_path / "test.tsv", "--subsets",
+                 tmp_path / "subsets.json")
     assert p.returncode == 0, p.stderr
     iv = json.loads(p.stdout)["interval"]
     cal = load_calibration(root / "calibration.json")
@@ -101,11 +104,11 @@ def test_evaluate_reports_coverage_per_subset_and_for_differences(calibrated, tm
     # a plain table with expression: one coverage over its rows, at the level asked
     table = tmp_path / "measured.csv"
     pd.DataFrame({"sequence": seqs, "expression": y}).to_csv(table, index=False)
-    p = run_cli("evaluate", root, table, "--interval", "0.5")
+    p = run_main(capsys, "evaluate", root, table, "--interval", "0.5")
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)["interval"]
     assert res["level"] == 0.5 and res["n"] == 80 and 0.2 < res["coverage"] < 0.8
     # a single run: no coverage, and it says so
-    p = run_cli("evaluate", root / "members" / "fold-0", table)
+    p = run_main(capsys, "evaluate", root / "members" / "fold-0", table)
     assert p.returncode == 0 and "interval" not in json.loads(p.stdout)
     assert "no prediction interval is available" in p.stderr

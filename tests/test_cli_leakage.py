@@ -1,4 +1,6 @@
-"""``promoter-model leakage TRAIN TEST`` as a user runs it."""
+"""``promoter-model leakage TRAIN TEST`` as a user runs it (the first test as a subprocess,
+the others in-process through the CLI's ``main``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import io
 import json
 
 import numpy as np
-from conftest import run_cli
+from conftest import run_cli, run_main
 
 FLANK_5, FLANK_3 = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"
 
@@ -53,18 +55,18 @@ def test_leakage_counts_near_copies_and_writes_each_rows_distance(tmp_path):
     assert set(rows[0]) == {"id", "nearest_train_mismatches", "measured"}
 
 
-def test_a_prepared_folder_is_a_training_set(tmp_path):
+def test_a_prepared_folder_is_a_training_set(tmp_path, capsys):
     train, test = _files(tmp_path)
-    p = run_cli("prepare", train, "--out", tmp_path / "data", "--val-fraction", 0.2,
-                "--test-fraction", 0, "--quiet")
+    p = run_main(capsys, "prepare", train, "--out", tmp_path / "data", "--val-fraction", 0.2,
+                 "--test-fraction", 0, "--quiet")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["split"]["method"] == "family"
-    p = run_cli("leakage", tmp_path / "data", test)
+    p = run_main(capsys, "leakage", tmp_path / "data", test)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["shares"]["within_3"] == 4 / 9
 
 
-def test_bad_input_is_one_line(tmp_path):
+def test_bad_input_is_one_line(tmp_path, capsys):
     train, _ = _files(tmp_path)
-    p = run_cli("leakage", train, tmp_path / "missing.csv")
+    p = run_main(capsys, "leakage", train, tmp_path / "missing.csv")
     assert p.returncode == 2 and "missing.csv" in p.stderr and "Traceback" not in p.stderr

@@ -1,4 +1,6 @@
-"""``promoter-model tile`` and ``variants`` as a user runs them (subprocess)."""
+"""``promoter-model tile`` and ``variants`` as a user runs them: one subprocess test for each
+command, the other checks in-process through the CLI's ``main`` (same parser and errors).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 from toy_models import linear_ensemble, toy_pair_calibration
 
 from promoter_model.sequence import FLANK_3, FLANK_5
@@ -76,12 +78,12 @@ def test_variants_against_a_wild_type_in_tss_coordinates(ens, tmp_path):
         in r.stderr
 
 
-def test_variants_reads_a_pairs_table(ens, tmp_path):
+def test_variants_reads_a_pairs_table(ens, tmp_path, capsys):
     ref = FLANK_5 + WT + FLANK_3
     alt = ref[:60] + ("A" if ref[60] != "A" else "C") + ref[61:]
     path = tmp_path / "pairs.csv"
     path.write_text(f"id,ref,alt,note\nmine,{ref},{alt},x\n,{alt},{ref},y\n")
-    r = run_cli("variants", ens, path, timeout=180)
+    r = run_main(capsys, "variants", ens, path)
     assert r.returncode == 0, r.stderr
     t = pd.read_csv(io.StringIO(r.stdout))
     assert list(t.columns) == ["id", "ref_prediction", "alt_prediction", "effect",
@@ -100,18 +102,18 @@ def test_variants_reads_a_pairs_table(ens, tmp_path):
     (["-", "--offset", "3"], "ref,alt\nACGT,ACGA\n", "--offset numbers the edits"),
     (["-"], "ref,alt\nACGT,ACZA\n", "line 2"),
 ])
-def test_variants_bad_input_is_one_line_exit_2(ens, args, stdin, needle):
-    _one_line_error(run_cli("variants", ens, *args, input=stdin, timeout=120), needle)
+def test_variants_bad_input_is_one_line_exit_2(ens, args, stdin, needle, capsys):
+    _one_line_error(run_main(capsys, "variants", ens, *args, input=stdin), needle)
 
 
 @pytest.mark.parametrize("args, needle", [
     (["--step", "0"], "--step 0 is outside 1..20,000"),
     (["--step", "5", "--max-length", "10"], "--max-length 10 is outside 80.."),
 ])
-def test_tile_bad_numbers_name_their_bound(ens, args, needle):
-    _one_line_error(run_cli("tile", ens, LONG, *args, timeout=120), needle)
+def test_tile_bad_numbers_name_their_bound(ens, args, needle, capsys):
+    _one_line_error(run_main(capsys, "tile", ens, LONG, *args), needle)
 
 
-def test_tile_refuses_a_short_sequence(ens):
-    _one_line_error(run_cli("tile", ens, LONG[:50], "--step", "5", timeout=120),
+def test_tile_refuses_a_short_sequence(ens, capsys):
+    _one_line_error(run_main(capsys, "tile", ens, LONG[:50], "--step", "5"),
                     "shorter than one 80 bp window")

@@ -9,7 +9,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import run_main
 from toy_models import linear_ensemble
 
 from promoter_model.design import (
@@ -78,11 +78,11 @@ def test_designs_are_min_distance_apart(ens):
         design(pred, start, n_designs=101)
 
 
-def test_design_command_writes_the_order_sheet(ens, tmp_path):
+def test_design_command_writes_the_order_sheet(ens, tmp_path, capsys):
     sheet = tmp_path / "order.csv"
-    r = run_cli("design", ens, CORE, "--maximize", "--max-mutations", 3, "--n-designs", 3,
-                "--min-distance", 4, "--oligos", sheet, "--overhang-5", "GGTCTCA",
-                "--overhang-3", "tgagacc", timeout=240)
+    r = run_main(capsys, "design", ens, CORE, "--maximize", "--max-mutations", 3,
+                 "--n-designs", 3, "--min-distance", 4, "--oligos", sheet, "--overhang-5",
+                 "GGTCTCA", "--overhang-3", "tgagacc")
     assert r.returncode == 0, r.stderr
     designs = pd.read_csv(io.StringIO(r.stdout))
     order = pd.read_csv(sheet)
@@ -100,8 +100,8 @@ def test_design_command_writes_the_order_sheet(ens, tmp_path):
     (["--min-distance", "9"], "--min-distance 9 is outside 1..4"),
     (["--n-designs", "1000"], "--n-designs 1000 is over the limit of 100"),
 ])
-def test_design_bad_ordering_options_are_one_line(ens, tmp_path, args, needle):
-    r = run_cli("design", ens, "--maximize", "--max-mutations", 2, *args, timeout=120)
+def test_design_bad_ordering_options_are_one_line(ens, tmp_path, args, needle, capsys):
+    r = run_main(capsys, "design", ens, "--maximize", "--max-mutations", 2, *args)
     assert r.returncode == 2 and needle in r.stderr.strip().splitlines()[-1], r.stderr
     assert "Traceback" not in r.stderr
 

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 from toy_models import (
     REB1_COUNTS,
     linear_ensemble,
@@ -229,9 +229,9 @@ def test_read_discovered_absent_and_malformed(tmp_path):
     (("{run}", "--n", "0"), "--n 0 is below the lowest allowed value, 1"),
     (("{run}", "missing.fa"), "no such sequence file"),
 ])
-def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message):
-    run, _ = reb1_run
-    proc = run_cli("discover", *[a.format(run=run) for a in args], timeout=600)
+def test_cli_refuses_bad_input_with_one_line(reb1_run, args, message, capsys):
+    run, _ = reb1_run  # in-process; test_cli_reports_the_stored_result runs the real command
+    proc = run_main(capsys, "discover", *[a.format(run=run) for a in args])
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
@@ -293,11 +293,15 @@ def test_holds_whole_sites_and_trimmed_cores():
 
 
 @pytest.mark.slow
-def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path):
+def test_a_model_trained_on_planted_sites_yields_each_site_as_a_pattern(tmp_path,
+                                                                        monkeypatch):
     """Prepare + train (tiny preset) on a library with REB1, TATA and E-box sites of known
     effect, then ``discover``: each site comes back as a pattern of the right sign and
     effect; REB1's and the E-box's have a significant JASPAR match holding the site.
+
+    The model is trained as users train it (``PROMOTER_XLA`` unset: no XLA on a CPU).
     """
+    monkeypatch.delenv("PROMOTER_XLA", raising=False)
     from promoter_model.motifs.jaspar import jaspar_fungi_motifs
     from promoter_model.motifs.pfm import consensus
     from promoter_model.sequence import reverse_complement

@@ -255,17 +255,17 @@ def test_the_loaded_ensemble_knows_how_far_a_sequence_is_from_training(toy):
     assert run.nearest_training([member]) == (None, None)
 
 
-def test_predict_writes_each_sequences_distance_to_training(toy, tmp_path):
+def test_predict_writes_each_sequences_distance_to_training(toy, tmp_path, capsys):
     import csv
     import io
 
-    from conftest import run_cli
+    from conftest import run_main
 
     seqs = toy["table"]["sequence"].tolist()
     pool = np.flatnonzero(toy["split"]["fold"].to_numpy() != "test")
     fasta = tmp_path / "in.fa"
     fasta.write_text(f">seen\n{seqs[pool[0]]}\n>new\n{random_promoters(1, seed=99)[0]}\n")
-    p = run_cli("predict", toy["out"], fasta)
+    p = run_main(capsys, "predict", toy["out"], fasta)
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert [int(r["nearest_train_mismatches"]) for r in rows][0] == 0

@@ -7,7 +7,7 @@ base) and a sequence wrapped over lines became one prediction per line.
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli
+from conftest import run_main
 
 from promoter_model.sequence import FLANK_3, FLANK_5, SequenceError, parse_text
 
@@ -75,10 +75,11 @@ def test_windows_line_ends_in_every_format():
     assert parse_text(f"{CORE}\t1.5\r\n").expression.tolist() == [1.5]
 
 
-def test_cli_predicts_a_genbank_paste_once_and_says_what_was_stripped(tiny_run, tmp_path):
+def test_cli_predicts_a_genbank_paste_once_and_says_what_was_stripped(tiny_run, tmp_path,
+                                                                       capsys):
     path = tmp_path / "prom.gb"
     path.write_text(_genbank(CONSTRUCT, eol="\r\n"))
-    r = run_cli("predict", tiny_run, path, timeout=120)
+    r = run_main(capsys, "predict", tiny_run, path)
     assert r.returncode == 0, r.stderr
     rows = r.stdout.strip().splitlines()
     assert len(rows) == 2 and rows[1].startswith("pMY_PROM,")

@@ -4,14 +4,12 @@ inference/training-mode agreement check, and old runs that keep loading as befor
 
 import csv
 import json
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ASSETS, random_promoters
+from conftest import ASSETS, random_promoters, run_main
 
 from promoter_model import records
 from promoter_model.metrics import pearson_r, r2_score
@@ -21,7 +19,6 @@ from promoter_model.runs import load_run
 from promoter_model.sequence import VARIABLE_START, codes_to_one_hot
 from promoter_model.train import mode_agreement, train, training_mode_predict
 
-CLI = [sys.executable, "-m", "promoter_model.cli"]
 # yeast sites (REB1, TATA box, CBF1/E-box) with their effect per copy
 SITES = {"TTACCCG": 1.0, "TATAAA": 0.7, "CACGTG": -0.8}
 
@@ -45,13 +42,6 @@ def planted_library(n: int, seed: int = 0):
 def write_dream(path, seqs, y):
     path.write_text("".join(f"{s}\t{v:.4f}\n" for s, v in zip(seqs, y)))
     return path
-
-
-def run_cli(*args, timeout=900):
-    proc = subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc
 
 
 # ---------------------------------------------------------------------------- config
@@ -122,14 +112,22 @@ def test_validation_records_the_agreement_and_warns(tmp_path, caplog):
 
 # ---------------------------------------------------------------------------- end to end
 @pytest.mark.slow
-def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_path):
-    """2,500 rows, 3 epochs of ~35 steps: Keras's 0.99 momentum gave val R² below -2."""
+def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_path, capsys):
+    """2,500 rows, 3 epochs of ~35 steps: Keras's 0.99 momentum gave val R² below -2.
+
+    The commands run in-process (the CLI's ``main``; test_cli.py runs each as a subprocess).
+    """
+    def cli(*args):
+        proc = run_main(capsys, *args)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc
+
     seqs, y = planted_library(2500, seed=0)
     src = write_dream(tmp_path / "lib.txt", seqs, y)
-    run_cli("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.12,
-            "--test-fraction", 0.04, "--quiet")
-    run_cli("train", "--data", tmp_path / "data", "--out", tmp_path / "run", "--preset",
-            "compact", "--epochs", 3, "--batch-size", 64)
+    cli("prepare", src, "--out", tmp_path / "data", "--val-fraction", 0.12,
+        "--test-fraction", 0.04, "--quiet")
+    cli("train", "--data", tmp_path / "data", "--out", tmp_path / "run", "--preset",
+        "compact", "--epochs", 3, "--batch-size", 64)
     hist = pd.read_csv(tmp_path / "run" / "history.csv")
     best = hist.loc[hist.val_r2.idxmax()]
     assert best.val_pearson > 0.8 and best.val_r2 > 0.5, hist.to_string()
@@ -140,7 +138,7 @@ def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_pa
     letters = np.array(list("ACGTN"))
     val_fa.write_text("".join(f">v{i}\n{''.join(letters[c])}\n" for i, c in enumerate(codes)))
     out = tmp_path / "pred.csv"
-    run_cli("predict", tmp_path / "run", val_fa, "--output", out)
+    cli("predict", tmp_path / "run", val_fa, "--output", out)
     with open(out) as fh:
         pred = np.array([float(row["prediction"]) for row in csv.DictReader(fh)])
     assert pearson_r(yv, pred) == pytest.approx(best.val_pearson, abs=1e-3)
@@ -148,13 +146,28 @@ def test_small_library_trains_to_an_inference_ready_model_through_the_cli(tmp_pa
 
 
 @pytest.mark.slow
-def test_train_demo_inference_mode_matches_training_mode(train_demo_path, tmp_path):
-    """The real training-file sample (23 steps an epoch): r within 0.05 in both modes."""
+def test_train_demo_inference_mode_matches_training_mode(train_demo_path, tmp_path,
+                                                        monkeypatch):
+    """The real training-file sample (23 steps an epoch): r within 0.05 in both modes.
+
+    Trained as users train on a CPU-only host: ``PROMOTER_XLA`` unset, so the step is left
+    to Keras (XLA off on a CPU), which this test checks.
+    """
+    monkeypatch.delenv("PROMOTER_XLA", raising=False)
+    compiled = []
+    real_compile = keras.Model.compile
+
+    def spy(self, *args, **kwargs):
+        compiled.append(kwargs.get("jit_compile"))
+        return real_compile(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", spy)
     records.prepare(train_demo_path, tmp_path / "data", val_fraction=0.1, test_fraction=0.0)
     # without dropout the two modes differ only in BatchNormalization: what is tested
     cfg = RunConfig(preset="tiny", model=preset("tiny", dropout=0.0),
                     train=TrainConfig(epochs=3, batch_size=256))
     train(tmp_path / "data", tmp_path / "run", cfg, verbose=0)
+    assert compiled == ["auto"]
     run = load_run(tmp_path / "run")
     codes, yv = records.load_split(tmp_path / "data", "val")
     X = codes_to_one_hot(codes)
