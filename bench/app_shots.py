@@ -243,11 +243,12 @@ def mutagenesis(page, url, out):
     for position in (40, 62):  # two steps of the trajectory, clicked on the heatmap
         seq = box.input_value()
         base = "A" if seq[position - 1] != "A" else "T"
-        _apply(page, position, base)
+        click_cell(page, position, base)
+        settle(page)
     shoot(page, out / "mutagenesis.png", 3000)
 
 
-def _apply(page, position: int, base: str) -> None:
+def click_cell(page, position: int, base: str) -> None:
     """Click a heatmap cell (position 1-based, base) like a user would."""
     xy = page.evaluate("""([pos, base]) => {
         const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
@@ -256,7 +257,6 @@ def _apply(page, position: int, base: str) -> None:
         return [r.left + L.xaxis._offset + L.xaxis.d2p(pos),
                 r.top + L.yaxis._offset + L.yaxis.d2p(base)]; }""", [position, base])
     page.mouse.click(xy[0], xy[1])
-    settle(page)
 
 
 def tiling(page, url, out):

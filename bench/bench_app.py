@@ -116,18 +116,6 @@ def random_promoter(rng) -> str:
     return FLANK_5 + "".join(rng.choice(list("ACGT"), 80)) + FLANK_3
 
 
-def click_cell(page, position: int, base: str) -> None:
-    """Click the heatmap cell (position 1-based, base) like a user would."""
-    xy = page.evaluate("""([pos, base]) => {
-        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(
-            d => d._fullData && String(d.layout.title.text).includes('Predicted effect'));
-        const L = gd._fullLayout, r = gd.getBoundingClientRect();
-        return [r.left + L.xaxis._offset + L.xaxis.d2p(pos),
-                r.top + L.yaxis._offset + L.yaxis.d2p(base)];
-    }""", [position, base])
-    page.mouse.click(xy[0], xy[1])
-
-
 def bench_browser(run, runs_dir, repeats, shots: Path | None, soak: int = 0):
     import numpy as np
     from playwright.sync_api import sync_playwright
@@ -177,7 +165,7 @@ def bench_browser(run, runs_dir, repeats, shots: Path | None, soak: int = 0):
                     return Array.from(gd._fullData[1].y).join(''); }""")
                 want = want[:pos - 1] + base + want[pos:]
                 t = time.perf_counter()
-                click_cell(page, pos, base)
+                app_shots.click_cell(page, pos, base)
                 wait_drawn(page, want)
                 clicks.append(time.perf_counter() - t)
             out["ism_click_s"] = clicks
