@@ -44,7 +44,7 @@ PHASES = [("reference-2048", "reference", 2048, 30, 150),
           ("compact-1024", "compact", 1024, 20, 55),
           ("profile", "reference", 2048, 0, 75),
           ("synthetic", "reference", 2048, 1, None)]
-SMOKE = {"preset": "tiny", "epochs": 2, "rows": 30_000, "steps": 12, "batch": 128}
+SMOKE = {"preset": "tiny", "epochs": 2, "rows": 12_000, "steps": 6, "batch": 64}
 MIN_PHASE_S = 40       # a later phase is never left less than this
 FINISH_S = 25          # kept after a phase's deadline for validation, test and saving
 # dense bf16 tensor-core peaks (NVIDIA data sheets), FLOP/s, by device name

@@ -10,6 +10,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under `make test` (one xdist worker per core) each worker, and every process it starts,
+    # computes on one thread: TensorFlow's and OpenMP's default pools, sized to all the
+    # cores in every worker, contended and spun. Measured 2026-12-06 on 2 cores, idle, on
+    # test_train, test_train_small_data and test_cli: 329 s wall and 591 CPU-s with the
+    # default pools, 296 s and 478 CPU-s with one thread (docs/testing.md).
+    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -32,6 +40,17 @@ def _collectable_after_each_test():
     import gc
 
     gc.unfreeze()
+
+
+@pytest.fixture(scope="module")
+def app_env(tiny_run, tmp_path_factory):
+    """The page tests' dashboard environment (``app_pages_fixture.app_environment``: a runs
+    folder around a copy of ``tiny_run``), built once per test file and restored when the
+    file ends.
+    """
+    from app_pages_fixture import app_environment
+
+    yield from app_environment(tiny_run, tmp_path_factory)
 
 
 def run_cli(*args, input=None, timeout=300):

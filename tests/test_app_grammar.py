@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.test_app_pages import _by_title, _charts, _ok  # noqa: E402
+from tests.app_pages_fixture import by_title, charts, ok  # noqa: E402
 
 MAIN = str(ROOT / "app" / "main.py")
 TIMEOUT = 180
@@ -46,7 +46,7 @@ def _page() -> AppTest:
     at.run()
     at.switch_page("views/grammar.py")
     at.run()
-    _ok(at)
+    ok(at)
     return at
 
 
@@ -58,8 +58,8 @@ def test_position_spacing_marginal_with_bands_and_downloads(grammar_env):
     assert any("computed" not in c.value and "sequences" in c.value for c in at.caption)
     at.number_input(key="gr_n").set_value(4).run()
     at.button(key="gr_pos_go").click().run()
-    _ok(at)
-    fig = _by_title(_charts(at), "effect by position and strand")
+    ok(at)
+    fig = by_title(charts(at), "effect by position and strand")
     lines = [t for t in fig["data"] if t.get("mode") == "lines+markers"]
     bands = [t for t in fig["data"] if t.get("fill") == "toself"]
     assert [t["name"] for t in lines] == ["+ strand", "- strand"] and len(bands) == 2
@@ -73,15 +73,15 @@ def test_position_spacing_marginal_with_bands_and_downloads(grammar_env):
 
     at.number_input(key="gr_space_max").set_value(3).run()
     at.button(key="gr_space_go").click().run()
-    _ok(at)
-    fig = _by_title(_charts(at), "interaction by spacing")
+    ok(at)
+    fig = by_title(charts(at), "interaction by spacing")
     names = [t["name"] for t in fig["data"] if t.get("mode") == "lines+markers"]
     assert sorted(names) == ["++", "+-", "-+", "--"]
     assert np.asarray(fig["data"][1]["x"], dtype=float).max() == 3
 
     at.button(key="gr_marg_go").click().run()
-    _ok(at)
-    hist = _by_title(_charts(at), "Marginal effect over backgrounds")
+    ok(at)
+    hist = by_title(charts(at), "Marginal effect over backgrounds")
     assert len(hist["data"]) == 2 and all(len(t["x"]) == 4 for t in hist["data"])
     assert "gr_marg_csv" in {b.key for b in at.get("download_button")}
 
@@ -92,11 +92,11 @@ def test_typed_site_and_bad_site(grammar_env):
     at.selectbox(key="gr_motif_a").set_value("Type a site (IUPAC)…").run()
     at.text_input(key="gr_motif_a_text").set_value("TATAWA").run()
     at.button(key="gr_pos_go").click().run()
-    _ok(at)
-    _by_title(_charts(at), "TATAWA: effect by position")
+    ok(at)
+    by_title(charts(at), "TATAWA: effect by position")
     at.text_input(key="gr_motif_a_text").set_value("XQZ").run()
     at.button(key="gr_pos_go").click().run()
-    _ok(at)
+    ok(at)
     assert any("XQZ" in e.value for e in at.error)
 
 
@@ -106,16 +106,16 @@ def test_measured_pairs_say_which_were_never_trained_on(grammar_env):
     assert any("whose two sequences are both public-leaderboard rows" in i.value
                for i in at.info)
     at.button(key="gr_meas_go").click().run()
-    _ok(at)
-    fig = _by_title(_charts(at), "Designed pairs")
+    ok(at)
+    fig = by_title(charts(at), "Designed pairs")
     names = [t["name"] for t in fig["data"]]
     assert names == ["in the training pool (0)", "never trained on (620)"]
     agree = [d.value for d in at.dataframe if "coverage" in d.value.columns][0]
     assert set(agree["pairs"]) == {"never trained on"}
     at.checkbox(key="gr_meas_pool").check().run()
     at.button(key="gr_meas_go").click().run()
-    _ok(at)
-    names = [t["name"] for t in _by_title(_charts(at), "Designed pairs")["data"]]
+    ok(at)
+    names = [t["name"] for t in by_title(charts(at), "Designed pairs")["data"]]
     assert names == ["in the training pool (5560)", "never trained on (620)"]
     agree = [d.value for d in at.dataframe if "coverage" in d.value.columns][0]
     assert set(agree["pairs"]) == {"never trained on", "all"}

@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.test_app_pages import _by_title, _charts, _ok  # noqa: E402
+from tests.app_pages_fixture import by_title, charts, ok  # noqa: E402
 
 MAIN = str(ROOT / "app" / "main.py")
 TIMEOUT = 120
@@ -74,7 +74,7 @@ def _page(name: str) -> AppTest:
     at.run()
     at.switch_page(f"views/{name}.py")
     at.run()
-    _ok(at)
+    ok(at)
     return at
 
 
@@ -101,14 +101,14 @@ def test_tiling_a_long_paste_profile_strongest_window_and_csv(own_env, downloads
     assert "0.612" in note and "n=208" in note  # the run's own measured yeast score
     wrapped = "\n".join(NATIVE[i:i + 60] for i in range(0, len(NATIVE), 60))
     at.text_area(key="tile_text").input(wrapped).run()  # no header, wrapped at 60 bp
-    _ok(at)
+    ok(at)
     assert any("11 lines wrapped at 60 bp were read as one sequence of 605 bp" in i.value
                for i in at.info), [i.value for i in at.info]
     assert any("605 bp) was cut into 54 windows" in i.value and "plus one ending at its 3'"
                in i.value and "plasmid flanks" in i.value for i in at.info)
     expected = tile(own_env, NATIVE, ids=["sequence"], step=10)
     best = strongest_window(expected).iloc[0]
-    fig = _by_title(_charts(at), "predicted expression along the promoter")
+    fig = by_title(charts(at), "predicted expression along the promoter")
     line = [t for t in fig["data"] if t.get("name") == "prediction"][0]
     np.testing.assert_allclose(np.asarray(line["y"], float), expected["prediction"], atol=1e-4)
     np.testing.assert_allclose(np.asarray(line["x"], float), expected["start"] + 40)
@@ -130,16 +130,16 @@ def test_tiling_a_long_paste_profile_strongest_window_and_csv(own_env, downloads
 def test_tiling_a_genbank_paste_and_a_step_change(own_env):
     at = _page("tiling")
     at.text_area(key="tile_text").input(_genbank("PROM1", NATIVE[:205])).run()
-    _ok(at)
+    ok(at)
     assert any("GenBank/SnapGene" in i.value for i in at.info)
-    fig = _by_title(_charts(at), "PROM1: predicted")
+    fig = by_title(charts(at), "PROM1: predicted")
     line = [t for t in fig["data"] if t.get("name") == "prediction"][0]
     assert len(line["x"]) == 14  # 0, 10, ..., 120 and the last window ending at the 3' end
     at.number_input(key="tile_step").set_value(50).run()
-    _ok(at)
+    ok(at)
     assert any("one every 50 bp" in i.value and "plus one ending at its 3' end" in i.value
                for i in at.info)
-    fig = _by_title(_charts(at), "PROM1: predicted")
+    fig = by_title(charts(at), "PROM1: predicted")
     line = [t for t in fig["data"] if t.get("name") == "prediction"][0]
     assert (np.asarray(line["x"], float) - 40).tolist() == [0, 50, 100, 125]
     assert at.selectbox(key="tile_pick").value in (0, 50, 100, 125)  # still a window
@@ -151,9 +151,9 @@ def test_tiling_opens_a_window_in_mutagenesis(own_env):
     at = _page("tiling")
     at.text_area(key="tile_text").input(NATIVE[:300]).run()
     at.selectbox(key="tile_pick").set_value(120).run()
-    _ok(at)
+    ok(at)
     at.button(key="tile_open").click().run()
-    _ok(at)
+    ok(at)
     assert at.session_state["mut_input"] == FLANK_5 + NATIVE[120:200] + FLANK_3
     assert at.title[0].value == "In-silico mutagenesis"
     assert at.text_area(key="mut_input").value == FLANK_5 + NATIVE[120:200] + FLANK_3
@@ -162,11 +162,11 @@ def test_tiling_opens_a_window_in_mutagenesis(own_env):
 def test_tiling_refuses_short_and_garbage_sequences_in_one_line(own_env):
     at = _page("tiling")
     at.text_area(key="tile_text").input("ACGT" * 10).run()
-    _ok(at)
+    ok(at)
     assert len(at.error) == 1 and "40 bp, shorter than one 80 bp window" in at.error[0].value
     assert "Predict page" in at.error[0].value and "\n" not in at.error[0].value
     at.text_area(key="tile_text").input(">x\n" + NATIVE[:100] + "QQ" + NATIVE[100:200]).run()
-    _ok(at)
+    ok(at)
     assert any("'Q' at position 101 is not a DNA base" in e.value for e in at.error)
     assert not at.get("plotly_chart")
 
@@ -175,10 +175,10 @@ def test_tiling_refuses_short_and_garbage_sequences_in_one_line(own_env):
 def test_tiling_computes_the_yeast_score_when_the_metrics_lack_it(own_env):
     at = _page("tiling")
     at.sidebar.selectbox(key="run_label").set_value("no_yeast_score (ensemble of 2)").run()
-    _ok(at)
+    ok(at)
     assert any("no score on native yeast" in w.value for w in at.warning)
     at.button(key="tile_yeast_go").click().run()
-    _ok(at)
+    ok(at)
     note = " ".join(w.value for w in at.warning)
     assert "its measured Pearson r² is" in note and "computed here" in note
 
@@ -191,7 +191,7 @@ def _edits(at, wt: str, lines: str, offset: int = 0) -> None:
     at.text_area(key="var_wt").input(wt)
     at.number_input(key="var_offset").set_value(offset)
     at.text_area(key="var_edits").input(lines).run()
-    _ok(at)
+    ok(at)
 
 
 def test_variant_edits_in_the_users_coordinates(own_env, downloads):
@@ -216,7 +216,7 @@ def test_variant_edits_in_the_users_coordinates(own_env, downloads):
     for col in ("prediction", "effect", "effect_lower", "effect_upper", "p_up"):
         np.testing.assert_allclose(csv[col], expected[col], atol=1e-4)
     assert ((csv["p_up"] >= 0) & (csv["p_up"] <= 1)).all()
-    fig = _by_title(_charts(at), "Change from the wild type, ranked")
+    fig = by_title(charts(at), "Change from the wild type, ranked")
     assert "wild-type base 1 is position -80" in fig["layout"]["title"]["text"]
     dots = fig["data"][0]
     order = np.argsort(-expected["effect"].to_numpy(), kind="stable")
@@ -248,14 +248,14 @@ def test_variant_pairs_table(own_env, downloads):
     alt1 = WT[:20] + ("A" if WT[20] != "A" else "C") + WT[21:]
     alt2 = WT[:50] + WT[53:]
     at.text_area(key="var_pairs").input(f"id,ref,alt\nsnp,{WT},{alt1}\ndel,{WT},{alt2}\n").run()
-    _ok(at)
+    ok(at)
     expected = pair_effects(own_env, [WT, WT], [alt1, alt2], ids=["snp", "del"]).table
     csv = _csv(downloads, "var_csv")
     assert list(csv.columns) == PAIR_COLUMNS + ["p_up"] and csv["id"].tolist() == ["snp", "del"]
     for col in ("effect", "effect_lower", "effect_upper", "p_up"):
         np.testing.assert_allclose(csv[col], expected[col], atol=1e-4)
-    fig = _by_title(_charts(at), "Change from the reference, ranked")
+    fig = by_title(charts(at), "Change from the reference, ranked")
     assert sorted(fig["data"][0]["y"]) == ["del", "snp"]
     at.text_area(key="var_pairs").input("ref;alt\nACGT;ACGA\n").run()
-    _ok(at)
+    ok(at)
     assert len(at.error) == 1 and "'ref' and 'alt' columns" in at.error[0].value

@@ -39,6 +39,7 @@ def test_a_model_dropped_from_the_cache_is_collected_at_the_next_load(tiny_run):
     assert gone() is None
 
 
+@pytest.mark.slow
 def test_ism_prediction_is_the_predictors_prediction(tiny_run, tmp_path, promoters):
     """The Mutagenesis page's predictions come from each sequence's ISM: the same mean and
     members' sd as a prediction call (round-off apart).

@@ -23,12 +23,12 @@ if str(ROOT) not in sys.path:
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from tests.test_app_pages import (  # noqa: E402
-    _apply_mutation,
-    _by_title,
-    _charts,
-    _df,
-    _ok,
+from tests.app_pages_fixture import (  # noqa: E402
+    apply_mutation,
+    by_title,
+    charts,
+    df_of,
+    ok,
 )
 
 MAIN = str(ROOT / "app" / "main.py")
@@ -91,12 +91,12 @@ def _write_toy_metrics(ens, cal):
 def _app(page: str, ensemble: bool) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
     at.run()
-    _ok(at)
+    ok(at)
     if ensemble:
         at.sidebar.selectbox(key="run_label").select(ENSEMBLE).run()
-        _ok(at)
+        ok(at)
     at.switch_page(f"views/{page}.py").run()
-    _ok(at)
+    ok(at)
     return at
 
 
@@ -127,7 +127,7 @@ def captured_downloads(monkeypatch):
 def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
         unc_env, captured_downloads):
     at = _app("predict", ensemble=True)
-    df = _df(at, "percentile")
+    df = df_of(at, "percentile")
     assert {"sd", "lower", "upper"} <= set(df.columns)
     seqs = list(at.multiselect(key="predict_examples").value)  # example labels
     assert len(df) == len(seqs) == 3
@@ -143,7 +143,7 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
     assert np.all(df["sd"] > 0) and np.all(df["lower"] < df["predicted"]) \
         and np.all(df["predicted"] < df["upper"])
     # the ranked dot plot draws each prediction's interval as an error bar (highest first)
-    ranked = _by_title(_charts(at), "Predictions ranked")
+    ranked = by_title(charts(at), "Predictions ranked")
     marks = ranked["data"][0]
     order = np.argsort(-iv.mean, kind="stable")
     np.testing.assert_allclose(marks["error_x"]["array"], (iv.upper - iv.mean)[order],
@@ -154,8 +154,8 @@ def test_predict_ensemble_shows_sd_and_interval_in_table_histogram_and_csv(
     assert any("90% interval" in c.value for c in at.caption)
     # another level gives the package's interval at that level
     at.select_slider(key="predict_level").set_value(0.5).run()
-    _ok(at)
-    df50 = _df(at, "percentile")
+    ok(at)
+    df50 = df_of(at, "percentile")
     iv50 = _package_interval(unc_env["ensemble"], ex.loc[seqs, "sequence"].tolist(), 0.5)
     np.testing.assert_allclose(df50["lower"], iv50.lower, rtol=1e-5, atol=1e-5)
     assert np.all(df50["upper"] - df50["lower"] < df["upper"] - df["lower"])
@@ -171,11 +171,11 @@ def test_predict_single_run_has_no_interval_columns_and_says_so(unc_env):
     from app.describe import UNAVAILABLE_SENTENCE
 
     at = _app("predict", ensemble=False)
-    df = _df(at, "percentile")
+    df = df_of(at, "percentile")
     assert not {"sd", "lower", "upper"} & set(df.columns)
     assert [c.value for c in at.caption if UNAVAILABLE_SENTENCE in c.value]
     assert not at.get("select_slider")
-    ranked = _by_title(_charts(at), "Predictions ranked")
+    ranked = by_title(charts(at), "Predictions ranked")
     assert not ranked["data"][0].get("error_x")
 
 
@@ -191,6 +191,7 @@ def _member_effects(weights, sequence):
     return np.stack([W - (W * x).sum(axis=1, keepdims=True) for W in weights])
 
 
+@pytest.mark.slow
 def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
         unc_env, captured_downloads):
     from promoter_model.interpret.ism_summary import (
@@ -202,14 +203,14 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
 
     at = _app("mutagenesis", ensemble=True)
     at.text_area(key="mut_input").input(GOOD).run()
-    _ok(at)
+    ok(at)
     effects = _member_effects(unc_env["weights"], GOOD)
     # marked: changes larger than the members' noise that a member predicts the other way
     noise = max(members_noise(effects), SIGN_TOL)
     sd, disagree = effects.std(axis=0), confident_disagreement(effects, noise)
     assert 0 < disagree.sum() < disagree.size
     assert (np.abs(effects.mean(axis=0))[disagree] > noise).all()
-    heat = _by_title(_charts(at), "Predicted effect of every single mutation")
+    heat = by_title(charts(at), "Predicted effect of every single mutation")
     np.testing.assert_allclose(np.asarray(heat["data"][0]["z"]), effects.mean(axis=0).T,
                                atol=1e-4)
     marks = heat["data"][-1]
@@ -227,7 +228,7 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     assert any(f"larger than the members' noise ({noise:.3f}" in c.value for c in at.caption)
 
     # the strongest mutations: the change's sd and the difference interval of the package
-    top = _df(at, "change_sd")
+    top = df_of(at, "change_sd")
     parts = top["mutation"].str.extract(r"^(\d+)([ACGT])>([ACGT])$")
     top["position"], top["alternative"] = parts[0].astype(int), parts[2]
     rows, cols = top["position"].to_numpy() - 1, ["ACGT".index(a) for a in top["alternative"]]
@@ -247,14 +248,14 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
             == disagree).all()
 
     # a mutation: each step of the trajectory has the package's interval
-    _apply_mutation(at, 30, GOOD)
-    _ok(at)
-    traj = _df(at, "path")
+    apply_mutation(at, 30, GOOD)
+    ok(at)
+    traj = df_of(at, "path")
     iv = _package_interval(unc_env["ensemble"], traj["sequence"].tolist())
     np.testing.assert_allclose(traj["lower"], iv.lower, atol=1e-4)
     np.testing.assert_allclose(traj["upper"], iv.upper, atol=1e-4)
     np.testing.assert_allclose(traj["sd"], iv.sd, atol=1e-4)
-    plotted = _by_title(_charts(at), "Mutation trajectory")["data"][0]
+    plotted = by_title(charts(at), "Mutation trajectory")["data"][0]
     np.testing.assert_allclose(plotted["error_y"]["array"], iv.upper - iv.mean, atol=1e-4)
 
     # the report carries the marks and the interval; the static heatmap marks them too
@@ -278,7 +279,7 @@ def test_mutagenesis_compare_mode_shows_intervals(unc_env):
     alt = GOOD[:49] + ("A" if GOOD[49] != "A" else "C") + GOOD[50:]
     at.text_area(key="cmp_ref").input(GOOD)
     at.text_area(key="cmp_alt").input(alt).run()
-    _ok(at)
+    ok(at)
     row = variant_effect(load_predictor(unc_env["ensemble"]), GOOD, [alt]).iloc[0]
     iv = _package_interval(unc_env["ensemble"], [GOOD, alt])
     text = [c.value for c in at.caption if c.value.startswith("Reference:")]
@@ -289,19 +290,20 @@ def test_mutagenesis_compare_mode_shows_intervals(unc_env):
     assert f"members' sd {row['delta_sd']:.3f}" in text[0]
 
 
+@pytest.mark.slow
 def test_mutagenesis_single_run_unchanged_no_marks(unc_env, captured_downloads):
     from app.describe import UNAVAILABLE_SENTENCE
 
     at = _app("mutagenesis", ensemble=False)
     at.text_area(key="mut_input").input(GOOD).run()
-    _ok(at)
-    heat = _by_title(_charts(at), "Predicted effect of every single mutation")
+    ok(at)
+    heat = by_title(charts(at), "Predicted effect of every single mutation")
     assert all(t.get("name") != "members disagree" for t in heat["data"])
     assert "members' sd" not in heat["data"][2]["hovertemplate"]
-    top = _df(at, "change")
+    top = df_of(at, "change")
     assert not {"change_sd", "change_lower", "change_upper", "members_disagree"} \
         & set(top.columns)
-    traj = _df(at, "path")
+    traj = df_of(at, "path")
     assert not {"sd", "lower", "upper"} & set(traj.columns)
     assert any(UNAVAILABLE_SENTENCE in c.value for c in at.caption)
     ism = pd.read_csv(io.BytesIO(captured_downloads["mut_ism_csv"]))
@@ -314,13 +316,13 @@ def test_training_ensemble_member_scores_and_calibration_plot(unc_env, captured_
 
     metrics = json.loads((unc_env["ensemble"] / "metrics.json").read_text())
     at = _app("training", ensemble=True)
-    table = _df(at, "Pearson r")
+    table = df_of(at, "Pearson r")
     assert table["model"].tolist() == ["ensemble (mean)", "fold-0", "fold-1"]
     expected = [metrics["dream_public_leaderboard"]["pearson_r"]] + [
         metrics["members"][f"fold-{i}"]["dream_public_leaderboard"]["pearson_r"]
         for i in range(2)]
     np.testing.assert_allclose(table["Pearson r"], expected)
-    cal = _by_title(_charts(at), "Interval calibration")
+    cal = by_title(charts(at), "Interval calibration")
     observed = cal["data"][1]
     np.testing.assert_allclose(observed["x"], LEVELS)
     np.testing.assert_allclose(
@@ -346,7 +348,7 @@ def test_training_ensemble_shows_its_stored_public_predictions(unc_env, monkeypa
                             lambda *a: pytest.fail("stored predictions need no model"))
         at = _app("training", ensemble=True)
         assert any("predictions stored in the ensemble folder" in c.value for c in at.caption)
-        scatter = _by_title(_charts(at), "n = ")
+        scatter = by_title(charts(at), "n = ")
         kept = stored_public_predictions(ens)
         np.testing.assert_allclose(np.sort(scatter["data"][0]["y"]),
                                    np.sort(kept["prediction"]), rtol=1e-6)
@@ -360,7 +362,7 @@ def test_training_single_run_has_no_member_table_or_calibration_plot(unc_env):
     at = _app("training", ensemble=False)
     assert not [d for d in at.dataframe if "Pearson score" in d.value.columns
                 or "model" in d.value.columns]
-    titles = [(s["layout"].get("title") or {}).get("text") or "" for s in _charts(at)]
+    titles = [(s["layout"].get("title") or {}).get("text") or "" for s in charts(at)]
     assert not any("calibration" in t for t in titles)
 
 
@@ -370,7 +372,7 @@ def test_design_calibrated_ensemble_gives_each_design_the_conformal_interval(unc
     at.slider(key="design_budget").set_value(2)
     at.slider(key="design_n").set_value(2)
     at.button(key="design_go").click().run()
-    _ok(at)
+    ok(at)
     table = next(d.value for d in at.dataframe if "mutations" in d.value.columns)
     iv = _package_interval(unc_env["ensemble"], table["sequence"].tolist())
     np.testing.assert_allclose(table["prediction"], iv.mean, atol=1e-4)

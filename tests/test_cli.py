@@ -41,7 +41,7 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     float(rows[0]["prediction"])
     assert "1 of 2 sequences were fitted to 110 bp" in p.stderr
     out = tmp_path / "pred.csv"
-    p = run_cli("predict", run, "-", "--output", out, input="A" * 110 + "\n")
+    p = run_main(capsys, "predict", run, "-", "--output", out, input="A" * 110 + "\n")
     assert p.returncode == 0 and out.read_text().startswith("id,sequence,prediction")
     p = run_main(capsys, "evaluate", run, data)  # the test split
     assert p.returncode == 0, p.stderr
@@ -56,6 +56,7 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     assert p.returncode == 0, p.stderr
 
 
+@pytest.mark.slow
 def test_predict_bare_variable_region_same_as_with_flanks(tiny_run, tmp_path):
     from promoter_model.sequence import FLANK_3, FLANK_5
 
@@ -91,6 +92,7 @@ def test_clear_errors_exit_2(tiny_run, tmp_path, capsys, args, needle):
     assert_one_line_error(run_main(capsys, *args), needle)
 
 
+@pytest.mark.slow
 def test_clear_error_exit_2_from_the_real_process(tmp_path):
     """As users see it: the process's exit status and its one ``error:`` line."""
     assert_one_line_error(run_cli("predict", tmp_path / "norun", "ACGT"), "no such folder")
@@ -103,6 +105,7 @@ def test_help_lists_commands():
         assert cmd in p.stdout
 
 
+@pytest.mark.slow
 def test_train_first_activation_exp_is_recorded_and_the_run_predicts(tmp_path, train_demo_path,
                                                                      capsys):
     small = tmp_path / "small.txt"

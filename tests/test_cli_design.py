@@ -52,6 +52,7 @@ def run_main(capsys, *args):
     return status, out, err
 
 
+@pytest.mark.slow
 def test_design_subprocess_creates_the_site(reb1_run, tmp_path):
     """The real command: the best design holds a REB1 site and keeps the flanks."""
     start = promoter_with_site("AAAAAAA", 50, seed=0)

@@ -233,6 +233,7 @@ def test_large_file_is_refused_from_its_size(run, tmp_path):
 
 
 # ----------------------------------------------------------------------------- 10. FIFOs, devices
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["predict", "prepare"])
 def test_fifo_input_is_refused_not_waited_on(run, tmp_path, command):
     fifo = tmp_path / "in.fifo"
@@ -243,6 +244,7 @@ def test_fifo_input_is_refused_not_waited_on(run, tmp_path, command):
     assert code == 2 and "not a regular file" in one_error(err)
 
 
+@pytest.mark.slow
 def test_prepare_dev_zero_is_refused(tmp_path):
     code, _, err = cli("prepare", "/dev/zero", "--out", tmp_path / "data", timeout=60)
     assert code == 2 and "not a regular file" in one_error(err)
@@ -250,6 +252,7 @@ def test_prepare_dev_zero_is_refused(tmp_path):
 
 
 # ----------------------------------------------------------------------------- 11. one error line
+@pytest.mark.slow
 def test_prepare_out_that_is_the_input_is_one_error_line(tmp_path, train_demo_path):
     x = tmp_path / "x.txt"
     shutil.copy(train_demo_path, x)
@@ -311,6 +314,7 @@ def test_writes_into_a_read_only_run_are_refused_before_the_work(tiny_run, share
 
 
 # ----------------------------------------------------------------------------- 12. missing folders
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["predict", "ism"])
 def test_output_in_a_missing_folder_is_refused_not_created(run, fasta, tmp_path, command):
     out = tmp_path / "no" / "such" / "dir" / "out.csv"

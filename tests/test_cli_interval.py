@@ -30,6 +30,7 @@ def rows_of(p):
     return list(csv.DictReader(io.StringIO(p.stdout)))
 
 
+@pytest.mark.slow
 def test_predict_writes_the_interval_at_the_requested_level(calibrated, promoters, capsys):
     root, (W0, W1) = calibrated
     cal = load_calibration(root / "calibration.json")

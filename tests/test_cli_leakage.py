@@ -9,6 +9,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from conftest import run_cli, run_main
 
 FLANK_5, FLANK_3 = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"
@@ -38,6 +39,7 @@ def _files(tmp_path):
     return tmp_path / "train.txt", tmp_path / "test.csv"
 
 
+@pytest.mark.slow
 def test_leakage_counts_near_copies_and_writes_each_rows_distance(tmp_path):
     train, test = _files(tmp_path)
     p = run_cli("leakage", train, test, "--output", tmp_path / "out.csv")

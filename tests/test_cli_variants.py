@@ -37,6 +37,7 @@ def _one_line_error(r, needle):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_tile_writes_the_windows_and_says_what_they_mean(ens, tmp_path):
     fa = tmp_path / "long.fa"
     fa.write_text(f">upstream\n{LONG[:115]}\n{LONG[115:]}\n")
@@ -51,6 +52,7 @@ def test_tile_writes_the_windows_and_says_what_they_mean(ens, tmp_path):
     assert f"strongest window of upstream: {best.start}-{best.end}" in r.stderr
 
 
+@pytest.mark.slow
 def test_variants_against_a_wild_type_in_tss_coordinates(ens, tmp_path):
     from promoter_model.interpret.variant_lists import wt_effects
     from promoter_model.predictor import load_predictor

@@ -6,6 +6,7 @@ modisco sees ends) must come back as patterns where they were planted.
 import inspect
 
 import numpy as np
+import pytest
 from test_discover import _holds
 
 from promoter_model.interpret import discover as D
@@ -50,6 +51,7 @@ def _synthetic_contributions(n: int, sites: dict, seed: int = 0):
     return one_hot(["".join(s) for s in seqs]), hyp.astype(np.float32)
 
 
+@pytest.mark.slow
 def test_a_site_next_to_the_masked_flank_comes_back_as_a_pattern():
     """TF-MoDISco-lite sees 10 bp of masked flank beside the variable region
     (``modisco_span``): a site 6 bp into the region must fit its seqlets (window, flanks and

@@ -150,6 +150,7 @@ def test_ism_table(linear, promoters):
     np.testing.assert_allclose(row[["A", "C", "G", "T"]].to_numpy(float), scores[1, 9])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("rc_average", [False, True])
 def test_members_reference_is_each_members_prediction(tiny_run, tmp_path, promoters, fast,

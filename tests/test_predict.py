@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from promoter_model.model import predict as P
 from promoter_model.model.architectures import build_model
@@ -43,6 +44,7 @@ def test_one_trace_for_any_batch_size(promoters):
     assert P._template(model) is fn
 
 
+@pytest.mark.slow
 def test_like_models_share_one_trace_and_predict_with_their_own_weights(promoters):
     """Members of an ensemble (same architecture) share one trace; each predicts with its
     own weights, also after the model it was traced on is gone, and after a weight update.
