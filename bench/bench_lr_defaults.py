@@ -209,7 +209,9 @@ def render(lr_files, precision_files) -> str:
                   f"{r['load_end']}): `{r['preset']}` with the default schedule, "
                   f"{r['steps']} batches of {r['batch']} (the first steps of a run planned "
                   f"for {r['epochs_planned']} such epochs), validation R² on {r['n_val']:,} "
-                  "held-out rows, same initial weights and batches.",
+                  "rows of a seeded row split of the pool (their families may also be in "
+                  "training: this compares the two precisions, it is not a test score), same "
+                  "initial weights and batches.",
                   "", "| precision | validation R² | seconds |", "|---|---:|---:|"]
         for v in r["results"]:
             lines.append(f"| {v['precision']} | {v['val_r2']:.4f} | {v['seconds']:.0f} |")
