@@ -56,14 +56,13 @@ def test_prepare_train_predict_evaluate_on_real_training_file(tmp_path, train_de
     assert p.returncode == 0, p.stderr
 
 
-@pytest.mark.slow
-def test_predict_bare_variable_region_same_as_with_flanks(tiny_run, tmp_path):
+def test_predict_bare_variable_region_same_as_with_flanks(tiny_run, tmp_path, capsys):
     from promoter_model.sequence import FLANK_3, FLANK_5
 
     core = "ACGTTGCAAC" * 8
     f = tmp_path / "in.fa"
     f.write_text(f">bare\n{core}\n>flanked\n{FLANK_5}{core}{FLANK_3}\n")
-    p = run_cli("predict", tiny_run, f)
+    p = run_main(capsys, "predict", tiny_run, f)
     assert p.returncode == 0, p.stderr
     rows = list(csv.DictReader(io.StringIO(p.stdout)))
     assert float(rows[0]["prediction"]) == pytest.approx(float(rows[1]["prediction"]), abs=1e-6)
@@ -96,6 +95,50 @@ def test_clear_errors_exit_2(tiny_run, tmp_path, capsys, args, needle):
 def test_clear_error_exit_2_from_the_real_process(tmp_path):
     """As users see it: the process's exit status and its one ``error:`` line."""
     assert_one_line_error(run_cli("predict", tmp_path / "norun", "ACGT"), "no such folder")
+
+
+# Runs in a fresh interpreter: each command refuses its bad input, then says whether
+# TensorFlow (or Keras) was imported on the way.
+BEFORE_TF = """
+import sys
+from promoter_model.cli import main
+
+for args in sys.argv[1:]:
+    assert main(args.split("|")) == 2, args
+print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+"""
+
+
+def test_bad_input_is_refused_before_tensorflow_loads(tmp_path, tiny_run):
+    """A refusal takes a second, not TensorFlow's start-up (7-10 s on a laptop): the
+    output, the input, the bounds and the run folder are checked first; ``prepare`` never
+    imports it.
+    """
+    import subprocess
+    import sys
+
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\nACGTACGT\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ACGT\tnot-a-number\n")
+    missing = tmp_path / "no" / "out.csv"
+    cases = [f"prepare|{bad}|--out|{tmp_path / 'data'}",
+             f"predict|{tmp_path / 'norun'}|{fasta}",
+             f"predict|{tiny_run}|{fasta}|-o|{missing}",
+             f"ism|{tiny_run}|{fasta}|-o|{missing}",
+             f"ism|{tmp_path / 'norun'}|{fasta}",
+             f"scan|{tmp_path / 'norun'}|{fasta}|--motif|TTACCCG",
+             f"evaluate|{tmp_path / 'norun'}|{fasta}",
+             f"motifs|{tmp_path / 'norun'}",
+             f"grammar|position|{tiny_run}|--motif|REB1|--backgrounds|5000",
+             f"grammar|position|{tmp_path / 'norun'}|--motif|REB1"]
+    proc = subprocess.run([sys.executable, "-c", BEFORE_TF, *cases], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == len(cases), proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_help_lists_commands():

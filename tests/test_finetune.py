@@ -9,7 +9,7 @@ import sys
 import keras
 import numpy as np
 import pytest
-from conftest import ASSETS, random_promoters
+from conftest import ASSETS, random_promoters, run_main
 
 from promoter_model import records
 from promoter_model.model.architectures import HEAD_LAYERS, build_model, preset
@@ -97,13 +97,16 @@ def rescaled_library(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_init_from_through_the_cli(rescaled_library, tmp_path):
+def test_init_from_through_the_cli(rescaled_library, tmp_path, capsys):
+    """The fine-tuning run is a real ``promoter-model train`` process; the refusal and the
+    rerun go through the same ``main`` in this process (``run_main``).
+    """
     out = tmp_path / "tuned"
     base = CLI + ["train", "--data", str(rescaled_library), "--out", str(out), "--epochs",
                   "1", "--batch-size", "64", "--init-from", str(ASSETS / "demo_model")]
-    refused = subprocess.run(base + ["--preset", "tiny"], capture_output=True, text=True,
-                             timeout=300)
+    refused = run_main(capsys, *base[3:], "--preset", "tiny")
     assert refused.returncode == 2 and "--init-from takes the architecture" in refused.stderr
+    assert not (out / "config.json").exists()
     proc = subprocess.run(base + ["--finetune", "head"], capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -122,9 +125,10 @@ def test_init_from_through_the_cli(rescaled_library, tmp_path):
     # the scale was learned afresh and the head kept the ranking: the library is predicted
     assert run.metrics["validation"]["r2"] > 0.9
     # the same command again: complete, nothing retrained
-    again = subprocess.run(base + ["--finetune", "head"], capture_output=True, text=True,
-                           timeout=300)
-    assert again.returncode == 0
+    mtime = (out / "model.keras").stat().st_mtime
+    again = run_main(capsys, *base[3:], "--finetune", "head")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (out / "model.keras").stat().st_mtime == mtime
 
 
 @pytest.mark.slow

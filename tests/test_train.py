@@ -73,10 +73,21 @@ def tiny_config(epochs=2, **kw):
                      train=TrainConfig(epochs=epochs, batch_size=64, **kw))
 
 
+@pytest.fixture(scope="module")
+def default_run(planted_data, tmp_path_factory):
+    """One run of the tiny preset with no rate given (2 epochs of 64): its folder, the
+    metrics ``train`` returned and the lines it reported; the tests below read it.
+    """
+    lines = []
+    run_dir = tmp_path_factory.mktemp("default") / "run"
+    metrics = train(planted_data, run_dir, tiny_config(epochs=2), verbose=0,
+                    report=lines.append)
+    return run_dir, metrics, lines
+
+
 @pytest.mark.slow
-def test_train_writes_a_complete_run(planted_data, tmp_path):
-    run_dir = tmp_path / "run"
-    metrics = train(planted_data, run_dir, tiny_config(epochs=2), verbose=0)
+def test_train_writes_a_complete_run(planted_data, default_run):
+    run_dir, metrics, _ = default_run
     hist = pd.read_csv(run_dir / "history.csv")
     assert list(hist.columns) == ["epoch", "loss", "val_loss", "val_r2", "val_pearson", "lr",
                                   "seconds", "val_mode_r", "val_mode_r2"]
@@ -230,17 +241,16 @@ def test_kill_9_at_random_moments_then_resume(planted_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_defaults_are_resolved_recorded_and_printed(planted_data, tmp_path):
+def test_defaults_are_resolved_recorded_and_printed(planted_data, default_run):
     """No rate given: the preset's rate scaled to the batch, warm-up + cosine, float32 on
     a CPU; config.json keeps the request and what it resolved to; the log line says it.
     """
     from promoter_model.train.schedules import PRESET_LR
 
-    lines = []
+    run_dir, _, lines = default_run
     cfg = RunConfig(preset="tiny", model=preset("tiny"), train=TrainConfig(epochs=2,
                                                                            batch_size=64))
-    train(planted_data, tmp_path / "run", cfg, verbose=0, report=lines.append)
-    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    saved = json.loads((run_dir / "config.json").read_text())
     assert saved["train"]["learning_rate"] is None and saved["train"]["precision"] == "auto"
     eff = saved["effective"]
     assert eff["learning_rate"] == pytest.approx(PRESET_LR["tiny"] * 0.5)  # sqrt(64 / 256)
@@ -249,11 +259,11 @@ def test_defaults_are_resolved_recorded_and_printed(planted_data, tmp_path):
     assert eff["warmup_steps"] == round(0.1 * eff["total_steps"])
     assert eff["device"] == "cpu" and eff["batch_size"] == 64
     assert lines and f"learning rate {eff['learning_rate']:.3g}" in lines[0]
-    hist = pd.read_csv(tmp_path / "run" / "history.csv")
+    hist = pd.read_csv(run_dir / "history.csv")
     assert hist.lr.iloc[-1] == pytest.approx(eff["final_lr"], rel=1e-4)  # the cosine's end
     assert hist.lr.iloc[0] > hist.lr.iloc[-1]
     # the same command again is the same run (what it resolved to is not compared)
-    train(planted_data, tmp_path / "run", cfg, verbose=0)
+    train(planted_data, run_dir, cfg, verbose=0)
 
 
 @pytest.mark.slow

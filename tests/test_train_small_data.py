@@ -74,7 +74,7 @@ def test_demo_model_loads_and_predicts_as_before():
 @pytest.mark.slow
 def test_mode_agreement_flags_lagging_statistics_and_changes_nothing():
     keras.utils.set_random_seed(0)
-    model = build_model(preset("compact", dropout=0.0))
+    model = build_model(preset("tiny", dropout=0.0))
     X = codes_to_one_hot(np.random.default_rng(0).integers(0, 4, (128, 110)).astype(np.uint8))
     before = [np.array(v.value) for v in model.variables]
     # a fresh model's moving statistics (mean 0, variance 1) are far from the batch's

@@ -51,18 +51,17 @@ def _backgrounds(args) -> int:
 
 # --------------------------------------------------------------------------- commands
 def cmd_position(args) -> int:
-    from ..grammar import position_scan
-
     n = _backgrounds(args)
     cli_io.check_output(args.output)
+    cli_io.check_run_folder(args.run)
+    from ..grammar import position_scan  # after the checks: TensorFlow loads here
+
     df = position_scan(args.run, args.motif, n_backgrounds=n, seed=args.seed,
                        run_dir=args.run)
     return _finish(df, args.output)
 
 
 def cmd_spacing(args) -> int:
-    from ..grammar import spacing_scan
-
     if len(args.motif) != 2:
         raise ValueError(f"spacing takes two motifs (--motif A --motif B), got "
                          f"{len(args.motif)}")
@@ -71,6 +70,9 @@ def cmd_spacing(args) -> int:
     if args.position is not None:
         bounded("--position", args.position, 0, REGION_LENGTH - 1)
     cli_io.check_output(args.output)
+    cli_io.check_run_folder(args.run)
+    from ..grammar import spacing_scan  # after the checks: TensorFlow loads here
+
     df = spacing_scan(args.run, args.motif[0], args.motif[1], spacings=range(top + 1),
                       position=args.position, n_backgrounds=n, seed=args.seed,
                       run_dir=args.run)
@@ -78,20 +80,19 @@ def cmd_spacing(args) -> int:
 
 
 def cmd_marginalize(args) -> int:
-    from ..grammar import marginalize
-
     n = _backgrounds(args)
     if args.position is not None:
         bounded("--position", args.position, 0, REGION_LENGTH - 1)
     cli_io.check_output(args.output)
+    cli_io.check_run_folder(args.run)
+    from ..grammar import marginalize  # after the checks: TensorFlow loads here
+
     df = marginalize(args.run, list(args.motif), position=args.position, strand=args.strand,
                      n_backgrounds=n, seed=args.seed, run_dir=args.run)
     return _finish(df, args.output)
 
 
 def cmd_epistasis(args) -> int:
-    from ..grammar import epistasis
-
     a, b = args.window
     bounded("--window start", a, 0, REGION_LENGTH - 1)
     bounded("--window end", b, a + 1, REGION_LENGTH)
@@ -99,19 +100,23 @@ def cmd_epistasis(args) -> int:
         raise ValueError(f"--mutation may be given at most 50 times, got {len(args.mutation)}")
     cli_io.check_output(args.output, (args.sequence,))
     seq = _one_sequence(args.sequence)
+    cli_io.check_run_folder(args.run)
+    from ..grammar import epistasis  # after the checks: TensorFlow loads here
+
     df = epistasis(args.run, seq, window=(a, b), mutations=args.mutation or None,
                    alternatives=args.alternatives)
     return _finish(df, args.output)
 
 
 def cmd_necessity(args) -> int:
-    from ..grammar import necessity_sufficiency
-
     n = bounded("--shuffles", args.shuffles, 1, MAX_SHUFFLES)
     if not 0 < args.max_p <= 1:  # also refuses NaN
         raise ValueError(f"--max-p must be above 0 and at most 1, got {args.max_p}")
     cli_io.check_output(args.output, (args.sequence,))
     seq = _one_sequence(args.sequence)
+    cli_io.check_run_folder(args.run)
+    from ..grammar import necessity_sufficiency  # after the checks: TensorFlow loads here
+
     df = necessity_sufficiency(args.run, seq, motifs=args.motif or None, max_p=args.max_p,
                                n_shuffles=n, seed=args.seed, run_dir=args.run)
     return _finish(df, args.output)

@@ -19,17 +19,19 @@ FITTED_POSITIONS = "; positions refer to the fitted sequence"
 
 # --------------------------------------------------------------------------- commands
 def cmd_ism(args) -> int:
+    if args.sign_tol is not None and not args.sign_tol >= 0:  # also refuses NaN
+        raise ValueError(f"--sign-tol must be 0 or more, got {args.sign_tol}")
+    # bad input is refused in a second, before TensorFlow loads
+    cli_io.check_output(args.output, (args.input,))
+    table = cli_io.read_input(args.input, args.format, args.max_length)
+    if len(table) == 0:
+        raise ValueError(f"{args.input}: no sequences found")
+    cli_io.check_run_folder(args.run)
     from ..interpret.ism import ism
     from ..interpret.ism_summary import SIGN_TOL, confident_disagreement, ism_table
     from ..predictor import load_predictor
     from ..sequence import one_hot
 
-    if args.sign_tol is not None and not args.sign_tol >= 0:  # also refuses NaN
-        raise ValueError(f"--sign-tol must be 0 or more, got {args.sign_tol}")
-    cli_io.check_output(args.output, (args.input,))
-    table = cli_io.read_input(args.input, args.format, args.max_length)
-    if len(table) == 0:
-        raise ValueError(f"{args.input}: no sequences found")
     predictor = load_predictor(args.run)
     length = predictor.input_length
     cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
@@ -47,15 +49,28 @@ def cmd_ism(args) -> int:
     return 0
 
 
+def _not_an_ensemble(path) -> None:
+    raise ValueError(f"{path} is an ensemble; first-layer filters belong to one "
+                     "model: give one of its member run folders")
+
+
 def cmd_motifs(args) -> int:
+    from pathlib import Path
+
+    from ..runs.ensemble import is_ensemble
+
+    # refused in a second, before TensorFlow loads (and checked again once loaded)
+    if is_ensemble(args.run):
+        _not_an_ensemble(args.run)
+    cli_io.check_run_folder(args.run)
+    cli_io.check_writable(Path(args.run) / "motifs", "motifs")
     from ..interpret.filters import compute_motifs
     from ..interpret.reference import DEFAULT_N, filter_reference
     from ..predictor import load_predictor
 
     predictor = load_predictor(args.run)
     if predictor.is_ensemble:
-        raise ValueError(f"{args.run} is an ensemble; first-layer filters belong to one "
-                         "model: give one of its member run folders")
+        _not_an_ensemble(args.run)
     run = predictor.members[0]
     cli_io.check_writable(run.path / "motifs", "motifs")  # before the work, not after it
     n = DEFAULT_N if args.max_sequences is None else args.max_sequences
@@ -86,14 +101,15 @@ def cmd_motifs(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    from ..interpret.variants import motif_scan
-    from ..motifs.lookup import resolve_motif
-    from ..predictor import load_predictor
-
     cli_io.check_output(args.output, (args.sequence,))
     table = cli_io.read_input(args.sequence, "auto", None)
     if len(table) != 1:
         raise ValueError(f"scan takes one sequence, {args.sequence} has {len(table)}")
+    cli_io.check_run_folder(args.run)
+    from ..interpret.variants import motif_scan
+    from ..motifs.lookup import resolve_motif
+    from ..predictor import load_predictor
+
     try:
         motif = resolve_motif(args.motif, args.run, release=args.release)
     except ValueError:

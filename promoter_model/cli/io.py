@@ -54,6 +54,24 @@ def check_output(output, inputs=(), flag: str = "--output") -> None:
     check_write(output, inputs, flag)
 
 
+def check_run_folder(path) -> None:
+    """Refuse a path that is not a run or ensemble folder, or whose files do not match their
+    checksums, without loading a model: a bad one is refused in a second, before TensorFlow
+    loads. The model is loaded (and checked again) afterwards through the same gate.
+
+    Raises
+    ------
+    promoter_model.runs.RunError
+    """
+    from ..runs.ensemble import is_ensemble, read_ensemble_spec
+    from ..runs.run import check_run
+
+    if is_ensemble(path):
+        read_ensemble_spec(path)
+    else:
+        check_run(path)
+
+
 def check_writable(folder, what: str) -> None:
     """Refuse early if ``folder`` (or, if it does not exist, its parent) is not writable.
 

@@ -26,6 +26,7 @@ def cmd_predict(args) -> int:
     # output and input first: a bad one is refused in a second, before TensorFlow loads
     cli_io.check_output(args.output, (args.input,))
     table = cli_io.read_input(args.input, max_length=args.max_length)
+    cli_io.check_run_folder(args.run)
     import numpy as np
     import pandas as pd
 
@@ -64,6 +65,13 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from pathlib import Path
 
+    from . import io as cli_io
+
+    level = interval_level(args.interval)
+    # a bad run or a read-only one with --save is refused before TensorFlow loads
+    cli_io.check_run_folder(args.run)
+    if args.save:
+        cli_io.check_writable(args.run, "evaluate --save")
     import numpy as np
 
     from .. import dream, records
@@ -71,9 +79,7 @@ def cmd_evaluate(args) -> int:
     from ..predictor import load_predictor
     from ..sequence import read_sequences
     from ..uncertainty.intervals import UNAVAILABLE, coverage, subset_coverage
-    from . import io as cli_io
 
-    level = interval_level(args.interval)
     predictor = load_predictor(args.run)
     if args.save:  # before the work, not after it
         cli_io.check_writable(predictor.path, "evaluate --save")

@@ -26,8 +26,9 @@ or, with ``prepare(split="family")``, by a hash of each row's *family* (near cop
 Modules
 -------
 fs
-    :class:`DataError`, local and ``gs://`` files (``tf.io.gfile``, or :class:`LocalFiles`
-    without TensorFlow) and :func:`sha256_file`, the package's one file digest.
+    :class:`DataError`, local and ``gs://`` files (:func:`gfile`: local paths through
+    ``os``, remote ones through ``tf.io.gfile``) and :func:`sha256_file`, the package's one
+    file digest.
 manifest
     Format constants, :func:`read_manifest`, :func:`verify_shards`, and the manifest's
     bookkeeping while preparing.
