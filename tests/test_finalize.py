@@ -139,6 +139,19 @@ def test_test_family_scores_and_coverage_are_recomputable(toy):
     assert stored["nearest_train_mismatches"].min() > 10
     assert m["interval"]["novel"]["n"] == test.sum()
     assert m["split"]["method"] == "family"
+    # each member's own metrics name the family fold it was selected on (its data came
+    # from files, so prepare could not say), and its checksums still hold
+    from promoter_model.runs import check_run
+    from promoter_model.runs.run import read_metrics
+
+    fold = toy["split"]["fold"].to_numpy()
+    for i in range(K):
+        member = toy["out"] / "members" / f"fold-{i}"
+        rec = read_metrics(member)["split"]
+        assert rec["method"] == "family" and rec["fold"] == i and rec["k"] == K
+        assert rec["rows"]["validation"] == (fold == str(i)).sum()
+        assert rec["rows"]["test"] == (fold == "test").sum()
+        check_run(member)
     designed = np.isin(np.flatnonzero(test), np.r_[toy["subsets"]["high"],
                                                   toy["subsets"]["low"],
                                                   toy["subsets"]["challenging"]])

@@ -50,6 +50,20 @@ def test_family_split_keeps_every_family_on_one_side(tmp_path):
     assert hashed["split"] == {"method": "hash"}
 
 
+def test_the_manifest_says_which_rows_came_from_files(tmp_path):
+    seqs, _ = planted_library(4)
+    y = np.arange(len(seqs), dtype=float)
+    train = _write(tmp_path / "train.txt", seqs[:60], y[:60])
+    val = _write(tmp_path / "val.txt", seqs[60:80], y[60:80])
+    test = _write(tmp_path / "test.txt", seqs[80:], y[80:])
+    both = prepare(train, tmp_path / "both", val_input=val, test_input=test,
+                   test_fraction=0.0, shard_size=100)
+    assert both["split"]["method"] == "files"  # no row was placed by its hash
+    assert both["splits"]["val"]["count"] == 20
+    one = prepare(train, tmp_path / "one", val_fraction=0.2, test_input=test, shard_size=100)
+    assert one["split"] == {"method": "hash", "from_files": ["test"]}
+
+
 def test_rows_related_to_a_test_file_are_left_out(tmp_path):
     seqs, truth = planted_library(3)
     series = [s for s, t in zip(seqs, truth) if t == "series1"]

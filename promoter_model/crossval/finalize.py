@@ -112,6 +112,36 @@ def _checked_split(out: Path, df: pd.DataFrame, k: int) -> pd.DataFrame:
     return split
 
 
+def record_member_split(member: Path, i: int, split: pd.DataFrame) -> dict:
+    """Write into member ``i``'s ``metrics.json`` the family split it was trained on.
+
+    Its data folder was prepared from three files made from the split (train: the other
+    folds; validation: fold ``i``; test: the test families), so ``prepare`` could only
+    record that the rows came from files. Idempotent; the member's checksums are renewed
+    through the gate. Returns the record.
+    """
+    from ..runs import gate
+    from ..runs.ensemble import SPLIT_FILE
+    from ..runs.run import read_metrics, write_checksums
+
+    fold = split["fold"].to_numpy().astype(str)
+    folds = sorted(set(fold) - {"test"}, key=int)
+    val, test = fold == str(i), fold == "test"
+    record = {"method": "family", "file": f"../../{SPLIT_FILE}", "k": len(folds), "fold": i,
+              "rows": {"train": int((~val & ~test).sum()), "validation": int(val.sum()),
+                       "test": int(test.sum())},
+              "note": f"trained on the other folds, selected on fold {i}; the test "
+                      "families are scored only"}
+    metrics = read_metrics(member)
+    if metrics.get("split") != record:
+        metrics["split"] = record
+        for name in ("metrics.json", "checksums.json"):
+            gate.check_file_for_writing(member, name, root=member)
+        gate.write_json(member, "metrics.json", metrics)
+        write_checksums(member)
+    return record
+
+
 def _oof_pairs(codes, fold, pool):
     """Pool row pairs 1-3 bases apart within one fold, and their mismatch counts."""
     idx = np.flatnonzero(pool)
@@ -185,6 +215,8 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE, *, batch_size:
                          + "; ".join(missing))
     df = dream.load_test_table(test_path)
     split = _checked_split(out, df, k)
+    for i, member in enumerate(members):  # its metrics name the split, not "files"
+        record_member_split(member, i, split)
     fold = split["fold"].to_numpy()
     test, pool = fold == "test", fold != "test"
     codes = encode_fitted(df["sequence"].tolist(), SEQ_LEN)[0]

@@ -143,6 +143,19 @@ class _SplitWriter:
 
 
 
+def _split_record(families, n_excluded: int, val_given: bool, test_given: bool) -> dict:
+    """How the rows were split, for the manifest and every run's metrics."""
+    if families is not None:
+        return {"method": "family", "excluded_test_family": n_excluded, **families}
+    if val_given and test_given:  # no row was placed by its hash
+        return {"method": "files", "note": "the validation and test rows came from their "
+                "own files; how those were chosen (by family or not) is the caller's"}
+    record = {"method": "hash"}
+    if val_given or test_given:
+        record["from_files"] = ["validation"] if val_given else ["test"]
+    return record
+
+
 def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, seed=0,
             shard_size=100_000, test_input=None, chunk_rows=200_000,
             max_length=1000, length=SEQ_LEN, progress=None, fold=None,
@@ -343,8 +356,8 @@ def prepare(input_path, out_dir, *, val_fraction=0.025, test_fraction=0.025, see
                 "input_length_min": min_len, "input_length_max": max_len},
         "n_rows": n_rows,
         "excluded_test_overlap": n_excluded if families is None else 0,
-        "split": ({"method": "hash"} if families is None else
-                  {"method": "family", "excluded_test_family": n_excluded, **families}),
+        "split": _split_record(families, n_excluded, val_input is not None,
+                               test_input is not None),
         "splits": {s: {"count": r["count"], "shards": r["shards"]}
                    for s, r in results.items()},
         "label_stats": {s: r["label_stats"] for s, r in results.items()},
