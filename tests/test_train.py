@@ -54,7 +54,9 @@ def test_tiny_model_learns_planted_motif():
     X = one_hot(seqs)
     model = build_model(preset("tiny", dropout=0.0))
     model.compile(keras.optimizers.Adam(3e-3), "mse")
-    model.fit(X[:2500], y[:2500], batch_size=64, epochs=6, verbose=0)
+    # 2 epochs: r 0.978 and 0.979 with seeds 0 and 1 (0.944 and 0.946 after one; 6 epochs
+    # added 0.01), so 0.9 still fails a model that cannot learn the count
+    model.fit(X[:2500], y[:2500], batch_size=64, epochs=2, verbose=0)
     r = pearson_r(y[2500:], np.asarray(model(X[2500:], training=False)).ravel())
     assert r > 0.9
 
