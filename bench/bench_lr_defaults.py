@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     if not args.no_write:
         benchdoc.write_section(render(sorted((ROOT / "bench" / "results").glob("lr_defaults-*"))
                                       [-1:], sorted((ROOT / "bench" / "results")
-                                                    .glob("precision_check-*"))[-1:]))
+                                                    .glob("precision_check-*"))))
     return 0
 
 
@@ -207,8 +207,11 @@ def render(lr_files, precision_files) -> str:
         r = json.loads(f.read_text())
         lines += [f"**Precision** ({r['date']}, {r['machine']}, load {r['load_start']}-"
                   f"{r['load_end']}): `{r['preset']}` with the default schedule, "
-                  f"{r['steps']} batches of {r['batch']} (the first steps of a run planned "
-                  f"for {r['epochs_planned']} such epochs), validation R² on {r['n_val']:,} "
+                  f"{r['steps']} batches of {r['batch']} ("
+                  + ("the whole run: warm-up, then cosine to its end"
+                     if r["results"][0]["total_steps"] <= r["steps"] else
+                     f"the first steps of a run planned for {r['epochs_planned']} such epochs")
+                  + f"), validation R² on {r['n_val']:,} "
                   "rows of a seeded row split of the pool (their families may also be in "
                   "training: this compares the two precisions, it is not a test score), same "
                   "initial weights and batches.",
