@@ -21,7 +21,7 @@ import pandas as pd
 from .model.config import RunConfig
 from .model.predict import input_length
 from .model.predict import predict as predict_model
-from .runs.ensemble import is_ensemble, read_ensemble_spec, update_checksums
+from .runs.ensemble import is_ensemble, read_ensemble_spec, save_metrics
 from .runs.run import (
     Run,
     RunError,
@@ -29,7 +29,6 @@ from .runs.run import (
     read_metrics,
     read_model_card,
     resolve_under,
-    write_checksums,
 )
 from .sequence import codes_to_one_hot, encode_codes, reverse_complement_one_hot
 
@@ -187,18 +186,7 @@ class Predictor:
 
     def save_metrics(self, metrics: dict) -> None:
         """Write ``metrics.json`` into the run or ensemble folder and renew its checksums."""
-        from .runs import gate
-
-        for name in ("metrics.json", "checksums.json"):  # both checked before either is
-            try:                                         # written: no link is followed
-                gate.check_file_for_writing(self.path, name, root=self.path)
-            except ValueError as exc:
-                raise RunError(f"{self.path}: {exc}") from None
-        gate.write_json(self.path, "metrics.json", metrics)
-        if self.is_ensemble or is_ensemble(self.path):
-            update_checksums(self.path)
-        else:
-            write_checksums(self.path)
+        save_metrics(self.path, metrics)
         self.metrics = metrics
 
 

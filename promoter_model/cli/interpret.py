@@ -49,30 +49,22 @@ def cmd_ism(args) -> int:
     return 0
 
 
-def _not_an_ensemble(path) -> None:
-    raise ValueError(f"{path} is an ensemble; first-layer filters belong to one "
-                     "model: give one of its member run folders")
-
-
 def cmd_motifs(args) -> int:
     from pathlib import Path
 
     from ..runs.ensemble import is_ensemble
 
-    # refused in a second, before TensorFlow loads (and checked again once loaded)
+    # refused in a second, before TensorFlow loads, and before the work, not after it
     if is_ensemble(args.run):
-        _not_an_ensemble(args.run)
+        raise ValueError(f"{args.run} is an ensemble; first-layer filters belong to one "
+                         "model: give one of its member run folders")
     cli_io.check_run_folder(args.run)
     cli_io.check_writable(Path(args.run) / "motifs", "motifs")
     from ..interpret.filters import compute_motifs
     from ..interpret.reference import DEFAULT_N, filter_reference
     from ..predictor import load_predictor
 
-    predictor = load_predictor(args.run)
-    if predictor.is_ensemble:
-        _not_an_ensemble(args.run)
-    run = predictor.members[0]
-    cli_io.check_writable(run.path / "motifs", "motifs")  # before the work, not after it
+    run = load_predictor(args.run).members[0]
     n = DEFAULT_N if args.max_sequences is None else args.max_sequences
     X, y, described = filter_reference(args.reference, n, args.seed)
     print(f"reference: {described}", file=sys.stderr)

@@ -68,7 +68,8 @@ def cmd_evaluate(args) -> int:
     from . import io as cli_io
 
     level = interval_level(args.interval)
-    # a bad run or a read-only one with --save is refused before TensorFlow loads
+    # a bad run, or a read-only one with --save, is refused before TensorFlow loads and
+    # before the work, not after it
     cli_io.check_run_folder(args.run)
     if args.save:
         cli_io.check_writable(args.run, "evaluate --save")
@@ -81,8 +82,6 @@ def cmd_evaluate(args) -> int:
     from ..uncertainty.intervals import UNAVAILABLE, coverage, subset_coverage
 
     predictor = load_predictor(args.run)
-    if args.save:  # before the work, not after it
-        cli_io.check_writable(predictor.path, "evaluate --save")
     data = Path(args.data)
     cal = predictor.calibration
     seen = {}

@@ -117,28 +117,24 @@ def record_member_split(member: Path, i: int, split: pd.DataFrame) -> dict:
 
     Its data folder was prepared from three files made from the split (train: the other
     folds; validation: fold ``i``; test: the test families), so ``prepare`` could only
-    record that the rows came from files. Idempotent; the member's checksums are renewed
-    through the gate. Returns the record.
+    record that the rows came from files. Idempotent; written through the gate with the
+    member's checksums (:func:`promoter_model.runs.ensemble.save_metrics`). Returns the
+    record.
     """
-    from ..runs import gate
-    from ..runs.ensemble import SPLIT_FILE
-    from ..runs.run import read_metrics, write_checksums
+    from ..runs.ensemble import SPLIT_FILE, save_metrics
+    from ..runs.run import read_metrics
 
     fold = split["fold"].to_numpy().astype(str)
-    folds = sorted(set(fold) - {"test"}, key=int)
     val, test = fold == str(i), fold == "test"
-    record = {"method": "family", "file": f"../../{SPLIT_FILE}", "k": len(folds), "fold": i,
+    k = len(set(fold) - {"test"})
+    record = {"method": "family", "file": f"../../{SPLIT_FILE}", "k": k, "fold": i,
               "rows": {"train": int((~val & ~test).sum()), "validation": int(val.sum()),
                        "test": int(test.sum())},
               "note": f"trained on the other folds, selected on fold {i}; the test "
                       "families are scored only"}
     metrics = read_metrics(member)
     if metrics.get("split") != record:
-        metrics["split"] = record
-        for name in ("metrics.json", "checksums.json"):
-            gate.check_file_for_writing(member, name, root=member)
-        gate.write_json(member, "metrics.json", metrics)
-        write_checksums(member)
+        save_metrics(member, {**metrics, "split": record})
     return record
 
 

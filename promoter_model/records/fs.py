@@ -94,63 +94,61 @@ class LocalFiles:
         os.replace(_local(src), _local(dst))
 
 
-def _remote(*paths) -> bool:
-    return any("://" in str(p) for p in paths)
+def _files(*paths):
+    """``tf.io.gfile`` if any path is remote (``gs://``), else :class:`LocalFiles` (where
+    TensorFlow is not installed, LocalFiles names what is missing for a remote path).
+    """
+    if any("://" in str(p) for p in paths) and has_tensorflow():
+        import tensorflow as tf
+
+        return tf.io.gfile
+    return LocalFiles
 
 
-def _tf_gfile():
-    if not has_tensorflow():
-        return LocalFiles  # whose calls name what is missing for a remote path
-    import tensorflow as tf
-
-    return tf.io.gfile
-
-
-class Files(LocalFiles):
-    """``tf.io.gfile``'s calls: a remote path (``gs://``) through TensorFlow, a local one
-    through :class:`LocalFiles` (TensorFlow is not imported).
+class Files:
+    """``tf.io.gfile``'s calls for paths of either kind: a remote one through TensorFlow, a
+    local one through :class:`LocalFiles` (TensorFlow is not imported).
     """
 
     @staticmethod
     def GFile(path, mode="r"):  # noqa: N802 - the name tf.io.gfile uses
         """Open a file (``tf.io.gfile.GFile``)."""
-        return (_tf_gfile() if _remote(path) else LocalFiles).GFile(str(path), mode)
+        return _files(path).GFile(str(path), mode)
 
     @staticmethod
     def exists(path) -> bool:
         """Whether the path exists."""
-        return (_tf_gfile() if _remote(path) else LocalFiles).exists(str(path))
+        return _files(path).exists(str(path))
 
     @staticmethod
     def isdir(path) -> bool:
         """Whether the path is a folder."""
-        return (_tf_gfile() if _remote(path) else LocalFiles).isdir(str(path))
+        return _files(path).isdir(str(path))
 
     @staticmethod
     def stat(path):
         """Size of a file, as ``.length``."""
-        return (_tf_gfile() if _remote(path) else LocalFiles).stat(str(path))
+        return _files(path).stat(str(path))
 
     @staticmethod
     def listdir(path) -> list:
         """Names in a folder."""
-        return (_tf_gfile() if _remote(path) else LocalFiles).listdir(str(path))
+        return _files(path).listdir(str(path))
 
     @staticmethod
     def makedirs(path) -> None:
         """Create a folder and its parents (no error if it exists)."""
-        (_tf_gfile() if _remote(path) else LocalFiles).makedirs(str(path))
+        _files(path).makedirs(str(path))
 
     @staticmethod
     def remove(path) -> None:
         """Delete a file."""
-        (_tf_gfile() if _remote(path) else LocalFiles).remove(str(path))
+        _files(path).remove(str(path))
 
     @staticmethod
     def rename(src, dst, overwrite=False) -> None:
         """Rename atomically; refuse to replace ``dst`` unless ``overwrite``."""
-        files = _tf_gfile() if _remote(src, dst) else LocalFiles
-        files.rename(str(src), str(dst), overwrite=overwrite)
+        _files(src, dst).rename(str(src), str(dst), overwrite=overwrite)
 
 
 def gfile():
@@ -183,8 +181,7 @@ def sha256_file(path) -> str:
     """Hex sha256 digest of a file, streamed: a local path directly (TensorFlow is not
     imported), a ``gs://`` one through :func:`gfile`.
     """
-    opener = gfile().GFile if "://" in str(path) else open
-    with opener(str(path), "rb") as fh:
+    with Files.GFile(path, "rb") as fh:
         return sha256_stream(fh)[0]
 
 

@@ -19,7 +19,8 @@ ensemble
     The ensemble folder format (``ensemble.json`` naming member runs, optional calibration,
     out-of-fold and public-leaderboard predictions): :func:`read_ensemble_spec`,
     :func:`write_ensemble`, :func:`stored_public_predictions`, :func:`stored_test_predictions`,
-    :func:`read_split` and :func:`read_novelty_index`.
+    :func:`read_split`, :func:`read_novelty_index` and :func:`save_metrics` (a run's or an
+    ensemble's ``metrics.json`` with its checksums).
 catalog
     Which folders under a root are usable runs or ensembles, checked without loading a
     model (the dashboard's run picker).
@@ -45,6 +46,7 @@ from promoter_model.runs.ensemble import (
     read_ensemble_spec,
     read_novelty_index,
     read_split,
+    save_metrics,
     stored_public_predictions,
     stored_test_predictions,
     update_checksums,
@@ -80,7 +82,7 @@ __all__ = [
     "check_run", "code_in_model", "folders_under", "is_ensemble", "list_runs", "load_run",
     "plain_markdown", "read_ensemble_spec", "read_history", "read_metrics",
     "read_model_card", "resolve_under", "save_run", "scan", "scan_runs", "sha256_file",
-    "stored_public_predictions", "stored_test_predictions", "read_split",
+    "stored_public_predictions", "stored_test_predictions", "read_split", "save_metrics",
     "read_novelty_index", "NOVELTY_FILE", "SPLIT_FILE", "TEST_COLUMNS", "TEST_FILE",
     "update_checksums", "write_checksums", "write_ensemble",
 ]

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .. import atomic, bounds
 from . import gate
-from .run import RunError, resolve_under, sha256_file
+from .run import RunError, resolve_under, sha256_file, write_checksums
 from .safety import RunSafetyError
 
 ENSEMBLE_FILE = "ensemble.json"
@@ -229,3 +229,26 @@ def update_checksums(path) -> dict:
                  if (path / name).is_file() and not (path / name).is_symlink()})
     _gated(path, gate.write_json, path, "checksums.json", sums)
     return sums
+
+
+def save_metrics(path, metrics: dict) -> None:
+    """Write ``metrics.json`` into a run or ensemble folder through the gate and renew its
+    checksums (``checksums.json``: all of a run's, the rewritten entries of an ensemble's).
+
+    Raises
+    ------
+    RunError
+        A link or a non-file where either file goes (both are checked before either is
+        written).
+    """
+    path = Path(path)
+    for name in ("metrics.json", "checksums.json"):
+        try:
+            gate.check_file_for_writing(path, name, root=path)
+        except ValueError as exc:
+            raise RunError(f"{path}: {exc}") from None
+    gate.write_json(path, "metrics.json", metrics)
+    if is_ensemble(path):
+        update_checksums(path)
+    else:
+        write_checksums(path)
