@@ -10,7 +10,6 @@ the page sent (``element.proto.spec``) to check that the charts hold the right d
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 
@@ -18,7 +17,6 @@ import numpy as np
 import pytest
 from app_pages_fixture import (
     GOOD,
-    ROOT,
     app_test,
     by_title,
     charts,
@@ -331,12 +329,6 @@ def test_motifs_without_discovered_says_how_and_filters_name_significant_only(ap
     ok(at)
     assert any("discovered motifs cannot be read" in e.value and "version None" in e.value
                for e in at.error)
-
-
-def test_streamlit_config_limits_uploads():
-    text = (ROOT / ".streamlit" / "config.toml").read_text()
-    assert "maxUploadSize = 20" in text and "enableXsrfProtection = true" in text
-    json.dumps(text)  # plain text
 
 
 def test_script_runs_keep_keras_state_but_close_figures(app_env, monkeypatch):

@@ -3,7 +3,9 @@
 Every case must end in a result or in exit status 2 with exactly one ``error:`` line (no
 traceback), must not lose input, and must stay within bounded memory and time. The corpus
 is generated here and kept small; ``PROMOTER_MAX_INPUT_MB`` is lowered so that the byte
-cap is reached with a few MB.
+cap is reached with a few MB. The writer under every output (modes, devices, FIFOs, links,
+stale temp files) is tested in ``test_atomic.py``; the writes refused to an unprivileged
+user in ``test_cli_read_only.py``, with the helpers here.
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 from conftest import run_main
 
-from promoter_model import atomic
 from promoter_model.sequence import read_sequences, unique_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,41 +107,6 @@ def test_fasta_ids_are_unique_without_collision(tmp_path, given, expected):
 
 
 # ----------------------------------------------------------------------------- 8. output targets
-def test_write_keeps_the_mode_of_the_file_it_replaces(tmp_path):
-    f = tmp_path / "secret.csv"
-    f.write_text("old")
-    f.chmod(0o600)
-    atomic.write_text(f, "new")
-    assert f.read_text() == "new" and stat.S_IMODE(f.stat().st_mode) == 0o600
-
-
-def test_write_to_a_character_device_keeps_the_device(tmp_path):
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
-    atomic.write_text("/dev/null", "x" * 1000)
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # not replaced by a regular file
-    assert not list(Path("/dev").glob(".null.*.tmp*"))
-
-
-def test_write_to_a_fifo_goes_to_its_reader(tmp_path):
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
-    reader.start()
-    atomic.write_text(fifo, "id,prediction\n")
-    reader.join(10)
-    assert got == [b"id,prediction\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
-
-
-def test_write_through_a_link_replaces_its_target(tmp_path):
-    target = tmp_path / "real.csv"
-    target.write_text("old")
-    link = tmp_path / "link.csv"
-    link.symlink_to(target)
-    atomic.write_text(link, "new")
-    assert link.is_symlink() and target.read_text() == "new"
-
-
 def test_predict_output_keeps_mode_and_devices(run, fasta, tmp_path, capsys):
     """In-process (the CLI's ``main``: its writer and error handling); the outputs are files
     and devices, which a separate process would not change.
@@ -262,57 +226,6 @@ def test_prepare_out_that_is_the_input_is_one_error_line(tmp_path, train_demo_pa
     assert x.read_bytes() == before
 
 
-@pytest.fixture
-def shared_tmp():
-    """A folder an unprivileged user can reach (pytest's tmp is private to root)."""
-    d = Path(tempfile.mkdtemp(prefix="hostile-"))
-    d.chmod(0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-def _as_nobody_possible() -> bool:
-    return os.geteuid() != 0 or shutil.which("setpriv") is not None
-
-
-def _readonly_run(tiny_run, shared_tmp) -> Path:
-    ro = shared_tmp / "ro_run"
-    shutil.copytree(tiny_run, ro)
-    for p in [ro, *ro.rglob("*")]:
-        p.chmod(0o555 if p.is_dir() else 0o444)
-    return ro
-
-
-def _nobody():
-    return 65534 if os.geteuid() == 0 else None
-
-
-@pytest.mark.skipif(not _as_nobody_possible(), reason="needs setpriv to drop root")
-def test_output_into_a_read_only_folder_is_one_error_line(tiny_run, shared_tmp):
-    ro = _readonly_run(tiny_run, shared_tmp)
-    f = shared_tmp / "in.txt"
-    f.write_text(SEQ + "\n")
-    f.chmod(0o644)
-    code, _, err = cli("predict", ro, f, "-o", ro / "out.csv", user=_nobody())
-    assert code == 2 and "is not writable" in one_error(err)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not _as_nobody_possible(), reason="needs setpriv to drop root")
-@pytest.mark.parametrize("command", ["motifs", "evaluate --save"])
-def test_writes_into_a_read_only_run_are_refused_before_the_work(tiny_run, shared_tmp,
-                                                                 command):
-    ro = _readonly_run(tiny_run, shared_tmp)
-    data = shared_tmp / "measured.csv"
-    data.write_text(f"sequence,expression\n{SEQ},1.0\n{SEQ[3:]},2.0\n")
-    data.chmod(0o644)
-    args = (["motifs", ro, "--max-sequences", "20", "--no-influence"] if command == "motifs"
-            else ["evaluate", ro, data, "--save"])
-    code, _, err = cli(*args, user=_nobody(), timeout=300)
-    assert code == 2 and "is not writable" in one_error(err)
-    assert "reference:" not in err  # refused before the reference set was even read
-
-
 # ----------------------------------------------------------------------------- 12. missing folders
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["predict", "ism"])
@@ -339,21 +252,6 @@ def test_output_that_is_a_folder_or_socket_is_refused(run, fasta, tmp_path, targ
 
 
 # ----------------------------------------------------------------------------- 13. stray files
-def test_stale_temp_files_of_a_killed_write_are_removed_by_the_next(tmp_path):
-    from promoter_model.runs import write_checksums
-
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.json").write_text("{}")
-    stray = run / ".checksums.json.abcd1234.tmp"
-    stray.write_text("half")
-    young = run / ".checksums.json.young000.tmp"
-    young.write_text("another writer, still at work")
-    os.utime(stray, (0, 0))  # left by a kill long ago
-    write_checksums(run)
-    assert not stray.exists() and young.exists()
-
-
 def test_rerun_of_a_complete_run_removes_checkpoint_and_temp_files(run):
     from promoter_model.model.config import RunConfig
     from promoter_model.train import train
@@ -386,19 +284,6 @@ def test_streaming_reader_refuses_nul_and_endless_lines_without_buffering(tmp_pa
     endless.write_bytes(b"A" * (20 << 20))  # one 20 MB line, no newline
     with pytest.raises(SequenceError, match="a line longer than"):
         list(iter_dream_chunks(endless))
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not _as_nobody_possible(), reason="needs setpriv to drop root")
-def test_prepare_into_a_read_only_folder_is_one_error_line(shared_tmp, train_demo_path):
-    ro = shared_tmp / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    src = shared_tmp / "train.txt"
-    shutil.copy(train_demo_path, src)
-    src.chmod(0o644)
-    code, _, err = cli("prepare", src, "--out", ro / "data", user=_nobody(), timeout=300)
-    assert code == 2 and "Permission denied" in one_error(err)
 
 
 def test_sigterm_during_a_write_removes_its_temp_file(tmp_path):

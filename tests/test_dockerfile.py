@@ -6,6 +6,7 @@ run and checked by ``scripts/docker_check.py`` (``make docker-check``).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
@@ -145,3 +146,9 @@ def test_streamlit_config_caps_uploads_and_keeps_xsrf():
     assert 1 <= int(server["maxUploadSize"]) <= 200
     assert server.get("enableXsrfProtection", True) is True
     assert cfg.get("browser", {}).get("gatherUsageStats") is False
+
+
+def test_streamlit_config_limits_uploads():
+    text = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "maxUploadSize = 20" in text and "enableXsrfProtection = true" in text
+    json.dumps(text)  # plain text

@@ -1,6 +1,7 @@
 """The house layout (issue 27): one room per concept, read from the source with ``ast``.
 
-* no module of ``promoter_model/`` or ``app/`` over 400 lines;
+* no module of ``promoter_model/`` or ``app/`` over 400 lines, and no file of ``tests/``,
+  ``bench/`` or ``scripts/`` either;
 * no import of another module's ``_private`` name (a ``_private`` module only from inside its
   package);
 * no import cycle between modules (every import statement counts, function-level ones too);
@@ -21,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("promoter_model", "app")
+#: Folders of tests and command-line scripts: not packages, held to the same line cap.
+SCRIPT_FOLDERS = ("tests", "bench", "scripts")
 MAX_LINES = 400
 MAX_ROOT_MODULES = 8
 #: Subpackages being written on main while this test landed: their ``__init__`` docstrings
@@ -42,6 +45,15 @@ def _modules() -> dict:
 
 
 MODULES = _modules()
+
+
+def _scripts() -> dict:
+    """Path relative to the repository -> path, for every ``.py`` file of the script folders."""
+    return {str(path.relative_to(ROOT)): path for top in SCRIPT_FOLDERS
+            for path in sorted((ROOT / top).rglob("*.py"))}
+
+
+SCRIPTS = _scripts()
 
 
 def _is_package(name: str) -> bool:
@@ -128,6 +140,7 @@ def _cycles(graph: dict) -> list:
 
 def test_the_checks_read_every_module():
     assert "promoter_model" in MODULES and "app.main" in MODULES
+    assert {"tests/test_layout.py", "bench/benchdoc.py", "scripts/model_card.py"} <= set(SCRIPTS)
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"a"}, "b": set()}) == [["a"]]
 
@@ -136,6 +149,12 @@ def test_the_checks_read_every_module():
 def test_no_module_over_the_line_cap(name):
     lines = len(MODULES[name].read_text().splitlines())
     assert lines <= MAX_LINES, f"{MODULES[name]} has {lines} lines (cap {MAX_LINES})"
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_no_test_or_script_over_the_line_cap(name):
+    lines = len(SCRIPTS[name].read_text().splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines (cap {MAX_LINES})"
 
 
 def _private(part: str) -> bool:

@@ -1,4 +1,8 @@
-"""Tests of promoter_model.records: splits, shards, manifest, tf.data pipelines."""
+"""Tests of promoter_model.records: prepare's shards and manifest, tf.data pipelines (and
+``sequence.encode_fitted``, which prepare encodes with). The splits are in
+``test_records_hashing.py``, other inputs in ``test_records_inputs.py``, damaged input in
+``test_records_integrity.py``; the helpers here serve them and ``test_records_arrays.py``.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,6 @@ from hypothesis import strategies as st
 from promoter_model import records as R
 from promoter_model import sequence as S
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dream2022"
-DEMO = SHARED / "train_demo.txt"
 FLANK_5 = "TGCATTTTTTTCACATC"
 FLANK_3 = "GGTTACGGCTGTT"
 
@@ -104,79 +106,6 @@ def test_encode_fitted_matches_sequence_helpers():
 def test_encode_fitted_names_bad_character():
     with pytest.raises(S.SequenceError, match="position 3"):
         S.encode_fitted(["A" * 110, "ACX" + "A" * 107])
-
-
-# --------------------------------------------------------------------------- splitting
-def test_split_is_deterministic_and_order_independent():
-    seqs, _ = random_rows(2000, seed=4)
-    a = R.split_of(seqs, 7, 0.1, 0.1)
-    assert a.dtype == np.int8 and set(np.unique(a)) == {0, 1, 2}
-    np.testing.assert_array_equal(a, R.split_of(seqs, 7, 0.1, 0.1))
-    perm = np.random.default_rng(0).permutation(len(seqs))
-    np.testing.assert_array_equal(a[perm], R.split_of([seqs[i] for i in perm], 7, 0.1, 0.1))
-    chunked = np.concatenate([R.split_of(seqs[i:i + 333], 7, 0.1, 0.1)
-                              for i in range(0, len(seqs), 333)])
-    np.testing.assert_array_equal(a, chunked)
-    # codes and strings give the same answer; another seed gives another split
-    np.testing.assert_array_equal(a, R.split_of(S.encode_codes(seqs), 7, 0.1, 0.1))
-    assert (a != R.split_of(seqs, 8, 0.1, 0.1)).mean() > 0.1
-
-
-def test_split_fractions_and_val_stable_when_test_dropped():
-    rng = np.random.default_rng(5)
-    codes = rng.integers(0, 4, (40_000, 110)).astype(np.uint8)
-    which = R.split_of(codes, 0, 0.025, 0.025)
-    # binomial sd for 1000 expected is ~31: +-150 is a ~5 sd band
-    assert abs(int((which == 1).sum()) - 1000) < 150
-    assert abs(int((which == 2).sum()) - 1000) < 150
-    no_test = R.split_of(codes, 0, 0.025, 0.0)
-    np.testing.assert_array_equal(no_test == 1, which == 1)
-    assert not (no_test == 2).any()
-
-
-def test_split_uses_fitted_content():
-    core = "ACGT" * 27 + "AC"  # 110 bp
-    same = [core, "GGGG" + core, core.lower(), core.replace("T", "U")]
-    assert len(set(R.split_of(same * 50, 3, 0.3, 0.3).tolist())) == 1
-    hashes = R.hash_codes(S.encode_codes(same), 3)
-    assert len(set(hashes.tolist())) == 1
-
-
-def test_k_folds_partition_every_sequence_once_and_keep_duplicates_together():
-    seqs, _ = random_rows(3000, seed=6)
-    seqs = seqs + seqs[:200]  # duplicates must share a fold
-    folds = np.stack([R.split_of(seqs, 0, 0.0, 0.0, fold=(i, 5)) for i in range(5)])
-    assert set(np.unique(folds)) == {0, 1}
-    np.testing.assert_array_equal(folds.sum(axis=0), 1)  # validated exactly once
-    sizes = folds.sum(axis=1)
-    assert sizes.min() > 0.8 * len(seqs) / 5 and sizes.max() < 1.2 * len(seqs) / 5
-    np.testing.assert_array_equal(folds[:, :200], folds[:, 3000:])
-    with pytest.raises(ValueError, match="fold must be"):
-        R.split_of(seqs, 0, 0.0, 0.0, fold=(5, 5))
-    with pytest.raises(ValueError, match="test_fraction must be 0"):
-        R.split_of(seqs, 0, 0.0, 0.1, fold=(0, 5))
-
-
-def test_prepare_with_a_fold_validates_on_that_fold(tmp_path):
-    seqs, y = random_rows(1200, seed=7)
-    src = tmp_path / "in.txt"
-    src.write_text("".join(f"{s}\t{v}\n" for s, v in zip(seqs, y)))
-    m = R.prepare(src, tmp_path / "f2", fold=(2, 4), test_fraction=0.0)
-    expected = R.split_of(seqs, 0, 0.0, 0.0, fold=(2, 4))
-    assert m["splits"]["val"]["count"] == int((expected == 1).sum())
-    assert m["splits"]["train"]["count"] == int((expected == 0).sum())
-    assert m["settings"]["fold"] == [2, 4]
-    codes, _ = R.load_split(tmp_path / "f2", "val")
-    np.testing.assert_array_equal(np.sort(R.hash_codes(codes)),
-                                  np.sort(R.hash_codes(S.encode_codes(
-                                      [s for s, f in zip(seqs, expected) if f == 1]))))
-
-
-def test_split_rejects_bad_fractions():
-    with pytest.raises(ValueError, match="below 1"):
-        R.split_of(["A" * 110], 0, 0.6, 0.4)
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        R.split_of(["A" * 110], 0, -0.1, 0.1)
 
 
 # --------------------------------------------------------------------------- prepare
@@ -330,80 +259,3 @@ def test_manifest_contents(small):
     for s in R.SPLITS:
         for sh in m["splits"][s]["shards"]:
             assert sh["bytes"] == (small["out"] / sh["file"]).stat().st_size
-
-
-# --------------------------------------------------------------------------- other inputs
-def test_test_input_becomes_the_test_split(tmp_path):
-    seqs, labels = random_rows(400, seed=7)
-    test_seqs, test_labels = random_rows(50, seed=8)
-    test_seqs[0] = seqs[10]  # an overlap that must not stay in train/val
-    src = write_dream(tmp_path / "train.txt", seqs, labels)
-    tsrc = write_dream(tmp_path / "test.txt", test_seqs, test_labels)
-    m = R.prepare(src, tmp_path / "out", val_fraction=0.25, test_fraction=0.3,
-                  test_input=tsrc, shard_size=64)
-    assert m["settings"]["test_fraction"] == 0.0 and m["settings"]["test_from_input"]
-    assert m["sources"]["test"]["sha256"] == R.fs.sha256_file(tsrc)
-    codes, y = R.load_split(tmp_path / "out", "test")
-    np.testing.assert_array_equal(y, test_labels)
-    np.testing.assert_array_equal(codes, S.encode_codes(test_seqs))
-    which = R.split_of(seqs, 0, 0.25, 0.0)
-    leak = np.array([s == seqs[10] for s in seqs])
-    assert m["excluded_test_overlap"] == int(leak.sum()) >= 1
-    assert m["splits"]["val"]["count"] == int(((which == 1) & ~leak).sum())
-    assert m["splits"]["train"]["count"] == int(((which == 0) & ~leak).sum())
-    assert m["n_rows"] == 450
-    assert sum(m["splits"][s]["count"] for s in R.SPLITS) + m["excluded_test_overlap"] == 450
-
-
-def test_table_input_with_header(tmp_path):
-    seqs, labels = random_rows(80, seed=9)
-    csv = tmp_path / "table.csv"
-    csv.write_text("id,sequence,expression\n" + "".join(
-        f"r{i},{s},{v:g}\n" for i, (s, v) in enumerate(zip(seqs, labels))))
-    m = R.prepare(csv, tmp_path / "out", val_fraction=0.2, test_fraction=0.2, chunk_rows=9)
-    assert m["sources"]["train"]["format"] == "table"
-    exp = expected_by_split(seqs, labels)
-    for split in R.SPLITS:
-        np.testing.assert_array_equal(R.load_split(tmp_path / "out", split)[1],
-                                      exp[split][1])
-
-
-def test_gzipped_tsv_test_input(tmp_path):
-    import gzip
-
-    seqs, labels = random_rows(60, seed=10)
-    test_seqs, test_labels = random_rows(20, seed=11)
-    src = write_dream(tmp_path / "train.txt", seqs, labels)
-    tsv = tmp_path / "test.tsv.gz"
-    tsv.write_bytes(gzip.compress(("pos\tsequence\texpression\n" + "".join(
-        f"{i}\t{s}\t{v:g}\n" for i, (s, v) in enumerate(zip(test_seqs, test_labels))))
-        .encode()))
-    m = R.prepare(src, tmp_path / "out", test_input=tsv)
-    assert m["splits"]["test"]["count"] == 20
-    np.testing.assert_array_equal(R.load_split(tmp_path / "out", "test")[1], test_labels)
-
-
-@pytest.mark.skipif(not DEMO.exists(), reason="shared DREAM demo file not present")
-def test_real_demo_file(tmp_path):
-    # the file has 6,370 rows: `wc -l` says 6,369 because the last line has no newline
-    text = DEMO.read_text()
-    n_lines = len([ln for ln in text.splitlines() if ln.strip()])
-    assert n_lines == 6370
-    m = R.prepare(DEMO, tmp_path / "demo", shard_size=2000)
-    assert m["n_rows"] == 6370
-    assert sum(m["splits"][s]["count"] for s in R.SPLITS) == 6370
-    assert 5800 < m["splits"]["train"]["count"] < 6300
-    lengths = np.array([len(ln.split("\t")[0]) for ln in text.splitlines()])
-    assert m["fit"]["n_padded"] == int((lengths < 110).sum())
-    assert m["fit"]["n_trimmed"] == int((lengths > 110).sum())
-    assert (m["fit"]["input_length_min"], m["fit"]["input_length_max"]) == (
-        int(lengths.min()), int(lengths.max()))
-    R.verify_shards(tmp_path / "demo")
-    # shards of 2 blocks each: the unshuffled dataset keeps file order across shards
-    assert len(m["splits"]["train"]["shards"]) >= 3
-    _, y_train = R.load_split(tmp_path / "demo", "train")
-    ds = R.make_dataset(tmp_path / "demo", "train", batch_size=500)
-    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in ds]), y_train)
-    _, y, _ = all_rows(tmp_path / "demo")
-    labels = np.array([float(ln.split("\t")[1]) for ln in text.splitlines()], np.float32)
-    np.testing.assert_array_equal(np.sort(y), np.sort(labels))

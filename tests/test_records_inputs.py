@@ -1,13 +1,24 @@
-"""prepare's inputs, and `prepare(split="family")`: whole families on one side."""
+"""prepare's inputs: formats recognised and streamed, a test file as the test split, tables
+with a header, gzipped TSV, the real DREAM demo file; and `prepare(split="family")`: whole
+families on one side.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-from test_families_group import planted_library
+from pathlib import Path
 
+import numpy as np
+import pytest
+from test_families_group import planted_library
+from test_records import all_rows, expected_by_split, random_rows, write_dream
+
+from promoter_model import records as R
+from promoter_model import sequence as S
 from promoter_model.records import load_split, prepare
 from promoter_model.records.inputs import input_format, iter_input
 
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dream2022"
+DEMO = SHARED / "train_demo.txt"
 FLANK_5, FLANK_3 = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"
 
 
@@ -27,6 +38,82 @@ def test_inputs_are_recognised_and_streamed(tmp_path):
     assert input_format(path) == "dream"
     chunks = list(iter_input(path, "dream", 50, 1000))
     assert sum(len(s) for s, _ in chunks) == len(seqs) and len(chunks[0][0]) == 50
+
+
+def test_test_input_becomes_the_test_split(tmp_path):
+    seqs, labels = random_rows(400, seed=7)
+    test_seqs, test_labels = random_rows(50, seed=8)
+    test_seqs[0] = seqs[10]  # an overlap that must not stay in train/val
+    src = write_dream(tmp_path / "train.txt", seqs, labels)
+    tsrc = write_dream(tmp_path / "test.txt", test_seqs, test_labels)
+    m = R.prepare(src, tmp_path / "out", val_fraction=0.25, test_fraction=0.3,
+                  test_input=tsrc, shard_size=64)
+    assert m["settings"]["test_fraction"] == 0.0 and m["settings"]["test_from_input"]
+    assert m["sources"]["test"]["sha256"] == R.fs.sha256_file(tsrc)
+    codes, y = R.load_split(tmp_path / "out", "test")
+    np.testing.assert_array_equal(y, test_labels)
+    np.testing.assert_array_equal(codes, S.encode_codes(test_seqs))
+    which = R.split_of(seqs, 0, 0.25, 0.0)
+    leak = np.array([s == seqs[10] for s in seqs])
+    assert m["excluded_test_overlap"] == int(leak.sum()) >= 1
+    assert m["splits"]["val"]["count"] == int(((which == 1) & ~leak).sum())
+    assert m["splits"]["train"]["count"] == int(((which == 0) & ~leak).sum())
+    assert m["n_rows"] == 450
+    assert sum(m["splits"][s]["count"] for s in R.SPLITS) + m["excluded_test_overlap"] == 450
+
+
+def test_table_input_with_header(tmp_path):
+    seqs, labels = random_rows(80, seed=9)
+    csv = tmp_path / "table.csv"
+    csv.write_text("id,sequence,expression\n" + "".join(
+        f"r{i},{s},{v:g}\n" for i, (s, v) in enumerate(zip(seqs, labels))))
+    m = R.prepare(csv, tmp_path / "out", val_fraction=0.2, test_fraction=0.2, chunk_rows=9)
+    assert m["sources"]["train"]["format"] == "table"
+    exp = expected_by_split(seqs, labels)
+    for split in R.SPLITS:
+        np.testing.assert_array_equal(R.load_split(tmp_path / "out", split)[1],
+                                      exp[split][1])
+
+
+def test_gzipped_tsv_test_input(tmp_path):
+    import gzip
+
+    seqs, labels = random_rows(60, seed=10)
+    test_seqs, test_labels = random_rows(20, seed=11)
+    src = write_dream(tmp_path / "train.txt", seqs, labels)
+    tsv = tmp_path / "test.tsv.gz"
+    tsv.write_bytes(gzip.compress(("pos\tsequence\texpression\n" + "".join(
+        f"{i}\t{s}\t{v:g}\n" for i, (s, v) in enumerate(zip(test_seqs, test_labels))))
+        .encode()))
+    m = R.prepare(src, tmp_path / "out", test_input=tsv)
+    assert m["splits"]["test"]["count"] == 20
+    np.testing.assert_array_equal(R.load_split(tmp_path / "out", "test")[1], test_labels)
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="shared DREAM demo file not present")
+def test_real_demo_file(tmp_path):
+    # the file has 6,370 rows: `wc -l` says 6,369 because the last line has no newline
+    text = DEMO.read_text()
+    n_lines = len([ln for ln in text.splitlines() if ln.strip()])
+    assert n_lines == 6370
+    m = R.prepare(DEMO, tmp_path / "demo", shard_size=2000)
+    assert m["n_rows"] == 6370
+    assert sum(m["splits"][s]["count"] for s in R.SPLITS) == 6370
+    assert 5800 < m["splits"]["train"]["count"] < 6300
+    lengths = np.array([len(ln.split("\t")[0]) for ln in text.splitlines()])
+    assert m["fit"]["n_padded"] == int((lengths < 110).sum())
+    assert m["fit"]["n_trimmed"] == int((lengths > 110).sum())
+    assert (m["fit"]["input_length_min"], m["fit"]["input_length_max"]) == (
+        int(lengths.min()), int(lengths.max()))
+    R.verify_shards(tmp_path / "demo")
+    # shards of 2 blocks each: the unshuffled dataset keeps file order across shards
+    assert len(m["splits"]["train"]["shards"]) >= 3
+    _, y_train = R.load_split(tmp_path / "demo", "train")
+    ds = R.make_dataset(tmp_path / "demo", "train", batch_size=500)
+    np.testing.assert_array_equal(np.concatenate([y.numpy() for _, y in ds]), y_train)
+    _, y, _ = all_rows(tmp_path / "demo")
+    labels = np.array([float(ln.split("\t")[1]) for ln in text.splitlines()], np.float32)
+    np.testing.assert_array_equal(np.sort(y), np.sort(labels))
 
 
 def test_family_split_keeps_every_family_on_one_side(tmp_path):

@@ -1,8 +1,11 @@
-"""Reliability of the file readers against big and binary files: a 2 GB file refused from
-its size before any byte is read, a 2 GB binary file under a raised cap refused after its
-first block, binary files renamed ``.fa`` refused with the reason, and DREAM-format files
-streamed in bounded memory (``docs/reliability.md``). Messy text and the ``predict``
-command are in ``test_reliability_input.py``.
+"""Reliability of the file readers (``read_sequences``, ``iter_dream_chunks``): any bytes in
+any file give a table or a located error; a 2 GB file refused from its size before any
+byte is read, a 2 GB binary file under a raised cap refused after its first block, binary
+files renamed ``.fa`` refused with the reason; the streaming DREAM reader agrees with
+``parse_text``, names the line of any bad byte and streams in bounded memory
+(``docs/reliability.md``). Messy text is in ``test_reliability_input.py`` (whose oracle
+and strategies these properties use), the ``predict`` command in
+``test_cli_messy_input.py``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from test_reliability_input import BOM, CLEAN_SEQ, EOL, FAST, check_error, outcome
 
-from promoter_model.sequence import SequenceError, iter_dream_chunks, read_sequences
+from promoter_model.sequence import SequenceError, iter_dream_chunks, parse_text, read_sequences
 
 
 def _rss_mb() -> float:
@@ -78,6 +84,24 @@ def test_wrong_files_renamed_fa(tmp_path, name, data, needle):
     assert str(p) in str(info.value)
 
 
+@FAST
+@given(content=st.binary(max_size=600), suffix=st.sampled_from([".fa", ".txt", ".csv",
+                                                                ".fa.gz", ".tsv"]),
+       gz=st.booleans())
+@example(content=b"\x1f\x8b\x08\x00" + bytes(range(1, 200)), suffix=".fa", gz=False)
+def test_read_sequences_any_bytes(tmp_path_factory, content, suffix, gz):
+    path = tmp_path_factory.mktemp("bytes") / f"upload{suffix}"
+    path.write_bytes(gzip.compress(content) if gz else content)
+    kind, result = outcome(read_sequences, path, strict=False)
+    if kind == "ok":
+        for err in result.errors:
+            check_error(err)
+        assert all(s and set(s) <= set("ACGTN") for s in result.sequences)
+    else:
+        check_error(result)
+        assert str(path) in str(result)
+
+
 def _write_dream(path: Path, n: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     codes = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, size=(n, 110))]
@@ -118,3 +142,51 @@ def test_iter_dream_chunks_streams_in_bounded_memory(tmp_path):
           f"{peak_large:.1f} MB (200k rows)")
     # 4x the file costs at most 1.5x the memory (the 8 MB read block and one chunk dominate)
     assert peak_large < 1.5 * peak_small
+
+
+# ----------------------------------------------------------------------------- iter_dream_chunks
+@FAST
+@given(rows=st.lists(st.tuples(CLEAN_SEQ, st.floats(-10, 10, allow_nan=False, width=32)),
+                     min_size=1, max_size=30),
+       eol=EOL, bom=BOM, chunk_rows=st.integers(1, 7), blank=st.booleans())
+def test_iter_dream_chunks_agrees_with_parse_text(tmp_path_factory, rows, eol, bom,
+                                                  chunk_rows, blank):
+    lines = [f"{s}\t{v!r}" for s, v in rows]
+    if blank:
+        lines.insert(len(lines) // 2, "")
+    text = bom + eol.join(lines) + eol
+    path = tmp_path_factory.mktemp("dream") / "train.txt"
+    path.write_bytes(text.encode("utf-8"))
+    chunks = list(iter_dream_chunks(path, chunk_rows=chunk_rows))
+    seqs = [s for c in chunks for s in c[0]]
+    expr = np.concatenate([c[1] for c in chunks])
+    table = parse_text(text, "dream")
+    assert seqs == table.sequences
+    np.testing.assert_array_equal(expr, table.expression)
+
+
+@FAST
+@given(content=st.binary(max_size=400), chunk_rows=st.integers(1, 5))
+def test_iter_dream_chunks_any_bytes_parse_or_name_the_line(tmp_path_factory, content,
+                                                            chunk_rows):
+    path = tmp_path_factory.mktemp("bytes") / "train.txt"
+    path.write_bytes(content)
+    try:
+        for seqs, expr, first_line in iter_dream_chunks(path, chunk_rows=chunk_rows):
+            assert first_line >= 1 and len(seqs) == len(expr)
+            assert all(s and set(s) <= set("ACGTN") for s in seqs)
+            assert np.isfinite(expr).all()
+    except SequenceError as err:
+        assert err.line is not None and f"line {err.line}" in str(err), str(err)
+        assert str(path) in str(err)
+        if err.position is not None:
+            assert f"position {err.position}" in str(err)
+
+
+def test_iter_dream_chunks_space_before_tab_does_not_depend_on_blank_lines(tmp_path):
+    with_blank = tmp_path / "a.txt"
+    with_blank.write_text("ACGT \t1\n\nTTTT\t2\n")
+    without = tmp_path / "b.txt"
+    without.write_text("ACGT \t1\nTTTT\t2\n")
+    assert [s for c in iter_dream_chunks(with_blank) for s in c[0]] == ["ACGT", "TTTT"]
+    assert [s for c in iter_dream_chunks(without) for s in c[0]] == ["ACGT", "TTTT"]

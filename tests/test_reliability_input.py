@@ -1,4 +1,4 @@
-"""Reliability of the input readers and of ``promoter-model predict`` against messy input.
+"""Reliability of the text readers (``parse_text``, ``normalize``) against messy input.
 
 Property tests (hypothesis) feed the readers arbitrary and "biologist-shaped" text: Word
 paste (smart quotes, non-breaking and zero-width spaces, tabs), Windows line endings, BOMs,
@@ -10,34 +10,24 @@ must get the behaviour documented in ``promoter_model/sequence.py``:
 * rejected with :class:`SequenceError` whose message names the record or line and, for a
   bad character, its 1-based position and the character;
 
-and never any other exception. Explicit tests cover each listed case; big and binary files
-(a 2 GB sparse file, a binary file renamed ``.fa``, streaming in bounded memory) are in
-``test_reliability_files.py``.
+and never any other exception. Explicit tests cover each listed case. The oracle and the
+strategies here also serve ``test_reliability_files.py`` (any bytes in a file, the streaming
+DREAM reader, big and binary files) and ``test_cli_messy_input.py`` (``promoter-model
+predict`` on messy files).
 """
 
 from __future__ import annotations
-
-import csv
-import gzip
-import io
-import os
-import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from promoter_model import cli
 from promoter_model.sequence import (
     SequenceError,
     SequenceTable,
-    iter_dream_chunks,
     normalize,
     parse_text,
-    read_sequences,
 )
 
 # ----------------------------------------------------------------------------- oracle
@@ -253,62 +243,6 @@ def test_any_unicode_white_space_inside_a_sequence_is_removed(seq, noise, where)
         assert result.sequences == [want]
 
 
-@FAST
-@given(rows=st.lists(st.tuples(CLEAN_SEQ, st.floats(-10, 10, allow_nan=False, width=32)),
-                     min_size=1, max_size=30),
-       eol=EOL, bom=BOM, chunk_rows=st.integers(1, 7), blank=st.booleans())
-def test_iter_dream_chunks_agrees_with_parse_text(tmp_path_factory, rows, eol, bom,
-                                                  chunk_rows, blank):
-    lines = [f"{s}\t{v!r}" for s, v in rows]
-    if blank:
-        lines.insert(len(lines) // 2, "")
-    text = bom + eol.join(lines) + eol
-    path = tmp_path_factory.mktemp("dream") / "train.txt"
-    path.write_bytes(text.encode("utf-8"))
-    chunks = list(iter_dream_chunks(path, chunk_rows=chunk_rows))
-    seqs = [s for c in chunks for s in c[0]]
-    expr = np.concatenate([c[1] for c in chunks])
-    table = parse_text(text, "dream")
-    assert seqs == table.sequences
-    np.testing.assert_array_equal(expr, table.expression)
-
-
-@FAST
-@given(content=st.binary(max_size=400), chunk_rows=st.integers(1, 5))
-def test_iter_dream_chunks_any_bytes_parse_or_name_the_line(tmp_path_factory, content,
-                                                            chunk_rows):
-    path = tmp_path_factory.mktemp("bytes") / "train.txt"
-    path.write_bytes(content)
-    try:
-        for seqs, expr, first_line in iter_dream_chunks(path, chunk_rows=chunk_rows):
-            assert first_line >= 1 and len(seqs) == len(expr)
-            assert all(s and set(s) <= set("ACGTN") for s in seqs)
-            assert np.isfinite(expr).all()
-    except SequenceError as err:
-        assert err.line is not None and f"line {err.line}" in str(err), str(err)
-        assert str(path) in str(err)
-        if err.position is not None:
-            assert f"position {err.position}" in str(err)
-
-
-@FAST
-@given(content=st.binary(max_size=600), suffix=st.sampled_from([".fa", ".txt", ".csv",
-                                                                ".fa.gz", ".tsv"]),
-       gz=st.booleans())
-@example(content=b"\x1f\x8b\x08\x00" + bytes(range(1, 200)), suffix=".fa", gz=False)
-def test_read_sequences_any_bytes(tmp_path_factory, content, suffix, gz):
-    path = tmp_path_factory.mktemp("bytes") / f"upload{suffix}"
-    path.write_bytes(gzip.compress(content) if gz else content)
-    kind, result = outcome(read_sequences, path, strict=False)
-    if kind == "ok":
-        for err in result.errors:
-            check_error(err)
-        assert all(s and set(s) <= set("ACGTN") for s in result.sequences)
-    else:
-        check_error(result)
-        assert str(path) in str(result)
-
-
 # ----------------------------------------------------------------------------- explicit cases
 def test_word_formatted_paste_is_normalised():
     text = ("\ufeff>promoter\u00a01 from Word\r\n"
@@ -386,90 +320,3 @@ def test_non_ascii_letters_are_named_as_typed():
     with pytest.raises(SequenceError) as info:
         parse_text("ACßGT\n")
     assert info.value.character == "ß" and info.value.position == 3
-
-
-def test_iter_dream_chunks_space_before_tab_does_not_depend_on_blank_lines(tmp_path):
-    with_blank = tmp_path / "a.txt"
-    with_blank.write_text("ACGT \t1\n\nTTTT\t2\n")
-    without = tmp_path / "b.txt"
-    without.write_text("ACGT \t1\nTTTT\t2\n")
-    assert [s for c in iter_dream_chunks(with_blank) for s in c[0]] == ["ACGT", "TTTT"]
-    assert [s for c in iter_dream_chunks(without) for s in c[0]] == ["ACGT", "TTTT"]
-
-
-# ----------------------------------------------------------------------------- the CLI
-def _cli(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(data=st.one_of(fasta_text(), lines_text(), table_text()),
-       suffix=st.sampled_from([".fa", ".txt", ".csv"]))
-def test_cli_predict_property(tiny_run, tmp_path_factory, capsys, data, suffix):
-    """``predict`` on messy files: exit 0 with one CSV row per record, or exit 2 with one
-    ``error:`` line naming file and record/line (never a traceback).
-    """
-    text, _ = data
-    f = tmp_path_factory.mktemp("cli") / f"input{suffix}"
-    f.write_bytes(text.encode("utf-8"))
-    code, out, err = _cli(capsys, "predict", tiny_run, f)
-    expected = outcome(read_sequences, f)
-    if code == 0:
-        assert expected[0] == "ok", str(expected[1])
-        rows = list(csv.DictReader(io.StringIO(out)))
-        assert [r["id"] for r in rows] == expected[1].ids
-        assert [r["sequence"] for r in rows] == expected[1].sequences
-        assert all(np.isfinite(float(r["prediction"])) for r in rows)
-    else:
-        assert code == 2, err
-        lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
-        assert len(lines) == 1, err
-        assert expected[0] == "error" and lines[0] == f"error: {expected[1]}"
-        assert str(f) in lines[0] and "Traceback" not in err
-
-
-def test_cli_predict_in_process_cases(tiny_run, tmp_path, capsys):
-    f = tmp_path / "iupac.fa"
-    f.write_text(">ok\nACGT\n>bad\nACGTNNRT\n")
-    code, out, err = _cli(capsys, "predict", tiny_run, f)
-    assert code == 2 and out == ""
-    assert err.strip() == (f"error: {f}, line 3: record 'bad': IUPAC ambiguity code 'R' at "
-                           "position 7 is not a DNA base (only A, C, G, T, N are accepted)")
-    f = tmp_path / "dup.fa"
-    f.write_bytes(b"\xef\xbb\xbf>p\r\nacgu\xc2\xa0acgt\r\n>p\r\nTTTT\r\n")
-    code, out, err = _cli(capsys, "predict", tiny_run, f)
-    assert code == 0, err
-    rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(r["id"], r["sequence"]) for r in rows] == [("p", "ACGTACGT"), ("p_2", "TTTT")]
-
-
-CLI = [sys.executable, "-m", "promoter_model.cli"]
-
-
-@pytest.mark.slow
-def test_cli_predict_subprocess_wrong_files(tiny_run, tmp_path):
-    """As a user runs it: exit status 2, one ``error:`` line, no traceback."""
-    cases = {  # (Word text with smart quotes is checked in-process above)
-        "photo.fa": (b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)), "binary file"),
-    }
-    for name, (data, needle) in cases.items():
-        f = tmp_path / name
-        f.write_bytes(data)
-        p = subprocess.run(CLI + ["predict", str(tiny_run), str(f)], capture_output=True,
-                           text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING":
-                                                        "utf-8"})
-        assert p.returncode == 2, p.stderr
-        errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")]
-        assert len(errors) == 1 and needle in errors[0] and str(f) in errors[0], p.stderr
-        assert "Traceback" not in p.stderr
-    ok = tmp_path / "ok.fa"
-    ok.write_bytes(b"\xef\xbb\xbf>a\r\nacgu\r\n>a\r\nTTTT\r\n")
-    p = subprocess.run(CLI + ["predict", str(tiny_run), str(ok)], capture_output=True,
-                       text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    rows = list(csv.DictReader(io.StringIO(p.stdout)))
-    assert [(r["id"], r["sequence"]) for r in rows] == [("a", "ACGT"), ("a_2", "TTTT")]
-    assert re.search(r"2 of 2 sequences were fitted to 110 bp", p.stderr)
