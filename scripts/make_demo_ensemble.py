@@ -179,6 +179,7 @@ def main(argv=None) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from promoter_model import records
+    from promoter_model.crossval.finalize import record_member_split
     from promoter_model.runs import RunError, check_run
     from promoter_model.train import train
 
@@ -218,6 +219,7 @@ def main(argv=None) -> int:
         print(f"member {i}: training in {run_dir}", flush=True)
         train(data_dir, run_dir, member_config(i, args))
         describe_member(run_dir, i, args.k, load)
+        record_member_split(run_dir, i, split)  # its metrics say which family fold it had
         install_member(run_dir, target)
     if not args.no_finalize:
         return finalize(out, work, args.k, Path(args.previous))
