@@ -22,6 +22,10 @@ DEMO = ROOT / "assets" / "demo_model"
 SEQ = "TGCATTTTTTTCACATC" + "ACGTTGCA" * 10 + "GGTTACGGCTGTT"
 CLI = [sys.executable, "-m", "promoter_model.cli"]
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.crafted_runs import rewrite_archive  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- CLI corpus
@@ -132,18 +136,6 @@ def _ids(csv: Path):
         return None
 
 # ----------------------------------------------------------------------------- crafted runs
-def _rewrite(run: Path, members: dict, compression=zipfile.ZIP_STORED):
-    from promoter_model.runs import write_checksums
-
-    src = run / "model.keras"
-    with zipfile.ZipFile(src) as z:
-        cur = {n: z.read(n) for n in z.namelist()}
-    cur.update(members)
-    with zipfile.ZipFile(src, "w", compression) as z:
-        for n, d in cur.items():
-            if d is not None:
-                z.writestr(n, d)
-    write_checksums(run)
 
 
 def _config(run: Path) -> dict:
@@ -201,10 +193,10 @@ def crafted_runs(w: Path):
     link("checksums.json -> a file elsewhere", "checksums.json", DEMO / "checksums.json",
          False)
     d = new("Dense 30000x30000 config")
-    _rewrite(d, {"config.json": _dense_config()})
+    rewrite_archive(d, {"config.json": _dense_config()})
     out.append(("Dense 30000x30000 config", d, "refused"))
     d = new("weights zip bomb")
-    _rewrite(d, {"model.weights.h5": None})
+    rewrite_archive(d, {"model.weights.h5": None})
     with zipfile.ZipFile(d / "model.keras", "a", zipfile.ZIP_DEFLATED) as z:
         with z.open("model.weights.h5", "w", force_zip64=True) as fh:
             for _ in range(1024):  # 1 GiB of zeros, streamed
@@ -212,10 +204,10 @@ def crafted_runs(w: Path):
     write_checksums(d)
     out.append(("weights zip bomb (1 MB -> 1 GiB)", d, "refused"))
     d = new("extra members")
-    _rewrite(d, {f"extra{i}.bin": b"\0" * (32 << 20) for i in range(8)})
+    rewrite_archive(d, {f"extra{i}.bin": b"\0" * (32 << 20) for i in range(8)})
     out.append(("8 extra archive members", d, "refused"))
     d = new("traversal member")
-    _rewrite(d, {"../../evil.txt": b"x"})
+    rewrite_archive(d, {"../../evil.txt": b"x"})
     out.append(("archive member named ../../evil.txt", d, "refused"))
     d = new("sparse model")
     with open(d / "model.keras", "r+b") as fh:
@@ -223,7 +215,7 @@ def crafted_runs(w: Path):
     out.append(("sparse 4 GB model.keras", d, "refused"))
     d = new("oversized weights")
     h5 = zipfile.ZipFile(d / "model.keras").read("model.weights.h5")
-    _rewrite(d, {"model.weights.h5": h5 + os.urandom(64 << 20)})
+    rewrite_archive(d, {"model.weights.h5": h5 + os.urandom(64 << 20)})
     out.append(("weights 64 MB larger than the parameters", d, "refused"))
     for name, edit in (
             ("Lambda layer", lambda c: c["config"]["layers"][1].update(
@@ -235,10 +227,10 @@ def crafted_runs(w: Path):
         d = new(name)
         cfg = _config(d)
         edit(cfg)
-        _rewrite(d, {"config.json": json.dumps(cfg).encode()})
+        rewrite_archive(d, {"config.json": json.dumps(cfg).encode()})
         out.append((name, d, "refused"))
     d = new("70 MB config")
-    _rewrite(d, {"config.json": b" " * 70_000_000 + b"{}"}, zipfile.ZIP_DEFLATED)
+    rewrite_archive(d, {"config.json": b" " * 70_000_000 + b"{}"}, zipfile.ZIP_DEFLATED)
     out.append(("config.json of 70 MB (deflated 70 KB)", d, "refused"))
     d = new("pickle")
     (d / "model.keras").write_bytes(pickle.dumps({"not": "a model"}))

@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from crafted_runs import rewrite_archive
 
 from promoter_model.runs import (
     RunError,
@@ -51,19 +52,6 @@ def _vouch_for_link(run, name):
 def test_write_checksums_never_vouches_for_a_card_link(good, secret):
     (good / "MODEL_CARD.md").symlink_to(secret)
     assert "MODEL_CARD.md" not in write_checksums(good)
-
-
-def _rewrite_archive(run, members: dict, compression=zipfile.ZIP_STORED):
-    """Replace ``model.keras`` members (``None`` drops one) and re-checksum the run."""
-    src = run / "model.keras"
-    with zipfile.ZipFile(src) as z:
-        current = {n: z.read(n) for n in z.namelist()}
-    current.update(members)
-    with zipfile.ZipFile(src, "w", compression) as z:
-        for name, data in current.items():
-            if data is not None:
-                z.writestr(name, data)
-    write_checksums(run)
 
 
 def _dense_config(units: int, inputs: int) -> bytes:
@@ -140,7 +128,7 @@ def test_checksum_cache_hashes_each_file_once(good, monkeypatch):
 
 # ----------------------------------------------------------------------------- 3. bounds
 def test_config_asking_for_a_huge_dense_is_refused_before_loading(good):
-    _rewrite_archive(good, {"config.json": _dense_config(30000, 30000)})
+    rewrite_archive(good, {"config.json": _dense_config(30000, 30000)})
     assert (good / "model.keras").stat().st_size < 300_000  # the tiny model's weights
     t0 = time.perf_counter()
     with pytest.raises(RunError, match=r"900,030,000 parameters, over the limit"):
@@ -165,7 +153,7 @@ def test_param_limit_is_configurable(good, monkeypatch):
 
 def test_weights_zip_bomb_is_refused_without_unpacking(good):
     bomb = b"\0" * (64 << 20)  # 64 MiB of zeros deflate to ~64 KB
-    _rewrite_archive(good, {"model.weights.h5": bomb}, compression=zipfile.ZIP_DEFLATED)
+    rewrite_archive(good, {"model.weights.h5": bomb}, compression=zipfile.ZIP_DEFLATED)
     assert (good / "model.keras").stat().st_size < 1 << 20
     with pytest.raises(RunError, match="zip bomb"):
         check_run(good)
@@ -175,14 +163,14 @@ def test_weights_zip_bomb_is_refused_without_unpacking(good):
 
 def test_weights_larger_than_the_parameters_explain_are_refused(good):
     h5 = zipfile.ZipFile(good / "model.keras").read("model.weights.h5")
-    _rewrite_archive(good, {"model.weights.h5": h5 + os.urandom(12 << 20)})  # stored
+    rewrite_archive(good, {"model.weights.h5": h5 + os.urandom(12 << 20)})  # stored
     with pytest.raises(RunError, match="far more than"):
         check_run(good)
 
 
 @pytest.mark.parametrize("extra", ["payload.bin", "../escape.txt", "assets/x"])
 def test_extra_archive_members_are_refused_without_unpacking(good, extra):
-    _rewrite_archive(good, {extra: os.urandom(1000)})
+    rewrite_archive(good, {extra: os.urandom(1000)})
     with pytest.raises(RunError, match="holds files Keras does not write"):
         check_run(good)
     with pytest.raises(RunError, match="holds files Keras does not write"):
@@ -227,7 +215,7 @@ def test_worst_crafted_run_peak_memory(good):
     The child's peak RSS stays that of importing TensorFlow (docs/reliability.md quotes the
     figure from ``bench/bench_hostile.py``).
     """
-    _rewrite_archive(good, {"config.json": _dense_config(30000, 30000)})
+    rewrite_archive(good, {"config.json": _dense_config(30000, 30000)})
     peak, err = _peak_rss_mb_of_check(good)
     assert "refused:" in err and "parameters, over the limit" in err
     assert peak < 2000, peak
