@@ -15,7 +15,10 @@ families are scored only, never trained, selected or calibrated on.
 
 Each member is trained in ``WORK/members/fold-i`` (``train`` resumes an interrupted member
 from its last finished epoch) and, once complete, copied to ``OUT/members/fold-i``; a member
-already there is never retrained. Its ``metrics.json`` records what its data were and how
+already there is never retrained. Several processes may run at once (on 2 cores, two
+one-thread processes trained 18 % more epochs an hour than one using both): each member is
+claimed with a lock (``WORK/members/fold-i.lock``), and a member another process holds is
+skipped. Its ``metrics.json`` records what its data were and how
 long it took.
 
 When all ``k`` members are in ``OUT/members``, the ensemble is finalised
@@ -141,6 +144,28 @@ def write_fold_files(work: Path, split, i: int):
     return files
 
 
+def claim_member(work: Path, i: int):
+    """An open file holding an exclusive lock on training member ``i``, or None when another
+    process holds it. The lock lasts until the file is closed or the process ends (killed
+    included). Where ``fcntl`` is missing (Windows), nothing is locked.
+    """
+    import contextlib
+
+    try:
+        import fcntl
+    except ImportError:
+        return contextlib.nullcontext()
+    path = work / "members" / f"fold-{i}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a")  # noqa: SIM115 - the caller closes it (a context manager)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        return None
+    return fh
+
+
 def install_member(run_dir: Path, target: Path) -> None:
     """Copy a complete member into the bundled ensemble (staged, then renamed)."""
     from promoter_model.runs import check_run
@@ -207,20 +232,25 @@ def main(argv=None) -> int:
     (out / "members").mkdir(parents=True, exist_ok=True)
     for i in wanted:
         target = out / "members" / f"fold-{i}"
-        try:
-            check_run(target)
-            print(f"member {i}: already in {target}", flush=True)
+        lock = claim_member(work, i)
+        if lock is None:
+            print(f"member {i}: another process is training it; skipped", flush=True)
             continue
-        except RunError:
-            shutil.rmtree(target, ignore_errors=True)
-        data_dir = prepare_fold(i)
-        run_dir = work / "members" / f"fold-{i}"
-        load = round(os.getloadavg()[0], 2)
-        print(f"member {i}: training in {run_dir}", flush=True)
-        train(data_dir, run_dir, member_config(i, args))
-        describe_member(run_dir, i, args.k, load)
-        record_member_split(run_dir, i, split)  # its metrics say which family fold it had
-        install_member(run_dir, target)
+        with lock:  # checked under the lock: another process may have just installed it
+            try:
+                check_run(target)
+                print(f"member {i}: already in {target}", flush=True)
+                continue
+            except RunError:
+                shutil.rmtree(target, ignore_errors=True)
+            data_dir = prepare_fold(i)
+            run_dir = work / "members" / f"fold-{i}"
+            load = round(os.getloadavg()[0], 2)
+            print(f"member {i}: training in {run_dir}", flush=True)
+            train(data_dir, run_dir, member_config(i, args))
+            describe_member(run_dir, i, args.k, load)
+            record_member_split(run_dir, i, split)  # its metrics say which family fold
+            install_member(run_dir, target)
     if not args.no_finalize:
         return finalize(out, work, args.k, Path(args.previous))
     return 0

@@ -284,3 +284,38 @@ def test_predict_writes_each_sequences_distance_to_training(toy, tmp_path, capsy
     assert [int(r["nearest_train_mismatches"]) for r in rows][0] == 0
     assert int(rows[1]["nearest_train_mismatches"]) > 10
     assert "1 of 2 sequences are new to the model" in p.stderr
+
+
+def test_a_member_is_trained_by_one_process_at_a_time(tmp_path):
+    """``make_demo_ensemble.claim_member``: a member another process holds is skipped; the
+    lock goes with its holder (closed, or the process ended), and members are independent.
+    """
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "make_demo_ensemble.py"
+    spec = importlib.util.spec_from_file_location("make_demo_ensemble_under_test", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    held = script.claim_member(tmp_path, 0)
+    assert held is not None and script.claim_member(tmp_path, 0) is None
+    other = script.claim_member(tmp_path, 1)
+    assert other is not None
+    held.close()
+    again = script.claim_member(tmp_path, 0)
+    assert again is not None
+    again.close()
+    other.close()
+    # a process that holds the lock and is killed releases it
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+         str(tmp_path / "members" / "fold-2.lock")], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "held"
+    assert script.claim_member(tmp_path, 2) is None
+    child.kill()
+    child.wait()
+    assert script.claim_member(tmp_path, 2) is not None
