@@ -16,7 +16,7 @@ families are scored only, never trained, selected or calibrated on.
 Each member is trained in ``WORK/members/fold-i`` (``train`` resumes an interrupted member
 from its last finished epoch) and, once complete, copied to ``OUT/members/fold-i``; a member
 already there is never retrained. Several processes may run at once (on 2 cores, two
-one-thread processes trained 18 % more epochs an hour than one using both): each member is
+one-thread processes trained 15-40 % more epochs an hour than one using both): each member is
 claimed with a lock (``WORK/members/fold-i.lock``), and a member another process holds is
 skipped. Its ``metrics.json`` records what its data were and how
 long it took.
