@@ -18,7 +18,7 @@ from its last finished epoch) and, once complete, copied to ``OUT/members/fold-i
 already there is never retrained. Several processes may run at once (on 2 cores, two
 one-thread processes trained 15-40 % more epochs an hour than one using both): each member is
 claimed with a lock (``WORK/members/fold-i.lock``), and a member another process holds is
-skipped. Its ``metrics.json`` records what its data were and how
+skipped. Each member's ``metrics.json`` records what its data were, its family fold and how
 long it took.
 
 When all ``k`` members are in ``OUT/members``, the ensemble is finalised
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
             print(f"member {i}: training in {run_dir}", flush=True)
             train(data_dir, run_dir, member_config(i, args))
             describe_member(run_dir, i, args.k, load)
-            record_member_split(run_dir, i, split)  # its metrics say which family fold
+            record_member_split(run_dir, i, split)  # metrics.json: its family fold
             install_member(run_dir, target)
     if not args.no_finalize:
         return finalize(out, work, args.k, Path(args.previous))
