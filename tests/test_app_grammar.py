@@ -103,8 +103,9 @@ def test_typed_site_and_bad_site(grammar_env):
 @pytest.mark.slow
 def test_measured_pairs_say_which_were_never_trained_on(grammar_env):
     at = _page()
-    assert any("whose two sequences are both public-leaderboard rows" in i.value
-               for i in at.info)
+    assert any("the public-leaderboard rows" in i.value and "620 pairs" in i.value
+               and "no family split" in i.value for i in at.info)
+    assert "5,560 pairs" in at.checkbox(key="gr_meas_pool").label
     at.button(key="gr_meas_go").click().run()
     ok(at)
     fig = by_title(charts(at), "Designed pairs")

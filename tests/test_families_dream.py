@@ -80,3 +80,25 @@ def test_the_dashboards_examples_were_never_trained_on():
     assert len(ex) == 12 and set(ex["group"]) == {"native yeast", "high expresser",
                                                   "low expresser"}
     assert all(seq_to_pos[s] in allowed for s in ex["sequence"])
+
+
+def test_held_out_rows_follow_the_models_own_split(tmp_path):
+    """A family-split ensemble's never-trained rows are its test families; a model without
+    a split gets the public rows, and the sentence says which.
+    """
+    from promoter_model.families.dream import held_out_rows
+    from tests.family_fixture import build_family_ensemble
+    from tests.toy_models import linear_ensemble
+
+    ens = build_family_ensemble(tmp_path)
+    table = pd.read_csv(tmp_path / "family_toy_test.tsv", sep="\t")
+    split = pd.read_csv(ens / "split.tsv.gz", sep="\t", dtype={"fold": str})
+    pos, how = held_out_rows(ens, table)
+    assert pos.tolist() == sorted(split.loc[split["fold"] == "test", "pos"].tolist())
+    assert "test-family rows" in how and f"{len(pos):,}" in how
+
+    plain, _ = linear_ensemble(tmp_path / "plain")
+    table["public_leaderboard"] = (table["pos"] % 7 == 0).astype(int)
+    pos, how = held_out_rows(plain, table)
+    assert pos.tolist() == table.loc[table["pos"] % 7 == 0, "pos"].tolist()
+    assert "public-leaderboard rows" in how and "no family split" in how

@@ -84,3 +84,51 @@ def test_a_level_past_bonferronis_grid_works_where_every_pair_is_calibrated():
     assert np.isfinite(hi - lo).all() or np.isinf(hi - lo).all()
     with pytest.raises(ValueError, match="above the highest calibrated"):
         cal.difference_interval([0.2], [0.0], 0.999, mismatches=[7])
+
+
+def test_bins_of_the_predicted_change_give_each_size_of_change_its_coverage():
+    """Where a larger predicted change has a larger error, one width per edit size
+    over-covers small changes and under-covers large ones; bins by the predicted change's
+    size bring each quarter of changes near the level (fresh pairs, 90%).
+    """
+    def pairs(n, seed):
+        rng = np.random.default_rng(seed)
+        y_ref = rng.normal(0, 1, n)
+        effect = rng.normal(0, 0.3, n)
+        pred_ref = y_ref + rng.normal(0, 0.05, n)
+        pred_effect = effect + rng.normal(0, 0.02 + np.abs(effect), n)
+        return y_ref + effect, y_ref, pred_ref + pred_effect, pred_ref, np.ones(n, int)
+
+    y_alt, y_ref, p_alt, p_ref, m = pairs(20000, 5)
+    cal = fit_calibration(np.r_[y_alt, y_ref], np.r_[p_alt, p_ref], n_bins=1)
+    y_alt2, y_ref2, p_alt2, p_ref2, m2 = pairs(20000, 6)
+    size = np.abs(p_alt2 - p_ref2)
+    quarter = np.searchsorted(np.quantile(size, [0.25, 0.5, 0.75]), size)
+    cover = {}
+    for bins in (1, 10):
+        cal.differences = fit_differences(y_alt, y_ref, p_alt, p_ref, m, LEVELS, n_bins=bins)
+        assert len(cal.differences.edges[0]) == bins - 1
+        lo, hi = cal.difference_interval(p_alt2, p_ref2, 0.9, mismatches=m2)
+        hit = (y_alt2 - y_ref2 >= lo) & (y_alt2 - y_ref2 <= hi)
+        assert 0.88 <= hit.mean() <= 0.92
+        cover[bins] = [hit[quarter == q].mean() for q in range(4)]
+    assert cover[1][0] > 0.95 and cover[1][3] < 0.85  # one width: wrong at both ends
+    assert all(0.86 <= c <= 0.94 for c in cover[10])
+    again = Calibration.from_dict(cal.to_dict())  # the bins survive the file
+    w = again.difference_half_width([0.0, 0.0], [0.01, 1.0], 0.9, mismatches=[1, 1])
+    assert w[0] < w[1]
+    assert np.allclose(w, cal.difference_half_width([0.0, 0.0], [0.01, 1.0], 0.9,
+                                                    mismatches=[1, 1]))
+
+
+def test_a_file_without_bins_reads_as_one_bin_per_edit_size():
+    y_alt, y_ref, p_alt, p_ref, m = _pairs(3000, 7)
+    cal = fit_calibration(np.r_[y_alt, y_ref], np.r_[p_alt, p_ref], n_bins=1)
+    cal.differences = fit_differences(y_alt, y_ref, p_alt, p_ref, m, LEVELS, n_bins=1)
+    d = cal.to_dict()
+    for key in ("edges", "bin_counts"):  # as written before the bins existed
+        d["differences"].pop(key)
+    again = Calibration.from_dict(d)
+    assert [e.size for e in again.differences.edges] == [0, 0, 0]
+    assert np.allclose(again.difference_half_width([0.3], [0.0], 0.9, mismatches=[2]),
+                       cal.difference_half_width([0.3], [0.0], 0.9, mismatches=[2]))

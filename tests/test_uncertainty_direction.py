@@ -27,7 +27,9 @@ def _pairs(n, rng):
 def cal():
     y_alt, y_ref, p_alt, p_ref, m = _pairs(6000, np.random.default_rng(0))
     c = fit_calibration(np.r_[y_alt, y_ref], np.r_[p_alt, p_ref], n_bins=2)
-    c.differences = fit_differences(y_alt, y_ref, p_alt, p_ref, m, LEVELS)
+    # groups by edit size only: the rule from interval to p_up is under test here; the
+    # bins by predicted change are tested in test_uncertainty_difference
+    c.differences = fit_differences(y_alt, y_ref, p_alt, p_ref, m, LEVELS, n_bins=1)
     return c
 
 

@@ -71,20 +71,33 @@ def marginal(path: str, stamp: float, motifs: tuple, run_dir: str | None, n: int
                                            for k, name in enumerate(df["motif"])})
 
 
-def held_out_pos() -> np.ndarray:
-    """``pos`` of the public-leaderboard rows of the DREAM test table (never trained on by
-    the bundled demo ensemble, which trained on the other rows).
+@st.cache_data(max_entries=8, show_spinner=False)
+def held_out_pairs(path: str, stamp: float) -> dict:
+    """Which DREAM grammar pairs the model at ``path`` never trained on
+    (:func:`promoter_model.families.dream.held_out_rows`): ``pos`` (its never-trained rows),
+    ``how`` (a sentence), ``family`` (whether the model's own family split says so),
+    ``held`` and ``pool`` (pairs with both sequences held out, and the others) and the
+    sequences each choice predicts (``held_sequences``, ``all_sequences``).
     """
-    t = test_measured()
-    return t.loc[t["public_leaderboard"] == 1, "pos"].to_numpy()
+    from promoter_model.families.dream import held_out_rows
+    from promoter_model.grammar import load_pairs
+    from promoter_model.runs.ensemble import read_split
+
+    pos, how = held_out_rows(path, test_measured())
+    pairs = load_pairs()
+    keep = pairs["alt_pos"].isin(pos) & pairs["ref_pos"].isin(pos)
+    held = pairs[keep]
+    return {"pos": pos, "how": how, "family": read_split(path) is not None,
+            "held": int(keep.sum()), "pool": int((~keep).sum()),
+            "held_sequences": int(np.unique(held[["alt_pos", "ref_pos"]]).size),
+            "all_sequences": int(np.unique(pairs[["alt_pos", "ref_pos"]]).size)}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def measured_pairs(path: str, stamp: float, include_pool: bool = False) -> dict:
     """The DREAM ``motif_tiling`` and ``motif_perturbation`` pairs, measured against
-    predicted ``alt - ref``: only the pairs never trained on (both sequences
-    public-leaderboard rows: 620 pairs, 603 sequences), or with ``include_pool`` all 6,180
-    (5,914 sequences to predict).
+    predicted ``alt - ref``: only the pairs the model never trained on (both sequences in
+    :func:`held_out_pairs`), or with ``include_pool`` all 6,180 (5,914 sequences).
 
     Returns ``pairs`` (:func:`~promoter_model.grammar.pair_effects` plus ``held_out``),
     ``agreement`` (per motif: the held-out pairs, and all pairs when included),
@@ -102,8 +115,8 @@ def measured_pairs(path: str, stamp: float, include_pool: bool = False) -> dict:
     t0 = time.perf_counter()
     table = test_measured()
     pairs = load_pairs()
-    public = set(held_out_pos().tolist())
-    keep = pairs["alt_pos"].isin(public) & pairs["ref_pos"].isin(public)
+    held = held_out_pairs(path, stamp)["pos"]
+    keep = pairs["alt_pos"].isin(held) & pairs["ref_pos"].isin(held)
     if not include_pool:
         pairs, keep = pairs[keep].reset_index(drop=True), keep[keep].reset_index(drop=True)
     pos = np.unique(np.concatenate([pairs["alt_pos"], pairs["ref_pos"]]))

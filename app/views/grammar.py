@@ -8,8 +8,6 @@ Backgrounds default to a few (20), bounded by :data:`MAX_BACKGROUNDS`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from app import describe, ui
@@ -173,18 +171,16 @@ with tab_meas:
                "at every start of three backgrounds) and motif_perturbation (REB1 sites with "
                "mutated bases, HSF1 site arrays), as pairs: measured against predicted "
                "alt − ref.")
-    is_demo = Path(path).name == "demo_ensemble"
-    st.info(("This is the hash-split demo ensemble (assets/demo_ensemble): " if is_demo else
-             "Held out here means what the hash-split demo ensemble (assets/demo_ensemble) "
-             "never saw; this run may differ (check its model card). ")
-            + "only the 620 pairs whose two sequences are both public-leaderboard rows were "
-            "never trained on; it trained on the test table's other rows. Those pairs are "
-            "shown by default; the other 5,560 lie in its training pool, so their agreement "
-            "says little. (The family-split ensemble holds out whole families instead: its "
-            "split is not read here yet.)", icon=":material/info:")
-    pool = st.checkbox("Also the 5,560 pairs in the training pool (predicts 5,914 sequences "
-                       "instead of 603: about ten times longer)", key="gr_meas_pool",
-                       persist_state="session")
+    held = grammar_cache.held_out_pairs(path, stamp)
+    st.info(f"Never trained on here means {held['how']}: {held['held']:,} pairs have both "
+            f"sequences there and are shown by default. The other {held['pool']:,} pairs "
+            "have a sequence the model may have trained on, so their agreement says little.",
+            icon=":material/info:")
+    ratio = held["all_sequences"] / max(held["held_sequences"], 1)
+    pool = st.checkbox(f"Also the {held['pool']:,} pairs the model may have trained on "
+                       f"(predicts {held['all_sequences']:,} sequences instead of "
+                       f"{held['held_sequences']:,}: about {ratio:.0f} times longer)",
+                       key="gr_meas_pool", persist_state="session")
     if _armed("gr_meas", (path, pool), "Compare with the measured pairs"):
         with st.spinner("Predicting the designed pairs…"):
             res = grammar_cache.measured_pairs(path, stamp, pool)

@@ -102,8 +102,8 @@ def render(metrics: dict, calibration, level: float = 0.9) -> str:
     spread = iv.get("spread_vs_error", {})
     diff = calibration.differences
     pair_groups = ("none" if diff is None else ", ".join(
-        f"{m} base{'s' if m > 1 else ''}: {c:,} pairs"
-        for m, c in zip(diff.mismatches, diff.counts)))
+        f"{m} base{'s' if m > 1 else ''}: {c:,} pairs in {e.size + 1} bins of the predicted "
+        "change" for m, c, e in zip(diff.mismatches, diff.counts, diff.edges)))
     lines = [
         "# Model card: promoter-explorer demo ensemble",
         "",

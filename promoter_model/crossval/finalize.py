@@ -12,7 +12,8 @@ run folders and ``out/split.tsv.gz`` says which rows each was selected on
 4. The conformal calibration (:mod:`promoter_model.uncertainty`) is fitted on the OOF
    predictions, which are family-out-of-fold: no near copy of an OOF row was trained on,
    as none is for a new sequence. Its difference intervals are fitted on OOF pairs 1-3
-   bases apart (both rows of a pair are in one family, so one member predicts both).
+   bases apart (both rows of a pair are in one family, so one member predicts both), by
+   edit size and size of the predicted change.
 5. The ensemble and every member are scored on the test families
    (:mod:`promoter_model.crossval.score`): the challenge's scores per subset and the
    interval's coverage per subset and by distance to the training pool.
@@ -247,12 +248,14 @@ def finalize_ensemble(out, k: int = 5, test_path=dream.TEST_FILE, *, batch_size:
     a, b = pairs[:, 0], pairs[:, 1]
     calibration.differences = fit_differences(
         y[a], y[b], oof[key][a], oof[key][b], mism, calibration.levels, min_pairs=min_pairs,
+        n_bins=n_bins, min_per_bin=min_per_bin,
         info={"data": f"{len(pairs)} pairs of pool rows 1-3 bases apart, both rows "
                       "predicted by the member that trained on neither (one family, one "
                       f"fold); {unit}"})
     groups = calibration.differences
     say("difference intervals: pairs by edit size " + ", ".join(
-        f"{m}: {c}" for m, c in zip(groups.mismatches.tolist(), groups.counts.tolist())))
+        f"{m}: {c} in {e.size + 1} bins of the predicted change"
+        for m, c, e in zip(groups.mismatches.tolist(), groups.counts.tolist(), groups.edges)))
 
     member_test = np.stack(test_preds[key])
     mean, sd = member_test.mean(axis=0), member_test.std(axis=0)

@@ -17,7 +17,8 @@ leakage
     stratified by them.
 dream
     The DREAM test file split by family: :func:`demo_split` (the demo ensemble's test
-    families and folds), :func:`all_subsets`, :func:`split_subsets`, :func:`snv_pairs`.
+    families and folds), :func:`all_subsets`, :func:`split_subsets`, :func:`snv_pairs`,
+    :func:`held_out_rows` (the rows a model never trained on).
 """
 
 from promoter_model.families.group import Families, group_families, variable_regions

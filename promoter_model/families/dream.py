@@ -131,3 +131,28 @@ def never_trained_rows(split: pd.DataFrame, table: pd.DataFrame | None = None) -
     held = set(split.loc[split["fold"].astype(str) == "test", "pos"].astype(int))
     public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(int)
     return np.sort(np.asarray([p for p in public if p in held], dtype=np.int64))
+
+
+def held_out_rows(run_dir, table: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
+    """Positions (``pos``) of test-file rows that the model in ``run_dir`` never trained on,
+    and a sentence saying how that is known.
+
+    A family-split ensemble (one with ``split.tsv.gz``) never trained, selected or
+    calibrated on its test families: those rows. Any other model is taken to follow the
+    hash-split convention of the earlier bundled models, which trained on every row but the
+    public-leaderboard ones: the public rows, with the caveat that a user's run may differ.
+    """
+    from promoter_model.runs.ensemble import read_split
+
+    table = dream.load_test_table() if table is None else table
+    split = read_split(run_dir)
+    if split is not None:
+        test = split.loc[split["fold"].astype(str) == "test", "pos"].astype(int).to_numpy()
+        families = split.loc[split["fold"].astype(str) == "test", "family"].nunique()
+        return np.sort(test), (f"this ensemble's {len(test):,} test-family rows "
+                               f"({families:,} families none of its members trained, "
+                               "selected or calibrated on)")
+    public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(int)
+    return np.sort(public.to_numpy()), (
+        "the public-leaderboard rows, which the hash-split bundled models never trained on; "
+        "this model has no family split, so check its model card for what it trained on")

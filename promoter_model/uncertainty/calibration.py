@@ -128,7 +128,7 @@ class Calibration:
             return self.bonferroni_half_width(mean_alt, mean_ref, level)
         shape = np.broadcast_shapes(mean_alt.shape, mean_ref.shape)
         m = np.broadcast_to(np.asarray(mismatches, dtype=np.int64), shape)
-        pair = self.differences.half_width(m, level)
+        pair = self.differences.half_width(m, level, delta=mean_alt - mean_ref)
         if not np.isnan(pair).any():  # every pair calibrated: no Bonferroni level needed
             return pair
         return np.where(np.isnan(pair), self.bonferroni_half_width(mean_alt, mean_ref, level),

@@ -45,13 +45,11 @@ def _grid_half_widths(calibration, mean_alt, mean_ref, mismatches):
     diff = calibration.differences
     if diff is not None and mismatches is not None:
         m = np.broadcast_to(np.asarray(mismatches, dtype=np.int64), (len(w),))
-        row = np.searchsorted(diff.mismatches, m)
-        row_ok = np.clip(row, 0, len(diff.mismatches) - 1)
-        found = (row < len(diff.mismatches)) & (diff.mismatches[row_ok] == m)
+        row, found = diff.rows(m, np.asarray(mean_alt) - np.asarray(mean_ref))
         if found.any():
             jd = np.minimum(np.searchsorted(diff.levels, levels - 1e-12, side="left"),
                             len(diff.levels) - 1)
-            w[found] = diff.quantiles[row_ok[found]][:, jd]
+            w[found] = diff.quantiles[row[found]][:, jd]
     return w
 
 

@@ -134,7 +134,8 @@ def subset_coverage(y, mean, calibration, subsets: dict, level: float = 0.9,
     out = {"level": level, "method": calibration.info.get("method", "conformal"),
            "difference_rule": (f"calibrated on measured pairs 1-"
                                f"{int(calibration.differences.mismatches.max())} bases apart"
-                               f" where a pair's edit size has a group; else {bonferroni}"
+                               f" (by edit size and size of the predicted change) where a "
+                               f"pair's edit size has a group; else {bonferroni}"
                                if paired else bonferroni)}
     for name in SINGLE_SUBSETS:
         if name in subsets:
