@@ -60,14 +60,15 @@ COPY --from=build --chown=10001:10001 /home/explorer /home/explorer
 COPY --from=build /data/runs /data/runs
 COPY --from=build /opt/venv /opt/venv
 
-# the dashboard, its server config and the bundled assets (the demo ensemble it opens on,
-# and the single demo run);
+# the dashboard, its server config and the bundled assets (the family-split ensemble it
+# opens on, the earlier hash-split ensemble and the single demo run);
 # owned by root, so the server cannot modify its own code
 WORKDIR /opt/promoter-explorer
 COPY app/ app/
 COPY .streamlit/ .streamlit/
 COPY assets/demo_model/ assets/demo_model/
 COPY assets/demo_ensemble/ assets/demo_ensemble/
+COPY assets/family_ensemble/ assets/family_ensemble/
 COPY promoter_model/data/ assets/data/
 
 # Locked by default: the run picker offers only the bundled demo and runs under

@@ -46,6 +46,33 @@ def family_split(metrics: dict) -> bool:
     return isinstance((metrics or {}).get("test_families"), dict)
 
 
+NOT_BY_FAMILY = (
+    "**Scored on rows that share families with its training rows.** This model was split by "
+    "sequence hash, not by family: the test rows its scores come from{rows} include single-base "
+    "variants, tiles and perturbations of sequences it trained on, so the scores partly "
+    "measure recall of near copies, and its intervals were calibrated on errors that near "
+    "copies made small. For sequences new to a model, read the family-split ensemble's scores "
+    "(whole families held out) and docs/benchmarks.md, *Families and leakage*, which measures "
+    "the difference.")
+
+
+def not_by_family(metrics: dict) -> str | None:
+    """A warning for a model whose held-out scores come from rows that share families with
+    its training rows (split by hash: the older bundled models, a run whose ``split`` says
+    ``hash``), or None for a family split or a run that does not say.
+    """
+    metrics = metrics or {}
+    if family_split(metrics):
+        return None
+    split = metrics.get("split")
+    method = split.get("method") if isinstance(split, dict) else None
+    if method == "family" or (method is None and "dream_public_leaderboard" not in metrics):
+        return None
+    rows = (" (the DREAM public-leaderboard rows)" if "dream_public_leaderboard" in metrics
+            else "")
+    return NOT_BY_FAMILY.format(rows=rows)
+
+
 def headline_data(metrics: dict) -> str | None:
     """What the headline test metrics were computed on (the ``data`` note of ``test``)."""
     test = held_out(metrics)

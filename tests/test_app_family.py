@@ -199,3 +199,15 @@ def test_predict_reads_a_genbank_paste_and_says_what_was_stripped(family_env):
     assert not at.exception, [e.message for e in at.exception]
     assert any("GenBank" in i.value for i in at.info), [i.value for i in at.info]
     assert len(at.metric) >= 1  # one sequence, predicted
+
+
+def test_a_model_split_by_hash_is_flagged_and_a_family_split_is_not():
+    from app import describe
+
+    old = json.loads((ROOT / "assets" / "demo_ensemble" / "metrics.json").read_text())
+    new = json.loads((ROOT / "assets" / "family_ensemble" / "metrics.json").read_text())
+    assert "public-leaderboard rows" in describe.not_by_family(old)
+    assert describe.not_by_family(new) is None
+    assert "split by sequence hash" in describe.not_by_family({"split": {"method": "hash"}})
+    assert describe.not_by_family({"split": {"method": "family"}}) is None
+    assert describe.not_by_family({"test": {"pearson_r": 0.5}}) is None  # it does not say

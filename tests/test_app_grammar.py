@@ -138,3 +138,23 @@ def test_static_downloads_render():
     for k, fig in enumerate(figs):
         data = export.figure_bytes(fig, "svg" if k % 2 else "png")
         assert data[:4] == b"\x89PNG" or b"<svg" in data[:400]
+
+
+def test_a_family_split_ensemble_holds_out_its_own_test_families(tmp_path, monkeypatch):
+    """With a family-split ensemble open, "never trained on" means its test families (read
+    from its split), and the counts on the page are computed from that split.
+    """
+    from promoter_model.families.dream import held_out_rows
+    from promoter_model.grammar import load_pairs
+    from tests.family_fixture import build_family_ensemble
+
+    ens = build_family_ensemble(tmp_path)
+    monkeypatch.setenv("PROMOTER_DEMO_RUN", str(ens))
+    pos, _ = held_out_rows(ens)
+    pairs = load_pairs()
+    held = int((pairs["alt_pos"].isin(pos) & pairs["ref_pos"].isin(pos)).sum())
+    at = _page()
+    info = " ".join(i.value for i in at.info)
+    assert "test-family rows" in info and f"{held:,} pairs" in info
+    assert "public-leaderboard" not in info
+    assert f"{len(pairs) - held:,} pairs" in at.checkbox(key="gr_meas_pool").label

@@ -106,10 +106,18 @@ def test_mutagenesis_in_chromium(browser, app_server, tmp_path):
 
 
 def demo_label() -> str:
-    """The picker's name of the model the app opens on (the demo ensemble once built)."""
+    """The picker's name of the model the app opens on (the family ensemble once built)."""
     from promoter_model.runs.catalog import check_folder
 
     return check_folder(demo_run_path(Path(devserver.ROOT))).label
+
+
+def bundled_labels() -> list:
+    """The picker's names of the other bundled models (the earlier ensemble, the demo run)."""
+    from app.deployment import bundled_runs
+    from promoter_model.runs.catalog import check_folder
+
+    return [f"bundled: {check_folder(p).label}" for p in bundled_runs(Path(devserver.ROOT))[1:]]
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +146,8 @@ def test_every_page_renders_and_the_picker_offers_the_run(demo_server, tmp_path,
                               "--shots", str(tmp_path / "shots")]) == 0
     seen = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(seen) == {*docker_pages.PAGES, "picker"}
-    offered = [f"demo: {demo_label()}", "bundled: demo_model", "copied-run"]
+    offered = [f"demo: {demo_label()}", *bundled_labels(), "copied-run"]
+    assert "bundled: demo_model" in offered
     assert seen["picker"]["offered"] == offered
     assert "Validation R² per epoch" in seen["training"]["plots"]
     assert seen["mutagenesis"]["images"] >= 1 and seen["predict"]["tables"] == 1

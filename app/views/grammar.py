@@ -177,9 +177,10 @@ with tab_meas:
             "have a sequence the model may have trained on, so their agreement says little.",
             icon=":material/info:")
     ratio = held["all_sequences"] / max(held["held_sequences"], 1)
+    longer = f": about {ratio:.0f} times longer" if ratio >= 2 else ""
     pool = st.checkbox(f"Also the {held['pool']:,} pairs the model may have trained on "
                        f"(predicts {held['all_sequences']:,} sequences instead of "
-                       f"{held['held_sequences']:,}: about {ratio:.0f} times longer)",
+                       f"{held['held_sequences']:,}{longer})",
                        key="gr_meas_pool", persist_state="session")
     if _armed("gr_meas", (path, pool), "Compare with the measured pairs"):
         with st.spinner("Predicting the designed pairs…"):

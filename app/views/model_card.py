@@ -14,6 +14,9 @@ if run.model_card:
         run.metrics or {})
     if plain:  # the card opens with its technical terms: plain words first
         st.info(plain, icon=":material/lightbulb:")
+    leaky = describe.not_by_family(run.metrics or {})
+    if leaky:  # an older card predates the family split: say what its scores measure
+        st.warning(leaky, icon=":material/warning:")
     st.markdown(run.model_card)
     st.download_button("MODEL_CARD.md", data=run.model_card.encode(),
                        file_name=f"{ui.slug(run.name)}_MODEL_CARD.md", mime="text/markdown",

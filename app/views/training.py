@@ -66,6 +66,9 @@ if not run.metrics:
     st.info("This run has no metrics.json.")
 else:
     summary = describe.score_summary(run.metrics)
+    leaky = describe.not_by_family(run.metrics)
+    if leaky:
+        st.warning(leaky, icon=":material/warning:")
     if summary:
         cols = st.columns(len(summary))
         for col, (label, value, help_text) in zip(cols, summary):
