@@ -114,6 +114,8 @@ def test_bins_of_the_predicted_change_give_each_size_of_change_its_coverage():
         cover[bins] = [hit[quarter == q].mean() for q in range(4)]
     assert cover[1][0] > 0.95 and cover[1][3] < 0.85  # one width: wrong at both ends
     assert all(0.86 <= c <= 0.94 for c in cover[10])
+    with pytest.raises(ValueError, match="binned by the predicted change"):
+        cal.differences.half_width([1], 0.9)  # a bin cannot be picked without the change
     again = Calibration.from_dict(cal.to_dict())  # the bins survive the file
     w = again.difference_half_width([0.0, 0.0], [0.01, 1.0], 0.9, mismatches=[1, 1])
     assert w[0] < w[1]

@@ -82,9 +82,17 @@ class DifferenceQuantiles:
         """Row of :attr:`quantiles` for each pair and whether its edit size has a group,
         both of the broadcast shape of ``mismatches`` and ``delta``.
 
-        ``delta`` is the predicted ``alt - ref`` (its size picks the bin; None: each
-        group's first bin, for groups of one bin).
+        ``delta`` is the predicted ``alt - ref`` (its size picks the bin); it may be None
+        only when every group has one bin.
+
+        Raises
+        ------
+        ValueError
+            ``delta`` is None and a group has bins.
         """
+        if delta is None and any(e.size for e in self.edges):
+            raise ValueError("these difference quantiles are binned by the predicted change: "
+                             "give each pair's predicted alt - ref")
         m = np.asarray(mismatches, dtype=np.int64)
         d = np.zeros(()) if delta is None else np.asarray(delta, dtype=np.float64)
         shape = np.broadcast_shapes(m.shape, d.shape)
