@@ -113,3 +113,37 @@ def test_evaluate_reports_coverage_per_subset_and_for_differences(calibrated, tm
     p = run_main(capsys, "evaluate", root / "members" / "fold-0", table)
     assert p.returncode == 0 and "interval" not in json.loads(p.stdout)
     assert "no prediction interval is available" in p.stderr
+
+
+def test_a_family_split_ensemble_is_evaluated_on_its_test_families(tmp_path, capsys):
+    """On the DREAM table, a family-split ensemble is scored on its held-out test families
+    only (its other rows, public ones included, share families with its training rows):
+    the numbers its finalisation stored in ``test.tsv.gz``, and ``--save`` keeps them under
+    ``test_families``.
+    """
+    from family_fixture import build_family_ensemble
+
+    from promoter_model.metrics import regression_metrics
+    from promoter_model.runs import stored_test_predictions
+
+    ens = build_family_ensemble(tmp_path)
+    table = tmp_path / "family_toy_test.tsv"
+    df = pd.read_csv(table, sep="\t")
+    df["public_leaderboard"] = 1  # every row "public": still only the test families count
+    df.to_csv(table, sep="\t", index=False)
+    stored = stored_test_predictions(ens)
+    p = run_main(capsys, "evaluate", ens, table, "--save")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    want = regression_metrics(stored["measured"], stored["prediction"])
+    assert out["n"] == len(stored) < len(df)
+    assert out["pearson_r"] == pytest.approx(want["pearson_r"], abs=1e-5)
+    assert out["data"].startswith("held-out test families of family_toy_test.tsv")
+    iv = out["interval"]
+    assert iv["all"]["n"] == len(stored)
+    assert iv["all"]["coverage"] == pytest.approx(np.mean(
+        (stored["measured"] >= stored["lower"]) & (stored["measured"] <= stored["upper"])),
+        abs=1e-9)
+    saved = json.loads((ens / "metrics.json").read_text())["test_families"]
+    assert saved["n"] == len(stored) and "dream_public_leaderboard" not in json.loads(
+        (ens / "metrics.json").read_text())

@@ -117,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="score a run against measured expression")
     p.add_argument("run", help="run or ensemble folder")
-    p.add_argument("data", help="prepared data folder, the DREAM test table, or a file with "
-                                "expression values")
+    p.add_argument("data", help="prepared data folder, the DREAM test table (scored on its "
+                                "public rows, or on a family-split ensemble's test families), "
+                                "or a file with expression values")
     p.add_argument("--split", default="test", choices=["train", "val", "test"])
     p.add_argument("--subsets", help="public-leaderboard subsets JSON (default: bundled)")
     p.add_argument("--save", action="store_true", help="store the result in metrics.json")

@@ -78,6 +78,7 @@ def cmd_evaluate(args) -> int:
     from .. import dream, records
     from ..metrics import regression_metrics
     from ..predictor import load_predictor
+    from ..runs.ensemble import read_split
     from ..sequence import read_sequences
     from ..uncertainty.intervals import UNAVAILABLE, coverage, subset_coverage
 
@@ -103,6 +104,10 @@ def cmd_evaluate(args) -> int:
         result = with_coverage(regression_metrics(y, pred), y, pred)
         result["data"] = f"{args.split} split of {args.data}"
         key = f"{args.split}_split"
+    elif dream.is_dream_test_table(data) and read_split(args.run) is not None:
+        result = score_test_families(predictor, data, read_split(args.run), level,
+                                     args.batch_size)
+        key = "test_families"
     elif dream.is_dream_test_table(data):
         subsets_path = args.subsets or dream.SUBSETS_FILE
         result = dream.score_public_leaderboard(predict_strings, data, subsets_path)
@@ -134,3 +139,44 @@ def cmd_evaluate(args) -> int:
         predictor.save_metrics({**(predictor.metrics or {}), key: result})
     print(json.dumps(result, indent=2))
     return 0
+
+
+def score_test_families(predictor, data, split, level: float, batch_size: int) -> dict:
+    """Scores of a family-split ensemble on the DREAM table ``data``: only its held-out test
+    families (the other rows, public ones included, are in families its members trained
+    or were selected on), with the challenge's subsets, the interval's coverage and every
+    row's distance to training, as its ``metrics.json`` has them.
+    """
+    from pathlib import Path
+
+    import numpy as np
+
+    from .. import dream
+    from ..crossval.score import family_scores, interval_report
+    from ..families.dream import all_subsets, split_subsets
+    from ..sequence import SEQ_LEN, encode_fitted
+
+    df = dream.load_test_table(data)
+    held = set(split.loc[split["fold"].astype(str) == "test", "pos"].astype(int))
+    test = df["pos"].astype(int).isin(held).to_numpy()
+    if not test.any():
+        raise ValueError(f"{data}: none of its rows is one of this ensemble's test families")
+    seqs = df.loc[test, "sequence"].tolist()
+    mean, sd = predictor.predict_sequences(seqs, batch_size=batch_size)
+    mean = np.asarray(mean, dtype=np.float64)
+    y = df["expression"].to_numpy(np.float64)
+    every = {name: np.asarray(v) for name, v in all_subsets(df).items()}
+    every = {name: v[(v < len(df)).all(axis=-1)] if v.ndim == 2 else v[v < len(df)]
+             for name, v in every.items()}  # a table shorter than the DREAM file's
+    subsets = split_subsets(every, test)
+    what = (f"held-out test families of {Path(data).name}: {int(test.sum())} rows none of "
+            f"whose families this ensemble trained, selected or calibrated on; "
+            f"{predictor.unit}")
+    result = family_scores(y, mean, test, subsets, what)
+    if predictor.calibration is not None and sd is not None:
+        codes = encode_fitted(df["sequence"].tolist(), SEQ_LEN)[0]
+        distance, _ = predictor.nearest_training(seqs)
+        result["interval"] = interval_report(y, mean, np.asarray(sd, np.float64), test,
+                                             predictor.calibration, subsets, codes,
+                                             distance, level)
+    return result
