@@ -127,9 +127,21 @@ def plain_summary(metrics: dict) -> str | None:
     return text
 
 
+#: a section of ``metrics.json`` that quotes another model's scores (a footnote), never this
+#: model's own
+QUOTED_SECTIONS = ("previous",)
+
+
 def dream_section(metrics: dict) -> dict | None:
-    """The section of ``metrics.json`` holding the DREAM subset scores, if any."""
-    for section in (metrics or {}).values():
+    """The section of ``metrics.json`` holding this model's DREAM subset scores, if any: a
+    family-split ensemble's test families, else the public-leaderboard rows, else any other
+    section with them (``evaluate --save``); never an older model's quoted scores.
+    """
+    metrics = metrics or {}
+    ordered = [k for k in ("test_families", "dream_public_leaderboard") if k in metrics]
+    ordered += [k for k in metrics if k not in ordered and k not in QUOTED_SECTIONS]
+    for key in ordered:
+        section = metrics[key]
         if isinstance(section, dict) and "pearson_r2_all" in section:
             return section
     return None

@@ -143,9 +143,9 @@ def difference_in_context(delta: float, scale: dict) -> str:
             "promoters")
 
 
-#: One line per public-leaderboard subset, for people who did not design the test set.
+#: One line per challenge subset, for people who did not design the test set.
 SUBSET_DESCRIPTIONS = {
-    "all": "every public-leaderboard test sequence",
+    "all": "every held-out test sequence scored (the data note says which)",
     "random": "random 80 bp sequences, like the training data",
     "yeast": "native yeast promoter sequences from the genome",
     "high": "the most strongly expressed sequences (top of the measured range)",

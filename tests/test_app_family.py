@@ -211,3 +211,21 @@ def test_a_model_split_by_hash_is_flagged_and_a_family_split_is_not():
     assert "split by sequence hash" in describe.not_by_family({"split": {"method": "hash"}})
     assert describe.not_by_family({"split": {"method": "family"}}) is None
     assert describe.not_by_family({"test": {"pearson_r": 0.5}}) is None  # it does not say
+
+
+def test_the_training_pages_subset_scores_are_the_models_own_not_the_footnotes():
+    """A family ensemble's metrics.json quotes the older ensemble's leaky scores under
+    ``previous``: the subset table and the weak spots read its test families.
+    """
+    from app import describe
+
+    m = json.loads((ROOT / "assets" / "family_ensemble" / "metrics.json").read_text())
+    assert "pearson_r2_all" in m["previous"]  # the footnote has the key the search looks for
+    assert describe.dream_section(m) is m["test_families"]
+    assert describe.dream_section({"previous": m["previous"]}) is None
+    old = json.loads((ROOT / "assets" / "demo_ensemble" / "metrics.json").read_text())
+    assert describe.dream_section(old) is old["dream_public_leaderboard"]
+    from promoter_model.dream import weak_spots
+
+    assert "low expression" in describe.plain_summary(m)
+    assert weak_spots(m["test_families"]) in describe.plain_summary(m)
