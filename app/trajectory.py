@@ -159,15 +159,17 @@ def _percentiles(measured, values) -> np.ndarray:
     return np.round(np.asarray(percentile(measured, np.asarray(values, dtype=np.float64))), 1)
 
 
-def ism_csv(sequence: str, scores, sd=None, disagree=None) -> pd.DataFrame:
+def ism_csv(sequence: str, scores, sd=None, disagree=None, lower=None,
+            upper=None) -> pd.DataFrame:
     """The ISM table of one sequence (``interpret.ism_summary.ism_table``, as the CLI writes it)."""
     from promoter_model.interpret.ism_summary import ism_table
     from promoter_model.sequence import one_hot
 
     x = one_hot([sequence], length=len(sequence), fit=False)
-    return ism_table(["sequence"], x, np.asarray(scores)[None],
-                     sd=None if sd is None else np.asarray(sd)[None],
-                     disagree=None if disagree is None else np.asarray(disagree)[None])
+    sd, disagree, lower, upper = (None if a is None else np.asarray(a)[None]
+                                  for a in (sd, disagree, lower, upper))
+    return ism_table(["sequence"], x, np.asarray(scores)[None], sd=sd, disagree=disagree,
+                     lower=lower, upper=upper)
 
 
 def flank_of(positions) -> np.ndarray:

@@ -39,12 +39,12 @@ ENSEMBLE = "lin_ens (ensemble of 2)"
 @pytest.fixture(scope="module")
 def unc_env(tiny_run, tmp_path_factory):
     """The single ``tiny_run`` as the demo and a calibrated two-member linear ensemble."""
-    from tests.toy_models import linear_ensemble, toy_calibration
+    from tests.toy_models import linear_ensemble, toy_pair_calibration
 
     root = tmp_path_factory.mktemp("unc_app")
     demo = root / "demo_model"
     shutil.copytree(tiny_run, demo)
-    cal = toy_calibration()
+    cal = toy_pair_calibration()  # single-base changes get the pair-calibrated interval
     ens, weights = linear_ensemble(root / "runs" / "lin_ens", calibration=cal)
     _write_toy_metrics(ens, cal)
     old = {k: os.environ.get(k) for k in ("PROMOTER_DEMO_RUN", "PROMOTER_RUNS_DIR")}
@@ -223,6 +223,7 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     grid = heat["data"][2]
     assert grid["name"] == "cells"
     assert "members' sd" in grid["hovertemplate"]
+    assert "90% interval of the measured change" in grid["hovertemplate"]
     assert "members disagree on the sign" in grid["hovertemplate"] or any(
         "members disagree on the sign" in str(row[-1]) for row in grid["customdata"])
     assert any(f"larger than the members' noise ({noise:.3f}" in c.value for c in at.caption)
@@ -235,8 +236,14 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     np.testing.assert_allclose(top["change_sd"], sd[rows, cols], atol=1e-4)
     cal = load_predictor(unc_env["ensemble"]).calibration
     ref_pred = float(_package_interval(unc_env["ensemble"], [GOOD]).mean[0])
+    # single mutations: the interval calibrated on measured single-base pairs
+    assert cal.calibrated_pairs([1])[0]
     lo, hi = cal.difference_interval(ref_pred + top["change"].to_numpy(),
-                                     np.full(len(top), ref_pred), 0.9)
+                                     np.full(len(top), ref_pred), 0.9, mismatches=1)
+    bonf = cal.difference_interval(ref_pred + top["change"].to_numpy(),
+                                   np.full(len(top), ref_pred), 0.9)
+    assert np.all(hi - lo < bonf[1] - bonf[0])
+    assert any("calibrated on measured single-base pairs" in c.value for c in at.caption)
     np.testing.assert_allclose(top["change_lower"], lo, atol=1e-4)
     np.testing.assert_allclose(top["change_upper"], hi, atol=1e-4)
     assert (top["members_disagree"] == disagree[rows, cols]).all()
@@ -246,6 +253,17 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     np.testing.assert_allclose(ism[["A_sd", "C_sd", "G_sd", "T_sd"]], sd, atol=1e-4)
     assert (ism[["A_disagree", "C_disagree", "G_disagree", "T_disagree"]].to_numpy()
             == disagree).all()
+    # and each change's interval, pair-calibrated for a single substitution
+    from promoter_model.interpret.ism_summary import ism_intervals
+    from promoter_model.sequence import one_hot
+
+    x = one_hot([GOOD])
+    lower, upper = ism_intervals(cal, [ref_pred], ism[["A", "C", "G", "T"]].to_numpy()[None],
+                                 x)
+    np.testing.assert_allclose(ism[["A_lower", "C_lower", "G_lower", "T_lower"]], lower[0],
+                               atol=1e-3)
+    np.testing.assert_allclose(ism[["A_upper", "C_upper", "G_upper", "T_upper"]], upper[0],
+                               atol=1e-3)
 
     # a mutation: each step of the trajectory has the package's interval
     apply_mutation(at, 30, GOOD)
@@ -287,6 +305,7 @@ def test_mutagenesis_compare_mode_shows_intervals(unc_env):
     assert f"interval {iv.lower[0]:.3f} to {iv.upper[0]:.3f}" in text[0]
     assert f"interval {iv.lower[1]:.3f} to {iv.upper[1]:.3f}" in text[0]
     assert f"{row['delta_lower']:+.3f} to {row['delta_upper']:+.3f}" in text[0]
+    assert row["delta_calibrated"] and "calibrated on measured pairs as far apart" in text[0]
     assert f"members' sd {row['delta_sd']:.3f}" in text[0]
 
 

@@ -82,3 +82,28 @@ def test_motifs_refuses_an_ensemble(ensemble, capsys):
     root, _ = ensemble
     p = run_main(capsys, "motifs", root, "--max-sequences", "10")
     assert p.returncode == 2 and "member run" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_ism_on_a_calibrated_ensemble_writes_each_changes_interval(tmp_path, promoters,
+                                                                   capsys):
+    from toy_models import toy_pair_calibration
+
+    from promoter_model.predictor import load_predictor
+
+    root, _ = linear_ensemble(tmp_path / "cal", calibration=toy_pair_calibration())
+    p = run_main(capsys, "ism", root, promoters[0])
+    assert p.returncode == 0, p.stderr
+    assert "calibrated on measured single-base pairs" in p.stderr
+    rows = list(csv.DictReader(io.StringIO(p.stdout)))
+    assert list(rows[0])[-12:-4] == [f"{b}_{s}" for s in ("lower", "upper") for b in "ACGT"]
+    pred = load_predictor(root)
+    ref = pred.predict(one_hot(promoters[:1]))[0][0]
+    for r in rows[20:25]:
+        for b in "ACGT":
+            if b == r["reference"]:
+                assert r[f"{b}_lower"] == ""  # no change at the reference base
+                continue
+            lo, hi = pred.calibration.difference_interval(ref + float(r[b]), ref, 0.9,
+                                                          mismatches=1)
+            assert float(r[f"{b}_lower"]) == pytest.approx(float(lo), abs=1e-3)
+            assert float(r[f"{b}_upper"]) == pytest.approx(float(hi), abs=1e-3)

@@ -87,7 +87,9 @@ def test_variant_effect_carries_spread_disagreement_and_interval(opposed, promot
         alts.append(ref[:pos] + base + ref[pos + 1:])
     df = variant_effect(pred, ref, alts, ids=["at_pos", "elsewhere"], level=0.8)
     assert list(df.columns) == ["id", "ref_pred", "alt_pred", "delta", "delta_sd",
-                                "delta_lower", "delta_upper", "members_disagree", "fit_note"]
+                                "delta_lower", "delta_upper", "delta_calibrated",
+                                "members_disagree", "fit_note"]
+    assert pred.calibration.differences is None and not df["delta_calibrated"].any()
     x = one_hot([ref])[0]
     b = "ACGT".index(alts[0][POS])
     d0 = exact_ism(W0, x)[POS, b]
@@ -119,3 +121,32 @@ def test_heatmap_marks_the_disagreeing_cells(opposed, promoters):
     assert not [c for c in ax2.collections if c.get_gid() == "disagree"]
     with pytest.raises(ValueError, match="disagree mask has shape"):
         ism_heatmap(members.mean(axis=0)[0], promoters[0], disagree=flags[:10])
+
+
+def test_every_ism_cell_gets_the_interval_of_its_measured_change(opposed, promoters):
+    """Single substitutions are pairs one base apart: with pair quantiles each cell gets the
+    pair-calibrated interval (binned by the size of its change), without them the Bonferroni
+    bound; the reference bases get none, and the table carries both bounds per base.
+    """
+    from promoter_model.interpret.ism_summary import ism_intervals
+    from tests.toy_models import toy_pair_calibration
+
+    pred, _ = opposed
+    X = one_hot(promoters[:2])
+    mean, sd = ism(pred, X)
+    ref = pred.predict(X)[0]
+    for cal in (toy_pair_calibration(), toy_calibration()):
+        lower, upper = ism_intervals(cal, ref, mean, X)
+        assert lower.shape == mean.shape and np.isnan(lower[X > 0.5]).all()
+        alt = X < 0.5
+        lo, hi = cal.difference_interval((ref[:, None, None] + mean)[alt],
+                                         np.broadcast_to(ref[:, None, None], mean.shape)[alt],
+                                         0.9, mismatches=1)
+        np.testing.assert_allclose(lower[alt], lo)
+        np.testing.assert_allclose(upper[alt], hi)
+    pair_width = np.nanmean(ism_intervals(toy_pair_calibration(), ref, mean, X)[1] - mean)
+    assert pair_width < np.nanmean(upper - mean)  # narrower than Bonferroni
+    df = ism_table(["a", "b"], X, mean, sd=sd, lower=lower, upper=upper)
+    assert list(df.columns)[-8:] == [f"{b}_{s}" for s in ("lower", "upper") for b in "ACGT"]
+    first = df.iloc[0]
+    assert np.isnan(first[f"{first['reference']}_lower"])  # the reference base: no change

@@ -67,6 +67,23 @@ def ism_spread(path: str, stamp: float, sequence: str):
                        dtype=bool))
 
 
+def ism_cell_intervals(path: str, stamp: float, sequence: str):
+    """The 90% interval of every ISM cell's measured change of one sequence
+    (:func:`~promoter_model.interpret.ism_summary.ism_intervals`): ``(lower, upper)`` of
+    shape (L, 4), or ``(None, None)`` without a calibration.
+    """
+    from promoter_model.interpret.ism_summary import ism_intervals
+    from promoter_model.sequence import one_hot
+
+    cal = getattr(get_predictor(path, stamp), "calibration", None)
+    if cal is None:
+        return None, None
+    ref_pred, scores = ism(path, stamp, sequence)
+    x = one_hot([sequence], length=len(sequence), fit=False)
+    lower, upper = ism_intervals(cal, [ref_pred], np.asarray(scores)[None], x)
+    return lower[0], upper[0]
+
+
 def ism_noise(path: str, stamp: float, sequence: str) -> float | None:
     """The members' noise of a sequence's ISM (median members' sd over the cells, at least
     ``SIGN_TOL``), or None for one run.

@@ -77,13 +77,25 @@ def interval_of(path: str, stamp: float, mean, level: float = DEFAULT_LEVEL):
     return None if iv.lower is None else (iv.lower, iv.upper)
 
 
-def difference_interval(path: str, stamp: float, alt, ref, level: float = DEFAULT_LEVEL):
-    """Bonferroni interval of ``alt - ref`` (``Calibration.difference_interval``) or None."""
+def difference_interval(path: str, stamp: float, alt, ref, level: float = DEFAULT_LEVEL,
+                        mismatches=None):
+    """Interval of the measured ``alt - ref`` (``Calibration.difference_interval``: calibrated
+    on measured pairs for ``mismatches`` of 1-3 bases where the calibration has them, else
+    the Bonferroni bound), or None without a calibration.
+    """
     cal = getattr(get_predictor(path, stamp), "calibration", None)
     if cal is None:
         return None
     return cal.difference_interval(np.asarray(alt, np.float64), np.asarray(ref, np.float64),
-                                   level)
+                                   level, mismatches=mismatches)
+
+
+def pair_calibrated(path: str, stamp: float, mismatches: int) -> bool:
+    """Whether a change of ``mismatches`` bases gets an interval calibrated on measured
+    pairs (else the Bonferroni bound).
+    """
+    cal = getattr(get_predictor(path, stamp), "calibration", None)
+    return bool(cal is not None and cal.calibrated_pairs([mismatches])[0])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

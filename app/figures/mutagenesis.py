@@ -25,7 +25,8 @@ from promoter_model.sequence import ALPHABET
 
 def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str = "expression",
                 title: str | None = None, reference: float | None = None,
-                measured=None, sd=None, disagree=None) -> go.Figure:
+                measured=None, sd=None, disagree=None, lower=None,
+                upper=None) -> go.Figure:
     """In-silico mutagenesis heatmap: 4 rows (A, C, G, T) by 110 positions.
 
     Parameters
@@ -44,6 +45,9 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     sd, disagree : array, shape (L, 4), optional
         An ensemble's members' sd of each change (hover) and where they disagree on its
         sign (``ism_summary.sign_disagreement``): an ``x`` (last trace, ``"members disagree"``).
+    lower, upper : array, shape (L, 4), optional
+        The interval of each cell's measured change (``ism_summary.ism_intervals``), in the
+        hover.
 
     Notes
     -----
@@ -87,6 +91,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     if sd is not None:
         extra += f" ± %{{customdata[{len(columns)}]:.3f}} (members' sd)"
         columns.append(np.asarray(sd, dtype=np.float64).T.ravel()[known].astype(object))
+    if lower is not None and upper is not None:
+        k = len(columns)
+        extra += (f"<br>90% interval of the measured change %{{customdata[{k}]:+.3f}} to "
+                  f"%{{customdata[{k + 1}]:+.3f}}")
+        columns += [np.asarray(b, dtype=np.float64).T.ravel()[known].astype(object)
+                    for b in (lower, upper)]
     flags = None
     if disagree is not None:
         flags = np.asarray(disagree, dtype=bool).T.ravel()[known]

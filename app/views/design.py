@@ -191,7 +191,12 @@ if pred.is_ensemble:
                + ("conformal (calibrated on the ensemble's out-of-fold predictions)."
                   if getattr(pred, "calibration", None) is not None else
                   "mean ± 1.645 sd of the members: their spread, not calibrated.")
-               + " sd: the members' spread.")
+               + " sd: the members' spread."
+               + (" gain: the prediction minus the start's; gain lower/upper: the 90% "
+                  "interval of the measured gain, calibrated on measured pairs the members "
+                  "never trained on for designs 1-3 mutations from the start "
+                  "(gain_calibrated), the wide Bonferroni bound for designs further away."
+                  if "gain" in table else ""))
     st.warning(describe.design_interval_text(run.metrics), icon=":material/warning:")
 shown = table if objective.kind == "target" else table.drop(columns="reached")
 st.caption("score: what the search maximises, higher is better: "
@@ -206,6 +211,10 @@ st.dataframe(shown, hide_index=True, key="design_table", column_config={
     "sd": st.column_config.NumberColumn(format="%.3f"),
     "lower": st.column_config.NumberColumn(format="%.3f"),
     "upper": st.column_config.NumberColumn(format="%.3f"),
+    "gain": st.column_config.NumberColumn(format="%+.3f"),
+    "gain_lower": st.column_config.NumberColumn("gain lower", format="%+.3f"),
+    "gain_upper": st.column_config.NumberColumn("gain upper", format="%+.3f"),
+    "gain_calibrated": st.column_config.CheckboxColumn("gain interval calibrated"),
     "score": st.column_config.NumberColumn(format="%.3f", help="Higher is better (caption)"),
     "reached": st.column_config.CheckboxColumn("reached target")})
 d1, d2, d3 = st.columns([1, 1, 4])

@@ -69,8 +69,10 @@ if mode == "Compare two sequences":
     else:
         diff = [f"members' sd {effect['delta_sd']:.3f}"] if "delta_sd" in effect else []
         if "delta_lower" in effect:
+            how = ("calibrated on measured pairs as far apart" if effect.get(
+                "delta_calibrated") else "Bonferroni bound, wide")
             diff.insert(0, f"{pair['level']:.0%} interval {effect['delta_lower']:+.3f} to "
-                           f"{effect['delta_upper']:+.3f} (Bonferroni bound, wide)")
+                           f"{effect['delta_upper']:+.3f} ({how})")
         if effect.get("members_disagree"):
             diff.append("the members disagree on its sign")
         st.caption(f"Reference: {describe.interval_sentence(pair, 0)}. Variant: "
@@ -122,6 +124,7 @@ current = traj[-1]["sequence"]
 ref_pred, scores = ism_cache.ism(path, stamp, current)
 sd, disagree = ism_cache.ism_spread(path, stamp, current) or (None, None)
 noise = ism_cache.ism_noise(path, stamp, current)
+cell_lower, cell_upper = ism_cache.ism_cell_intervals(path, stamp, current)
 tiv = ism_cache.ism_interval(path, stamp, tuple(r["sequence"] for r in traj))
 now = {k: (v[-1:] if isinstance(v, np.ndarray) else v) for k, v in tiv.items()}
 
@@ -156,7 +159,8 @@ method = o3.selectbox("Logo", list(trajectory.METHODS), format_func=trajectory.M
                       key="mut_method", persist_state="session")
 
 fig = figures.ism_heatmap(scores, current, zmax=zmax, unit=unit, reference=ref_pred,
-                          measured=measured, sd=sd, disagree=disagree,
+                          measured=measured, sd=sd, disagree=disagree, lower=cell_lower,
+                          upper=cell_upper,
                           title=f"Predicted effect of every single mutation — step "
                                 f"{len(traj) - 1}: {traj[-1]['mutation']}")
 st.caption("Click a cell to apply that mutation (dots: the current bases; solid box: "
@@ -169,9 +173,11 @@ ui.plotly(fig, key=trajectory.chart_key(traj), name="ism_heatmap", on_select="re
           static=lambda: plot.ism_heatmap(scores, current, zmax=zmax, unit=unit,
                                           title=fig.layout.title.text, disagree=disagree,
                                           disagree_label=DISAGREE_LABEL.format(noise or 0)))
-ui.table_download(trajectory.ism_csv(current, scores, sd, disagree), name="ism", key="mut_ism_csv",
+ui.table_download(trajectory.ism_csv(current, scores, sd, disagree, cell_lower, cell_upper),
+                  name="ism", key="mut_ism_csv",
                   label="ISM CSV" + (" (with the members' sd and sign disagreement)"
-                                     if sd is not None else ""))
+                                     if sd is not None else "")
+                  + (" and each change's 90% interval" if cell_lower is not None else ""))
 
 attr = None
 try:
@@ -211,14 +217,18 @@ with_flanks = st.toggle("Include mutations in the plasmid flanks (positions 1-17
                              "predictions for flank mutations are extrapolations.")
 top = trajectory.top_table(scores, current, ref_pred, measured=measured, sd=sd, disagree=disagree,
                            difference=lambda a, r: predict_cache.difference_interval(
-                               path, stamp, a, r), include_flanks=with_flanks)
+                               path, stamp, a, r, mismatches=1), include_flanks=with_flanks)
 notes = ["Mutations in the plasmid flanks are left out: the model never saw those bases "
          "vary in training." if not with_flanks else
          "Mutations in the plasmid flanks are included and flagged in the `flank` column: the "
          "model never saw those bases vary in training."]
 if "change_lower" in top:
-    notes.append("change interval: 90% interval of the measured change (Bonferroni bound of "
-                 "the two sequences' intervals; wide, see docs/uncertainty.md).")
+    notes.append("change interval: 90% interval of the measured change "
+                 + ("(calibrated on measured single-base pairs the members never trained "
+                    "on; see docs/uncertainty.md)." if predict_cache.pair_calibrated(
+                        path, stamp, 1) else
+                    "(Bonferroni bound of the two sequences' intervals; wide, see "
+                    "docs/uncertainty.md)."))
 if "change_sd" in top:
     notes.append("change sd: the members' spread of the change, uncalibrated; members "
                  "disagree: a change larger than the members' noise that a member predicts "

@@ -148,7 +148,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", "-o", help="file (default: stdout); CSV with columns id, "
                                           "sequence, prediction, sd, lower, upper, "
-                                          "n_mutations, mutations, score, reached")
+                                          "n_mutations, mutations, score, reached "
+                                          "(a calibrated ensemble adds gain, gain_lower, "
+                                          "gain_upper, gain_calibrated after upper)")
     p.add_argument("--fasta", action="store_true", help="write FASTA (for ordering oligos)")
     p.add_argument("--oligos", metavar="CSV",
                    help="write an order sheet: id, oligo, length, insert, prediction, "

@@ -45,7 +45,18 @@ def cmd_ism(args) -> int:
         else:
             noise = np.full(len(X), args.sign_tol)
         disagree = confident_disagreement(members, noise[:, None, None])
-    cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd, disagree=disagree), args.output)
+    lower = upper = None
+    if getattr(predictor, "calibration", None) is not None:
+        from ..interpret.ism_summary import ism_intervals
+
+        reference = predictor.predict(X, batch_size=args.batch_size)[0]
+        lower, upper = ism_intervals(predictor.calibration, reference, scores, X)
+        print("note: A_lower ... T_upper bound the 90% interval of each substitution's "
+              "measured change" + (" (calibrated on measured single-base pairs)"
+                                   if predictor.calibration.calibrated_pairs([1])[0]
+                                   else " (Bonferroni bound: wide)"), file=sys.stderr)
+    cli_io.write_csv(ism_table(table.ids, X, scores, sd=sd, disagree=disagree, lower=lower,
+                               upper=upper), args.output)
     return 0
 
 

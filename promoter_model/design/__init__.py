@@ -13,6 +13,9 @@ search
 oligos
     Designs ready to order: :func:`oligos` (each insert between the user's cloning
     overhangs, checked DNA), :func:`check_overhang`, :func:`oligo_fasta`.
+gain
+    :func:`with_gain`: each design's gain over its start, with the interval of the
+    measured gain (pair-calibrated for 1-3 mutations) where the predictor is calibrated.
 constraints
     :class:`Constraints` (mutation budget, kept positions, forbidden sites such as the
     Golden Gate ones, GC range, homopolymers) checked over a batch of candidates, and

@@ -39,6 +39,7 @@ from ..sequence import (
 )
 from . import search as design_search
 from .constraints import Constraints, start_violations
+from .gain import with_gain
 
 STRATEGIES = ("greedy", "beam", "genetic")
 OBJECTIVES = ("target", "maximize", "minimize")
@@ -324,6 +325,7 @@ def design(predictor: Predictor, start: str | None = None, *,
         "n_mutations": (all_codes != start_codes[None]).sum(axis=1),
         "mutations": mutation_labels(all_codes, start_codes), "score": score,
         "reached": reached if reached is not None else np.full(len(all_codes), None)})
+    table = with_gain(table, predictor)  # calibrated: the interval of each design's gain
     if progress:
         progress(1.0, "done")
     return DesignResult(table=table, trajectories=traj, start=decode_codes(start_codes[None])[0],

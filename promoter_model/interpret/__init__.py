@@ -48,7 +48,8 @@ it from its module.
 
 _LAZY = {
     **dict.fromkeys(("alternatives", "one_sequence", "reference_codes", "snv_batch"), "ism"),
-    **dict.fromkeys(("SIGN_TOL", "ism_table", "logo_matrix", "mutational_robustness",
+    **dict.fromkeys(("SIGN_TOL", "ism_intervals", "ism_table", "logo_matrix",
+                     "mutational_robustness",
                      "position_summary", "robustness_score", "sign_disagreement",
                      "top_mutations"), "ism_summary"),
     **dict.fromkeys(("Engine", "engine_for", "snv_member_predictions"), "fast_ism"),

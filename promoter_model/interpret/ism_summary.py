@@ -201,7 +201,35 @@ def robustness_score(effects, epsilon: float) -> float:
     return float(np.mean(np.abs(effects) < epsilon)) if effects.size else float("nan")
 
 
-def ism_table(ids, X, scores, sd=None, disagree=None) -> pd.DataFrame:
+def ism_intervals(calibration, reference, scores, X, level: float = 0.9):
+    """The interval of the measured change of every ISM cell: ``(lower, upper)``, each of
+    the shape of ``scores``, NaN at each reference base.
+
+    A single substitution is a pair one base apart, so a calibration with pair quantiles
+    gives each cell the interval calibrated on measured single-base pairs (binned by the
+    size of the predicted change); without them, the Bonferroni bound
+    (:meth:`promoter_model.uncertainty.calibration.Calibration.difference_interval`).
+
+    Parameters
+    ----------
+    calibration : Calibration
+    reference : array, shape (n,)
+        Each sequence's own prediction.
+    scores : array, shape (n, L, 4)
+        Predicted change of each substitution.
+    X : array, shape (n, L, 4)
+        The sequences, one-hot (their reference bases get no interval).
+    level : float
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    ref = np.broadcast_to(np.asarray(reference, dtype=np.float64).reshape(-1, 1, 1),
+                          scores.shape)
+    lower, upper = calibration.difference_interval(ref + scores, ref, level, mismatches=1)
+    at_reference = np.asarray(X) > 0.5
+    return np.where(at_reference, np.nan, lower), np.where(at_reference, np.nan, upper)
+
+
+def ism_table(ids, X, scores, sd=None, disagree=None, lower=None, upper=None) -> pd.DataFrame:
     """Long table of ISM scores: one row per sequence and position.
 
     Parameters
@@ -214,6 +242,9 @@ def ism_table(ids, X, scores, sd=None, disagree=None) -> pd.DataFrame:
     disagree : np.ndarray of bool, shape (n, L, 4), optional
         :func:`sign_disagreement` of the members, added as ``A_disagree`` ... ``T_disagree``
         (1 where members disagree on the sign of that change, else 0).
+    lower, upper : np.ndarray, shape (n, L, 4), optional
+        :func:`ism_intervals`, added as ``A_lower`` ... ``T_lower``, ``A_upper`` ...
+        ``T_upper`` (after the sd, empty at the reference base).
 
     Returns
     -------
@@ -225,8 +256,8 @@ def ism_table(ids, X, scores, sd=None, disagree=None) -> pd.DataFrame:
     scores = np.asarray(scores, dtype=np.float32)
     if X.ndim == 2:
         X, scores = X[None], scores[None]
-        sd = None if sd is None else np.asarray(sd)[None]
-        disagree = None if disagree is None else np.asarray(disagree)[None]
+        sd, disagree, lower, upper = (None if a is None else np.asarray(a)[None]
+                                      for a in (sd, disagree, lower, upper))
     n, L = X.shape[:2]
     if len(ids) != n or scores.shape != (n, L, 4):
         raise ValueError(f"{len(ids)} ids, X {X.shape} and scores {scores.shape} do not agree")
@@ -241,6 +272,11 @@ def ism_table(ids, X, scores, sd=None, disagree=None) -> pd.DataFrame:
         sd_flat = np.asarray(sd, dtype=np.float32).reshape(n * L, 4)
         for j, base in enumerate("ACGT"):
             df[f"{base}_sd"] = sd_flat[:, j]
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if bound is not None:
+            flat_bound = np.asarray(bound, dtype=np.float32).reshape(n * L, 4)
+            for j, base in enumerate("ACGT"):
+                df[f"{base}_{name}"] = flat_bound[:, j]
     if disagree is not None:
         flags = np.asarray(disagree, dtype=bool).reshape(n * L, 4).astype(np.int8)
         for j, base in enumerate("ACGT"):

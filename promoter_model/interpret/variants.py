@@ -180,9 +180,11 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
         ``members_disagree`` (members disagree on the sign of the delta; see
         :func:`promoter_model.interpret.ism_summary.sign_disagreement`); ``ref_pred``, ``alt_pred``
         and ``delta`` are member means. A calibrated ensemble (without ``func``) also adds
-        ``delta_lower`` and ``delta_upper``: the Bonferroni interval of the *measured*
-        difference at ``level`` (:meth:`promoter_model.uncertainty.calibration.Calibration.
-        difference_interval`).
+        ``delta_lower`` and ``delta_upper``, the interval of the *measured* difference at
+        ``level`` (:meth:`promoter_model.uncertainty.calibration.Calibration.
+        difference_interval`), and ``delta_calibrated``: True where it is calibrated on
+        measured pairs of the variant's edit size (1-3 bases from the reference, where the
+        calibration has them), False where it is the wide Bonferroni bound.
     """
     alt_seqs = [alt_seqs] if isinstance(alt_seqs, str) else list(alt_seqs)
     ids = [f"alt{i + 1}" for i in range(len(alt_seqs))] if ids is None else list(ids)
@@ -206,9 +208,15 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
         df.insert(5, "members_disagree", sign_disagreement(members))
     cal = getattr(pred, "calibration", None)
     if cal is not None and func is None:  # calibrated on the model's own output scale
-        lower, upper = cal.difference_interval(preds[1:], np.full(len(ids), preds[0]), level)
+        text = np.frombuffer("".join(fitted).encode("ascii", "replace"), dtype=np.uint8)
+        text = text.reshape(len(fitted), -1)
+        unknown = text == ord("N")  # N matches nothing, as in uncertainty.count_mismatches
+        edits = ((text[1:] != text[0]) | unknown[1:] | unknown[0]).sum(axis=1)
+        lower, upper = cal.difference_interval(preds[1:], np.full(len(ids), preds[0]), level,
+                                               mismatches=edits)
         df.insert(5, "delta_lower", lower)
         df.insert(6, "delta_upper", upper)
+        df.insert(7, "delta_calibrated", cal.calibrated_pairs(edits))
     return df
 
 
