@@ -47,9 +47,9 @@ def family_split(metrics: dict) -> bool:
 
 
 NOT_BY_FAMILY = (
-    "**Scored on rows that share families with its training rows.** This model was split by "
-    "sequence hash, not by family: the test rows its scores come from{rows} include single-base "
-    "variants, tiles and perturbations of sequences it trained on, so the scores partly "
+    "**This model was split by sequence hash, not by family.** The test rows its scores "
+    "come from{rows} {verb} single-base variants, tiles and perturbations of sequences it "
+    "trained on, so the scores partly "
     "measure recall of near copies, and its intervals were calibrated on errors that near "
     "copies made small. For sequences new to a model, read the family-split ensemble's scores "
     "(whole families held out) and docs/benchmarks.md, *Families and leakage*, which measures "
@@ -68,9 +68,9 @@ def not_by_family(metrics: dict) -> str | None:
     method = split.get("method") if isinstance(split, dict) else None
     if method == "family" or (method is None and "dream_public_leaderboard" not in metrics):
         return None
-    rows = (" (the DREAM public-leaderboard rows)" if "dream_public_leaderboard" in metrics
-            else "")
-    return NOT_BY_FAMILY.format(rows=rows)
+    dream = "dream_public_leaderboard" in metrics  # measured: benchmarks.md
+    return NOT_BY_FAMILY.format(rows=" (the DREAM public-leaderboard rows)" if dream else "",
+                                verb="include" if dream else "may include")
 
 
 def headline_data(metrics: dict) -> str | None:

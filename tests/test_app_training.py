@@ -66,7 +66,7 @@ def test_training_weak_spots_from_metrics_json(app_env, tmp_path):
     weak = [w.value for w in at.warning if "Weak spots" in w.value]
     assert len(weak) >= 1
     # scored on the public rows, split by hash: the page says the rows share families
-    assert any("split by sequence hash, not by family" in w.value
+    assert any("split by sequence hash, not by family" in w.value and "include single" in w.value
                and "public-leaderboard rows" in w.value for w in at.warning)
     for subset, label in (("high", "high expression"), ("low", "low expression"),
                           ("SNVs", "SNV differences")):

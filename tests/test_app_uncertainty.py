@@ -223,7 +223,9 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     grid = heat["data"][2]
     assert grid["name"] == "cells"
     assert "members' sd" in grid["hovertemplate"]
-    assert "90% interval of the measured change" in grid["hovertemplate"]
+    cell_text = [str(row[-2]) for row in grid["customdata"]]  # before the disagreement
+    assert any("90% interval of the measured change" in t for t in cell_text)
+    assert "" in cell_text and not any("nan" in t.lower() for t in cell_text)  # reference
     assert "members disagree on the sign" in grid["hovertemplate"] or any(
         "members disagree on the sign" in str(row[-1]) for row in grid["customdata"])
     assert any(f"larger than the members' noise ({noise:.3f}" in c.value for c in at.caption)

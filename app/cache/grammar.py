@@ -75,20 +75,18 @@ def marginal(path: str, stamp: float, motifs: tuple, run_dir: str | None, n: int
 def held_out_pairs(path: str, stamp: float) -> dict:
     """Which DREAM grammar pairs the model at ``path`` never trained on
     (:func:`promoter_model.families.dream.held_out_rows`): ``pos`` (its never-trained rows),
-    ``how`` (a sentence), ``family`` (whether the model's own family split says so),
-    ``held`` and ``pool`` (pairs with both sequences held out, and the others) and the
-    sequences each choice predicts (``held_sequences``, ``all_sequences``).
+    ``how`` (a sentence), ``held`` and ``pool`` (pairs with both sequences held out, and
+    the others) and the sequences each choice predicts (``held_sequences``,
+    ``all_sequences``).
     """
     from promoter_model.families.dream import held_out_rows
     from promoter_model.grammar import load_pairs
-    from promoter_model.runs.ensemble import read_split
 
     pos, how = held_out_rows(path, test_measured())
     pairs = load_pairs()
     keep = pairs["alt_pos"].isin(pos) & pairs["ref_pos"].isin(pos)
     held = pairs[keep]
-    return {"pos": pos, "how": how, "family": read_split(path) is not None,
-            "held": int(keep.sum()), "pool": int((~keep).sum()),
+    return {"pos": pos, "how": how, "held": int(keep.sum()), "pool": int((~keep).sum()),
             "held_sequences": int(np.unique(held[["alt_pos", "ref_pos"]]).size),
             "all_sequences": int(np.unique(pairs[["alt_pos", "ref_pos"]]).size)}
 

@@ -91,12 +91,12 @@ def ism_heatmap(scores, sequence: str, *, zmax: float | None = None, unit: str =
     if sd is not None:
         extra += f" ± %{{customdata[{len(columns)}]:.3f}} (members' sd)"
         columns.append(np.asarray(sd, dtype=np.float64).T.ravel()[known].astype(object))
-    if lower is not None and upper is not None:
-        k = len(columns)
-        extra += (f"<br>90% interval of the measured change %{{customdata[{k}]:+.3f}} to "
-                  f"%{{customdata[{k + 1}]:+.3f}}")
-        columns += [np.asarray(b, dtype=np.float64).T.ravel()[known].astype(object)
-                    for b in (lower, upper)]
+    if lower is not None and upper is not None:  # none at the reference base (NaN there)
+        lo, hi = (np.asarray(b, dtype=np.float64).T.ravel()[known] for b in (lower, upper))
+        extra += f"%{{customdata[{len(columns)}]}}"
+        columns.append(np.array(["" if np.isnan(a) else
+                                 f"<br>90% interval of the measured change {a:+.3f} to {b:+.3f}"
+                                 for a, b in zip(lo, hi)], dtype=object))
     flags = None
     if disagree is not None:
         flags = np.asarray(disagree, dtype=bool).T.ravel()[known]
