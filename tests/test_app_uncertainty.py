@@ -259,13 +259,9 @@ def test_mutagenesis_ensemble_marks_disagreement_and_shows_spread_and_intervals(
     from promoter_model.interpret.ism_summary import ism_intervals
     from promoter_model.sequence import one_hot
 
-    x = one_hot([GOOD])
-    lower, upper = ism_intervals(cal, [ref_pred], ism[["A", "C", "G", "T"]].to_numpy()[None],
-                                 x)
-    np.testing.assert_allclose(ism[["A_lower", "C_lower", "G_lower", "T_lower"]], lower[0],
-                               atol=1e-3)
-    np.testing.assert_allclose(ism[["A_upper", "C_upper", "G_upper", "T_upper"]], upper[0],
-                               atol=1e-3)
+    bounds = ism_intervals(cal, [ref_pred], ism[list("ACGT")].to_numpy()[None], one_hot([GOOD]))
+    for name, b in zip(("lower", "upper"), bounds):
+        np.testing.assert_allclose(ism[[f"{x}_{name}" for x in "ACGT"]], b[0], atol=1e-3)
 
     # a mutation: each step of the trajectory has the package's interval
     apply_mutation(at, 30, GOOD)
