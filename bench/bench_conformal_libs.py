@@ -59,7 +59,7 @@ def _load():
     snv = np.asarray(split_subsets(all_subsets(table), fold == "test")["SNVs"])
     return {"y": table["expression"].to_numpy(np.float64), "pred": pred, "oof": oof,
             "test": test, "pairs": pairs, "mism": mism, "snv": snv, "codes": codes,
-            "fold": fold, "cal": load_calibration(ENSEMBLE / "calibration.json")}
+            "cal": load_calibration(ENSEMBLE / "calibration.json")}
 
 
 def _cover(y, lo, hi) -> float:
@@ -101,15 +101,12 @@ def snv_pairs(d, ConformalRegressor) -> dict:
 
 def normalised_by_distance(d, ConformalRegressor) -> dict:
     """The normalised crepes regressor, difficulty 1 + distance to the member's training."""
-    from promoter_model.families.novelty import NOVEL, NoveltyIndex, pack_regions
+    from bench_families import oof_training_distance
 
-    oof, test, codes, fold = d["oof"], d["test"], d["codes"], d["fold"]
-    pos = oof["pos"].to_numpy()
-    dist = np.empty(len(oof), dtype=np.int64)
-    for f in np.unique(oof["fold"]):
-        own = (oof["fold"] == f).to_numpy()
-        train = (fold != "test") & (fold != f)
-        dist[own] = NoveltyIndex(pack_regions(codes[train])).nearest(codes[pos[own]])[0]
+    from promoter_model.families.novelty import NOVEL
+
+    oof, test = d["oof"], d["test"]
+    dist = oof_training_distance(oof, d["codes"][oof["pos"].to_numpy()])
     sig_o = 1.0 + dist / 10.0
     sig_t = 1.0 + test["nearest_train_mismatches"].to_numpy() / 10.0
     cr = ConformalRegressor().fit(oof["measured"] - oof["prediction"], sigmas=sig_o)

@@ -119,6 +119,20 @@ def new_ensemble_table() -> pd.DataFrame:
                                             np.ones(len(stored), dtype=bool)})
 
 
+def oof_training_distance(oof: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+    """Each OOF row's distance to the rows its own member trained on: the other folds'
+    rows of ``oof`` (``codes``: the OOF rows' base codes, in ``oof``'s order).
+    """
+    from promoter_model.families.novelty import NoveltyIndex, pack_regions
+
+    fold = oof["fold"].to_numpy()
+    distance = np.empty(len(oof), dtype=np.int64)
+    for f in np.unique(fold):
+        own = fold == f
+        distance[own] = NoveltyIndex(pack_regions(codes[~own])).nearest(codes[own])[0]
+    return distance
+
+
 def oof_by_distance() -> pd.DataFrame:
     """The family ensemble's OOF rows by distance to their own member's training rows.
 
@@ -127,18 +141,13 @@ def oof_by_distance() -> pd.DataFrame:
     """
     from promoter_model import dream
     from promoter_model.families.leakage import stratified_scores
-    from promoter_model.families.novelty import NoveltyIndex, pack_regions
     from promoter_model.sequence import SEQ_LEN, encode_fitted
     from promoter_model.uncertainty.calibration import load_calibration
 
     oof = pd.read_csv(NEW / "oof.tsv.gz", sep="\t", dtype={"fold": str})
     table = dream.load_test_table().set_index("pos")
     codes = encode_fitted(table.loc[oof["pos"], "sequence"].tolist(), SEQ_LEN)[0]
-    fold = oof["fold"].to_numpy()
-    distance = np.empty(len(oof), dtype=np.int64)
-    for f in np.unique(fold):
-        own = fold == f
-        distance[own] = NoveltyIndex(pack_regions(codes[~own])).nearest(codes[own])[0]
+    distance = oof_training_distance(oof, codes)
     lower, upper = load_calibration(NEW / "calibration.json").interval(
         oof["prediction"].to_numpy(), 0.9)
     return stratified_scores(distance, oof["measured"], oof["prediction"], lower, upper)

@@ -36,7 +36,8 @@ def cmd_ism(args) -> int:
     length = predictor.input_length
     cli_io.fit_notice(table.sequences, length, FITTED_POSITIONS)
     X = one_hot(table.sequences, length=length)
-    members = ism(predictor, X, batch_size=args.batch_size, members=True)
+    members, reference = ism(predictor, X, batch_size=args.batch_size, members=True,
+                             reference=True)
     scores, sd, disagree = members.mean(axis=0), None, None
     if predictor.is_ensemble:
         sd = members.std(axis=0)
@@ -49,8 +50,8 @@ def cmd_ism(args) -> int:
     if getattr(predictor, "calibration", None) is not None:
         from ..interpret.ism_summary import ism_intervals
 
-        reference = predictor.predict(X, batch_size=args.batch_size)[0]
-        lower, upper = ism_intervals(predictor.calibration, reference, scores, X)
+        lower, upper = ism_intervals(predictor.calibration, reference.mean(axis=0), scores,
+                                     X)
         print("note: A_lower ... T_upper bound the 90% interval of each substitution's "
               "measured change" + (" (calibrated on measured single-base pairs)"
                                    if predictor.calibration.calibrated_pairs([1])[0]

@@ -104,9 +104,8 @@ def cmd_evaluate(args) -> int:
         result = with_coverage(regression_metrics(y, pred), y, pred)
         result["data"] = f"{args.split} split of {args.data}"
         key = f"{args.split}_split"
-    elif dream.is_dream_test_table(data) and read_split(args.run) is not None:
-        result = score_test_families(predictor, data, read_split(args.run), level,
-                                     args.batch_size)
+    elif dream.is_dream_test_table(data) and (split := read_split(args.run)) is not None:
+        result = score_test_families(predictor, data, split, level, args.batch_size)
         key = "test_families"
     elif dream.is_dream_test_table(data):
         subsets_path = args.subsets or dream.SUBSETS_FILE
@@ -153,12 +152,11 @@ def score_test_families(predictor, data, split, level: float, batch_size: int) -
 
     from .. import dream
     from ..crossval.score import family_scores, interval_report
-    from ..families.dream import all_subsets, split_subsets
+    from ..families.dream import all_subsets, split_subsets, test_family_rows
     from ..sequence import SEQ_LEN, encode_fitted
 
     df = dream.load_test_table(data)
-    held = set(split.loc[split["fold"].astype(str) == "test", "pos"].astype(int))
-    test = df["pos"].astype(int).isin(held).to_numpy()
+    test = df["pos"].isin(test_family_rows(split)).to_numpy()
     if not test.any():
         raise ValueError(f"{data}: none of its rows is one of this ensemble's test families")
     seqs = df.loc[test, "sequence"].tolist()

@@ -119,6 +119,14 @@ def split_subsets(subsets: dict, rows: np.ndarray) -> dict:
     return out
 
 
+def test_family_rows(split: pd.DataFrame) -> np.ndarray:
+    """Positions (``pos``), sorted, of the rows a family split holds out as its test
+    families (``fold == "test"``).
+    """
+    test = split["fold"].astype(str).to_numpy() == "test"
+    return np.sort(split["pos"].to_numpy()[test].astype(np.int64))
+
+
 def never_trained_rows(split: pd.DataFrame, table: pd.DataFrame | None = None) -> np.ndarray:
     """Positions (``pos``) of test-file rows that no bundled model trained on.
 
@@ -128,9 +136,8 @@ def never_trained_rows(split: pd.DataFrame, table: pd.DataFrame | None = None) -
     come from these rows, so an example's measured value is never a training label.
     """
     table = dream.load_test_table() if table is None else table
-    held = set(split.loc[split["fold"].astype(str) == "test", "pos"].astype(int))
-    public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(int)
-    return np.sort(np.asarray([p for p in public if p in held], dtype=np.int64))
+    public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(np.int64)
+    return np.intersect1d(test_family_rows(split), public.to_numpy())
 
 
 def held_out_rows(run_dir, table: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
@@ -147,11 +154,10 @@ def held_out_rows(run_dir, table: pd.DataFrame | None = None) -> tuple[np.ndarra
     table = dream.load_test_table() if table is None else table
     split = read_split(run_dir)
     if split is not None:
-        test = split.loc[split["fold"].astype(str) == "test", "pos"].astype(int).to_numpy()
-        families = split.loc[split["fold"].astype(str) == "test", "family"].nunique()
-        return np.sort(test), (f"this ensemble's {len(test):,} test-family rows "
-                               f"({families:,} families none of its members trained, "
-                               "selected or calibrated on)")
+        test = test_family_rows(split)
+        families = split.loc[split["pos"].isin(test), "family"].nunique()
+        return test, (f"this ensemble's {len(test):,} test-family rows ({families:,} "
+                      "families none of its members trained, selected or calibrated on)")
     public = table.loc[table["public_leaderboard"].astype(bool), "pos"].astype(int)
     return np.sort(public.to_numpy()), (
         "the public-leaderboard rows, which the hash-split bundled models never trained on; "

@@ -208,10 +208,11 @@ def variant_effect(model, ref_seq: str, alt_seqs, ids=None, batch_size: int = 10
         df.insert(5, "members_disagree", sign_disagreement(members))
     cal = getattr(pred, "calibration", None)
     if cal is not None and func is None:  # calibrated on the model's own output scale
-        text = np.frombuffer("".join(fitted).encode("ascii", "replace"), dtype=np.uint8)
-        text = text.reshape(len(fitted), -1)
-        unknown = text == ord("N")  # N matches nothing, as in uncertainty.count_mismatches
-        edits = ((text[1:] != text[0]) | unknown[1:] | unknown[0]).sum(axis=1)
+        from ..sequence import encode_fitted
+        from ..uncertainty.difference import count_mismatches
+
+        codes = encode_fitted(fitted, length)[0]  # already fitted: encoded as they are
+        edits = count_mismatches(codes[1:], codes[:1])
         lower, upper = cal.difference_interval(preds[1:], np.full(len(ids), preds[0]), level,
                                                mismatches=edits)
         df.insert(5, "delta_lower", lower)

@@ -36,6 +36,7 @@ import numpy as np
 
 from promoter_model.uncertainty.conformal import (  # noqa: F401 - re-exported
     LEVELS,
+    binned_quantiles,
     check_level,
     conformal_quantiles,
 )
@@ -275,14 +276,7 @@ def fit_calibration(y, yhat, n_bins: int = 10, min_per_bin: int = 500, levels=LE
     if y.size < 2:
         raise ValueError(f"{y.size} usable out-of-fold rows; a calibration needs more")
     levels = np.asarray(levels, dtype=np.float64)
-    bins = int(max(1, min(n_bins, y.size // max(1, min_per_bin))))
-    edges = np.unique(np.quantile(yhat, np.arange(1, bins) / bins)) if bins > 1 else \
-        np.zeros(0)
-    which = np.searchsorted(edges, yhat, side="right")
-    scores = np.abs(y - yhat)
-    q = np.stack([conformal_quantiles(scores[which == b], levels)
-                  for b in range(edges.size + 1)])
-    counts = np.bincount(which, minlength=edges.size + 1)
+    edges, q, counts = binned_quantiles(np.abs(y - yhat), yhat, levels, n_bins, min_per_bin)
     meta = {"method": METHOD, "n": int(y.size), "n_bins": int(edges.size + 1)}
     meta.update(info or {})
     return Calibration(edges=edges, levels=levels, quantiles=q, counts=counts,

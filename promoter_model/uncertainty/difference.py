@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from promoter_model.uncertainty.conformal import check_level, conformal_quantiles
+from promoter_model.uncertainty.conformal import binned_quantiles, check_level
 
 METHOD = ("split-conformal on |measured - predicted| of alt - ref over family-out-of-fold "
           "pairs of measured sequences, grouped by the number of bases that differ and, "
@@ -213,16 +213,13 @@ def fit_differences(y_alt, y_ref, pred_alt, pred_ref, mismatches, levels,
         n = int(rows.sum())
         if n < min_pairs:
             continue
-        bins = int(max(1, min(n_bins, n // max(1, min_per_bin))))
-        e = (np.unique(np.quantile(size[rows], np.arange(1, bins) / bins)) if bins > 1
-             else np.zeros(0))
-        which = np.searchsorted(e, size[rows], side="right")
+        e, group_q, group_counts = binned_quantiles(score[rows], size[rows], levels, n_bins,
+                                                    min_per_bin)
         groups.append(edit)
         counts.append(n)
         edges.append(e)
-        for b in range(e.size + 1):
-            q.append(conformal_quantiles(score[rows][which == b], levels))
-            bin_counts.append(int((which == b).sum()))
+        q.extend(group_q)
+        bin_counts.extend(int(c) for c in group_counts)
     if not groups:
         raise ValueError(f"no edit size has {min_pairs} usable pairs to calibrate on")
     meta = {"method": METHOD, "n": int(sum(counts))}
