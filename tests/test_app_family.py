@@ -164,6 +164,7 @@ def test_design_screen_says_what_it_returned(family_env):
     table = _df(at, "score")
     assert "reached" not in table  # only a target is reached or not
     assert not table.astype(str).isin(["None"]).any().any()
+    assert table["gain"].iloc[0] == "" and table["gain"].iloc[1].startswith(("+", "-"))
     found = len(table) - 1  # the start is the first row
     if found < 10:
         assert any(f"10 designs were asked for and {found} found" in i.value for i in at.info)

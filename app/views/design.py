@@ -199,6 +199,10 @@ if pred.is_ensemble:
                   if "gain" in table else ""))
     st.warning(describe.design_interval_text(run.metrics), icon=":material/warning:")
 shown = table if objective.kind == "target" else table.drop(columns="reached")
+gain_columns = [c for c in ("gain", "gain_lower", "gain_upper") if c in shown]
+if gain_columns:  # the start has no gain over itself: a blank cell, not "None"
+    shown = shown.assign(**{c: [("" if np.isnan(v) else f"{v:+.3f}") for v in shown[c]]
+                            for c in gain_columns})
 st.caption("score: what the search maximises, higher is better: "
            + {"target": "minus the distance to the target beyond the tolerance (0 = within "
                         "it)",
@@ -211,9 +215,9 @@ st.dataframe(shown, hide_index=True, key="design_table", column_config={
     "sd": st.column_config.NumberColumn(format="%.3f"),
     "lower": st.column_config.NumberColumn(format="%.3f"),
     "upper": st.column_config.NumberColumn(format="%.3f"),
-    "gain": st.column_config.NumberColumn(format="%+.3f"),
-    "gain_lower": st.column_config.NumberColumn("gain lower", format="%+.3f"),
-    "gain_upper": st.column_config.NumberColumn("gain upper", format="%+.3f"),
+    "gain": st.column_config.TextColumn("gain"),
+    "gain_lower": st.column_config.TextColumn("gain lower"),
+    "gain_upper": st.column_config.TextColumn("gain upper"),
     "gain_calibrated": st.column_config.CheckboxColumn("gain interval calibrated"),
     "score": st.column_config.NumberColumn(format="%.3f", help="Higher is better (caption)"),
     "reached": st.column_config.CheckboxColumn("reached target")})
